@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * lagbot's configuration: one YAML file (LAGBOT_CONFIG) for settings, environment
+ * variables for secrets and for the few settings people pass on the command line.
+ * Validation happens here, before anything connects, so a typo stops lagbot at start.
+ */
+
+const brokerAddress = z
+  .string()
+  .regex(/^[^\s,:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9092');
+
+const KafkaSchema = z.strictObject({
+  brokers: z.array(brokerAddress).min(1, 'at least one broker (host:port)'),
+  clientId: z.string().min(1).default('lagbot'),
+  ssl: z.boolean().default(false),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string().min(1),
+    })
+    .optional(),
+  connectionTimeoutMs: z.number().int().positive().default(3_000),
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  readDeadlineMs: z.number().int().positive().default(8_000),
+});
+
+const SlackSchema = z.strictObject({
+  /** `http` (Events API over HTTP, needs the signing secret) or `socket` (Socket Mode, needs an app token). */
+  mode: z.enum(['http', 'socket']).optional(),
+  command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, 'a slash command such as /lag').default('/lag'),
+  apiUrl: z.url().optional(),
+});
+
+const HttpSchema = z.strictObject({
+  port: z.number().int().min(0).max(65_535).default(3_000),
+  host: z.string().default('0.0.0.0'),
+});
+
+const FileSchema = z.strictObject({
+  kafka: KafkaSchema.partial({ brokers: true }).optional(),
+  slack: SlackSchema.optional(),
+  http: HttpSchema.optional(),
+});
+
+export type KafkaConfig = z.infer<typeof KafkaSchema> & { saslPassword?: string };
+
+export interface SlackSecrets {
+  botToken: string | undefined;
+  signingSecret: string | undefined;
+  appToken: string | undefined;
+}
+
+export interface LagbotConfig {
+  kafka: KafkaConfig;
+  slack: z.infer<typeof SlackSchema> & { mode: 'http' | 'socket' } & SlackSecrets;
+  http: z.infer<typeof HttpSchema>;
+  /** Where the settings came from, for the start-up log line. */
+  source: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function issuesText(error: z.ZodError, prefix: string): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+      if (issue.code === 'unrecognized_keys') {
+        return `${prefix}${path === '(top level)' ? '' : `${path}.`}${issue.keys.join(', ')}: unknown key`;
+      }
+      return `${prefix}${path}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Build the configuration from YAML text (may be empty) and the environment. */
+export function parseConfig(yamlText: string, env: Env, source = 'environment'): LagbotConfig {
+  let raw: unknown;
+  try {
+    raw = yamlText.trim() === '' ? {} : parseYaml(yamlText);
+  } catch (error) {
+    const where = error instanceof YAMLParseError ? ` (line ${error.linePos?.[0]?.line ?? '?'})` : '';
+    throw new ConfigError(`${source}: not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${source}: expected a YAML mapping with keys kafka, slack, http`);
+  }
+  const file = FileSchema.safeParse(raw);
+  if (!file.success) throw new ConfigError(`${source}:\n${issuesText(file.error, '  ')}`);
+
+  const envBrokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  const kafka = KafkaSchema.safeParse({ ...file.data.kafka, ...(envBrokers ? { brokers: envBrokers } : {}) });
+  if (!kafka.success) {
+    const noBrokers = !envBrokers && !file.data.kafka?.brokers;
+    throw new ConfigError(
+      noBrokers
+        ? 'No Kafka brokers: set KAFKA_BROKERS=host:port[,host:port] or kafka.brokers in the LAGBOT_CONFIG file'
+        : `${envBrokers ? 'KAFKA_BROKERS / ' : ''}${source}:\n${issuesText(kafka.error, '  kafka.')}`,
+    );
+  }
+  if (kafka.data.sasl && !env.KAFKA_SASL_PASSWORD) {
+    throw new ConfigError('kafka.sasl is set but KAFKA_SASL_PASSWORD is not: the password comes from the environment only');
+  }
+
+  const slackFile = SlackSchema.parse({ ...file.data.slack, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) });
+  const secrets: SlackSecrets = {
+    botToken: env.SLACK_BOT_TOKEN || undefined,
+    signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+    appToken: env.SLACK_APP_TOKEN || undefined,
+  };
+  const mode = slackFile.mode ?? (secrets.appToken ? 'socket' : 'http');
+
+  const portText = env.PORT;
+  const port = portText === undefined || portText === '' ? undefined : Number(portText);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new ConfigError(`PORT: expected a port number 0-65535, got "${portText}"`);
+  }
+  const http = HttpSchema.parse({ ...file.data.http, ...(port !== undefined ? { port } : {}) });
+
+  return {
+    kafka: { ...kafka.data, ...(env.KAFKA_SASL_PASSWORD ? { saslPassword: env.KAFKA_SASL_PASSWORD } : {}) },
+    slack: { ...slackFile, mode, ...secrets },
+    http,
+    source,
+  };
+}
+
+/** Secrets the Slack app needs for the chosen mode; a clear list of what is missing. */
+export function requireSlackSecrets(config: LagbotConfig): { botToken: string; signingSecret?: string; appToken?: string } {
+  const { slack } = config;
+  const missing: string[] = [];
+  if (!slack.botToken) missing.push('SLACK_BOT_TOKEN (xoxb-...)');
+  if (slack.mode === 'http' && !slack.signingSecret) missing.push('SLACK_SIGNING_SECRET (HTTP mode)');
+  if (slack.mode === 'socket' && !slack.appToken) missing.push('SLACK_APP_TOKEN (xapp-..., Socket Mode)');
+  if (missing.length > 0) throw new ConfigError(`Missing for Slack ${slack.mode} mode: ${missing.join(', ')}`);
+  return {
+    botToken: slack.botToken as string,
+    ...(slack.signingSecret ? { signingSecret: slack.signingSecret } : {}),
+    ...(slack.appToken ? { appToken: slack.appToken } : {}),
+  };
+}
+
+/** Read LAGBOT_CONFIG (if set) and the environment. */
+export async function loadConfig(env: Env = process.env): Promise<LagbotConfig> {
+  const path = env.LAGBOT_CONFIG;
+  if (!path) return parseConfig('', env);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`LAGBOT_CONFIG=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return parseConfig(text, env, path);
+}

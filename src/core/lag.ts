@@ -1,0 +1,160 @@
+import type {
+  GroupLag,
+  GroupListing,
+  GroupMember,
+  GroupSnapshot,
+  PartitionFlag,
+  PartitionLag,
+  PartitionOffsets,
+  TopicLag,
+  TopicOffsets,
+} from './protocol.js';
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** Which member owns each assigned partition. */
+export function ownersByPartition(members: readonly GroupMember[]): Map<string, GroupMember> {
+  const owners = new Map<string, GroupMember>();
+  for (const member of members) {
+    for (const { topic, partitions } of member.assignment) {
+      for (const partition of partitions) owners.set(key(topic, partition), member);
+    }
+  }
+  return owners;
+}
+
+/**
+ * The rows `kafka-consumer-groups --describe` prints: every partition the group has a
+ * committed offset for, plus every assigned partition (with no offset yet).
+ */
+function describedPartitions(snapshot: GroupSnapshot): Map<string, { topic: string; partition: number; offset: number | null }> {
+  const rows = new Map<string, { topic: string; partition: number; offset: number | null }>();
+  for (const c of snapshot.committed) rows.set(key(c.topic, c.partition), { ...c });
+  for (const member of snapshot.members) {
+    for (const { topic, partitions } of member.assignment) {
+      for (const partition of partitions) {
+        if (!rows.has(key(topic, partition))) rows.set(key(topic, partition), { topic, partition, offset: null });
+      }
+    }
+  }
+  return rows;
+}
+
+export interface PartitionLagInput {
+  committedOffset: number | null;
+  logEndOffset: number | null;
+  logStartOffset: number | null;
+}
+
+/**
+ * LAG = LOG-END-OFFSET − CURRENT-OFFSET, as Kafka's tool computes it, with two guards:
+ * no committed offset means unknown lag (never 0, never the whole log), and when
+ * retention has deleted past the committed offset only LEO − log start messages remain
+ * to be consumed, so lag is capped there.
+ */
+export function partitionLag(input: PartitionLagInput): { lag: number | null; belowLogStart: boolean } {
+  const { committedOffset, logEndOffset, logStartOffset } = input;
+  if (committedOffset === null || logEndOffset === null) return { lag: null, belowLogStart: false };
+  const belowLogStart = logStartOffset !== null && committedOffset < logStartOffset;
+  const from = belowLogStart ? (logStartOffset as number) : committedOffset;
+  // A read_uncommitted consumer can commit past the last stable offset of an open
+  // transaction; that is "caught up", not negative lag.
+  return { lag: Math.max(0, logEndOffset - from), belowLogStart };
+}
+
+function compareRows(a: PartitionLag, b: PartitionLag): number {
+  if (a.lag !== b.lag) {
+    if (a.lag === null) return 1;
+    if (b.lag === null) return -1;
+    return b.lag - a.lag;
+  }
+  return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
+}
+
+/** Combine what the cluster said about a group with its topics' log offsets. */
+export function computeGroupLag(
+  snapshot: GroupSnapshot,
+  topicOffsets: ReadonlyMap<string, TopicOffsets>,
+  readAt: number,
+): GroupLag {
+  const owners = ownersByPartition(snapshot.members);
+  const logOffsets = new Map<string, PartitionOffsets>();
+  for (const t of topicOffsets.values()) {
+    if (t.exists) for (const p of t.partitions) logOffsets.set(key(t.topic, p.partition), p);
+  }
+
+  const partitions: PartitionLag[] = [];
+  for (const row of describedPartitions(snapshot).values()) {
+    const flags: PartitionFlag[] = [];
+    const topicState = topicOffsets.get(row.topic);
+    if (topicState && !topicState.exists) flags.push('topic-deleted');
+    const log = logOffsets.get(key(row.topic, row.partition));
+    const logEndOffset = log?.logEndOffset ?? null;
+    const logStartOffset = log?.logStartOffset ?? null;
+    const { lag, belowLogStart } = partitionLag({ committedOffset: row.offset, logEndOffset, logStartOffset });
+    if (belowLogStart) flags.push('offset-below-log-start');
+    if (row.offset === null) flags.push('no-committed-offset');
+    const owner = owners.get(key(row.topic, row.partition));
+    partitions.push({
+      topic: row.topic,
+      partition: row.partition,
+      committedOffset: row.offset,
+      logEndOffset,
+      logStartOffset,
+      lag,
+      memberId: owner?.memberId ?? null,
+      clientId: owner?.clientId ?? null,
+      host: owner?.host ?? null,
+      flags,
+    });
+  }
+  partitions.sort(compareRows);
+
+  const topics = new Map<string, TopicLag>();
+  for (const p of partitions) {
+    const t = topics.get(p.topic) ?? { topic: p.topic, lag: 0, partitions: 0, unknownLagPartitions: 0 };
+    t.partitions += 1;
+    if (p.lag === null) t.unknownLagPartitions += 1;
+    else t.lag += p.lag;
+    topics.set(p.topic, t);
+  }
+  const known = partitions.filter((p) => p.lag !== null);
+  const totalLag = known.length === 0 ? null : known.reduce((sum, p) => sum + (p.lag ?? 0), 0);
+
+  return {
+    group: snapshot.group,
+    state: snapshot.state,
+    protocol: snapshot.protocol,
+    protocolType: snapshot.protocolType,
+    assignmentStrategy: snapshot.assignmentStrategy,
+    membersVisible: snapshot.membersVisible,
+    members: snapshot.members,
+    partitions,
+    topics: [...topics.values()].sort((a, b) => b.lag - a.lag || (a.topic < b.topic ? -1 : 1)),
+    totalLag,
+    readAt,
+  };
+}
+
+export function listingOf(lag: GroupLag): GroupListing {
+  return {
+    group: lag.group,
+    state: lag.state,
+    protocol: lag.protocol,
+    members: lag.membersVisible ? lag.members.length : null,
+    totalLag: lag.totalLag,
+    partitions: lag.partitions.length,
+  };
+}
+
+/** Largest total lag first; groups with unknown lag after those with a number. */
+export function sortListings(listings: readonly GroupListing[]): GroupListing[] {
+  return [...listings].sort((a, b) => {
+    if (a.totalLag !== b.totalLag) {
+      if (a.totalLag === null) return 1;
+      if (b.totalLag === null) return -1;
+      return b.totalLag - a.totalLag;
+    }
+    return a.group < b.group ? -1 : a.group > b.group ? 1 : 0;
+  });
+}

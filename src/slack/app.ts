@@ -1,0 +1,90 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import type { Clock } from '../core/protocol.js';
+import type { LagSource } from '../kafka/lag-reader.js';
+import type { Logger } from '../log/logger.js';
+import { registerListeners } from './register.js';
+
+export interface SlackAppOptions {
+  mode: 'http' | 'socket';
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+  /** Web API base URL (SLACK_API_URL), e.g. a local stand-in; ends with `/`. */
+  apiUrl?: string;
+  command: string;
+  port: number;
+  host?: string;
+  lagSource: LagSource;
+  clock: Clock;
+  logger: Logger;
+  /** Extra HTTP routes served beside /slack/events (health, metrics). */
+  routes?: CustomRoute[];
+  /** Web API retries; Bolt's default retries for about 30 minutes. */
+  webApiRetries?: number;
+}
+
+export interface RunningSlackApp {
+  app: App;
+  /** The port the HTTP server listens on (0 is resolved to the real port). */
+  port: number | null;
+  stop(): Promise<void>;
+}
+
+/** Bolt logs through lagbot's logger so there is one log stream. */
+function boltLogger(logger: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  const child = logger.child({ component: 'bolt' });
+  return {
+    debug: (...msg: unknown[]) => child.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => child.info(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => child.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => child.error(msg.map(String).join(' ')),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/** Build and start the Bolt app in HTTP mode (signed requests) or Socket Mode. */
+export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
+  const logger = boltLogger(options.logger);
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    retryConfig: { retries: options.webApiRetries ?? 10, factor: 1.96, maxRetryTime: 300_000 },
+  };
+  const routes = options.routes ?? [];
+
+  if (options.mode === 'http') {
+    if (!options.signingSecret) throw new Error('HTTP mode needs SLACK_SIGNING_SECRET');
+    const receiver = new HTTPReceiver({
+      signingSecret: options.signingSecret,
+      endpoints: '/slack/events',
+      customRoutes: routes,
+      logger,
+      // Ack goes out before the handler finishes: Slack's 3-second limit holds even
+      // when Kafka is slow, and the answer follows through response_url.
+      processBeforeResponse: false,
+    });
+    const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+    registerListeners(app, { lagSource: options.lagSource, clock: options.clock, logger: options.logger }, options.command);
+    const server = (await receiver.start({ port: options.port, host: options.host ?? '0.0.0.0' })) as Server;
+    const port = (server.address() as AddressInfo).port;
+    return { app, port, stop: () => receiver.stop() };
+  }
+
+  if (!options.appToken) throw new Error('Socket Mode needs SLACK_APP_TOKEN');
+  const receiver = new SocketModeReceiver({
+    appToken: options.appToken,
+    logger,
+    customRoutes: routes,
+    installerOptions: { port: options.port, clientOptions },
+  });
+  const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+  registerListeners(app, { lagSource: options.lagSource, clock: options.clock, logger: options.logger }, options.command);
+  await receiver.start();
+  return { app, port: routes.length > 0 ? options.port : null, stop: () => receiver.stop() };
+}

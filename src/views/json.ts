@@ -1,0 +1,52 @@
+import type { GroupLag } from '../core/protocol.js';
+
+/** The `lagbot lag GROUP --json` object: a stable interface, unknown values are null. */
+export interface GroupLagJson {
+  group: string;
+  state: string;
+  protocol: string;
+  members: Array<{
+    memberId: string;
+    clientId: string;
+    host: string;
+    assignment: Array<{ topic: string; partitions: number[] }>;
+  }>;
+  partitions: Array<{
+    topic: string;
+    partition: number;
+    committedOffset: number | null;
+    logEndOffset: number | null;
+    logStartOffset: number | null;
+    lag: number | null;
+    memberId: string | null;
+    clientId: string | null;
+    host: string | null;
+  }>;
+  totalLag: number | null;
+}
+
+export function groupJson(lag: GroupLag): GroupLagJson {
+  return {
+    group: lag.group,
+    state: lag.state,
+    protocol: lag.protocol,
+    members: lag.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.host,
+      assignment: m.assignment.map((t) => ({ topic: t.topic, partitions: [...t.partitions] })),
+    })),
+    partitions: lag.partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      committedOffset: p.committedOffset,
+      logEndOffset: p.logEndOffset,
+      logStartOffset: p.logStartOffset,
+      lag: p.lag,
+      memberId: p.memberId,
+      clientId: p.clientId,
+      host: p.host,
+    })),
+    totalLag: lag.totalLag,
+  };
+}

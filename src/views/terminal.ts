@@ -1,0 +1,47 @@
+import { formatCount, formatUtc } from '../core/format.js';
+import { diagnose } from '../core/hints.js';
+import type { GroupLag, GroupListing } from '../core/protocol.js';
+import {
+  LISTING_COLUMNS,
+  MEMBER_COLUMNS,
+  PARTITION_COLUMNS,
+  listingRow,
+  memberRow,
+  partitionRow,
+  renderTable,
+  sortedMembers,
+} from './table.js';
+
+function stateLine(lag: GroupLag): string {
+  const members = lag.membersVisible ? String(lag.members.length) : 'not visible (KIP-848)';
+  const strategy = lag.assignmentStrategy ? `, strategy ${lag.assignmentStrategy}` : '';
+  return `state ${lag.state}, protocol ${lag.protocol}${strategy}, members ${members}`;
+}
+
+/** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
+export function groupText(lag: GroupLag): string {
+  const lines = [
+    `GROUP ${lag.group}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
+    stateLine(lag),
+    '',
+  ];
+  if (lag.partitions.length > 0) lines.push(...renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow)), '');
+  if (lag.members.length > 0) lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)), '');
+  for (const hint of diagnose(lag)) lines.push(`* ${hint.text}`);
+  lines.push(`log-end offsets are last stable offsets (read_committed); read ${formatUtc(lag.readAt)}`);
+  return lines.join('\n');
+}
+
+export function listText(listings: readonly GroupListing[]): string {
+  if (listings.length === 0) return 'No consumer groups.';
+  return renderTable(LISTING_COLUMNS, listings.map(listingRow)).join('\n');
+}
+
+/** `lagbot lag GROUP --members`: the `--members --verbose` view. */
+export function membersText(lag: GroupLag): string {
+  const lines = [`GROUP ${lag.group}: ${stateLine(lag)}`, ''];
+  if (!lag.membersVisible) lines.push('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.');
+  else if (lag.members.length === 0) lines.push('No active members.');
+  else lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)));
+  return lines.join('\n');
+}
