@@ -1,0 +1,428 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Directory } from './directory.js';
+import { sendJson } from './http.js';
+import { actionTs, deliverSigned, findButton, triggerId } from './requests.js';
+import type { DeliveryResult, SignOverrides } from './requests.js';
+import { ResponseUrls } from './response-urls.js';
+import { MessageStore } from './store.js';
+import type { StoreSnapshot } from './store.js';
+import type {
+  ApiCall,
+  Block,
+  ChannelInfo,
+  EphemeralMessage,
+  Fault,
+  ResponseRecord,
+  StandinEvents,
+  StoredMessage,
+  Team,
+  UserInfo,
+} from './types.js';
+import { WebApi } from './web-api.js';
+import type { BotIdentity } from './web-api.js';
+
+export interface SlackStandinOptions {
+  signingSecret: string;
+  /** The only bot token the Web API accepts. */
+  botToken?: string;
+  /** Where the Bolt app's `/slack/events` listens; may also be set later with `setEventsUrl`. */
+  eventsUrl?: string;
+  team?: Team;
+  botUserId?: string;
+  botId?: string;
+  appId?: string;
+  botName?: string;
+  /** Channels known by name up front (IDs work without declaring them). */
+  channels?: ChannelInfo[];
+  users?: UserInfo[];
+  /**
+   * Time source in ms for response_url expiry, `at` stamps and message ts values. Request
+   * signatures always use the real clock, since Bolt checks them against it.
+   */
+  clock?: () => number;
+}
+
+export const STANDIN_DEFAULTS = {
+  botToken: 'xoxb-standin-0000000000-lagbot',
+  team: { id: 'T0LAGBOT', domain: 'lagbot-dev' },
+  botUserId: 'U0LAGBOT',
+  botId: 'B0LAGBOT',
+  appId: 'A0LAGBOT',
+  botName: 'lagbot',
+  /** The legacy verification token sent in payloads; Bolt ignores it. */
+  verificationToken: 'standin-verification-token',
+  user: { id: 'U0TESTER', name: 'tester' },
+  channel: { id: 'C0GENERAL', name: 'general' },
+} as const;
+
+export interface SlashCommandInput extends SignOverrides {
+  command: string;
+  text: string;
+  userId?: string;
+  userName?: string;
+  channelId?: string;
+  channelName?: string;
+}
+
+export interface DeliveredRequest extends DeliveryResult {
+  /** The `<id>` of the `/response/<id>` URL sent with the request. */
+  responseUrlId: string;
+  triggerId: string;
+}
+
+/** A message as the clicking user sees it: a stored one, or just enough to locate and render it. */
+export type ClickableMessage =
+  | StoredMessage
+  | EphemeralMessage
+  | { ts: string; channel: string; blocks?: Block[]; text?: string; thread_ts?: string; ephemeral?: boolean };
+
+export interface ButtonClickInput extends SignOverrides {
+  message: ClickableMessage;
+  actionId: string;
+  /** Defaults to the button's own value. */
+  value?: string;
+  /** Defaults to the block holding the button. */
+  blockId?: string;
+  userId?: string;
+  userName?: string;
+}
+
+export type Predicate<T> = () => T | undefined | null | false;
+
+/** Polls `predicate` until it returns something truthy; a throwing predicate counts as "not yet". */
+export async function waitFor<T>(predicate: Predicate<T>, timeoutMs = 5000, intervalMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = predicate();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`waitFor timed out after ${timeoutMs} ms${reason}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * A local Slack: the Web API, response_url endpoints, and signed deliveries of slash commands
+ * and button clicks to a Bolt app. Slack is replaced only at its HTTP boundary.
+ */
+export class SlackStandin {
+  readonly url: string;
+  readonly apiUrl: string;
+  readonly signingSecret: string;
+  readonly botToken: string;
+  readonly team: Team;
+  readonly bot: BotIdentity;
+  /** Every Web API request, in arrival order. */
+  readonly calls: ApiCall[] = [];
+  /** Every post to a response_url, refused ones included (see `status`/`error`). */
+  readonly responses: ResponseRecord[] = [];
+  /** Unexpected failures inside the stand-in; each also produced a 500. */
+  readonly errors: unknown[] = [];
+
+  private eventsUrlValue: string | undefined;
+  private readonly store: MessageStore;
+  private readonly directory: Directory;
+  private readonly webApi: WebApi;
+  private readonly responseUrls: ResponseUrls;
+  private readonly clock: () => number;
+
+  /** Use `startSlackStandin`; the constructor needs a listening server. */
+  constructor(
+    private readonly server: Server,
+    opts: SlackStandinOptions,
+  ) {
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}/`;
+    this.apiUrl = `${this.url}api/`;
+    this.signingSecret = opts.signingSecret;
+    this.botToken = opts.botToken ?? STANDIN_DEFAULTS.botToken;
+    this.team = { ...(opts.team ?? STANDIN_DEFAULTS.team) };
+    this.bot = {
+      userId: opts.botUserId ?? STANDIN_DEFAULTS.botUserId,
+      botId: opts.botId ?? STANDIN_DEFAULTS.botId,
+      appId: opts.appId ?? STANDIN_DEFAULTS.appId,
+      name: opts.botName ?? STANDIN_DEFAULTS.botName,
+    };
+    this.eventsUrlValue = opts.eventsUrl;
+    this.clock = opts.clock ?? Date.now;
+    this.store = new MessageStore(this.clock);
+    this.directory = new Directory([STANDIN_DEFAULTS.channel, ...(opts.channels ?? [])], [STANDIN_DEFAULTS.user, ...(opts.users ?? [])]);
+    this.webApi = new WebApi({
+      store: this.store,
+      directory: this.directory,
+      botToken: this.botToken,
+      bot: this.bot,
+      team: this.team,
+      baseUrl: () => this.url,
+      clock: this.clock,
+      record: (call) => {
+        this.calls.push(call);
+        this.store.events.emit('call', call);
+      },
+    });
+    this.responseUrls = new ResponseUrls({
+      store: this.store,
+      bot: this.bot,
+      team: this.team,
+      clock: this.clock,
+      onResponse: (record) => {
+        this.responses.push(record);
+        this.store.events.emit('response', record);
+      },
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.route(req, res).catch((err: unknown) => {
+        this.errors.push(err);
+        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal_error' });
+        else res.destroy();
+      });
+    });
+  }
+
+  get eventsUrl(): string | undefined {
+    return this.eventsUrlValue;
+  }
+
+  setEventsUrl(url: string): void {
+    this.eventsUrlValue = url;
+  }
+
+  callsOf(method: string): ApiCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** The next `times` calls to `method` get `fault` instead of an answer. */
+  failNext(method: string, fault: Fault, times = 1): void {
+    this.webApi.faults.add(method, fault, times);
+  }
+
+  async sendSlashCommand(input: SlashCommandInput): Promise<DeliveredRequest> {
+    const user = this.user(input.userId, input.userName);
+    const channel = this.channel(input.channelId, input.channelName);
+    const responseUrlId = this.responseUrls.create({ channel: channel.id, userId: user.id });
+    const trigger = triggerId();
+    const form = new URLSearchParams({
+      token: STANDIN_DEFAULTS.verificationToken,
+      team_id: this.team.id,
+      team_domain: this.team.domain,
+      channel_id: channel.id,
+      channel_name: channel.name,
+      user_id: user.id,
+      user_name: user.name,
+      command: input.command.startsWith('/') ? input.command : `/${input.command}`,
+      text: input.text,
+      api_app_id: this.bot.appId,
+      is_enterprise_install: 'false',
+      response_url: this.responseUrl(responseUrlId),
+      trigger_id: trigger,
+    });
+    const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, form, input);
+    return { ...result, responseUrlId, triggerId: trigger };
+  }
+
+  async clickButton(input: ButtonClickInput): Promise<DeliveredRequest> {
+    const { message } = input;
+    const ephemeral = this.isEphemeral(message);
+    const blocks = message.blocks ?? [];
+    const button = findButton(blocks, input.actionId);
+    if (!button) throw new Error(`no button with action_id "${input.actionId}" in message ${message.ts}`);
+
+    const recipient = ephemeral && 'user' in message && typeof message.user === 'string' ? message.user : undefined;
+    const user = this.user(input.userId ?? recipient, input.userName);
+    const channel = this.channel(message.channel);
+    const responseUrlId = this.responseUrls.create({
+      channel: channel.id,
+      userId: user.id,
+      origin: { channel: channel.id, ts: message.ts, ephemeral },
+    });
+    const trigger = triggerId();
+    const value = input.value ?? (typeof button.element.value === 'string' ? button.element.value : undefined);
+
+    const payload: Record<string, unknown> = {
+      type: 'block_actions',
+      user: { id: user.id, username: user.name, name: user.name, team_id: this.team.id },
+      api_app_id: this.bot.appId,
+      token: STANDIN_DEFAULTS.verificationToken,
+      container: {
+        type: 'message',
+        message_ts: message.ts,
+        channel_id: channel.id,
+        is_ephemeral: ephemeral,
+        ...(message.thread_ts !== undefined ? { thread_ts: message.thread_ts } : {}),
+      },
+      trigger_id: trigger,
+      team: { ...this.team },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: channel.id, name: channel.name },
+      // Slack leaves the message out of payloads from ephemeral messages.
+      ...(ephemeral ? {} : { message: this.payloadMessage(message) }),
+      state: { values: {} },
+      response_url: this.responseUrl(responseUrlId),
+      actions: [
+        {
+          action_id: input.actionId,
+          block_id: input.blockId ?? button.blockId,
+          text: button.element.text ?? { type: 'plain_text', text: '' },
+          ...(value !== undefined ? { value } : {}),
+          ...(typeof button.element.style === 'string' ? { style: button.element.style } : {}),
+          type: 'button',
+          action_ts: actionTs(),
+        },
+      ],
+    };
+    const form = new URLSearchParams({ payload: JSON.stringify(payload) });
+    const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, form, input);
+    return { ...result, responseUrlId, triggerId: trigger };
+  }
+
+  waitFor<T>(predicate: Predicate<T>, timeoutMs = 5000): Promise<T> {
+    return waitFor(predicate, timeoutMs);
+  }
+
+  /** The first post to `/response/<id>`, once it arrives. */
+  waitForResponse(responseUrlId: string, timeoutMs = 5000): Promise<ResponseRecord> {
+    return waitFor(() => this.responses.find((r) => r.id === responseUrlId), timeoutMs);
+  }
+
+  /** The channel as users see it: top-level messages (and broadcast replies), oldest first. */
+  messages(channel: string): StoredMessage[] {
+    return this.store.messages(channel);
+  }
+
+  /** A thread's parent followed by its replies; `ts` may be the parent's or any reply's. */
+  thread(channel: string, ts: string): StoredMessage[] {
+    return this.store.thread(channel, ts);
+  }
+
+  message(channel: string, ts: string): StoredMessage | undefined {
+    return this.store.message(channel, ts);
+  }
+
+  ephemerals(filter: { user?: string; channel?: string } = {}): EphemeralMessage[] {
+    return this.store.ephemerals(filter);
+  }
+
+  /** Everything stored, as plain JSON-ready data. */
+  snapshot(): StoreSnapshot {
+    return this.store.snapshot();
+  }
+
+  on<K extends keyof StandinEvents>(event: K, listener: (...args: StandinEvents[K]) => void): this {
+    this.store.events.on(event, listener as never);
+    return this;
+  }
+
+  off<K extends keyof StandinEvents>(event: K, listener: (...args: StandinEvents[K]) => void): this {
+    this.store.events.off(event, listener as never);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+    this.server.closeAllConnections();
+    await closed;
+    this.store.events.removeAllListeners();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const api = /^\/api\/([^/]+)$/.exec(url.pathname);
+    if (api?.[1] !== undefined && (req.method === 'POST' || req.method === 'GET')) {
+      await this.webApi.handle(req, res, decodeURIComponent(api[1]), url.searchParams);
+      return;
+    }
+    const response = /^\/response\/([^/]+)$/.exec(url.pathname);
+    if (response?.[1] !== undefined && req.method === 'POST') {
+      await this.responseUrls.handle(req, res, response[1]);
+      return;
+    }
+    req.resume();
+    sendJson(res, 404, { ok: false, error: 'not_found' });
+  }
+
+  private responseUrl(id: string): string {
+    return `${this.url}response/${id}`;
+  }
+
+  private requireEventsUrl(): string {
+    if (this.eventsUrlValue === undefined) throw new Error('Slack stand-in: no events URL; call setEventsUrl() first');
+    return this.eventsUrlValue;
+  }
+
+  private user(id: string | undefined, name: string | undefined): UserInfo {
+    const userId = id ?? STANDIN_DEFAULTS.user.id;
+    if (name !== undefined) this.directory.addUser({ id: userId, name });
+    const known = this.directory.resolveUser(userId);
+    if (!known) throw new Error(`Slack stand-in: "${userId}" is not a user ID (U... or W...)`);
+    return known;
+  }
+
+  private channel(id: string | undefined, name?: string): ChannelInfo {
+    const channelId = id ?? STANDIN_DEFAULTS.channel.id;
+    if (name !== undefined) this.directory.addChannel({ id: channelId, name });
+    const known = this.directory.resolveChannel(channelId);
+    if (!known) throw new Error(`Slack stand-in: unknown channel "${channelId}"`);
+    return { id: known.id, name: known.name };
+  }
+
+  private isEphemeral(message: ClickableMessage): boolean {
+    if ('ephemeral' in message && typeof message.ephemeral === 'boolean') return message.ephemeral;
+    // ts values are unique across the workspace, so whichever list holds it decides.
+    return this.store.message(message.channel, message.ts) === undefined && this.store.ephemeral(message.channel, message.ts) !== undefined;
+  }
+
+  private payloadMessage(message: ClickableMessage): Record<string, unknown> {
+    const { channel: _channel, ...rest } = message as Record<string, unknown> & { channel: string };
+    delete rest.source;
+    delete rest.ephemeral;
+    return {
+      type: 'message',
+      user: this.bot.userId,
+      bot_id: this.bot.botId,
+      app_id: this.bot.appId,
+      team: this.team.id,
+      text: '',
+      ...rest,
+    };
+  }
+}
+
+export async function startSlackStandin(opts: SlackStandinOptions): Promise<SlackStandin> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return new SlackStandin(server, opts);
+}
+
+export type {
+  ApiCall,
+  Block,
+  ChannelInfo,
+  EphemeralMessage,
+  Fault,
+  ResponseBody,
+  ResponseRecord,
+  StandinEvents,
+  StoredMessage,
+  Team,
+  UserInfo,
+} from './types.js';
+export type { StoreSnapshot } from './store.js';
+export type { DeliveryResult, SignOverrides } from './requests.js';
+export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-urls.js';

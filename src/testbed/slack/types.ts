@@ -1,0 +1,102 @@
+// Shapes shared by the stand-in's modules. Everything the store holds is plain JSON data so a
+// browser page can receive it over the wire unchanged.
+
+export type Block = Record<string, unknown>;
+
+/** Which door a message came in through: the Web API or a post to a response_url. */
+export type MessageSource = 'web_api' | 'response_url';
+
+export interface StoredMessage {
+  type: 'message';
+  /** Set on thread replies that were also sent to the channel (`reply_broadcast`). */
+  subtype?: 'thread_broadcast';
+  channel: string;
+  ts: string;
+  text: string;
+  blocks?: Block[];
+  attachments?: unknown[];
+  metadata?: unknown;
+  /** On a reply: the parent's ts. On a parent with replies: its own ts, as Slack does. */
+  thread_ts?: string;
+  reply_count?: number;
+  latest_reply?: string;
+  user: string;
+  bot_id?: string;
+  app_id?: string;
+  team?: string;
+  edited?: { user: string; ts: string };
+  source: MessageSource;
+}
+
+export interface EphemeralMessage {
+  type: 'message';
+  channel: string;
+  ts: string;
+  /** The only user who can see it. */
+  user: string;
+  text: string;
+  blocks?: Block[];
+  attachments?: unknown[];
+  thread_ts?: string;
+  bot_id?: string;
+  edited?: { user: string; ts: string };
+  source: MessageSource;
+}
+
+export interface ApiCall {
+  method: string;
+  /** Request arguments without the token; JSON-valued form fields (blocks, ...) are decoded. */
+  args: Record<string, unknown>;
+  at: number;
+  /** HTTP status the stand-in answered with. */
+  status: number;
+  /** The JSON (or text, for an injected 500) the stand-in answered with. */
+  response: unknown;
+}
+
+export interface ResponseBody {
+  text?: string;
+  blocks?: Block[];
+  response_type?: 'ephemeral' | 'in_channel';
+  replace_original?: boolean;
+  delete_original?: boolean;
+  thread_ts?: string;
+  [key: string]: unknown;
+}
+
+export interface ResponseRecord {
+  /** The id in `/response/<id>`. */
+  id: string;
+  body: ResponseBody;
+  at: number;
+  status: number;
+  /** Set when the post was refused (`used_url`, `expired_url`, `no_text`, ...). */
+  error?: string;
+}
+
+export type Fault = { status: 429; retryAfter: number } | { status: 500 } | { error: string };
+
+export interface Team {
+  id: string;
+  domain: string;
+}
+
+export interface ChannelInfo {
+  id: string;
+  name: string;
+}
+
+export interface UserInfo {
+  id: string;
+  name: string;
+}
+
+/** Live changes, for tests and for a page that mirrors the workspace. */
+export interface StandinEvents {
+  message: [StoredMessage];
+  ephemeral: [EphemeralMessage];
+  update: [StoredMessage | EphemeralMessage];
+  delete: [{ channel: string; ts: string; ephemeral: boolean }];
+  call: [ApiCall];
+  response: [ResponseRecord];
+}

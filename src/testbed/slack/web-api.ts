@@ -1,0 +1,285 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeJsonFields, readContent, stringArg, truthy } from './content.js';
+import type { Directory } from './directory.js';
+import { BodyTooLargeError, isPlainObject, mediaType, parseRequestBody, readBody, sendJson, sendText } from './http.js';
+import type { MessageStore } from './store.js';
+import type { ApiCall, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
+
+export interface BotIdentity {
+  userId: string;
+  botId: string;
+  appId: string;
+  name: string;
+}
+
+export interface WebApiDeps {
+  store: MessageStore;
+  directory: Directory;
+  botToken: string;
+  bot: BotIdentity;
+  team: Team;
+  /** The stand-in's base URL, ending in `/`; known only once the server listens. */
+  baseUrl: () => string;
+  clock: () => number;
+  record: (call: ApiCall) => void;
+}
+
+type Args = Record<string, unknown>;
+type ApiResult = { ok: boolean; [key: string]: unknown };
+type Answer = { status: number; body: ApiResult | string; headers?: Record<string, string> };
+
+const fail = (error: string, extra: Record<string, unknown> = {}): ApiResult => ({ ok: false, error, ...extra });
+
+const missing = (field: string): ApiResult =>
+  fail('invalid_arguments', { response_metadata: { messages: [`[ERROR] missing required field: ${field}`] } });
+
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The message as Slack returns it from the API: no channel field, and none of the stand-in's bookkeeping. */
+function apiView(message: StoredMessage | EphemeralMessage): Record<string, unknown> {
+  const { channel: _channel, source: _source, ...rest } = message;
+  return rest;
+}
+
+/** Queued faults per method, consumed in order before the real method runs. */
+export class FaultPlan {
+  private readonly queue = new Map<string, Fault[]>();
+
+  add(method: string, fault: Fault, times: number): void {
+    const list = this.queue.get(method) ?? [];
+    for (let i = 0; i < times; i++) list.push(fault);
+    this.queue.set(method, list);
+  }
+
+  take(method: string): Fault | undefined {
+    return this.queue.get(method)?.shift();
+  }
+
+  clear(): void {
+    this.queue.clear();
+  }
+}
+
+/** Serves `/api/<method>` the way slack.com does, for the methods lagbot uses. */
+export class WebApi {
+  readonly faults = new FaultPlan();
+  private readonly methods: Record<string, (args: Args) => ApiResult>;
+
+  constructor(private readonly deps: WebApiDeps) {
+    this.methods = {
+      'auth.test': () => this.authTest(),
+      'chat.postMessage': (a) => this.postMessage(a),
+      'chat.update': (a) => this.update(a),
+      'chat.postEphemeral': (a) => this.postEphemeral(a),
+      'chat.getPermalink': (a) => this.getPermalink(a),
+      'conversations.info': (a) => this.conversationsInfo(a),
+      'users.info': (a) => this.usersInfo(a),
+    };
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, method: string, query: URLSearchParams): Promise<void> {
+    const at = this.deps.clock();
+    let raw: string;
+    try {
+      raw = await readBody(req);
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      sendJson(res, 413, fail('request_too_large'));
+      return;
+    }
+    // Slack also answers GETs with query-string arguments; the SDK never does, but curl users do.
+    const parsed = req.method === 'GET' ? { ok: true as const, value: Object.fromEntries(query) } : parseRequestBody(mediaType(req), raw);
+    const fields = parsed.ok ? parsed.value : {};
+    const token = bearerToken(req) ?? stringArg(fields, 'token');
+    const { token: _token, ...withoutToken } = fields;
+    const args = decodeJsonFields(withoutToken);
+
+    const answer = this.answer(method, parsed.ok ? undefined : parsed.error, token, args);
+    this.deps.record({ method, args, at, status: answer.status, response: answer.body });
+    if (typeof answer.body === 'string') sendText(res, answer.status, answer.body);
+    else sendJson(res, answer.status, answer.body, answer.headers);
+  }
+
+  private answer(method: string, parseError: string | undefined, token: string | undefined, args: Args): Answer {
+    const fault = this.faults.take(method);
+    if (fault) return faultAnswer(fault);
+    const run = this.methods[method];
+    if (!run) return { status: 200, body: fail('unknown_method') };
+    if (parseError) return { status: 200, body: fail(parseError) };
+    // Slack distinguishes "no token at all" from "a token it does not know".
+    if (token === undefined) return { status: 200, body: fail('not_authed') };
+    if (token !== this.deps.botToken) return { status: 200, body: fail('invalid_auth') };
+    return { status: 200, body: run(args) };
+  }
+
+  private authTest(): ApiResult {
+    const { bot, team } = this.deps;
+    return {
+      ok: true,
+      url: this.deps.baseUrl(),
+      team: team.domain,
+      user: bot.name,
+      team_id: team.id,
+      user_id: bot.userId,
+      bot_id: bot.botId,
+      is_enterprise_install: false,
+    };
+  }
+
+  private postMessage(args: Args): ApiResult {
+    const { store, directory, bot, team } = this.deps;
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const channel = directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    const content = readContent(args);
+    if (!content.ok) return fail(content.error);
+
+    const threadArg = stringArg(args, 'thread_ts');
+    let threadTs: string | undefined;
+    if (threadArg !== undefined) {
+      threadTs = store.threadRoot(channel.id, threadArg);
+      // Real Slack accepts an unknown thread_ts and the reply vanishes; failing loudly is kinder to tests.
+      if (threadTs === undefined) return fail('thread_not_found');
+    }
+
+    const message = store.post(
+      compact({
+        channel: channel.id,
+        text: content.content.text ?? '',
+        blocks: content.content.blocks,
+        attachments: content.content.attachments,
+        metadata: isPlainObject(args.metadata) ? args.metadata : undefined,
+        thread_ts: threadTs,
+        subtype: threadTs !== undefined && truthy(args.reply_broadcast) ? ('thread_broadcast' as const) : undefined,
+        user: bot.userId,
+        bot_id: bot.botId,
+        app_id: bot.appId,
+        team: team.id,
+        source: 'web_api' as const,
+      }),
+    );
+    return { ok: true, channel: channel.id, ts: message.ts, message: apiView(message) };
+  }
+
+  private update(args: Args): ApiResult {
+    const { store, directory, bot } = this.deps;
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const ts = stringArg(args, 'ts');
+    if (ts === undefined) return missing('ts');
+    const channel = directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    const content = readContent(args);
+    if (!content.ok) return fail(content.error);
+
+    const patch = compact({ ...content.content, metadata: isPlainObject(args.metadata) ? args.metadata : undefined });
+    const message = store.update(channel.id, ts, patch, bot.userId);
+    if (!message) return fail('message_not_found');
+    return { ok: true, channel: channel.id, ts: message.ts, text: message.text, message: apiView(message) };
+  }
+
+  private postEphemeral(args: Args): ApiResult {
+    const { store, directory, bot } = this.deps;
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const userArg = stringArg(args, 'user');
+    if (userArg === undefined) return missing('user');
+    const channel = directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    const user = directory.resolveUser(userArg);
+    if (!user) return fail('user_not_in_channel');
+    const content = readContent(args);
+    if (!content.ok) return fail(content.error);
+
+    const message = store.postEphemeral(
+      compact({
+        channel: channel.id,
+        user: user.id,
+        text: content.content.text ?? '',
+        blocks: content.content.blocks,
+        attachments: content.content.attachments,
+        thread_ts: stringArg(args, 'thread_ts'),
+        bot_id: bot.botId,
+        source: 'web_api' as const,
+      }),
+    );
+    return { ok: true, message_ts: message.ts };
+  }
+
+  private getPermalink(args: Args): ApiResult {
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const ts = stringArg(args, 'message_ts');
+    if (ts === undefined) return missing('message_ts');
+    const channel = this.deps.directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    const message = this.deps.store.message(channel.id, ts);
+    if (!message) return fail('message_not_found');
+
+    let permalink = `${this.deps.baseUrl()}archives/${channel.id}/p${ts.replace('.', '')}`;
+    if (message.thread_ts !== undefined && message.thread_ts !== message.ts) {
+      permalink += `?thread_ts=${message.thread_ts}&cid=${channel.id}`;
+    }
+    return { ok: true, channel: channel.id, permalink };
+  }
+
+  private conversationsInfo(args: Args): ApiResult {
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const channel = this.deps.directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    return {
+      ok: true,
+      channel: {
+        id: channel.id,
+        name: channel.name,
+        name_normalized: channel.name,
+        is_channel: !channel.isIm && !channel.isPrivate,
+        is_group: channel.isPrivate,
+        is_im: channel.isIm,
+        is_private: channel.isPrivate || channel.isIm,
+        is_archived: false,
+        is_member: true,
+      },
+    };
+  }
+
+  private usersInfo(args: Args): ApiResult {
+    const userArg = stringArg(args, 'user');
+    if (userArg === undefined) return missing('user');
+    const { bot, team } = this.deps;
+    const isBot = userArg === bot.userId;
+    const user = isBot ? { id: bot.userId, name: bot.name } : this.deps.directory.resolveUser(userArg);
+    if (!user) return fail('user_not_found');
+    return {
+      ok: true,
+      user: {
+        id: user.id,
+        team_id: team.id,
+        name: user.name,
+        real_name: user.name,
+        deleted: false,
+        is_bot: isBot,
+        tz: 'UTC',
+        tz_offset: 0,
+        profile: { display_name: user.name, real_name: user.name, ...(isBot ? { bot_id: bot.botId } : {}) },
+      },
+    };
+  }
+}
+
+function faultAnswer(fault: Fault): Answer {
+  if ('error' in fault) return { status: 200, body: fail(fault.error) };
+  if (fault.status === 429) {
+    return { status: 429, body: fail('ratelimited'), headers: { 'Retry-After': String(fault.retryAfter) } };
+  }
+  return { status: 500, body: 'Internal Server Error' };
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
