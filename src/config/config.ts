@@ -68,14 +68,25 @@ export class ConfigError extends Error {
   }
 }
 
-function issuesText(error: z.ZodError, prefix: string): string {
+const ALLOWED_KEYS: Record<string, string[]> = {
+  '': Object.keys(FileSchema.shape),
+  kafka: Object.keys(KafkaSchema.shape),
+  'kafka.sasl': ['mechanism', 'username'],
+  slack: Object.keys(SlackSchema.shape),
+  http: Object.keys(HttpSchema.shape),
+};
+
+/** One line per problem: the full key path, what is wrong, and what is allowed. */
+function issuesText(error: z.ZodError, base: string[] = []): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+      const path = [...base, ...issue.path.map(String)].join('.');
       if (issue.code === 'unrecognized_keys') {
-        return `${prefix}${path === '(top level)' ? '' : `${path}.`}${issue.keys.join(', ')}: unknown key`;
+        const allowed = ALLOWED_KEYS[path];
+        const hint = allowed ? ` (allowed: ${allowed.join(', ')})` : '';
+        return `  ${path ? `${path}.` : ''}${issue.keys.join(', ')}: unknown key${hint}`;
       }
-      return `${prefix}${path}: ${issue.message}`;
+      return `  ${path || '(top level)'}: ${issue.message}`;
     })
     .join('\n');
 }
@@ -95,7 +106,7 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment'):
     throw new ConfigError(`${source}: expected a YAML mapping with keys kafka, slack, http`);
   }
   const file = FileSchema.safeParse(raw);
-  if (!file.success) throw new ConfigError(`${source}:\n${issuesText(file.error, '  ')}`);
+  if (!file.success) throw new ConfigError(`${source}:\n${issuesText(file.error)}`);
 
   const envBrokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
   const kafka = KafkaSchema.safeParse({ ...file.data.kafka, ...(envBrokers ? { brokers: envBrokers } : {}) });
@@ -104,7 +115,7 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment'):
     throw new ConfigError(
       noBrokers
         ? 'No Kafka brokers: set KAFKA_BROKERS=host:port[,host:port] or kafka.brokers in the LAGBOT_CONFIG file'
-        : `${envBrokers ? 'KAFKA_BROKERS / ' : ''}${source}:\n${issuesText(kafka.error, '  kafka.')}`,
+        : `${envBrokers ? 'KAFKA_BROKERS / ' : ''}${source}:\n${issuesText(kafka.error, ['kafka'])}`,
     );
   }
   if (kafka.data.sasl && !env.KAFKA_SASL_PASSWORD) {

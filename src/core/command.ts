@@ -21,13 +21,18 @@ const VIEWS: Record<string, 'partitions' | 'members'> = {
   partitions: 'partitions',
 };
 
+/** Words of the command; "double quotes" keep a group id with spaces in one word. */
+function splitWords(text: string): string[] {
+  return [...text.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '').filter((w) => w.length > 0);
+}
+
 /**
- * Parse the text of a `/lag` command. Group ids may contain any character except
- * whitespace here; a group literally named `list` or `help` is reached with
+ * Parse the text of a `/lag` command. Kafka group ids may contain any character; one
+ * with spaces is quoted, and a group literally named `list` or `help` is reached with
  * `/lag group list`.
  */
 export function parseLagCommand(rawText: string): ParsedLagCommand {
-  const words = unescapeSlack(rawText).trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = splitWords(unescapeSlack(rawText).replace(/[“”]/g, '"'));
   if (words.length === 0) return { ok: true, request: { kind: 'list' } };
 
   let [first, ...rest] = words as [string, ...string[]];

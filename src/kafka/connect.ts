@@ -39,5 +39,5 @@ export function createKafkaLag(config: KafkaConfig, clock: Clock, logger: Logger
     },
     logger.child({ component: 'kafka' }),
   );
-  return { reader: new KafkaLagReader(session, clock, logger.child({ component: 'lag-reader' })), stop: () => session.stop() };
+  return { reader: new KafkaLagReader(session, clock), stop: () => session.stop() };
 }

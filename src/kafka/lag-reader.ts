@@ -10,10 +10,8 @@ import type {
   GroupState,
   TopicOffsets,
 } from '../core/protocol.js';
-import type { Logger } from '../log/logger.js';
 import type { AdminSession } from './admin-session.js';
 import { decodeAssignment } from './assignment.js';
-import { isStaleMetadata } from './errors.js';
 
 const KNOWN_STATES = new Set<GroupState>([
   'Stable',
@@ -50,7 +48,6 @@ export class KafkaLagReader implements LagSource {
   constructor(
     private readonly session: AdminSession,
     private readonly clock: Clock,
-    private readonly logger: Logger,
     concurrency = 32,
   ) {
     this.limiter = new Bottleneck({ maxConcurrent: concurrency });
@@ -181,23 +178,19 @@ export class KafkaLagReader implements LagSource {
             result.set(topic, { topic, exists: false });
             return;
           }
-          try {
-            const partitions = await admin.fetchTopicOffsets(topic);
-            result.set(topic, {
-              topic,
-              exists: true,
-              partitions: partitions.map((p) => ({
-                partition: p.partition,
-                logEndOffset: Number(p.high),
-                logStartOffset: Number(p.low),
-              })),
-            });
-          } catch (error) {
-            // Deleted between listing and reading: say so rather than fail the whole read.
-            if (!isStaleMetadata(error)) throw error;
-            this.logger.info({ topic }, 'topic vanished while reading offsets');
-            result.set(topic, { topic, exists: false });
-          }
+          // A stale-metadata error here is not proof that *this* topic is gone: kafkajs
+          // fails every refresh once any topic it has seen was deleted. It propagates, so
+          // the session retries the whole read on a fresh client.
+          const partitions = await admin.fetchTopicOffsets(topic);
+          result.set(topic, {
+            topic,
+            exists: true,
+            partitions: partitions.map((p) => ({
+              partition: p.partition,
+              logEndOffset: Number(p.high),
+              logStartOffset: Number(p.low),
+            })),
+          });
         }),
       ),
     );

@@ -195,9 +195,10 @@ export function helpMessage(): SlackMessage {
   };
 }
 
-/** A short error plus usage, for input the command cannot act on. */
+/** A short error plus usage, for input the command cannot act on (it may echo that input). */
 export function usageErrorMessage(error: string): SlackMessage {
-  return { text: error, blocks: [section(`:warning: ${error}`), context(LAG_USAGE.replace(/\n/g, ' · '))] };
+  const text = escapeSlack(error);
+  return { text, blocks: [section(`:warning: ${text}`), context(LAG_USAGE.replace(/\n/g, ' · '))] };
 }
 
 export function unknownGroupMessage(group: string, suggestions: readonly string[]): SlackMessage {

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { registered } from '../../src/slack/register.js';
+
+const root = new URL('../../', import.meta.url);
+const manifest = parse(readFileSync(new URL('manifest.yml', root), 'utf8')) as {
+  features: { slash_commands: Array<{ command: string; url: string; should_escape: boolean }> };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: { interactivity?: { is_enabled: boolean; request_url: string } };
+};
+
+describe('manifest.yml', () => {
+  it("is valid against Slack's app manifest schema", () => {
+    // Slack's schema (MIT, vendored beside it) uses its own format names; only "uri" matters here.
+    const schema = JSON.parse(readFileSync(new URL('test/fixtures/slack-manifest/schema.1.0.0.json', root), 'utf8')) as object;
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(schema);
+    const ok = validate(manifest);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('declares exactly the slash commands the code registers', () => {
+    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual([...registered.commands].sort());
+  });
+
+  it('enables interactivity because the code listens for button actions', () => {
+    expect(registered.actions.length).toBeGreaterThan(0);
+    expect(manifest.settings.interactivity?.is_enabled).toBe(true);
+  });
+
+  it('asks for exactly the bot scopes the code uses', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...registered.botScopes].sort());
+  });
+
+  it('sends commands and clicks to the Bolt endpoint', () => {
+    const urls = [...manifest.features.slash_commands.map((c) => c.url), manifest.settings.interactivity?.request_url];
+    for (const url of urls) expect(new URL(url ?? '').pathname).toBe('/slack/events');
+  });
+});
