@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // from the global setup (or KAFKA_BROKERS), started once for the whole run.
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print one "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
       {
         test: {

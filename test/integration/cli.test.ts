@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, main, type CliIo } from '../../src/cli/main.js';
+import type { GroupLagJson } from '../../src/views/json.js';
+import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { createTopic, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
+
+const run = promisify(execFile);
+
+async function lagbot(args: string[], env: Record<string, string | undefined> = { KAFKA_BROKERS: testbed().bootstrap }) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env };
+  const code = await main(args, io);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('lagbot lag', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  const topic = uniqueName('user-events');
+  const group = uniqueName('user-events-consumer');
+
+  beforeAll(async () => {
+    kafka = kafkaClient();
+    admin = kafka.admin();
+    await admin.connect();
+    await createTopic(admin, topic, 3);
+    await produce(kafka, topic, [30, 700, 20]);
+    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '25' }, { partition: 1, offset: '100' }] });
+  });
+
+  afterAll(async () => {
+    await admin?.disconnect();
+  });
+
+  it('prints exactly the documented JSON object, unknown values as null', async () => {
+    const { code, stdout } = await lagbot(['lag', group, '--json']);
+    expect(code).toBe(EXIT.ok);
+    const json = JSON.parse(stdout) as GroupLagJson;
+    expect(Object.keys(json).sort()).toEqual(['group', 'members', 'partitions', 'protocol', 'state', 'totalLag']);
+    expect(json).toMatchObject({ group, state: 'Empty', protocol: 'classic', members: [], totalLag: 605 });
+    expect(json.partitions).toEqual([
+      { topic, partition: 1, committedOffset: 100, logEndOffset: 700, logStartOffset: 0, lag: 600, memberId: null, clientId: null, host: null },
+      { topic, partition: 0, committedOffset: 25, logEndOffset: 30, logStartOffset: 0, lag: 5, memberId: null, clientId: null, host: null },
+    ]);
+  });
+
+  it('prints a table with the hot partition first and the hints', async () => {
+    const { code, stdout } = await lagbot(['lag', group]);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain(`GROUP ${group}: total lag 605 over 2 partitions`);
+    expect(stdout).toMatch(new RegExp(`${topic}\\s+1\\s+100\\s+700\\s+600\\s+-\\s+-`));
+    expect(stdout).toContain(`Partition ${topic}-1 holds 99% of the lag`);
+  });
+
+  it('lists every group without a GROUP argument', async () => {
+    const { code, stdout } = await lagbot(['lag']);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toMatch(new RegExp(`${group}\\s+Empty\\s+0\\s+2\\s+605`));
+  });
+
+  it('exits non-zero with one line for an unknown group, suggesting close names', async () => {
+    const { code, stderr } = await lagbot(['lag', `${group}x`]);
+    expect(code).toBe(EXIT.failure);
+    // Other test files' groups are on the same broker and may be suggested too.
+    expect(stderr).toMatch(new RegExp(`^lagbot: no such group "${group}x" \\(did you mean ${group}(, [^,]+){0,2}\\?\\)$`));
+  });
+
+  it('exits 2 on bad input and bad configuration', async () => {
+    expect((await lagbot(['lag', 'a', 'b'])).code).toBe(EXIT.usage);
+    expect((await lagbot(['lag', '--jsn'])).stderr).toContain("Unknown option '--jsn'");
+    expect((await lagbot(['lagg'])).stderr).toContain('unknown command "lagg"');
+    const noBrokers = await lagbot(['lag'], {});
+    expect(noBrokers).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('set KAFKA_BROKERS') });
+  });
+
+  it('exits 1 within seconds with one line when the cluster is unreachable', async () => {
+    const [port] = await freePorts(1);
+    const { code, stderr } = await lagbot(['lag', group], { KAFKA_BROKERS: `127.0.0.1:${port}` });
+    expect(code).toBe(EXIT.failure);
+    expect(stderr.split('\n')).toHaveLength(1);
+    expect(stderr).toContain(`127.0.0.1:${port}`);
+  });
+
+  it('runs as the installed bin (compiled by npm run build)', async () => {
+    const bin = new URL('../../bin/lagbot.js', import.meta.url).pathname;
+    const { stdout } = await run(process.execPath, [bin, 'lag', group, '--json'], { env: { ...process.env, KAFKA_BROKERS: testbed().bootstrap } });
+    expect((JSON.parse(stdout) as GroupLagJson).totalLag).toBe(605);
+    await expect(run(process.execPath, [bin, 'lag', 'x', 'y'])).rejects.toMatchObject({ code: EXIT.usage });
+  });
+});

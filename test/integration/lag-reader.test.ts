@@ -1,0 +1,207 @@
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/core/hints.js';
+import type { GroupLag } from '../../src/core/protocol.js';
+import type { KafkaLag } from '../../src/kafka/connect.js';
+import { KafkaUnavailableError } from '../../src/kafka/errors.js';
+import { groupJson } from '../../src/views/json.js';
+import { kafkaConsumerGroups, parseDescribeMembers, parseDescribeOffsets } from '../../src/testbed/kafka/tools.js';
+import { freePorts } from '../../src/testbed/kafka/broker.js';
+import {
+  createTopic,
+  eventually,
+  kafkaClient,
+  lagReader,
+  produce,
+  startIdleMember,
+  testbed,
+  uniqueName,
+} from '../support/kafka.js';
+
+/**
+ * lagbot against a real broker, checked row by row against Kafka's own
+ * kafka-consumer-groups on the same state. The scenario is the case study's: one topic
+ * with three partitions, partition 1 far behind.
+ */
+
+const PRODUCED = [3_000, 12_000, 2_000];
+const COMMITTED = [2_500, 1_200, 1_900];
+
+function cli() {
+  const { bootstrap, classpath } = testbed();
+  if (!classpath) throw new Error('Kafka CLI jars are needed to compare with kafka-consumer-groups (install Java 17 + Maven)');
+  return { bootstrap, classpath };
+}
+
+const stripSlash = (host: string | null) => (host === null ? null : host.replace(/^\//, ''));
+
+/** lagbot's rows and Kafka's tool's rows for the same group, in the same shape. */
+async function compareWithKafkaTool(lag: GroupLag) {
+  const rows = parseDescribeOffsets(await kafkaConsumerGroups(cli(), ['--describe', '--group', lag.group]));
+  const theirs = rows
+    .map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      committedOffset: r.currentOffset,
+      logEndOffset: r.logEndOffset,
+      lag: r.lag,
+      memberId: r.consumerId,
+      host: stripSlash(r.host),
+      clientId: r.clientId,
+    }))
+    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const ours = groupJson(lag)
+    .partitions.map(({ logStartOffset: _ignored, ...row }) => row)
+    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  return { ours, theirs };
+}
+
+describe('lag engine on a real broker', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let reader: KafkaLag;
+  const topic = uniqueName('user-events');
+  const emptyGroup = uniqueName('user-events-batch');
+  const liveGroup = uniqueName('user-events-consumer');
+  const members: Consumer[] = [];
+
+  beforeAll(async () => {
+    kafka = kafkaClient();
+    admin = kafka.admin();
+    await admin.connect();
+    await createTopic(admin, topic, 3);
+    await produce(kafka, topic, PRODUCED);
+    for (const groupId of [emptyGroup, liveGroup]) {
+      await admin.setOffsets({ groupId, topic, partitions: COMMITTED.map((offset, partition) => ({ partition, offset: String(offset) })) });
+    }
+    reader = lagReader();
+  });
+
+  afterAll(async () => {
+    await Promise.all(members.map((m) => m.disconnect()));
+    await reader?.stop();
+    await admin?.disconnect();
+  });
+
+  it('reads a group with committed offsets and no members exactly as kafka-consumer-groups does', async () => {
+    const lag = await reader.reader.readGroup(emptyGroup);
+    expect(lag).not.toBeNull();
+    if (!lag) return;
+    expect(lag.state).toBe('Empty');
+    expect(lag.members).toEqual([]);
+    expect(lag.partitions.map((p) => [p.partition, p.committedOffset, p.logEndOffset, p.lag])).toEqual([
+      [1, 1_200, 12_000, 10_800],
+      [0, 2_500, 3_000, 500],
+      [2, 1_900, 2_000, 100],
+    ]);
+    expect(lag.totalLag).toBe(11_400);
+    const { ours, theirs } = await compareWithKafkaTool(lag);
+    expect(ours).toEqual(theirs);
+    expect(diagnose(lag).map((h) => h.kind)).toEqual(['hot-partition', 'no-members']);
+  });
+
+  it('reads a live group: owners and member assignments equal --describe and --members --verbose', async () => {
+    for (let i = 0; i < 3; i += 1) members.push(await startIdleMember(kafkaClient(`user-events-worker-${i}`), liveGroup, topic));
+    const lag = await eventually(async () => {
+      const l = await reader.reader.readGroup(liveGroup);
+      return l?.state === 'Stable' && l.members.length === 3 && l.partitions.every((p) => p.memberId !== null) ? l : null;
+    }, 'three members to own the three partitions');
+
+    const { ours, theirs } = await compareWithKafkaTool(lag);
+    expect(ours).toEqual(theirs);
+    expect(ours.every((row) => row.memberId && row.host && row.clientId?.startsWith('user-events-worker-'))).toBe(true);
+
+    const theirMembers = parseDescribeMembers(await kafkaConsumerGroups(cli(), ['--describe', '--group', liveGroup, '--members', '--verbose']))
+      .map((m) => ({
+        memberId: m.consumerId,
+        host: stripSlash(m.host),
+        clientId: m.clientId,
+        assignment: m.assignment.map((a) => ({ topic: a.topic ?? topic, partitions: [...a.partitions].sort() })),
+      }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId));
+    const ourMembers = groupJson(lag)
+      .members.map((m) => ({ memberId: m.memberId, host: m.host, clientId: m.clientId, assignment: m.assignment }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId));
+    expect(ourMembers).toEqual(theirMembers);
+
+    const hot = diagnose(lag).find((h) => h.kind === 'hot-partition');
+    const owner = lag.partitions.find((p) => p.partition === 1);
+    expect(hot?.text).toContain(`${topic}-1 holds 95% of the lag`);
+    expect(hot?.text).toContain(`Owner: ${owner?.memberId}`);
+    expect(lag.assignmentStrategy).toBeTruthy();
+  });
+
+  it('reports idle members when the group has more consumers than partitions', async () => {
+    members.push(await startIdleMember(kafkaClient('user-events-worker-3'), liveGroup, topic));
+    const lag = await eventually(async () => {
+      const l = await reader.reader.readGroup(liveGroup);
+      return l?.state === 'Stable' && l.members.length === 4 && l.partitions.every((p) => p.memberId !== null) ? l : null;
+    }, 'four members, three of them with a partition');
+    expect(lag.members.filter((m) => m.assignment.length === 0)).toHaveLength(1);
+    expect(diagnose(lag).find((h) => h.kind === 'idle-members')?.text).toMatch(/^1 of 4 members have no partitions/);
+  });
+
+  it('reads all groups at once, with the same numbers as one at a time', async () => {
+    const all = await reader.reader.readAllGroups();
+    const mine = all.filter((g) => g.group === emptyGroup || g.group === liveGroup);
+    expect(mine.map((g) => [g.group, g.totalLag]).sort()).toEqual(
+      [
+        [emptyGroup, 11_400],
+        [liveGroup, 11_400],
+      ].sort(),
+    );
+  });
+
+  it('returns null for a group that does not exist, and lists the ones that do', async () => {
+    expect(await reader.reader.readGroup(uniqueName('no-such-group'))).toBeNull();
+    expect(await reader.reader.listGroupNames()).toEqual(expect.arrayContaining([emptyGroup, liveGroup]));
+  });
+
+  it('flags a committed offset below the log start and counts only what retention left', async () => {
+    const group = uniqueName('retention-victim');
+    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 2, offset: '100' }] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 2, offset: '1500' }] });
+    const lag = await reader.reader.readGroup(group);
+    const row = lag?.partitions[0];
+    expect(row).toMatchObject({ committedOffset: 100, logStartOffset: 1_500, logEndOffset: 2_000, lag: 500 });
+    expect(row?.flags).toContain('offset-below-log-start');
+    expect(diagnose(lag as GroupLag).find((h) => h.kind === 'offset-below-log-start')?.text).toContain('Retention deleted 1,400 messages');
+  });
+
+  it('survives a topic deleted under a group: says so, and keeps reading other groups', async () => {
+    const doomed = uniqueName('doomed');
+    const group = uniqueName('orphaned');
+    await createTopic(admin, doomed, 2);
+    await produce(kafka, doomed, [10, 10]);
+    await admin.setOffsets({ groupId: group, topic: doomed, partitions: [{ partition: 0, offset: '4' }, { partition: 1, offset: '6' }] });
+    expect((await reader.reader.readGroup(group))?.totalLag).toBe(10);
+
+    await admin.deleteTopics({ topics: [doomed] });
+    const lag = await eventually(async () => {
+      const l = await reader.reader.readGroup(group);
+      return l?.partitions.every((p) => p.flags.includes('topic-deleted')) ? l : null;
+    }, 'the deleted topic to be reported');
+    expect(lag.partitions.map((p) => [p.committedOffset, p.lag])).toEqual([
+      [4, null],
+      [6, null],
+    ]);
+    expect(lag.totalLag).toBeNull();
+    expect(diagnose(lag).map((h) => h.kind)).toContain('topic-deleted');
+    expect((await reader.reader.readGroup(emptyGroup))?.totalLag).toBe(11_400);
+  });
+});
+
+describe('an unreachable cluster', () => {
+  it('fails within seconds with the brokers it tried, not a hang', async () => {
+    const [port] = await freePorts(1);
+    const dead = lagReader([`127.0.0.1:${port}`]);
+    const started = Date.now();
+    try {
+      await expect(dead.reader.readGroup('anything')).rejects.toThrow(KafkaUnavailableError);
+      await expect(dead.reader.readAllGroups()).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}`));
+    } finally {
+      await dead.stop();
+    }
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});

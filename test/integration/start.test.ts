@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { createTopic, eventually, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
+import { readable } from '../support/slack.js';
+
+const SECRET = 'start-test-signing-secret';
+
+/** `lagbot start` as a user runs it: the built bin, configured by environment only. */
+describe('lagbot start (HTTP mode)', () => {
+  let admin: Admin;
+  let slack: SlackStandin;
+  let bot: ChildProcess;
+  let port: number;
+  let stderr = '';
+  const topic = uniqueName('orders');
+  const group = uniqueName('orders-consumer');
+
+  beforeAll(async () => {
+    const kafka = kafkaClient();
+    admin = kafka.admin();
+    await admin.connect();
+    await createTopic(admin, topic, 2);
+    await produce(kafka, topic, [50, 70]);
+    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '40' }, { partition: 1, offset: '70' }] });
+
+    slack = await startSlackStandin({ signingSecret: SECRET });
+    [port] = (await freePorts(1)) as [number];
+    bot = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
+      env: {
+        PATH: process.env.PATH,
+        KAFKA_BROKERS: testbed().bootstrap,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    bot.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, `lagbot to listen on ${port} (${stderr})`, 20_000);
+    slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
+  });
+
+  afterAll(async () => {
+    if (bot && bot.exitCode === null) {
+      bot.kill('SIGKILL');
+      await once(bot, 'exit');
+    }
+    await slack?.stop();
+    await admin?.disconnect();
+  });
+
+  it('checks its token with Slack at start and answers /healthz', async () => {
+    expect(slack.callsOf('auth.test').length).toBeGreaterThan(0);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(await health.json()).toEqual({ ok: true });
+  });
+
+  it('answers a signed /lag from Slack', async () => {
+    const sent = await slack.sendSlashCommand({ command: '/lag', text: group });
+    expect(sent.status).toBe(200);
+    const response = await slack.waitForResponse(sent.responseUrlId, 15_000);
+    expect(readable(response.body)).toContain(`${group}: total lag 10 over 2 partitions`);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    bot.kill('SIGTERM');
+    const [code] = (await once(bot, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+});
+
+describe('lagbot start with bad configuration', () => {
+  async function start(env: Record<string, string>) {
+    const child = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, err };
+  }
+
+  it('stops at once, naming what is missing', async () => {
+    const { code, err } = await start({ KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(code).toBe(2);
+    expect(err).toContain('SLACK_BOT_TOKEN');
+    expect(err).toContain('SLACK_SIGNING_SECRET');
+  });
+
+  it('names a wrong key in the config file and what is allowed', async () => {
+    const { writeFile, mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/lagbot-config-`);
+    await writeFile(`${dir}/lagbot.yaml`, 'kafka:\n  brokers: [127.0.0.1:1]\n  clientID: x\n');
+    const { code, err } = await start({ LAGBOT_CONFIG: `${dir}/lagbot.yaml` });
+    expect(code).toBe(2);
+    expect(err).toContain('kafka.clientID: unknown key (allowed: brokers, clientId,');
+  });
+});

@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+
+describe('lagbot.example.yaml', () => {
+  it('is a valid configuration as shipped', () => {
+    const text = readFileSync(new URL('../../lagbot.example.yaml', import.meta.url), 'utf8');
+    const config = parseConfig(text, {}, 'lagbot.example.yaml');
+    expect(config.kafka.brokers).toEqual(['kafka-1.internal:9092', 'kafka-2.internal:9092']);
+    expect(config.slack.mode).toBe('http');
+  });
+});
