@@ -77,6 +77,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   }
 
   if (!options.appToken) throw new Error('Socket Mode needs SLACK_APP_TOKEN');
+  // Slack answers a bot or user token here with not_allowed_token_type, which
+  // @slack/socket-mode retries forever: start-up would hang instead of failing.
+  if (!options.appToken.startsWith('xapp-')) {
+    throw new Error('SLACK_APP_TOKEN must be an app-level token (xapp-...), not a bot or user token');
+  }
   const receiver = new SocketModeReceiver({
     appToken: options.appToken,
     logger,
@@ -85,6 +90,24 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   });
   const app = new App({ token: options.botToken, receiver, logger, clientOptions });
   registerListeners(app, { lagSource: options.lagSource, clock: options.clock, logger: options.logger }, options.command);
-  await receiver.start();
+  try {
+    await receiver.start();
+  } catch (err) {
+    // The custom-routes server may already be listening and would keep the process alive.
+    await receiver.stop();
+    throw socketStartError(err);
+  }
   return { app, port: routes.length > 0 ? options.port : null, stop: () => receiver.stop() };
+}
+
+/** Names the token when Slack refused it; the SDK's own message is just "An API error occurred: invalid_auth". */
+function socketStartError(err: unknown): Error {
+  const data = typeof err === 'object' && err !== null && 'data' in err ? (err.data as { error?: unknown } | undefined) : undefined;
+  const detail =
+    typeof data?.error === 'string'
+      ? `apps.connections.open answered ${data.error}; check SLACK_APP_TOKEN`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  return new Error(`Socket Mode could not connect to Slack: ${detail}`, { cause: err });
 }

@@ -1,11 +1,14 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Directory } from './directory.js';
 import { sendJson } from './http.js';
 import { actionTs, deliverSigned, findButton, triggerId } from './requests.js';
 import type { DeliveryResult, SignOverrides } from './requests.js';
 import { ResponseUrls } from './response-urls.js';
+import { SocketModeServer } from './socket-mode.js';
+import type { EnvelopeRecord, SocketAck, SocketConnectionRecord } from './socket-mode.js';
 import { MessageStore } from './store.js';
 import type { StoreSnapshot } from './store.js';
 import type {
@@ -27,6 +30,8 @@ export interface SlackStandinOptions {
   signingSecret: string;
   /** The only bot token the Web API accepts. */
   botToken?: string;
+  /** The only app-level token `apps.connections.open` accepts (Socket Mode); must start with `xapp-`. */
+  appToken?: string;
   /** Where the Bolt app's `/slack/events` listens; may also be set later with `setEventsUrl`. */
   eventsUrl?: string;
   team?: Team;
@@ -46,6 +51,7 @@ export interface SlackStandinOptions {
 
 export const STANDIN_DEFAULTS = {
   botToken: 'xoxb-standin-0000000000-lagbot',
+  appToken: 'xapp-1-A0LAGBOT-0000000000-standin',
   team: { id: 'T0LAGBOT', domain: 'lagbot-dev' },
   botUserId: 'U0LAGBOT',
   botId: 'B0LAGBOT',
@@ -72,6 +78,16 @@ export interface DeliveredRequest extends DeliveryResult {
   triggerId: string;
 }
 
+/** Socket Mode is authenticated by the app token, so there is nothing to sign or forge. */
+export type SocketSlashCommandInput = Omit<SlashCommandInput, keyof SignOverrides>;
+
+/** An acknowledged envelope: `ack` is the payload the app acked with (`{}` for a bare `ack()`). */
+export interface DeliveredOverSocket extends SocketAck {
+  /** The `<id>` of the `/response/<id>` URL sent in the payload. */
+  responseUrlId: string;
+  triggerId: string;
+}
+
 /** A message as the clicking user sees it: a stored one, or just enough to locate and render it. */
 export type ClickableMessage =
   | StoredMessage
@@ -88,6 +104,8 @@ export interface ButtonClickInput extends SignOverrides {
   userId?: string;
   userName?: string;
 }
+
+export type SocketButtonClickInput = Omit<ButtonClickInput, keyof SignOverrides>;
 
 export type Predicate<T> = () => T | undefined | null | false;
 
@@ -119,20 +137,26 @@ export class SlackStandin {
   readonly apiUrl: string;
   readonly signingSecret: string;
   readonly botToken: string;
+  readonly appToken: string;
   readonly team: Team;
   readonly bot: BotIdentity;
   /** Every Web API request, in arrival order. */
   readonly calls: ApiCall[] = [];
   /** Every post to a response_url, refused ones included (see `status`/`error`). */
   readonly responses: ResponseRecord[] = [];
-  /** Unexpected failures inside the stand-in; each also produced a 500. */
+  /** Unexpected failures inside the stand-in (each also produced a 500), and WebSocket protocol violations. */
   readonly errors: unknown[] = [];
+  /** Every Socket Mode connection, closed ones included, oldest first. */
+  readonly socketConnections: SocketConnectionRecord[];
+  /** Every envelope sent over Socket Mode, with the app's ack once it came. */
+  readonly envelopes: EnvelopeRecord[];
 
   private eventsUrlValue: string | undefined;
   private readonly store: MessageStore;
   private readonly directory: Directory;
   private readonly webApi: WebApi;
   private readonly responseUrls: ResponseUrls;
+  private readonly socketMode: SocketModeServer;
   private readonly clock: () => number;
 
   /** Use `startSlackStandin`; the constructor needs a listening server. */
@@ -145,6 +169,7 @@ export class SlackStandin {
     this.apiUrl = `${this.url}api/`;
     this.signingSecret = opts.signingSecret;
     this.botToken = opts.botToken ?? STANDIN_DEFAULTS.botToken;
+    this.appToken = opts.appToken ?? STANDIN_DEFAULTS.appToken;
     this.team = { ...(opts.team ?? STANDIN_DEFAULTS.team) };
     this.bot = {
       userId: opts.botUserId ?? STANDIN_DEFAULTS.botUserId,
@@ -155,11 +180,21 @@ export class SlackStandin {
     this.eventsUrlValue = opts.eventsUrl;
     this.clock = opts.clock ?? Date.now;
     this.store = new MessageStore(this.clock);
+    this.socketMode = new SocketModeServer({
+      appId: this.bot.appId,
+      baseUrl: () => this.url,
+      clock: this.clock,
+      onError: (err) => this.errors.push(err),
+    });
+    this.socketConnections = this.socketMode.connections;
+    this.envelopes = this.socketMode.envelopes;
     this.directory = new Directory([STANDIN_DEFAULTS.channel, ...(opts.channels ?? [])], [STANDIN_DEFAULTS.user, ...(opts.users ?? [])]);
     this.webApi = new WebApi({
       store: this.store,
       directory: this.directory,
       botToken: this.botToken,
+      appToken: this.appToken,
+      openSocket: () => this.socketMode.issueUrl(),
       bot: this.bot,
       team: this.team,
       baseUrl: () => this.url,
@@ -186,6 +221,7 @@ export class SlackStandin {
         else res.destroy();
       });
     });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.socketMode.handleUpgrade(req, socket, head));
   }
 
   get eventsUrl(): string | undefined {
@@ -206,11 +242,24 @@ export class SlackStandin {
   }
 
   async sendSlashCommand(input: SlashCommandInput): Promise<DeliveredRequest> {
+    const { fields, responseUrlId, trigger } = this.slashCommand(input);
+    const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, new URLSearchParams(fields), input);
+    return { ...result, responseUrlId, triggerId: trigger };
+  }
+
+  /** The same slash command as an envelope on the newest Socket Mode connection; resolves once acked. */
+  async sendSlashCommandOverSocket(input: SocketSlashCommandInput): Promise<DeliveredOverSocket> {
+    const { fields, responseUrlId, trigger } = this.slashCommand(input);
+    const ack = await this.socketMode.deliver('slash_commands', fields, true);
+    return { ...ack, responseUrlId, triggerId: trigger };
+  }
+
+  private slashCommand(input: SocketSlashCommandInput): { fields: Record<string, string>; responseUrlId: string; trigger: string } {
     const user = this.user(input.userId, input.userName);
     const channel = this.channel(input.channelId, input.channelName);
     const responseUrlId = this.responseUrls.create({ channel: channel.id, userId: user.id });
     const trigger = triggerId();
-    const form = new URLSearchParams({
+    const fields = {
       token: STANDIN_DEFAULTS.verificationToken,
       team_id: this.team.id,
       team_domain: this.team.domain,
@@ -224,12 +273,25 @@ export class SlackStandin {
       is_enterprise_install: 'false',
       response_url: this.responseUrl(responseUrlId),
       trigger_id: trigger,
-    });
+    };
+    return { fields, responseUrlId, trigger };
+  }
+
+  async clickButton(input: ButtonClickInput): Promise<DeliveredRequest> {
+    const { payload, responseUrlId, trigger } = this.blockActions(input);
+    const form = new URLSearchParams({ payload: JSON.stringify(payload) });
     const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, form, input);
     return { ...result, responseUrlId, triggerId: trigger };
   }
 
-  async clickButton(input: ButtonClickInput): Promise<DeliveredRequest> {
+  /** The same click as an `interactive` envelope; the payload travels as an object, not a form field. */
+  async clickButtonOverSocket(input: SocketButtonClickInput): Promise<DeliveredOverSocket> {
+    const { payload, responseUrlId, trigger } = this.blockActions(input);
+    const ack = await this.socketMode.deliver('interactive', payload, false);
+    return { ...ack, responseUrlId, triggerId: trigger };
+  }
+
+  private blockActions(input: SocketButtonClickInput): { payload: Record<string, unknown>; responseUrlId: string; trigger: string } {
     const { message } = input;
     const ephemeral = this.isEphemeral(message);
     const blocks = message.blocks ?? [];
@@ -280,9 +342,22 @@ export class SlackStandin {
         },
       ],
     };
-    const form = new URLSearchParams({ payload: JSON.stringify(payload) });
-    const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, form, input);
-    return { ...result, responseUrlId, triggerId: trigger };
+    return { payload, responseUrlId, trigger };
+  }
+
+  /** Socket Mode connections that are still open, oldest first. */
+  openSocketConnections(): SocketConnectionRecord[] {
+    return this.socketMode.openConnections();
+  }
+
+  /** The newest open Socket Mode connection opened after `after` (a `clock()` value), once there is one. */
+  waitForSocketConnection(timeoutMs = 5000, after = -Infinity): Promise<SocketConnectionRecord> {
+    return waitFor(() => this.socketMode.openConnections().filter((c) => c.openedAt > after).at(-1), timeoutMs);
+  }
+
+  /** Sends `{"type":"disconnect"}` on every open connection, as Slack does before recycling a server. */
+  requestSocketRefresh(reason = 'refresh_requested'): number {
+    return this.socketMode.requestRefresh(reason);
   }
 
   waitFor<T>(predicate: Predicate<T>, timeoutMs = 5000): Promise<T> {
@@ -330,6 +405,8 @@ export class SlackStandin {
   async stop(): Promise<void> {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+    // Upgraded sockets are no longer the HTTP server's to close, yet close() waits for them.
+    await this.socketMode.closeAll();
     this.server.closeAllConnections();
     await closed;
     this.store.events.removeAllListeners();
@@ -399,6 +476,9 @@ export class SlackStandin {
 }
 
 export async function startSlackStandin(opts: SlackStandinOptions): Promise<SlackStandin> {
+  if (opts.appToken !== undefined && !opts.appToken.startsWith('xapp-')) {
+    throw new Error('Slack stand-in: appToken must start with "xapp-", as app-level tokens do');
+  }
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -425,4 +505,6 @@ export type {
 } from './types.js';
 export type { StoreSnapshot } from './store.js';
 export type { DeliveryResult, SignOverrides } from './requests.js';
+export type { EnvelopeRecord, EnvelopeType, SocketAck, SocketConnectionRecord } from './socket-mode.js';
+export { SOCKET_ACK_TIMEOUT_MS } from './socket-mode.js';
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-urls.js';

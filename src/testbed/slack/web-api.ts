@@ -16,6 +16,10 @@ export interface WebApiDeps {
   store: MessageStore;
   directory: Directory;
   botToken: string;
+  /** The app-level token (`xapp-...`) that `apps.connections.open` accepts. */
+  appToken: string;
+  /** A fresh Socket Mode URL for `apps.connections.open`. */
+  openSocket: () => string;
   bot: BotIdentity;
   team: Team;
   /** The stand-in's base URL, ending in `/`; known only once the server listens. */
@@ -43,6 +47,9 @@ function apiView(message: StoredMessage | EphemeralMessage): Record<string, unkn
   return rest;
 }
 
+/** Methods that take the app-level token instead of the bot token. */
+const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
+
 /** Queued faults per method, consumed in order before the real method runs. */
 export class FaultPlan {
   private readonly queue = new Map<string, Fault[]>();
@@ -69,6 +76,7 @@ export class WebApi {
 
   constructor(private readonly deps: WebApiDeps) {
     this.methods = {
+      'apps.connections.open': () => ({ ok: true, url: this.deps.openSocket() }),
       'auth.test': () => this.authTest(),
       'chat.postMessage': (a) => this.postMessage(a),
       'chat.update': (a) => this.update(a),
@@ -92,17 +100,18 @@ export class WebApi {
     // Slack also answers GETs with query-string arguments; the SDK never does, but curl users do.
     const parsed = req.method === 'GET' ? { ok: true as const, value: Object.fromEntries(query) } : parseRequestBody(mediaType(req), raw);
     const fields = parsed.ok ? parsed.value : {};
-    const token = bearerToken(req) ?? stringArg(fields, 'token');
+    const bearer = bearerToken(req);
+    const token = bearer ?? stringArg(fields, 'token');
     const { token: _token, ...withoutToken } = fields;
     const args = decodeJsonFields(withoutToken);
 
-    const answer = this.answer(method, parsed.ok ? undefined : parsed.error, token, args);
+    const answer = this.answer(method, parsed.ok ? undefined : parsed.error, token, bearer !== undefined, args);
     this.deps.record({ method, args, at, status: answer.status, response: answer.body });
     if (typeof answer.body === 'string') sendText(res, answer.status, answer.body);
     else sendJson(res, answer.status, answer.body, answer.headers);
   }
 
-  private answer(method: string, parseError: string | undefined, token: string | undefined, args: Args): Answer {
+  private answer(method: string, parseError: string | undefined, token: string | undefined, viaHeader: boolean, args: Args): Answer {
     const fault = this.faults.take(method);
     if (fault) return faultAnswer(fault);
     const run = this.methods[method];
@@ -110,8 +119,20 @@ export class WebApi {
     if (parseError) return { status: 200, body: fail(parseError) };
     // Slack distinguishes "no token at all" from "a token it does not know".
     if (token === undefined) return { status: 200, body: fail('not_authed') };
-    if (token !== this.deps.botToken) return { status: 200, body: fail('invalid_auth') };
+    const refusal = APP_TOKEN_METHODS.has(method) ? this.appTokenRefusal(token, viaHeader) : token === this.deps.botToken ? undefined : 'invalid_auth';
+    if (refusal) return { status: 200, body: fail(refusal) };
     return { status: 200, body: run(args) };
+  }
+
+  /**
+   * What Slack says to a token on an app-level method: a bot or user token is the wrong
+   * kind, and an app token counts only as a Bearer header (a `token` form field gets
+   * `invalid_auth` even when the token is right).
+   */
+  private appTokenRefusal(token: string, viaHeader: boolean): string | undefined {
+    if (!token.startsWith('xapp-')) return 'not_allowed_token_type';
+    if (!viaHeader || token !== this.deps.appToken) return 'invalid_auth';
+    return undefined;
   }
 
   private authTest(): ApiResult {
