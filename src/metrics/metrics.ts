@@ -1,0 +1,168 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GroupLag, Severity } from '../core/protocol.js';
+
+export interface LagMetricsOptions {
+  /** Process and Node.js metrics (`lagbot_process_*`, `lagbot_nodejs_*`); default true. */
+  defaultMetrics?: boolean;
+}
+
+/** Numeric so alert rules can compare (`lagbot_incident_severity >= 2`). */
+export const SEVERITY_LEVEL: Record<Severity, number> = { warning: 1, critical: 2, page: 3 };
+
+/** Kafka checks take from tens of milliseconds (small cluster) to seconds (many groups, slow brokers). */
+export const CHECK_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * lagbot's Prometheus metrics. Each instance owns its registry: the global default registry
+ * would make two instances (or two tests) register the same names and throw.
+ *
+ * The Kafka lag series use the names and labels of kafka-lag-exporter/kafka_exporter so
+ * existing dashboards and alert rules keep working when lagbot replaces the exporter.
+ */
+export class LagMetrics {
+  readonly registry: Registry;
+
+  private readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  private readonly groupLagTotal: Gauge<'group'>;
+  private readonly groupMembers: Gauge<'group'>;
+  private readonly groupPartitions: Gauge<'group'>;
+  private readonly incidentSeverity: Gauge<'group'>;
+  private readonly checkDuration: Histogram;
+  private readonly checksTotal: Counter<'result'>;
+  private readonly consecutiveFailures: Gauge;
+  private readonly lastSuccess: Gauge;
+  private readonly outboxPending: Gauge;
+
+  constructor(options: LagMetricsOptions = {}) {
+    this.registry = new Registry();
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lagbot_' });
+    const registers = [this.registry];
+
+    this.consumerLag = new Gauge({
+      name: 'kafka_consumer_lag',
+      help: 'Consumer group lag per partition (log end offset minus committed offset); absent when unknown.',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+    });
+    this.groupLagTotal = new Gauge({
+      name: 'kafka_consumergroup_lag_total',
+      help: 'Sum of the known partition lags of a consumer group.',
+      labelNames: ['group'],
+      registers,
+    });
+    this.groupMembers = new Gauge({
+      name: 'kafka_consumergroup_members',
+      help: 'Members of a consumer group; absent when members are not visible (KIP-848 groups).',
+      labelNames: ['group'],
+      registers,
+    });
+    this.groupPartitions = new Gauge({
+      name: 'kafka_consumergroup_partitions',
+      help: 'Partitions a consumer group has offsets on or is assigned.',
+      labelNames: ['group'],
+      registers,
+    });
+    this.incidentSeverity = new Gauge({
+      name: 'lagbot_incident_severity',
+      help: 'Severity of the open lag incident of a group: 0 none, 1 warning, 2 critical, 3 page.',
+      labelNames: ['group'],
+      registers,
+    });
+    this.checkDuration = new Histogram({
+      name: 'lagbot_check_duration_seconds',
+      help: 'Duration of a lag check (reading offsets of all watched groups).',
+      buckets: CHECK_DURATION_BUCKETS,
+      registers,
+    });
+    this.checksTotal = new Counter({
+      name: 'lagbot_checks_total',
+      help: 'Lag checks by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.consecutiveFailures = new Gauge({
+      name: 'lagbot_check_failures_consecutive',
+      help: 'Lag checks failed in a row since the last successful one.',
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'lagbot_last_successful_check_timestamp_seconds',
+      help: 'Unix time of the last successful lag check.',
+      registers,
+    });
+    this.outboxPending = new Gauge({
+      name: 'lagbot_slack_outbox_pending',
+      help: 'Slack messages waiting in the outbox for delivery.',
+      registers,
+    });
+
+    // Both results exist from the start, so rate() and increase() see the first error.
+    this.checksTotal.inc({ result: 'ok' }, 0);
+    this.checksTotal.inc({ result: 'error' }, 0);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * A successful check. `groups` is everything the check saw: series of groups and partitions
+   * missing from it are dropped, so a deleted group or topic leaves no frozen value behind.
+   */
+  recordCheck(groups: GroupLag[], at: number, durationSec?: number): void {
+    // Rebuilt from scratch rather than diffed: this method is synchronous, so a scrape never
+    // sees the gauges half-empty, and rebuilding cannot miss a vanished series.
+    this.consumerLag.reset();
+    this.groupLagTotal.reset();
+    this.groupMembers.reset();
+    this.groupPartitions.reset();
+    for (const g of groups) {
+      for (const p of g.partitions) {
+        // Unknown lag is left out: 0 would read as "caught up" and silence alerts.
+        if (p.lag === null) continue;
+        this.consumerLag.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, p.lag);
+      }
+      if (g.totalLag !== null) this.groupLagTotal.set({ group: g.group }, g.totalLag);
+      if (g.membersVisible) this.groupMembers.set({ group: g.group }, g.members.length);
+      this.groupPartitions.set({ group: g.group }, g.partitions.length);
+    }
+    this.checksTotal.inc({ result: 'ok' });
+    this.consecutiveFailures.set(0);
+    this.lastSuccess.set(at / 1000);
+    if (durationSec !== undefined) this.recordCheckDuration(durationSec);
+  }
+
+  /**
+   * A failed check. The lag series keep their last values: the check learned nothing new, and
+   * dropping them would look like the lag went away; the failure gauge and the last-success
+   * timestamp tell how old they are. The error is not a label: its text would make one series
+   * per message.
+   */
+  recordCheckFailure(_error: unknown, durationSec?: number): void {
+    this.checksTotal.inc({ result: 'error' });
+    this.consecutiveFailures.inc();
+    if (durationSec !== undefined) this.recordCheckDuration(durationSec);
+  }
+
+  recordCheckDuration(seconds: number): void {
+    this.checkDuration.observe(seconds);
+  }
+
+  /** null: no open incident (0), kept as a series so "no incident" and "not exported" differ. */
+  setSeverity(group: string, severity: Severity | null): void {
+    this.incidentSeverity.set({ group }, severity === null ? 0 : SEVERITY_LEVEL[severity]);
+  }
+
+  /** Drops a group's severity series, for groups lagbot no longer watches. */
+  removeSeverity(group: string): void {
+    this.incidentSeverity.remove({ group });
+  }
+
+  setOutboxPending(n: number): void {
+    this.outboxPending.set(n);
+  }
+
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

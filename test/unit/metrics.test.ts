@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { computeGroupLag } from '../../src/core/lag.js';
+import type { GroupLag } from '../../src/core/protocol.js';
+import { LagMetrics } from '../../src/metrics/metrics.js';
+import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Reads the exposition text as Prometheus would, so the tests check the wire format, not prom-client's internals. */
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`unparsable exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, (_s, c: string) => (c === 'n' ? '\n' : c));
+    }
+    const raw = m[3] as string;
+    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
+    samples.push({ name: m[1] as string, labels, value });
+  }
+  return samples;
+}
+
+async function scrape(metrics: LagMetrics): Promise<Sample[]> {
+  return parseExposition(await metrics.metricsText());
+}
+
+function series(samples: Sample[], name: string): Array<[Record<string, string>, number]> {
+  return samples
+    .filter((s) => s.name === name)
+    .map((s): [Record<string, string>, number] => [s.labels, s.value])
+    .sort((a, b) => JSON.stringify(a[0]).localeCompare(JSON.stringify(b[0])));
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+}
+
+/** The case study group: three partitions of user-events, all with known lag. */
+function userEvents(at = 1_000): GroupLag {
+  return computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), at);
+}
+
+/** A second group with one known lag and two partitions never committed (unknown lag). */
+function billing(at = 1_000): GroupLag {
+  const snapshot = caseStudySnapshot({
+    group: 'billing',
+    committed: [{ topic: 'user-events', partition: 0, offset: 8_901_000 }],
+  });
+  return computeGroupLag(snapshot, caseStudyOffsets(), at);
+}
+
+const lite = () => new LagMetrics({ defaultMetrics: false });
+
+describe('LagMetrics: kafka_consumer_lag', () => {
+  it('exports one series per partition with known lag, labelled group/topic/partition', async () => {
+    const metrics = lite();
+    metrics.recordCheck([userEvents(), billing()], 1_000);
+    expect(series(await scrape(metrics), 'kafka_consumer_lag')).toEqual([
+      [{ group: 'billing', topic: 'user-events', partition: '0' }, 234],
+      [{ group: 'user-events-consumer', topic: 'user-events', partition: '0' }, 488_333],
+      [{ group: 'user-events-consumer', topic: 'user-events', partition: '1' }, 4_442_768],
+      [{ group: 'user-events-consumer', topic: 'user-events', partition: '2' }, 164_432],
+    ]);
+  });
+
+  it('leaves unknown lag out instead of exporting 0', async () => {
+    const metrics = lite();
+    metrics.recordCheck([billing()], 1_000);
+    const samples = await scrape(metrics);
+    const billingPartitions = series(samples, 'kafka_consumer_lag').map(([l]) => l.partition);
+    expect(billingPartitions).toEqual(['0']);
+    expect(value(samples, 'kafka_consumergroup_partitions', { group: 'billing' })).toBe(3);
+  });
+
+  it('drops every series of a group that vanished between checks', async () => {
+    const metrics = lite();
+    metrics.recordCheck([userEvents(), billing()], 1_000);
+    metrics.setSeverity('billing', null);
+    metrics.recordCheck([userEvents(2_000)], 2_000);
+    const samples = await scrape(metrics);
+    for (const name of ['kafka_consumer_lag', 'kafka_consumergroup_lag_total', 'kafka_consumergroup_members', 'kafka_consumergroup_partitions']) {
+      expect(series(samples, name).map(([l]) => l.group)).not.toContain('billing');
+      expect(series(samples, name).length).toBeGreaterThan(0);
+    }
+    expect(series(samples, 'kafka_consumer_lag')).toHaveLength(3);
+    // Severity belongs to the incident lifecycle, not to the check.
+    expect(value(samples, 'lagbot_incident_severity', { group: 'billing' })).toBe(0);
+  });
+
+  it('drops a partition whose lag became unknown, keeps the others', async () => {
+    const metrics = lite();
+    metrics.recordCheck([userEvents()], 1_000);
+    const later = computeGroupLag(
+      caseStudySnapshot({ committed: caseStudySnapshot().committed.filter((c) => c.partition !== 1) }),
+      caseStudyOffsets(),
+      2_000,
+    );
+    metrics.recordCheck([later], 2_000);
+    expect(series(await scrape(metrics), 'kafka_consumer_lag').map(([l]) => l.partition)).toEqual(['0', '2']);
+  });
+});
+
+describe('LagMetrics: group gauges', () => {
+  it('exports total lag, members and partitions per group', async () => {
+    const metrics = lite();
+    metrics.recordCheck([userEvents(), billing()], 1_000);
+    const samples = await scrape(metrics);
+    expect(series(samples, 'kafka_consumergroup_lag_total')).toEqual([
+      [{ group: 'billing' }, 234],
+      [{ group: 'user-events-consumer' }, 4_442_768 + 488_333 + 164_432],
+    ]);
+    expect(series(samples, 'kafka_consumergroup_members')).toEqual([
+      [{ group: 'billing' }, 3],
+      [{ group: 'user-events-consumer' }, 3],
+    ]);
+    expect(series(samples, 'kafka_consumergroup_partitions')).toEqual([
+      [{ group: 'billing' }, 3],
+      [{ group: 'user-events-consumer' }, 3],
+    ]);
+  });
+
+  it('leaves out total lag when no lag is known, and members when they are not visible', async () => {
+    const metrics = lite();
+    const nothingKnown = computeGroupLag(caseStudySnapshot({ group: 'fresh', committed: [] }), caseStudyOffsets(), 0);
+    const kip848 = computeGroupLag(
+      caseStudySnapshot({ group: 'kip848', protocol: 'consumer', membersVisible: false, members: [] }),
+      caseStudyOffsets(),
+      0,
+    );
+    metrics.recordCheck([nothingKnown, kip848], 0);
+    const samples = await scrape(metrics);
+    expect(series(samples, 'kafka_consumergroup_lag_total').map(([l]) => l.group)).toEqual(['kip848']);
+    expect(series(samples, 'kafka_consumergroup_members').map(([l]) => l.group)).toEqual(['fresh']);
+  });
+});
+
+describe('LagMetrics: incidents, checks, outbox', () => {
+  it('maps severity to 0 none, 1 warning, 2 critical, 3 page', async () => {
+    const metrics = lite();
+    metrics.setSeverity('a', null);
+    metrics.setSeverity('b', 'warning');
+    metrics.setSeverity('c', 'critical');
+    metrics.setSeverity('d', 'page');
+    expect(series(await scrape(metrics), 'lagbot_incident_severity')).toEqual([
+      [{ group: 'a' }, 0],
+      [{ group: 'b' }, 1],
+      [{ group: 'c' }, 2],
+      [{ group: 'd' }, 3],
+    ]);
+    metrics.setSeverity('d', null);
+    metrics.removeSeverity('a');
+    expect(series(await scrape(metrics), 'lagbot_incident_severity')).toEqual([
+      [{ group: 'b' }, 1],
+      [{ group: 'c' }, 2],
+      [{ group: 'd' }, 0],
+    ]);
+  });
+
+  it('counts checks by result and consecutive failures, and stamps the last success', async () => {
+    const metrics = lite();
+    let samples = await scrape(metrics);
+    expect(series(samples, 'lagbot_checks_total')).toEqual([
+      [{ result: 'error' }, 0],
+      [{ result: 'ok' }, 0],
+    ]);
+
+    metrics.recordCheck([userEvents()], 1_700_000_000_000, 0.2);
+    metrics.recordCheckFailure(new Error('broker down'), 3);
+    metrics.recordCheckFailure(new Error('broker down'), 12);
+    samples = await scrape(metrics);
+    expect(value(samples, 'lagbot_checks_total', { result: 'ok' })).toBe(1);
+    expect(value(samples, 'lagbot_checks_total', { result: 'error' })).toBe(2);
+    expect(value(samples, 'lagbot_check_failures_consecutive')).toBe(2);
+    expect(value(samples, 'lagbot_last_successful_check_timestamp_seconds')).toBe(1_700_000_000);
+    // A failed check keeps the last known lag rather than pretending it went away.
+    expect(series(samples, 'kafka_consumer_lag')).toHaveLength(3);
+
+    metrics.recordCheck([userEvents()], 1_700_000_060_000);
+    samples = await scrape(metrics);
+    expect(value(samples, 'lagbot_check_failures_consecutive')).toBe(0);
+    expect(value(samples, 'lagbot_last_successful_check_timestamp_seconds')).toBe(1_700_000_060);
+  });
+
+  it('observes check durations in the histogram', async () => {
+    const metrics = lite();
+    metrics.recordCheck([], 0, 0.02);
+    metrics.recordCheckFailure('timeout', 12);
+    metrics.recordCheckDuration(0.7);
+    metrics.recordCheck([], 0); // no duration given: not observed
+    const samples = await scrape(metrics);
+    expect(value(samples, 'lagbot_check_duration_seconds_count')).toBe(3);
+    expect(value(samples, 'lagbot_check_duration_seconds_sum')).toBeCloseTo(12.72);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '0.025' })).toBe(1);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '1' })).toBe(2);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '10' })).toBe(2);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
+  });
+
+  it('exports the outbox backlog', async () => {
+    const metrics = lite();
+    metrics.setOutboxPending(7);
+    expect(value(await scrape(metrics), 'lagbot_slack_outbox_pending')).toBe(7);
+    metrics.setOutboxPending(0);
+    expect(value(await scrape(metrics), 'lagbot_slack_outbox_pending')).toBe(0);
+  });
+});
+
+describe('LagMetrics: registry', () => {
+  it('serves the Prometheus text format with default metrics under lagbot_', async () => {
+    const metrics = new LagMetrics();
+    expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const names = new Set((await scrape(metrics)).map((s) => s.name));
+    expect(names).toContain('lagbot_process_cpu_user_seconds_total');
+    expect(names).toContain('lagbot_nodejs_heap_size_total_bytes');
+    expect([...names].filter((n) => n.startsWith('process_') || n.startsWith('nodejs_'))).toEqual([]);
+  });
+
+  it('lets several instances live side by side, each with its own values', async () => {
+    const a = new LagMetrics();
+    const b = new LagMetrics();
+    a.setOutboxPending(1);
+    b.setOutboxPending(2);
+    expect(value(await scrape(a), 'lagbot_slack_outbox_pending')).toBe(1);
+    expect(value(await scrape(b), 'lagbot_slack_outbox_pending')).toBe(2);
+  });
+});
