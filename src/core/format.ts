@@ -23,3 +23,27 @@ export function formatPercent(share: number): string {
 export function formatUtc(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 }
+
+/** `45s`, `5 min`, `1 h 12 min`, `2 d 3 h`: durations as an on-call person says them. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}
+
+/** `+1,234/s`, `-80/s`: a rate with its sign, for trends. */
+export function formatRate(perSecond: number | null): string {
+  if (perSecond === null) return 'unknown';
+  const rounded = Math.round(perSecond);
+  return `${rounded > 0 ? '+' : ''}${counts.format(rounded)}/s`;
+}
+
+/** `03:14:05 UTC`: the timeline's time stamps. */
+export function formatClock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+}

@@ -6,6 +6,8 @@
  * 2^53 messages before precision is lost, which no real log reaches.
  */
 
+import type { KnownBlock } from '@slack/types';
+
 /** Classic group states, plus the KIP-848 consumer-protocol states. */
 export type GroupState =
   | 'Stable'
@@ -149,3 +151,77 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** A Slack message as lagbot builds it: fallback text plus Block Kit blocks (plain JSON). */
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/**
+ * Something lagbot wants Slack to show, decided by the core and delivered later by the
+ * outbox (in order, rate-limited, retried, never twice). Thread replies and root edits
+ * name their incident; the delivery layer knows the incident's root message ts.
+ */
+export type SlackEffect =
+  | { kind: 'post-root'; incidentId: string; channel: string; message: SlackMessage }
+  | { kind: 'update-root'; incidentId: string; channel: string; message: SlackMessage }
+  | { kind: 'post-thread'; incidentId: string; channel: string; message: SlackMessage }
+  | { kind: 'post-channel'; channel: string; message: SlackMessage };
+
+export type Severity = 'warning' | 'critical' | 'page';
+
+/** The figures shown on an incident's root message, refreshed by each check. */
+export interface IncidentFigures {
+  at: number;
+  totalLag: number | null;
+  /** Lag growth in messages per second over the rate window; null until two samples. */
+  lagGrowthPerSec: number | null;
+  producePerSec: number | null;
+  consumePerSec: number | null;
+  state: GroupState;
+  members: number | null;
+  partitions: number;
+  hotPartition: { topic: string; partition: number; lag: number; share: number; memberId: string | null; host: string | null } | null;
+  /** Seconds until lag reaches 0 at current rates; null when not draining. */
+  drainSeconds: number | null;
+  /** While growing: the next threshold and seconds until it is crossed. */
+  nextThreshold: { severity: Severity; lag: number; seconds: number } | null;
+}
+
+/**
+ * One lag incident of one group: the incident state machine's state. Plain data, so the
+ * store keeps it as JSON and a restart continues exactly where it stopped.
+ */
+export interface Incident {
+  id: string;
+  group: string;
+  channel: string;
+  status: 'open' | 'resolved';
+  severity: Severity;
+  peakSeverity: Severity;
+  openedAt: number;
+  updatedAt: number;
+  peakLag: number;
+  peakLagAt: number;
+  /** Consume rate when the incident opened, for the impact summary. */
+  openingConsumePerSec: number | null;
+  figures: IncidentFigures;
+  acknowledged: { by: string; at: number; severity: Severity } | null;
+  /** Severity at snooze time: an escalation above it ends the snooze. */
+  snoozed: { by: string; at: number; until: number; severity: Severity } | null;
+  resolved: { by: string | null; at: number } | null;
+  /** Last time the on-call people were mentioned (page and re-notification). */
+  lastNotifiedAt: number | null;
+  /** When lag first went back under the warning line (hysteresis for resolution). */
+  belowWarningSince: number | null;
+  /** A lower severity the rules have said since `since` (hysteresis for de-escalation). */
+  lowerSeverity: { severity: Severity; since: number } | null;
+  /** Last time the root message was refreshed for new figures alone. */
+  rootRefreshedAt: number;
+  /** Evidence already written to the timeline, so each finding is told once. */
+  told: string[];
+  /** Group state and members at the previous check, to tell changes. */
+  lastState: GroupState | null;
+  lastMemberIds: string[] | null;
+}

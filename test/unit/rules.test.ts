@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { appendSample, sampleOf, type GroupSample } from '../../src/core/history.js';
+import { DEFAULT_RULES, evaluate, type Evaluation, type RuleSettings } from '../../src/core/rules.js';
+import { CHECK_MS, T0, lagOf, ramp, scriptedLag, type GroupScript } from '../support/scripted.js';
+
+/** Evaluate the last of a series of scripted checks, 30 s apart. */
+function evaluateSeries(scripts: GroupScript[], rules: RuleSettings = DEFAULT_RULES): Evaluation {
+  let history: GroupSample[] = [];
+  let evaluation: Evaluation | undefined;
+  scripts.forEach((script, i) => {
+    const lag = scriptedLag(T0 + i * CHECK_MS, script);
+    history = appendSample(history, sampleOf(lag, history[history.length - 1]), 60 * 60_000);
+    evaluation = evaluate(lag, history, rules);
+  });
+  return evaluation as Evaluation;
+}
+
+const series = (lags: number[]) => evaluateSeries(lags.map((l) => lagOf(l)));
+
+describe('threshold rules (the case study defaults)', () => {
+  it('warns when lag is over 50,000 and has grown for 5 minutes', () => {
+    const e = series(ramp(51_000, 90_000, 11)); // 11 checks = 5 minutes
+    expect(e.severity).toBe('warning');
+    expect(e.reasons[0]).toContain('total lag 90,000 > 50,000 and growing for 5 min');
+  });
+
+  it('does not warn on high but flat lag, nor on growth shorter than 5 minutes', () => {
+    expect(series(Array(12).fill(80_000)).severity).toBeNull();
+    expect(series(ramp(51_000, 90_000, 8)).severity).toBeNull();
+  });
+
+  it('tolerates one dip in an otherwise growing trend', () => {
+    const lags = ramp(51_000, 90_000, 11);
+    lags[5] = (lags[4] as number) - 1_000;
+    expect(series(lags).severity).toBe('warning');
+  });
+
+  it('is critical over 500,000, or when lag doubled within 10 minutes', () => {
+    expect(series([510_000]).severity).toBe('critical');
+    const doubled = series([60_000, 70_000, 90_000, 130_000]);
+    expect(doubled.severity).toBe('critical');
+    expect(doubled.reasons[0]).toContain('lag doubled within 10 min (60,000 → 130,000)');
+  });
+
+  it('does not call small numbers doubling critical', () => {
+    expect(series([100, 5_000, 40_000]).severity).toBeNull();
+  });
+
+  it('pages over 2,000,000', () => {
+    expect(series([2_100_000]).severity).toBe('page');
+  });
+
+  it('uses per-group numbers when configured', () => {
+    const rules: RuleSettings = { ...DEFAULT_RULES, thresholds: { ...DEFAULT_RULES.thresholds, page: { lag: 1_000 } } };
+    expect(evaluateSeries([lagOf(1_500)], rules).severity).toBe('page');
+  });
+});
+
+describe('figures', () => {
+  it('estimates time to drain while lag shrinks', () => {
+    const e = series([120_000, 90_000, 60_000]); // -30,000 per 30 s = -1,000/s
+    expect(e.figures.lagGrowthPerSec).toBe(-1_000);
+    expect(e.figures.drainSeconds).toBe(60);
+    expect(e.figures.nextThreshold).toBeNull();
+  });
+
+  it('estimates time to the next threshold while lag grows', () => {
+    const e = series([400_000, 430_000]); // +1,000/s
+    expect(e.figures.nextThreshold).toEqual({ severity: 'critical', lag: 500_000, seconds: 70 });
+    expect(e.figures.drainSeconds).toBeNull();
+  });
+
+  it('derives produce and consume rates from offsets', () => {
+    const e = evaluateSeries([
+      { partitions: [{ committed: 1_000, logEnd: 5_000 }], members: 1 },
+      { partitions: [{ committed: 4_000, logEnd: 20_000 }], members: 1 },
+    ]);
+    expect(e.figures.producePerSec).toBe(500);
+    expect(e.figures.consumePerSec).toBe(100);
+  });
+});
+
+describe('signals', () => {
+  const caseStudy = (i: number): GroupScript => ({
+    partitions: [
+      { committed: 8_412_901 + i * 14_000, logEnd: 8_901_234 + i * 14_000 },
+      { committed: 8_100_442, logEnd: 12_543_210 + i * 12_000 },
+      { committed: 9_023_011 + i * 14_000, logEnd: 9_187_443 + i * 14_000 },
+    ],
+  });
+
+  it('names the hot partition and its owner', () => {
+    const e = evaluateSeries([caseStudy(0)]);
+    expect(e.evidence.find((x) => x.kind === 'hot-partition')?.text).toBe(
+      'Hot partition user-events-1: 87% of the lag (4,442,768), owned by consumer-2 on 10.0.1.15.',
+    );
+  });
+
+  it('sees a stalled consumer once its offset has not moved for 5 minutes while messages arrive', () => {
+    const before = evaluateSeries(Array.from({ length: 10 }, (_, i) => caseStudy(i)));
+    expect(before.evidence.some((x) => x.kind === 'stalled')).toBe(false);
+    const after = evaluateSeries(Array.from({ length: 11 }, (_, i) => caseStudy(i)));
+    expect(after.evidence.find((x) => x.kind === 'stalled')?.text).toBe(
+      'Consumer stalled on user-events-1 (owner consumer-2 on 10.0.1.15): the committed offset has not moved for 5 min while 120,000 messages arrived.',
+    );
+  });
+
+  it('does not call a caught-up idle partition stalled', () => {
+    const idle = Array.from({ length: 12 }, () => ({ partitions: [{ committed: 100, logEnd: 100 }], members: 1 }));
+    expect(evaluateSeries(idle).evidence.some((x) => x.kind === 'stalled')).toBe(false);
+  });
+
+  it('sees a stopped group', () => {
+    const e = evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }]);
+    expect(e.evidence.map((x) => x.kind)).toContain('stopped');
+  });
+
+  it('sees a rebalance storm: three rebalances within 10 minutes', () => {
+    const states = ['Stable', 'PreparingRebalance', 'Stable', 'CompletingRebalance', 'Stable', 'PreparingRebalance', 'Stable'] as const;
+    const e = evaluateSeries(states.map((state) => ({ ...lagOf(1_000), state })));
+    expect(e.evidence.find((x) => x.kind === 'rebalance-storm')?.text).toContain('3 rebalances in 10 min');
+    expect(e.evidence.find((x) => x.kind === 'rebalance-storm')?.text).toContain('max.poll.interval.ms');
+  });
+
+  it('counts member changes as rebalances too', () => {
+    const scripts = [0, 1, 2, 3].map((i) => ({ ...lagOf(1_000), memberPrefix: `gen${i}` }));
+    expect(evaluateSeries(scripts).evidence.map((x) => x.kind)).toContain('rebalance-storm');
+  });
+
+  it('gives scaling advice: idle consumers, or fewer consumers than partitions', () => {
+    const three = [{ committed: 0, logEnd: 10 }, { committed: 0, logEnd: 10 }, { committed: 0, logEnd: 10 }];
+    expect(evaluateSeries([{ partitions: three, members: 5 }]).evidence.find((x) => x.kind === 'idle-members')?.text).toBe(
+      '5 consumers for 3 partitions: 2 sit idle. Add partitions to consume faster.',
+    );
+    expect(evaluateSeries([{ partitions: three.map((p) => ({ ...p, owner: 0 })), members: 1 }]).evidence.find((x) => x.kind === 'under-scaled')?.text).toBe(
+      '1 consumer for 3 partitions: scaling to 3 consumers gives each partition its own.',
+    );
+  });
+
+  it('raises severity from evidence where configured', () => {
+    const rules: RuleSettings = { ...DEFAULT_RULES, signals: { ...DEFAULT_RULES.signals, raise: { stopped: 'critical' } } };
+    const e = evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }], rules);
+    expect(e.severity).toBe('critical');
+    expect(e.reasons).toContain('stopped raises severity to critical');
+    expect(evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }]).severity).toBeNull();
+  });
+});
