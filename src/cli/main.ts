@@ -8,6 +8,7 @@ import { createLogger } from '../log/logger.js';
 import { groupJson } from '../views/json.js';
 import { groupText, listText, membersText } from '../views/terminal.js';
 import { listingOf, sortListings } from '../core/lag.js';
+import { runCheck } from './check.js';
 import { runStart } from './start.js';
 
 export interface CliIo {
@@ -28,6 +29,9 @@ commands:
   start                      run the Slack bot (HTTP or Socket Mode, see README)
   lag [GROUP] [--json]       lag per partition and members of GROUP; without GROUP, every group
       [--members]            with GROUP: the member view only
+  check [--samples N] [--interval SECONDS] [--json]
+                             one evaluation pass over every watched group: what would alert
+                             (reads Kafka only, never Slack)
 
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
              SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
@@ -84,6 +88,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runLag(rest, io);
       case 'start':
         return await runStart(io.env);
+      case 'check':
+        return await runCheck(rest, io, (m) => new UsageError(m));
       case undefined:
       case 'help':
       case '--help':

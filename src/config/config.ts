@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { AlertingSchema, type AlertingConfig } from './alerting.js';
 
 /**
  * lagbot's configuration: one YAML file (LAGBOT_CONFIG) for settings, environment
@@ -43,6 +44,7 @@ const FileSchema = z.strictObject({
   kafka: KafkaSchema.partial({ brokers: true }).optional(),
   slack: SlackSchema.optional(),
   http: HttpSchema.optional(),
+  ...AlertingSchema.shape,
 });
 
 export type KafkaConfig = z.infer<typeof KafkaSchema> & { saslPassword?: string };
@@ -57,6 +59,7 @@ export interface LagbotConfig {
   kafka: KafkaConfig;
   slack: z.infer<typeof SlackSchema> & { mode: 'http' | 'socket' } & SlackSecrets;
   http: z.infer<typeof HttpSchema>;
+  alerting: AlertingConfig;
   /** Where the settings came from, for the start-up log line. */
   source: string;
 }
@@ -68,21 +71,32 @@ export class ConfigError extends Error {
   }
 }
 
-const ALLOWED_KEYS: Record<string, string[]> = {
-  '': Object.keys(FileSchema.shape),
-  kafka: Object.keys(KafkaSchema.shape),
-  'kafka.sasl': ['mechanism', 'username'],
-  slack: Object.keys(SlackSchema.shape),
-  http: Object.keys(HttpSchema.shape),
-};
+/** The keys a YAML mapping may have at `path`, read from the schema itself. */
+function allowedKeysAt(path: readonly (string | number)[]): string[] | undefined {
+  let node: z.ZodType = FileSchema;
+  for (const step of [...path, null]) {
+    // Look through optional/default wrappers to the object or array inside.
+    for (;;) {
+      if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodPrefault || node instanceof z.ZodNullable) {
+        node = node.unwrap() as z.ZodType;
+      } else break;
+    }
+    if (step === null) return node instanceof z.ZodObject ? Object.keys(node.shape) : undefined;
+    if (node instanceof z.ZodArray && typeof step === 'number') node = node.element as z.ZodType;
+    else if (node instanceof z.ZodObject && typeof step === 'string' && step in node.shape) node = node.shape[step] as z.ZodType;
+    else return undefined;
+  }
+  return undefined;
+}
 
 /** One line per problem: the full key path, what is wrong, and what is allowed. */
 function issuesText(error: z.ZodError, base: string[] = []): string {
   return error.issues
     .map((issue) => {
-      const path = [...base, ...issue.path.map(String)].join('.');
+      const fullPath = [...base, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+      const path = fullPath.join('.');
       if (issue.code === 'unrecognized_keys') {
-        const allowed = ALLOWED_KEYS[path];
+        const allowed = allowedKeysAt(fullPath);
         const hint = allowed ? ` (allowed: ${allowed.join(', ')})` : '';
         return `  ${path ? `${path}.` : ''}${issue.keys.join(', ')}: unknown key${hint}`;
       }
@@ -141,6 +155,15 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment'):
     kafka: { ...kafka.data, ...(env.KAFKA_SASL_PASSWORD ? { saslPassword: env.KAFKA_SASL_PASSWORD } : {}) },
     slack: { ...slackFile, mode, ...secrets },
     http,
+    alerting: AlertingSchema.parse({
+      check: file.data.check,
+      watch: file.data.watch,
+      alerting: file.data.alerting,
+      thresholds: file.data.thresholds,
+      signals: file.data.signals,
+      groups: file.data.groups,
+      store: file.data.store,
+    }),
     source,
   };
 }

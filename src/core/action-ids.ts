@@ -4,6 +4,16 @@
  */
 export const ActionIds = {
   postLagToChannel: 'lag_post_to_channel',
+  acknowledgeIncident: 'incident_acknowledge',
+  snoozeIncidentShort: 'incident_snooze_short',
+  snoozeIncidentLong: 'incident_snooze_long',
+  resolveIncident: 'incident_resolve',
 } as const;
+
+/** Snooze buttons and their durations (minutes), in the order they appear. */
+export const SNOOZE_BUTTONS = [
+  { actionId: ActionIds.snoozeIncidentShort, minutes: 30, label: 'Snooze 30 min' },
+  { actionId: ActionIds.snoozeIncidentLong, minutes: 120, label: 'Snooze 2 h' },
+] as const;
 
 export type ActionId = (typeof ActionIds)[keyof typeof ActionIds];

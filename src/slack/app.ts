@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
 import type { Clock } from '../core/protocol.js';
 import type { LagSource } from '../kafka/lag-reader.js';
+import type { LagMonitor } from '../monitor/monitor.js';
 import type { Logger } from '../log/logger.js';
 import { registerListeners } from './register.js';
 
@@ -23,6 +24,8 @@ export interface SlackAppOptions {
   routes?: CustomRoute[];
   /** Web API retries; Bolt's default retries for about 30 minutes. */
   webApiRetries?: number;
+  /** When incidents are on, their buttons act through it. */
+  monitor?: LagMonitor;
 }
 
 export interface RunningSlackApp {
@@ -49,6 +52,15 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
+function listenerDeps(options: SlackAppOptions) {
+  return {
+    lagSource: options.lagSource,
+    clock: options.clock,
+    logger: options.logger,
+    ...(options.monitor ? { monitor: options.monitor } : {}),
+  };
+}
+
 /** Build and start the Bolt app in HTTP mode (signed requests) or Socket Mode. */
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
   const logger = boltLogger(options.logger);
@@ -70,7 +82,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       processBeforeResponse: false,
     });
     const app = new App({ token: options.botToken, receiver, logger, clientOptions });
-    registerListeners(app, { lagSource: options.lagSource, clock: options.clock, logger: options.logger }, options.command);
+    registerListeners(app, listenerDeps(options), options.command);
     const server = (await receiver.start({ port: options.port, host: options.host ?? '0.0.0.0' })) as Server;
     const port = (server.address() as AddressInfo).port;
     return { app, port, stop: () => receiver.stop() };
@@ -89,7 +101,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     installerOptions: { port: options.port, clientOptions },
   });
   const app = new App({ token: options.botToken, receiver, logger, clientOptions });
-  registerListeners(app, { lagSource: options.lagSource, clock: options.clock, logger: options.logger }, options.command);
+  registerListeners(app, listenerDeps(options), options.command);
   try {
     await receiver.start();
   } catch (err) {

@@ -1,21 +1,33 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { ActionIds } from '../core/action-ids.js';
+import type { LagMonitor } from '../monitor/monitor.js';
 import type { LagAnswerDeps } from './lag-answer.js';
+import { INCIDENT_BUTTON_IDS, incidentButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';
 
 /**
  * What the app registers and the bot scopes it needs; manifest.yml must declare exactly
- * this (checked by test/unit/manifest.test.ts). Answers go through response_url, which
- * needs no scope.
+ * this (checked by test/unit/manifest.test.ts). `/lag` answers go through response_url
+ * (no scope); incidents post and edit messages (chat:write) and, after a crash, look up
+ * whether a message already reached the channel (channels:history, groups:history).
  */
 export const registered = {
   commands: ['/lag'],
-  actions: [ActionIds.postLagToChannel],
-  botScopes: ['commands'],
+  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS],
+  botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history'],
 } as const;
 
-export function registerListeners(app: App, deps: LagAnswerDeps, command: string = registered.commands[0]): void {
+export interface ListenerDeps extends LagAnswerDeps {
+  /** Present when incidents are on: their buttons need it. */
+  monitor?: LagMonitor;
+}
+
+export function registerListeners(app: App, deps: ListenerDeps, command: string = registered.commands[0]): void {
   app.command(command, lagCommand(deps));
   app.action<BlockButtonAction>(ActionIds.postLagToChannel, postLagToChannel(deps));
+  if (deps.monitor) {
+    const onClick = incidentButton(deps.monitor);
+    for (const id of INCIDENT_BUTTON_IDS) app.action<BlockButtonAction>(id, onClick);
+  }
 }

@@ -24,7 +24,7 @@ describe('parseConfig', () => {
 
   it('names an unknown key and where it is', () => {
     expect(() => parseConfig('kafka:\n  brokers: [a:1]\n  brokerz: [b:2]\n', {}, 'lagbot.yaml')).toThrow(/lagbot\.yaml:\n\s+kafka\.brokerz: unknown key \(allowed: brokers, clientId, ssl, sasl,/);
-    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, slack, http)');
+    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, slack, http, check, watch, alerting, thresholds, signals, groups, store)');
   });
 
   it('names a bad value and what is allowed', () => {
@@ -51,5 +51,59 @@ describe('requireSlackSecrets', () => {
   it('lists everything missing for the mode', () => {
     const config = parseConfig('', { KAFKA_BROKERS: 'a:1' });
     expect(() => requireSlackSecrets(config)).toThrow('Missing for Slack http mode: SLACK_BOT_TOKEN (xoxb-...), SLACK_SIGNING_SECRET (HTTP mode)');
+  });
+});
+
+describe('alerting configuration', () => {
+  const env = { KAFKA_BROKERS: 'a:1' };
+  const yaml = [
+    'alerting:',
+    '  channel: C0ALERTS',
+    '  oncall: [S0ONCALL]',
+    'thresholds:',
+    '  warning: { lag: 10000 }',
+    'watch:',
+    '  exclude: ["_*", "connect-*"]',
+    'groups:',
+    '  - match: "payments-*"',
+    '    channel: C0PAY',
+    '    thresholds: { page: { lag: 100000 } }',
+    '    signals: { raise: { stalled: critical } }',
+  ].join('\n');
+
+  it('defaults to the case study thresholds and a 30-second check', async () => {
+    const { AlertingPolicy } = await import('../../src/config/alerting.js');
+    const policy = new AlertingPolicy(parseConfig('', env).alerting);
+    const g = policy.forGroup('user-events-consumer');
+    expect(g.rules.thresholds).toEqual({
+      warning: { lag: 50_000, growingForMs: 300_000 },
+      critical: { lag: 500_000, doublingWithinMs: 600_000 },
+      page: { lag: 2_000_000 },
+    });
+    expect(g.channel).toBeNull();
+    expect(policy.config.check.schedule).toBe('*/30 * * * * *');
+    expect(policy.watches('anything')).toBe(true);
+  });
+
+  it('applies global settings, then the first matching group override', async () => {
+    const { AlertingPolicy } = await import('../../src/config/alerting.js');
+    const policy = new AlertingPolicy(parseConfig(yaml, env).alerting);
+    expect(policy.forGroup('orders')).toMatchObject({ channel: 'C0ALERTS', oncall: ['S0ONCALL'] });
+    expect(policy.forGroup('orders').rules.thresholds.warning.lag).toBe(10_000);
+    const pay = policy.forGroup('payments-eu');
+    expect(pay).toMatchObject({ channel: 'C0PAY', oncall: ['S0ONCALL'] });
+    expect(pay.rules.thresholds.page.lag).toBe(100_000);
+    expect(pay.rules.thresholds.warning.lag).toBe(10_000);
+    expect(pay.rules.signals.raise).toEqual({ stalled: 'critical' });
+    expect(policy.watches('connect-sink')).toBe(false);
+    expect(policy.watches('__consumer_offsets_reader')).toBe(false);
+  });
+
+  it('names bad alerting values and what is allowed', () => {
+    expect(() => parseConfig('alerting:\n  channel: "#alerts"\n', env)).toThrow(/alerting\.channel: a channel id such as C0123ABCD/);
+    expect(() => parseConfig('check:\n  schedule: "every minute"\n', env)).toThrow(/check\.schedule: a node-cron expression/);
+    expect(() => parseConfig('signals:\n  raise: { stalled: urgent }\n', env)).toThrow(/signals\.raise\.stalled: .*"warning"\|"critical"\|"page"/);
+    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, channel, oncall, thresholds, signals\)/);
+    expect(() => parseConfig('alerting:\n  oncall: [oncall-team]\n', env)).toThrow(/alerting\.oncall\.0: a user group id/);
   });
 });

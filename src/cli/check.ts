@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { AlertingPolicy } from '../config/alerting.js';
+import { loadConfig } from '../config/config.js';
+import { formatCount } from '../core/format.js';
+import { systemClock, type Severity } from '../core/protocol.js';
+import type { Evaluation } from '../core/rules.js';
+import { createKafkaLag } from '../kafka/connect.js';
+import { createLogger } from '../log/logger.js';
+import { GroupHistories } from '../monitor/histories.js';
+import { renderTable } from '../views/table.js';
+
+export interface CheckIo {
+  stdout: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const RANK: Record<Severity, number> = { page: 3, critical: 2, warning: 1 };
+
+function report(evaluations: Evaluation[], samples: number): string {
+  const alerting = evaluations.filter((e) => e.severity !== null).sort((a, b) => RANK[b.severity as Severity] - RANK[a.severity as Severity]);
+  const lines = [
+    `${evaluations.length} watched groups, ${alerting.length} would alert (${samples} sample${samples === 1 ? '' : 's'}).`,
+  ];
+  if (samples < 2) lines.push('One sample sees the lag thresholds only; growth, doubling and stall rules need --samples/--interval.');
+  if (alerting.length > 0) {
+    lines.push(
+      '',
+      ...renderTable(
+        [
+          { header: 'GROUP', align: 'left' },
+          { header: 'SEVERITY', align: 'left' },
+          { header: 'TOTAL-LAG', align: 'right' },
+          { header: 'WHY', align: 'left' },
+        ],
+        alerting.map((e) => [e.group, (e.severity as Severity).toUpperCase(), formatCount(e.figures.totalLag), e.reasons.join('; ')]),
+      ),
+    );
+  }
+  const evidence = evaluations.flatMap((e) => e.evidence.map((x) => `  ${e.group}: ${x.text}`));
+  if (evidence.length > 0) lines.push('', 'Evidence:', ...evidence);
+  return lines.join('\n');
+}
+
+/**
+ * `lagbot check`: one evaluation pass (or a few samples apart), printing what would
+ * alert. Reads Kafka only; Slack is never touched.
+ */
+export async function runCheck(args: string[], io: CheckIo, usageError: (m: string) => Error): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { samples: { type: 'string', default: '1' }, interval: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
+    }));
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  const samples = Number(values.samples);
+  const intervalSec = Number(values.interval);
+  if (!Number.isInteger(samples) || samples < 1 || samples > 1_000) throw usageError(`--samples must be a whole number 1-1000, got "${values.samples}"`);
+  if (!Number.isFinite(intervalSec) || intervalSec <= 0) throw usageError(`--interval must be seconds > 0, got "${values.interval}"`);
+
+  const config = await loadConfig(io.env);
+  const policy = new AlertingPolicy(config.alerting);
+  const kafka = createKafkaLag(config.kafka, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'));
+  const histories = new GroupHistories(policy);
+  try {
+    let evaluations: Evaluation[] = [];
+    for (let i = 0; i < samples; i += 1) {
+      if (i > 0) await new Promise((r) => setTimeout(r, intervalSec * 1000));
+      const groups = (await kafka.reader.readAllGroups()).filter((g) => policy.watches(g.group));
+      evaluations = groups.map((g) => histories.observe(g));
+    }
+    if (values.json) {
+      io.stdout(
+        JSON.stringify(
+          evaluations.map((e) => ({ group: e.group, severity: e.severity, totalLag: e.figures.totalLag, reasons: e.reasons, evidence: e.evidence.map((x) => x.text) })),
+          null,
+          2,
+        ),
+      );
+    } else {
+      io.stdout(report(evaluations, samples));
+    }
+    return 0;
+  } finally {
+    await kafka.stop();
+  }
+}

@@ -1,0 +1,178 @@
+import cron from 'node-cron';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../core/incident.js';
+import { DEFAULT_RULES, type EvidenceKind, type RuleSettings } from '../core/rules.js';
+import type { Severity } from '../core/protocol.js';
+
+/**
+ * The alerting part of the configuration: what is watched, when a check runs, the
+ * thresholds (the case study's by default) and where incidents go. Times are in
+ * minutes or seconds as people write them; the core gets milliseconds.
+ */
+
+const severity = z.enum(['warning', 'critical', 'page']);
+const minutes = z.number().positive();
+const slackTarget = z.string().regex(/^(S|U|W)[A-Z0-9]{2,}$|^here$|^channel$/, 'a user group id (S…), a user id (U…/W…), "here" or "channel"');
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a channel id such as C0123ABCD (not a #name)');
+
+const ThresholdsSchema = z.strictObject({
+  warning: z.strictObject({ lag: z.number().int().nonnegative().optional(), growingForMinutes: minutes.optional() }).optional(),
+  critical: z.strictObject({ lag: z.number().int().nonnegative().optional(), doublingWithinMinutes: minutes.optional() }).optional(),
+  page: z.strictObject({ lag: z.number().int().nonnegative().optional() }).optional(),
+});
+
+const SignalsSchema = z.strictObject({
+  stallAfterMinutes: minutes.optional(),
+  rebalanceWindowMinutes: minutes.optional(),
+  rebalanceStormCount: z.number().int().min(2).optional(),
+  raise: z
+    .strictObject({
+      'hot-partition': severity.optional(),
+      stalled: severity.optional(),
+      stopped: severity.optional(),
+      'rebalance-storm': severity.optional(),
+      'idle-members': severity.optional(),
+      'under-scaled': severity.optional(),
+    })
+    .optional(),
+});
+
+const GroupOverrideSchema = z.strictObject({
+  match: z.string().min(1),
+  channel: channelId.optional(),
+  oncall: z.array(slackTarget).optional(),
+  thresholds: ThresholdsSchema.optional(),
+  signals: SignalsSchema.optional(),
+});
+
+export const AlertingSchema = z.strictObject({
+  check: z
+    .strictObject({
+      /** node-cron expression with a seconds field. */
+      schedule: z
+        .string()
+        .refine((e) => cron.validate(e), 'a node-cron expression, e.g. "*/30 * * * * *" (seconds first) or "* * * * *"')
+        .default('*/30 * * * * *'),
+      historyMinutes: minutes.default(60),
+      rateWindowMinutes: minutes.default(2),
+      degradedAfterFailures: z.number().int().min(1).default(3),
+    })
+    .prefault({}),
+  watch: z
+    .strictObject({
+      include: z.array(z.string().min(1)).default(['*']),
+      exclude: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  alerting: z
+    .strictObject({
+      channel: channelId.optional(),
+      oncall: z.array(slackTarget).default([]),
+      renotifyMinutes: minutes.default(15),
+      resolveAfterMinutes: minutes.default(5),
+      deescalateAfterMinutes: minutes.default(2),
+      rootRefreshSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+  thresholds: ThresholdsSchema.prefault({}),
+  signals: SignalsSchema.prefault({}),
+  groups: z.array(GroupOverrideSchema).default([]),
+  store: z.strictObject({ path: z.string().min(1).default('lagbot.db') }).prefault({}),
+});
+
+export type AlertingConfig = z.infer<typeof AlertingSchema>;
+
+export interface GroupAlerting {
+  rules: RuleSettings;
+  incident: IncidentSettings;
+  /** null: alerting is off for this group (no channel configured). */
+  channel: string | null;
+  oncall: string[];
+}
+
+type Thresholds = z.infer<typeof ThresholdsSchema>;
+type Signals = z.infer<typeof SignalsSchema>;
+
+const MIN = 60_000;
+
+function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | undefined): RuleSettings {
+  const raise: Partial<Record<EvidenceKind, Severity>> = { ...base.signals.raise };
+  for (const [kind, level] of Object.entries(s?.raise ?? {})) if (level) raise[kind as EvidenceKind] = level;
+  return {
+    rateWindowMs: base.rateWindowMs,
+    thresholds: {
+      warning: {
+        lag: t?.warning?.lag ?? base.thresholds.warning.lag,
+        growingForMs: t?.warning?.growingForMinutes !== undefined ? t.warning.growingForMinutes * MIN : base.thresholds.warning.growingForMs,
+      },
+      critical: {
+        lag: t?.critical?.lag ?? base.thresholds.critical.lag,
+        doublingWithinMs:
+          t?.critical?.doublingWithinMinutes !== undefined ? t.critical.doublingWithinMinutes * MIN : base.thresholds.critical.doublingWithinMs,
+      },
+      page: { lag: t?.page?.lag ?? base.thresholds.page.lag },
+    },
+    signals: {
+      stallAfterMs: s?.stallAfterMinutes !== undefined ? s.stallAfterMinutes * MIN : base.signals.stallAfterMs,
+      rebalanceWindowMs: s?.rebalanceWindowMinutes !== undefined ? s.rebalanceWindowMinutes * MIN : base.signals.rebalanceWindowMs,
+      rebalanceStormCount: s?.rebalanceStormCount ?? base.signals.rebalanceStormCount,
+      raise,
+    },
+  };
+}
+
+/** Settings per group: global ones, with the first matching `groups` entry on top. */
+export class AlertingPolicy {
+  private readonly global: GroupAlerting;
+  private readonly overrides: Array<{ matches: (g: string) => boolean; settings: GroupAlerting }>;
+  private readonly included: (g: string) => boolean;
+  private readonly excluded: (g: string) => boolean;
+  private readonly cache = new Map<string, GroupAlerting>();
+
+  constructor(readonly config: AlertingConfig) {
+    const a = config.alerting;
+    const rules = rulesFrom({ ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN }, config.thresholds, config.signals);
+    const incident = (r: RuleSettings): IncidentSettings => ({
+      ...DEFAULT_INCIDENT_SETTINGS,
+      resolveAfterMs: a.resolveAfterMinutes * MIN,
+      deescalateAfterMs: a.deescalateAfterMinutes * MIN,
+      renotifyAfterMs: a.renotifyMinutes * MIN,
+      rootRefreshMs: a.rootRefreshSeconds * 1000,
+      warningLag: r.thresholds.warning.lag,
+    });
+    this.global = { rules, incident: incident(rules), channel: a.channel ?? null, oncall: a.oncall };
+    this.overrides = config.groups.map((g) => {
+      const r = rulesFrom(rules, g.thresholds, g.signals);
+      return {
+        matches: picomatch(g.match, { dot: true }),
+        settings: { rules: r, incident: incident(r), channel: g.channel ?? this.global.channel, oncall: g.oncall ?? this.global.oncall },
+      };
+    });
+    this.included = picomatch(config.watch.include, { dot: true });
+    this.excluded = config.watch.exclude.length > 0 ? picomatch(config.watch.exclude, { dot: true }) : () => false;
+  }
+
+  /** Whether a group is watched by the scheduled checks (`/lag` answers for every group). */
+  watches(group: string): boolean {
+    return this.included(group) && !this.excluded(group);
+  }
+
+  forGroup(group: string): GroupAlerting {
+    let settings = this.cache.get(group);
+    if (!settings) {
+      settings = this.overrides.find((o) => o.matches(group))?.settings ?? this.global;
+      this.cache.set(group, settings);
+    }
+    return settings;
+  }
+
+  /** The channel for lagbot's own notices (monitoring degraded/recovered). */
+  get defaultChannel(): string | null {
+    return this.global.channel;
+  }
+
+  get historyMs(): number {
+    return this.config.check.historyMinutes * MIN;
+  }
+}
