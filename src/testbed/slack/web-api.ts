@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJsonFields, readContent, stringArg, truthy } from './content.js';
 import type { Directory } from './directory.js';
+import { historyPage, repliesPage } from './history.js';
 import { BodyTooLargeError, isPlainObject, mediaType, parseRequestBody, readBody, sendJson, sendText } from './http.js';
 import type { MessageStore } from './store.js';
 import type { ApiCall, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
@@ -83,6 +84,8 @@ export class WebApi {
       'chat.postEphemeral': (a) => this.postEphemeral(a),
       'chat.getPermalink': (a) => this.getPermalink(a),
       'conversations.info': (a) => this.conversationsInfo(a),
+      'conversations.history': (a) => this.conversationsHistory(a),
+      'conversations.replies': (a) => this.conversationsReplies(a),
       'users.info': (a) => this.usersInfo(a),
     };
   }
@@ -266,6 +269,24 @@ export class WebApi {
         is_member: true,
       },
     };
+  }
+
+  private conversationsHistory(args: Args): ApiResult {
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const channel = this.deps.directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    return historyPage(this.deps.store.messages(channel.id), args, apiView);
+  }
+
+  private conversationsReplies(args: Args): ApiResult {
+    const channelArg = stringArg(args, 'channel');
+    if (channelArg === undefined) return missing('channel');
+    const ts = stringArg(args, 'ts');
+    if (ts === undefined) return missing('ts');
+    const channel = this.deps.directory.resolveChannel(channelArg);
+    if (!channel) return fail('channel_not_found');
+    return repliesPage(this.deps.store.thread(channel.id, ts), args, apiView);
   }
 
   private usersInfo(args: Args): ApiResult {

@@ -1,0 +1,350 @@
+import Bottleneck from 'bottleneck';
+import { webApi } from '@slack/bolt';
+import { systemClock } from '../core/protocol.js';
+import type { Clock } from '../core/protocol.js';
+import type { Logger } from '../log/logger.js';
+import type { OutboxRow, OutboxStore } from '../store/outbox.js';
+import { classifySlackError } from './delivery-errors.js';
+import { findOutboxMessage, outboxMetadata } from './delivery-lookup.js';
+
+export interface SlackDeliveryOptions {
+  store: OutboxStore;
+  /**
+   * Must be built with `retryConfig: { retries: 0 }` and `rejectRateLimitedCalls: true` (see
+   * `createDeliveryClient`). This layer is the only one that retries: a WebClient retrying
+   * underneath would resend posts whose outcome is unknown without looking them up first, and
+   * would sit out a 429 while holding rows of other channels.
+   */
+  client: webApi.WebClient;
+  logger: Logger;
+  clock?: Clock;
+  /** Safety net behind `kick()`, which does the prompt work. Default 5 s. */
+  pollIntervalMs?: number;
+  /** Least time between two posts to one channel; Slack allows about one per second. Default 1000. */
+  postMinTimeMs?: number;
+  /** `chat.update` budget shared by all channels (Slack Tier 3, about 50 a minute). */
+  updatesPerWindow?: number;
+  updateWindowMs?: number;
+  /** Backoff after 5xx and network errors, doubling from `backoffInitialMs` up to `backoffMaxMs`. Default 1 s → 60 s. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** How far before a row was queued an in-doubt lookup reads, covering clock skew with Slack. Default 10 min. */
+  lookupMarginMs?: number;
+}
+
+export interface DeliveryStatus {
+  /** Rows waiting to be sent. */
+  pending: number;
+  /** Rows that may or may not be in Slack, to be looked up before they are sent again. */
+  inDoubt: number;
+  /** Rows Slack refused for good (see the store's `last_error`). */
+  failed: number;
+  lastError: string | null;
+  lastDeliveredAt: number | null;
+}
+
+/** The WebClient delivery expects: no retries of its own, rate limits handed back as errors. */
+export function createDeliveryClient(token: string, options: { slackApiUrl?: string; timeoutMs?: number } = {}): webApi.WebClient {
+  return new webApi.WebClient(token, {
+    ...(options.slackApiUrl !== undefined ? { slackApiUrl: options.slackApiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    // stop() waits for the call in flight, so a call must not be able to hang forever.
+    timeout: options.timeoutMs ?? 30_000,
+    // Failures are reported by delivery, with the row they belong to.
+    logLevel: webApi.LogLevel.ERROR,
+  });
+}
+
+/** Rows of one stream are delivered strictly one after another, in seq order. */
+const streamKey = (row: OutboxRow): string => (row.incidentId === null ? `channel:${row.channel}` : `incident:${row.incidentId}`);
+
+const HEADS_PER_ROUND = 500;
+
+type Lifecycle = 'new' | 'running' | 'stopped';
+
+/**
+ * Takes Slack effects from the outbox to Slack: in order per incident, paced per channel,
+ * retried until Slack takes them, and never posted twice, even across a crash mid-call.
+ */
+export class SlackDelivery {
+  private readonly store: OutboxStore;
+  private readonly client: webApi.WebClient;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly settings: Required<Omit<SlackDeliveryOptions, 'store' | 'client' | 'logger' | 'clock'>>;
+  private readonly postLimiters: Bottleneck.Group;
+  private readonly updateLimiter: Bottleneck;
+
+  private lifecycle: Lifecycle = 'new';
+  /** The one job (queued in a limiter or running) of each stream that has one. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly calling = new Set<number>();
+  /** Channels Slack asked to wait (429 Retry-After), until when. */
+  private readonly pausedUntil = new Map<string, number>();
+  /** Consecutive transient failures per row, for the backoff. */
+  private readonly failures = new Map<number, number>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private wake: { at: number; timer: NodeJS.Timeout } | undefined;
+  private pumpQueued = false;
+  private lastError: string | null = null;
+  private stopped: Promise<void> | undefined;
+
+  constructor(options: SlackDeliveryOptions) {
+    this.store = options.store;
+    this.client = options.client;
+    this.log = options.logger.child({ component: 'slack-delivery' });
+    this.clock = options.clock ?? systemClock;
+    this.settings = {
+      pollIntervalMs: options.pollIntervalMs ?? 5_000,
+      postMinTimeMs: options.postMinTimeMs ?? 1_000,
+      updatesPerWindow: options.updatesPerWindow ?? 50,
+      updateWindowMs: options.updateWindowMs ?? 60_000,
+      backoffInitialMs: options.backoffInitialMs ?? 1_000,
+      backoffMaxMs: options.backoffMaxMs ?? 60_000,
+      lookupMarginMs: options.lookupMarginMs ?? 10 * 60_000,
+    };
+    const { postMinTimeMs, updatesPerWindow, updateWindowMs } = this.settings;
+    this.postLimiters = new Bottleneck.Group({ maxConcurrent: 1, minTime: postMinTimeMs });
+    this.updateLimiter = new Bottleneck({
+      reservoir: updatesPerWindow,
+      reservoirRefreshAmount: updatesPerWindow,
+      reservoirRefreshInterval: updateWindowMs,
+    });
+  }
+
+  start(): void {
+    if (this.lifecycle === 'running') return;
+    if (this.lifecycle === 'stopped') throw new Error('SlackDelivery was stopped; create a new one');
+    this.lifecycle = 'running';
+    const inDoubt = this.store.inDoubt();
+    if (inDoubt.length > 0) {
+      this.log.warn({ seqs: inDoubt.map((r) => r.seq) }, 'outbox rows were mid-call when lagbot stopped: checking Slack before sending them again');
+    }
+    this.pollTimer = setInterval(() => this.kick(), this.settings.pollIntervalMs);
+    this.pollTimer.unref();
+    this.kick();
+  }
+
+  /** Deliver what is due now; cheap to call after every commit (calls in one tick coalesce). */
+  kick(): void {
+    if (this.lifecycle !== 'running' || this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  /** Stops taking new work, lets a call in flight finish (and be recorded), then resolves. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  status(): DeliveryStatus {
+    const counts = this.store.outboxCounts();
+    return {
+      pending: counts.pending,
+      inDoubt: Math.max(0, counts.sending - this.calling.size),
+      failed: counts.failed,
+      lastError: this.lastError,
+      lastDeliveredAt: counts.lastDeliveredAt,
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.lifecycle = 'stopped';
+    clearInterval(this.pollTimer);
+    clearTimeout(this.wake?.timer);
+    this.wake = undefined;
+    // Jobs still queued in a limiter are dropped (their rows stay in the outbox); running ones finish.
+    const limiters = [this.updateLimiter, ...this.postLimiters.limiters().map((l) => l.limiter)];
+    await Promise.allSettled(limiters.map((l) => l.stop({ dropWaitingJobs: true })));
+    await Promise.allSettled([...this.inFlight.values()]);
+    await this.postLimiters.disconnect(false);
+  }
+
+  private pump(): void {
+    if (this.lifecycle !== 'running') return;
+    let heads: OutboxRow[];
+    try {
+      heads = this.store.outboxHeads(HEADS_PER_ROUND);
+    } catch (err) {
+      this.log.error({ err }, 'cannot read the outbox');
+      return;
+    }
+    const now = this.clock.now();
+    let wakeAt = Infinity;
+    for (const row of heads) {
+      const key = streamKey(row);
+      if (this.inFlight.has(key)) continue;
+      const readyAt = Math.max(row.nextAttemptAt, this.pausedUntil.get(row.channel) ?? 0);
+      if (readyAt > now) {
+        wakeAt = Math.min(wakeAt, readyAt);
+        continue;
+      }
+      this.dispatch(key, row);
+    }
+    this.wakeAt(wakeAt);
+  }
+
+  /** A timer for the earliest row that is waiting out a backoff or a Retry-After. */
+  private wakeAt(at: number): void {
+    if (!Number.isFinite(at) || (this.wake !== undefined && this.wake.at <= at)) return;
+    clearTimeout(this.wake?.timer);
+    const timer = setTimeout(
+      () => {
+        this.wake = undefined;
+        this.kick();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
+    timer.unref();
+    this.wake = { at, timer };
+  }
+
+  private dispatch(key: string, row: OutboxRow): void {
+    const limiter = row.kind === 'update-root' ? this.updateLimiter : this.postLimiters.key(row.channel);
+    const job = limiter
+      .schedule(() => this.attempt(row.seq))
+      .catch((err: unknown) => {
+        if (this.lifecycle === 'running') this.log.error({ err, seq: row.seq }, 'outbox job crashed');
+      })
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.kick();
+      });
+    this.inFlight.set(key, job);
+  }
+
+  private async attempt(seq: number): Promise<void> {
+    if (this.lifecycle !== 'running') return;
+    // Re-read: between dispatch and now the row may have been superseded or finished.
+    const row = this.store.outboxRow(seq);
+    if (!row || (row.state !== 'pending' && row.state !== 'sending')) {
+      this.failures.delete(seq);
+      return;
+    }
+    if ((this.pausedUntil.get(row.channel) ?? 0) > this.clock.now()) return;
+    this.calling.add(seq);
+    const progress = { inDoubt: row.state === 'sending' && row.kind !== 'update-root' };
+    try {
+      await this.deliver(row, progress);
+      this.failures.delete(seq);
+    } catch (err) {
+      this.onFailure(row, err, progress.inDoubt);
+    } finally {
+      this.calling.delete(seq);
+    }
+  }
+
+  /** `progress.inDoubt` is cleared once Slack has been read and the row is known not to be there. */
+  private async deliver(row: OutboxRow, progress: { inDoubt: boolean }): Promise<void> {
+    const root = this.rootFor(row);
+    if (root === 'missing') return;
+
+    if (row.state === 'sending') {
+      if (row.kind === 'update-root') {
+        // An edit sets the same content however often it lands, so it is simply sent again,
+        // unless a newer edit has been queued since (markRetry then supersedes this one).
+        this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now(), error: 'in doubt: edit sent again', outcomeUnknown: false });
+        if (this.store.outboxRow(row.seq)?.state !== 'pending') return;
+      } else {
+        const ts = await findOutboxMessage(this.client, {
+          seq: row.seq,
+          incidentId: row.incidentId,
+          channel: root?.channel ?? row.channel,
+          threadTs: row.kind === 'post-thread' ? (root?.ts ?? null) : null,
+          notBefore: row.createdAt - this.settings.lookupMarginMs,
+        });
+        if (ts !== null) {
+          this.store.markDelivered(row.seq, ts);
+          this.log.info({ seq: row.seq, kind: row.kind, ts }, 'in-doubt outbox row was already in Slack: recorded, not sent again');
+          return;
+        }
+        progress.inDoubt = false;
+        if (this.lifecycle !== 'running') return;
+        this.log.info({ seq: row.seq, kind: row.kind }, 'in-doubt outbox row is not in Slack: sending it');
+      }
+    }
+
+    if (!this.store.markSending(row.seq)) return;
+    const sent = await this.send(row, root);
+    this.store.markDelivered(row.seq, sent.ts, sent.channel);
+  }
+
+  /**
+   * Where thread replies and root edits go. 'missing' when the incident has no root message:
+   * the row was failed here, as it can never be delivered.
+   */
+  private rootFor(row: OutboxRow): { channel: string; ts: string } | null | 'missing' {
+    if (row.kind === 'post-root' || row.kind === 'post-channel' || row.incidentId === null) return null;
+    const root = this.store.rootMessage(row.incidentId);
+    if (root) return root;
+    // Only reachable when the incident's post-root failed (or was never queued): the post-root
+    // comes first in the incident's stream, so a live one would still be ahead of this row.
+    const error = `incident ${row.incidentId} has no root message in Slack`;
+    this.store.markFailed(row.seq, error);
+    this.reportFailed(row, error);
+    return 'missing';
+  }
+
+  private async send(row: OutboxRow, root: { channel: string; ts: string } | null): Promise<{ ts: string; channel?: string }> {
+    const { text, blocks } = row.message;
+    if (row.kind === 'update-root') {
+      if (!root) throw new Error('update-root without a root message');
+      // No metadata: the root keeps the outbox stamp of its post-root, which lookups rely on.
+      const answer = await this.client.chat.update({ channel: root.channel, ts: root.ts, text, blocks });
+      return { ts: answer.ts ?? root.ts };
+    }
+    const answer = await this.client.chat.postMessage({
+      channel: root?.channel ?? row.channel,
+      text,
+      blocks,
+      ...(root ? { thread_ts: root.ts } : {}),
+      metadata: outboxMetadata(row.seq, row.incidentId),
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    // Unknown outcome in effect: the lookup on the next attempt will find the message by its seq.
+    if (answer.ts === undefined) throw new Error('chat.postMessage answered ok without a ts');
+    return { ts: answer.ts, ...(answer.channel !== undefined ? { channel: answer.channel } : {}) };
+  }
+
+  private onFailure(row: OutboxRow, err: unknown, stillInDoubt: boolean): void {
+    const failure = classifySlackError(err);
+    const now = this.clock.now();
+    this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${failure.message}`;
+    const context = { seq: row.seq, kind: row.kind, channel: row.channel, incidentId: row.incidentId, error: failure.message };
+
+    if (failure.kind === 'permanent') {
+      this.store.markFailed(row.seq, failure.message);
+      this.reportFailed(row, failure.message);
+      return;
+    }
+    if (failure.kind === 'rate-limited') {
+      const until = now + failure.retryAfterMs;
+      this.pausedUntil.set(row.channel, Math.max(until, this.pausedUntil.get(row.channel) ?? 0));
+      this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: stillInDoubt });
+      this.log.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'Slack rate limit: channel paused');
+      return;
+    }
+    const count = (this.failures.get(row.seq) ?? 0) + 1;
+    this.failures.set(row.seq, count);
+    const { backoffInitialMs, backoffMaxMs } = this.settings;
+    const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(count - 1, 30));
+    this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || stillInDoubt });
+    this.log.warn({ ...context, attempt: count, retryInMs: delay, outcomeUnknown: failure.outcomeUnknown }, 'Slack call failed: will retry');
+  }
+
+  private reportFailed(row: OutboxRow, error: string): void {
+    this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${error}`;
+    this.failures.delete(row.seq);
+    const cascade = row.kind === 'post-root' ? ' (and the rest of its incident timeline, which has no root to go to)' : '';
+    this.log.error(
+      { seq: row.seq, kind: row.kind, channel: row.channel, incidentId: row.incidentId, error },
+      `Slack refused an outbox message for good; it is marked failed and will not be retried${cascade}`,
+    );
+  }
+}

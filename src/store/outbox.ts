@@ -1,0 +1,82 @@
+import type { SlackEffect, SlackMessage } from '../core/protocol.js';
+
+/**
+ * The outbox as the delivery layer sees it. Rows are Slack effects in commit order (`seq`);
+ * each moves `pending` → `sending` → `delivered`, or ends `failed` (Slack refused it for good)
+ * or `superseded` (a newer root edit made it pointless).
+ *
+ * `sending` is written before the Slack call and survives a crash, so a row found `sending`
+ * by a process that has no call in flight for it is "in doubt": Slack may or may not have it.
+ */
+export type OutboxState = 'pending' | 'sending' | 'delivered' | 'superseded' | 'failed';
+
+export type OutboxKind = SlackEffect['kind'];
+
+export interface OutboxRow {
+  seq: number;
+  /** null for standalone channel messages (`post-channel`). */
+  incidentId: string | null;
+  channel: string;
+  kind: OutboxKind;
+  message: SlackMessage;
+  state: OutboxState;
+  /** Slack calls made for this row (lookups of in-doubt rows excluded). */
+  attempts: number;
+  /** Not to be tried before this time (ms since epoch). */
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+  /** The ts of the message in Slack, once delivered. */
+  slackTs: string | null;
+}
+
+export interface OutboxCounts {
+  pending: number;
+  sending: number;
+  failed: number;
+  lastDeliveredAt: number | null;
+}
+
+/** What a row does after a failed attempt. */
+export interface RetryPlan {
+  nextAttemptAt: number;
+  error: string;
+  /**
+   * True when the call may have reached Slack (timeout, 5xx): the row stays `sending`, so it
+   * is looked up in Slack before it is sent again.
+   */
+  outcomeUnknown: boolean;
+}
+
+/** The store side of delivery: reads the queue and records what happened to each row. */
+export interface OutboxStore {
+  /**
+   * The oldest unfinished (`pending` or `sending`) row of each ordering stream, oldest first. A
+   * stream is one incident's rows, or one channel's standalone rows: only a stream's head may
+   * be delivered, which keeps each incident's timeline in order.
+   */
+  outboxHeads(limit: number): OutboxRow[];
+  outboxRow(seq: number): OutboxRow | null;
+  /**
+   * Committed before each Slack call: pending → sending (an in-doubt row stays sending), one
+   * more attempt. False when the row has finished meanwhile (superseded, failed).
+   */
+  markSending(seq: number): boolean;
+  /**
+   * Records the Slack ts; a delivered `post-root` also becomes its incident's root message.
+   * `channel` is the channel ID Slack answered with (`chat.update` takes IDs only).
+   */
+  markDelivered(seq: number, ts: string, channel?: string): void;
+  /** Back to the queue after a transient failure; an older root edit yields to a newer one. */
+  markRetry(seq: number, plan: RetryPlan): void;
+  /**
+   * Slack refused the row for good. A failed `post-root` takes its incident's unfinished rows
+   * with it: without a root message they have nowhere to go.
+   */
+  markFailed(seq: number, error: string): void;
+  /** Rows left `sending`, oldest first. */
+  inDoubt(): OutboxRow[];
+  rootMessage(incidentId: string): { channel: string; ts: string } | null;
+  outboxCounts(): OutboxCounts;
+}

@@ -1,0 +1,63 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order and counted in SQLite's `user_version`, so a database
+ * written by an older lagbot is brought forward on open and a newer one is refused rather
+ * than misread. Append new steps; never edit a released one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE incidents (
+    id           TEXT PRIMARY KEY,
+    group_name   TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    channel      TEXT NOT NULL,
+    opened_at    INTEGER NOT NULL,
+    json         TEXT NOT NULL,
+    root_channel TEXT,
+    root_ts      TEXT
+  );
+  -- The database, not only the core, guarantees a group never has two live incidents.
+  CREATE UNIQUE INDEX incidents_one_open_per_group ON incidents (group_name) WHERE status = 'open';
+
+  CREATE TABLE outbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id     TEXT,
+    channel         TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('post-root', 'update-root', 'post-thread', 'post-channel')),
+    message         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sending', 'delivered', 'superseded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    slack_ts        TEXT
+  );
+  -- Delivery only ever scans unfinished rows; the partial index stays small as history grows.
+  CREATE INDEX outbox_unfinished ON outbox (incident_id, seq) WHERE state IN ('pending', 'sending');
+
+  CREATE TABLE monitor_state (
+    key  TEXT PRIMARY KEY,
+    json TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`lagbot database has schema version ${current}, newer than this lagbot knows (${SCHEMA_VERSION}); upgrade lagbot`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const step = MIGRATIONS[version] ?? '';
+    // Each step and its version bump commit together, so a crash mid-migration reruns the step.
+    db.transaction(() => {
+      db.exec(step);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,279 @@
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { systemClock } from '../core/protocol.js';
+import type { Clock, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
+import { migrate } from './sqlite-schema.js';
+import type { IncidentStore } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Stamps outbox rows (created, delivered); tests pass a fake one. */
+  clock?: Clock;
+}
+
+interface OutboxRecord {
+  seq: number;
+  incident_id: string | null;
+  channel: string;
+  kind: OutboxKind;
+  message: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  slack_ts: string | null;
+}
+
+const UNFINISHED = `state IN ('pending', 'sending')`;
+
+// Standalone channel messages have no incident; they are ordered per channel instead.
+const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel ELSE 'incident:' || incident_id END`;
+
+function toRow(r: OutboxRecord): OutboxRow {
+  return {
+    seq: r.seq,
+    incidentId: r.incident_id,
+    channel: r.channel,
+    kind: r.kind,
+    message: JSON.parse(r.message) as SlackMessage,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    deliveredAt: r.delivered_at,
+    slackTs: r.slack_ts,
+  };
+}
+
+function prepareStatements(db: Db) {
+  return {
+    upsertIncident: db.prepare<{ id: string; group: string; status: string; channel: string; openedAt: number; json: string }>(`
+      INSERT INTO incidents (id, group_name, status, channel, opened_at, json)
+      VALUES (@id, @group, @status, @channel, @openedAt, @json)
+      ON CONFLICT (id) DO UPDATE SET
+        group_name = excluded.group_name, status = excluded.status, channel = excluded.channel,
+        opened_at = excluded.opened_at, json = excluded.json`),
+    openIncidentFor: db.prepare<[string], { json: string }>(`SELECT json FROM incidents WHERE group_name = ? AND status = 'open'`),
+    openIncidents: db.prepare<[], { json: string }>(`SELECT json FROM incidents WHERE status = 'open' ORDER BY opened_at, id`),
+    incident: db.prepare<[string], { json: string }>(`SELECT json FROM incidents WHERE id = ?`),
+    setRoot: db.prepare<[string, string, string]>(`UPDATE incidents SET root_channel = ?, root_ts = ? WHERE id = ?`),
+    rootOfIncident: db.prepare<[string], { channel: string; ts: string }>(
+      `SELECT root_channel AS channel, root_ts AS ts FROM incidents WHERE id = ? AND root_ts IS NOT NULL AND root_channel IS NOT NULL`,
+    ),
+    // For effects whose incident was never saved: the delivered root post still says where it is.
+    rootFromOutbox: db.prepare<[string], { channel: string; ts: string }>(`
+      SELECT channel, slack_ts AS ts FROM outbox
+      WHERE incident_id = ? AND kind = 'post-root' AND state = 'delivered' AND slack_ts IS NOT NULL
+      ORDER BY seq DESC LIMIT 1`),
+    enqueue: db.prepare<{ incidentId: string | null; channel: string; kind: OutboxKind; message: string; now: number }>(`
+      INSERT INTO outbox (incident_id, channel, kind, message, next_attempt_at, created_at)
+      VALUES (@incidentId, @channel, @kind, @message, @now, @now)`),
+    // A root edit carries the incident's whole current state, so any older unsent edit is moot.
+    supersedeRootUpdates: db.prepare<{ incidentId: string }>(`
+      UPDATE outbox SET state = 'superseded'
+      WHERE incident_id = @incidentId AND kind = 'update-root' AND state = 'pending'
+        AND seq < (SELECT MAX(seq) FROM outbox WHERE incident_id = @incidentId AND kind = 'update-root' AND ${UNFINISHED})`),
+    upsertState: db.prepare<[string, string]>(
+      `INSERT INTO monitor_state (key, json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET json = excluded.json`,
+    ),
+    deleteState: db.prepare<[string]>(`DELETE FROM monitor_state WHERE key = ?`),
+    state: db.prepare<[string], { json: string }>(`SELECT json FROM monitor_state WHERE key = ?`),
+    heads: db.prepare<[number], OutboxRecord>(`
+      SELECT * FROM outbox WHERE seq IN (
+        SELECT MIN(seq) FROM outbox WHERE ${UNFINISHED} GROUP BY ${STREAM_KEY}
+      ) ORDER BY seq LIMIT ?`),
+    row: db.prepare<[number], OutboxRecord>(`SELECT * FROM outbox WHERE seq = ?`),
+    rows: db.prepare<[], OutboxRecord>(`SELECT * FROM outbox ORDER BY seq`),
+    inDoubt: db.prepare<[], OutboxRecord>(`SELECT * FROM outbox WHERE state = 'sending' ORDER BY seq`),
+    markSending: db.prepare<[number]>(`UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE seq = ? AND ${UNFINISHED}`),
+    markDelivered: db.prepare<{ seq: number; ts: string; now: number }>(`
+      UPDATE outbox SET state = 'delivered', slack_ts = @ts, delivered_at = @now, last_error = NULL
+      WHERE seq = @seq AND ${UNFINISHED}`),
+    markRetry: db.prepare<{ seq: number; state: OutboxState; nextAttemptAt: number; error: string }>(`
+      UPDATE outbox SET state = @state, next_attempt_at = @nextAttemptAt, last_error = @error
+      WHERE seq = @seq AND ${UNFINISHED}`),
+    markFailed: db.prepare<{ seq: number; error: string }>(
+      `UPDATE outbox SET state = 'failed', last_error = @error WHERE seq = @seq AND ${UNFINISHED}`,
+    ),
+    failIncidentRest: db.prepare<{ incidentId: string; seq: number; error: string }>(`
+      UPDATE outbox SET state = 'failed', last_error = @error
+      WHERE incident_id = @incidentId AND seq > @seq AND ${UNFINISHED}`),
+    counts: db.prepare<[], OutboxCounts>(`
+      SELECT
+        (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS pending,
+        (SELECT COUNT(*) FROM outbox WHERE state = 'sending') AS sending,
+        (SELECT COUNT(*) FROM outbox WHERE state = 'failed') AS failed,
+        (SELECT MAX(delivered_at) FROM outbox) AS lastDeliveredAt`),
+    prune: db.prepare<[number]>(`DELETE FROM outbox WHERE state IN ('delivered', 'superseded') AND created_at < ?`),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * Incidents, the outbox and monitor state in one SQLite file. WAL with `synchronous = FULL`:
+ * every commit is on disk before it returns, because the outbox's promise ("queued means it
+ * will be delivered, once") has to survive kill -9 and power loss, not only clean exits.
+ */
+export class SqliteIncidentStore implements IncidentStore, OutboxStore {
+  private readonly sql: Statements;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.sql = prepareStatements(db);
+  }
+
+  // ---- IncidentStore ----
+
+  openIncidentFor(group: string): Incident | null {
+    const row = this.sql.openIncidentFor.get(group);
+    return row ? (JSON.parse(row.json) as Incident) : null;
+  }
+
+  openIncidents(): Incident[] {
+    return this.sql.openIncidents.all().map((r) => JSON.parse(r.json) as Incident);
+  }
+
+  incident(id: string): Incident | null {
+    const row = this.sql.incident.get(id);
+    return row ? (JSON.parse(row.json) as Incident) : null;
+  }
+
+  commit(change: { incident?: Incident; effects?: SlackEffect[]; state?: Record<string, unknown> }): void {
+    const now = this.clock.now();
+    this.db.transaction(() => {
+      if (change.incident) this.saveIncident(change.incident);
+      for (const effect of change.effects ?? []) this.enqueue(effect, now);
+      for (const [key, value] of Object.entries(change.state ?? {})) {
+        // JSON has no undefined: an undefined value removes the key.
+        if (value === undefined) this.sql.deleteState.run(key);
+        else this.sql.upsertState.run(key, JSON.stringify(value));
+      }
+    })();
+  }
+
+  rootMessage(incidentId: string): { channel: string; ts: string } | null {
+    const row = this.sql.rootOfIncident.get(incidentId) ?? this.sql.rootFromOutbox.get(incidentId);
+    return row ? { channel: row.channel, ts: row.ts } : null;
+  }
+
+  state<T>(key: string): T | null {
+    const row = this.sql.state.get(key);
+    return row ? (JSON.parse(row.json) as T) : null;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- OutboxStore ----
+
+  outboxHeads(limit: number): OutboxRow[] {
+    return this.sql.heads.all(limit).map(toRow);
+  }
+
+  outboxRow(seq: number): OutboxRow | null {
+    const row = this.sql.row.get(seq);
+    return row ? toRow(row) : null;
+  }
+
+  /** Every outbox row, oldest first: for tests and for looking into a stuck queue. */
+  outboxRows(): OutboxRow[] {
+    return this.sql.rows.all().map(toRow);
+  }
+
+  markSending(seq: number): boolean {
+    return this.sql.markSending.run(seq).changes === 1;
+  }
+
+  markDelivered(seq: number, ts: string, channel?: string): void {
+    this.db.transaction(() => {
+      const row = this.sql.row.get(seq);
+      if (!row || this.sql.markDelivered.run({ seq, ts, now: this.clock.now() }).changes !== 1) return;
+      if (row.kind === 'post-root' && row.incident_id !== null) this.setRootTs(row.incident_id, channel ?? row.channel, ts);
+    })();
+  }
+
+  markRetry(seq: number, plan: RetryPlan): void {
+    this.db.transaction(() => {
+      const row = this.sql.row.get(seq);
+      if (!row) return;
+      // An edit is idempotent, so its outcome never needs finding out: it is simply sent again.
+      const state: OutboxState = plan.outcomeUnknown && row.kind !== 'update-root' ? 'sending' : 'pending';
+      this.sql.markRetry.run({ seq, state, nextAttemptAt: plan.nextAttemptAt, error: plan.error });
+      if (row.kind === 'update-root' && row.incident_id !== null) this.sql.supersedeRootUpdates.run({ incidentId: row.incident_id });
+    })();
+  }
+
+  markFailed(seq: number, error: string): void {
+    this.db.transaction(() => {
+      const row = this.sql.row.get(seq);
+      if (!row || this.sql.markFailed.run({ seq, error }).changes !== 1) return;
+      if (row.kind === 'post-root' && row.incident_id !== null) {
+        this.sql.failIncidentRest.run({
+          incidentId: row.incident_id,
+          seq,
+          error: `root message (outbox #${seq}) failed: ${error}`,
+        });
+      }
+    })();
+  }
+
+  inDoubt(): OutboxRow[] {
+    return this.sql.inDoubt.all().map(toRow);
+  }
+
+  setRootTs(incidentId: string, channel: string, ts: string): void {
+    this.sql.setRoot.run(channel, ts, incidentId);
+  }
+
+  outboxCounts(): OutboxCounts {
+    const counts = this.sql.counts.get();
+    return counts ?? { pending: 0, sending: 0, failed: 0, lastDeliveredAt: null };
+  }
+
+  /**
+   * Forgets finished rows created before `before`; returns how many. Sequence numbers are never
+   * reused (AUTOINCREMENT), so the seq in a message's Slack metadata stays unambiguous.
+   */
+  pruneOutbox(before: number): number {
+    return this.sql.prune.run(before).changes;
+  }
+
+  private saveIncident(incident: Incident): void {
+    this.sql.upsertIncident.run({
+      id: incident.id,
+      group: incident.group,
+      status: incident.status,
+      channel: incident.channel,
+      openedAt: incident.openedAt,
+      json: JSON.stringify(incident),
+    });
+  }
+
+  private enqueue(effect: SlackEffect, now: number): void {
+    const incidentId = effect.kind === 'post-channel' ? null : effect.incidentId;
+    this.sql.enqueue.run({ incidentId, channel: effect.channel, kind: effect.kind, message: JSON.stringify(effect.message), now });
+    if (effect.kind === 'update-root') this.sql.supersedeRootUpdates.run({ incidentId: effect.incidentId });
+  }
+}
+
+/** Opens (creating if needed) the store at `path`; `':memory:'` gives a private in-memory one. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteIncidentStore {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteIncidentStore(db, options.clock);
+}

@@ -1,0 +1,319 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Incident, SlackEffect, SlackMessage } from '../../src/core/protocol.js';
+import { createLogger } from '../../src/log/logger.js';
+import { SlackDelivery, createDeliveryClient, type SlackDeliveryOptions } from '../../src/slack/delivery.js';
+import { outboxMetadata } from '../../src/slack/delivery-lookup.js';
+import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
+import { startSlackStandin, waitFor, type ApiCall, type SlackStandin } from '../../src/testbed/slack/standin.js';
+
+const CHANNEL = 'C0LAGALERT';
+
+/** Short pacing so the whole file stays well under half a minute. */
+const FAST: Partial<SlackDeliveryOptions> = { postMinTimeMs: 30, backoffInitialMs: 100, backoffMaxMs: 400, pollIntervalMs: 200 };
+
+function incident(id: string, group: string, channel = CHANNEL): Incident {
+  const at = Date.now();
+  return {
+    id,
+    group,
+    channel,
+    status: 'open',
+    severity: 'warning',
+    peakSeverity: 'warning',
+    openedAt: at,
+    updatedAt: at,
+    peakLag: 1_000,
+    peakLagAt: at,
+    openingConsumePerSec: null,
+    figures: {
+      at,
+      totalLag: 1_000,
+      lagGrowthPerSec: null,
+      producePerSec: null,
+      consumePerSec: null,
+      state: 'Stable',
+      members: 1,
+      partitions: 1,
+      hotPartition: null,
+      drainSeconds: null,
+      nextThreshold: null,
+    },
+    acknowledged: null,
+    snoozed: null,
+    resolved: null,
+    lastNotifiedAt: null,
+    belowWarningSince: null,
+    lowerSeverity: null,
+    rootRefreshedAt: at,
+    told: [],
+    lastState: null,
+    lastMemberIds: null,
+  };
+}
+
+const msg = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+const postRoot = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => ({
+  kind: 'post-root',
+  incidentId,
+  channel,
+  message: msg(text),
+});
+const updateRoot = (incidentId: string, text: string): SlackEffect => ({ kind: 'update-root', incidentId, channel: CHANNEL, message: msg(text) });
+const postThread = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => ({
+  kind: 'post-thread',
+  incidentId,
+  channel,
+  message: msg(text),
+});
+const postChannel = (channel: string, text: string): SlackEffect => ({ kind: 'post-channel', channel, message: msg(text) });
+
+interface Rig {
+  delivery: SlackDelivery;
+  store: SqliteIncidentStore;
+}
+
+let slack: SlackStandin;
+let dir: string;
+const running: Rig[] = [];
+
+beforeEach(async () => {
+  slack = await startSlackStandin({ signingSecret: 'delivery-tests-sign-nothing' });
+  dir = await mkdtemp(join(tmpdir(), 'lagbot-delivery-'));
+});
+
+afterEach(async () => {
+  for (const { delivery, store } of running.splice(0)) {
+    await delivery.stop();
+    store.close();
+  }
+  await slack.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function startDelivery(path = join(dir, 'lagbot.db'), options: Partial<SlackDeliveryOptions> = {}): Rig {
+  const store = openSqliteStore(path);
+  const client = createDeliveryClient(slack.botToken, { slackApiUrl: slack.apiUrl, timeoutMs: 5_000 });
+  const delivery = new SlackDelivery({ store, client, logger: createLogger('silent'), ...FAST, ...options });
+  delivery.start();
+  running.push({ delivery, store });
+  return { delivery, store };
+}
+
+/** What the core does: commit, then kick. */
+function commit(rig: Rig, change: Parameters<SqliteIncidentStore['commit']>[0]): void {
+  rig.store.commit(change);
+  rig.delivery.kick();
+}
+
+function settled(store: SqliteIncidentStore, timeoutMs = 10_000): Promise<true> {
+  return waitFor(() => {
+    const c = store.outboxCounts();
+    return c.pending === 0 && c.sending === 0;
+  }, timeoutMs);
+}
+
+const texts = (messages: { text: string }[]): string[] => messages.map((m) => m.text);
+const posts = (): ApiCall[] => slack.callsOf('chat.postMessage');
+const okPosts = (): ApiCall[] => posts().filter((c) => c.status === 200 && (c.response as { ok?: boolean }).ok === true);
+
+describe('Slack delivery from the outbox, against the Slack stand-in', () => {
+  it('posts one root and its timeline in order, in the root thread', async () => {
+    const rig = startDelivery();
+    const entries = Array.from({ length: 10 }, (_, i) => postThread('i-a', `entry ${i + 1}`));
+    commit(rig, { incident: incident('i-a', 'orders'), effects: [postRoot('i-a', 'orders lagging'), ...entries] });
+    await settled(rig.store);
+
+    const channel = slack.messages(CHANNEL);
+    expect(texts(channel)).toEqual(['orders lagging']);
+    const root = channel[0]!;
+    const rootRow = rig.store.outboxRows()[0]!;
+    expect(root.metadata).toEqual({ event_type: 'lagbot_outbox', event_payload: { seq: rootRow.seq, incident_id: 'i-a' } });
+    expect(texts(slack.thread(CHANNEL, root.ts))).toEqual(['orders lagging', ...entries.map((e) => e.message.text)]);
+    expect(posts()).toHaveLength(11);
+    expect(posts().slice(1).every((c) => c.args.thread_ts === root.ts)).toBe(true);
+
+    expect(rig.store.rootMessage('i-a')).toEqual({ channel: CHANNEL, ts: root.ts });
+    const replies = slack.thread(CHANNEL, root.ts).slice(1);
+    expect(rig.store.outboxRows().slice(1).map((r) => r.slackTs)).toEqual(replies.map((m) => m.ts));
+    expect(rig.delivery.status()).toMatchObject({ pending: 0, inDoubt: 0, failed: 0, lastError: null });
+    expect(rig.delivery.status().lastDeliveredAt).not.toBeNull();
+  });
+
+  it('rides out 429s and 500s: every entry exactly once, in order, Retry-After honoured', async () => {
+    const rig = startDelivery();
+    slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 1);
+    slack.failNext('chat.postMessage', { status: 500 }, 2);
+    commit(rig, { incident: incident('i-b', 'orders'), effects: [postRoot('i-b', 'root')] });
+    const root = await waitFor(() => rig.store.rootMessage('i-b'), 10_000);
+
+    slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 1);
+    slack.failNext('chat.postMessage', { status: 500 }, 2);
+    const entries = Array.from({ length: 5 }, (_, i) => postThread('i-b', `entry ${i + 1}`));
+    commit(rig, { effects: entries });
+    await settled(rig.store, 15_000);
+
+    expect(texts(slack.messages(CHANNEL))).toEqual(['root']);
+    expect(texts(slack.thread(CHANNEL, root.ts))).toEqual(['root', ...entries.map((e) => e.message.text)]);
+    expect(okPosts()).toHaveLength(6);
+
+    const all = posts();
+    expect(all.map((c) => c.status)).toEqual([429, 500, 500, 200, 429, 500, 500, 200, 200, 200, 200, 200]);
+    for (const [i, call] of all.entries()) {
+      const next = all[i + 1];
+      if (call.status === 429 && next) expect(next.at - call.at).toBeGreaterThanOrEqual(1_000);
+      // A 500 leaves the outcome unknown: Slack is read back before the post is tried again.
+      if (call.status === 500 && next) expect(next.at - call.at).toBeGreaterThanOrEqual(100);
+    }
+    expect(slack.callsOf('conversations.history').length).toBeGreaterThanOrEqual(2);
+    expect(slack.callsOf('conversations.replies').length).toBeGreaterThanOrEqual(2);
+    expect(rig.delivery.status()).toMatchObject({ pending: 0, inDoubt: 0, failed: 0 });
+  });
+
+  it('paces posts per channel while another channel goes on in between', async () => {
+    const minTime = 300;
+    const rig = startDelivery(undefined, { postMinTimeMs: minTime });
+    const paced = Array.from({ length: 5 }, (_, i) => postChannel('C0PACED', `paced ${i + 1}`));
+    const other = Array.from({ length: 5 }, (_, i) => postChannel('C0OTHER', `other ${i + 1}`));
+    commit(rig, { effects: [...paced, ...other] });
+    await settled(rig.store);
+
+    const pacedCalls = posts().filter((c) => c.args.channel === 'C0PACED');
+    const otherCalls = posts().filter((c) => c.args.channel === 'C0OTHER');
+    expect(texts(slack.messages('C0PACED'))).toEqual(paced.map((e) => e.message.text));
+    expect(texts(slack.messages('C0OTHER'))).toEqual(other.map((e) => e.message.text));
+    for (let i = 1; i < pacedCalls.length; i++) {
+      // Bottleneck spaces the starts of the calls; arrival can shift by the request's own latency.
+      expect(pacedCalls[i]!.at - pacedCalls[i - 1]!.at).toBeGreaterThanOrEqual(minTime - 20);
+    }
+    const first = pacedCalls[0]!.at;
+    const last = pacedCalls.at(-1)!.at;
+    expect(otherCalls.filter((c) => c.at > first && c.at < last).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('coalesces root edits queued while Slack fails: only the latest content is sent', async () => {
+    const rig = startDelivery();
+    commit(rig, { incident: incident('i-d', 'orders'), effects: [postRoot('i-d', 'v0')] });
+    const root = await waitFor(() => rig.store.rootMessage('i-d'));
+
+    slack.failNext('chat.update', { status: 500 }, 2);
+    commit(rig, { effects: [updateRoot('i-d', 'v1')] });
+    const v1 = rig.store.outboxRows().at(-1)!;
+    await waitFor(() => {
+      const row = rig.store.outboxRow(v1.seq);
+      return row?.state === 'pending' && row.lastError === 'HTTP 500';
+    });
+    for (const v of ['v2', 'v3', 'v4', 'v5']) commit(rig, { effects: [updateRoot('i-d', v)] });
+    await settled(rig.store);
+
+    const updates = slack.callsOf('chat.update');
+    expect(updates.map((c) => [c.args.text, c.status])).toEqual([
+      ['v1', 500],
+      ['v5', 500],
+      ['v5', 200],
+    ]);
+    expect(slack.message(CHANNEL, root.ts)?.text).toBe('v5');
+    expect(rig.store.outboxRows().map((r) => [r.message.text, r.state])).toEqual([
+      ['v0', 'delivered'],
+      ['v1', 'superseded'],
+      ['v2', 'superseded'],
+      ['v3', 'superseded'],
+      ['v4', 'superseded'],
+      ['v5', 'delivered'],
+    ]);
+  });
+
+  it('after a crash mid-call, finds what reached Slack and sends only what did not', async () => {
+    const path = join(dir, 'crashed.db');
+    const first = startDelivery(path);
+    commit(first, { incident: incident('i-e', 'orders'), effects: [postRoot('i-e', 'root e')] });
+    const rootE = await waitFor(() => first.store.rootMessage('i-e'));
+    await first.delivery.stop();
+
+    // The crash: each row is marked sending; some calls reached Slack, one never did.
+    const client = createDeliveryClient(slack.botToken, { slackApiUrl: slack.apiUrl });
+    first.store.commit({
+      incident: incident('i-f', 'payments'),
+      effects: [postThread('i-e', 'reached Slack (thread)'), postThread('i-e', 'queued behind it'), postRoot('i-f', 'root f reached Slack')],
+    });
+    first.store.commit({ incident: incident('i-g', 'billing'), effects: [postRoot('i-g', 'root g never reached Slack')] });
+    const [, threadRow, , rootF, rootG] = first.store.outboxRows();
+    for (const row of [threadRow!, rootF!, rootG!]) first.store.markSending(row.seq);
+    const threadPosted = await client.chat.postMessage({
+      channel: CHANNEL,
+      text: 'reached Slack (thread)',
+      thread_ts: rootE.ts,
+      metadata: outboxMetadata(threadRow!.seq, 'i-e'),
+    });
+    const rootFPosted = await client.chat.postMessage({
+      channel: CHANNEL,
+      text: 'root f reached Slack',
+      metadata: outboxMetadata(rootF!.seq, 'i-f'),
+    });
+    const postsBeforeRestart = posts().length;
+
+    const second = startDelivery(path);
+    expect(second.delivery.status().inDoubt).toBe(3);
+    await settled(second.store);
+
+    expect(texts(slack.messages(CHANNEL))).toEqual(['root e', 'root f reached Slack', 'root g never reached Slack']);
+    expect(texts(slack.thread(CHANNEL, rootE.ts))).toEqual(['root e', 'reached Slack (thread)', 'queued behind it']);
+    // The two are in different streams, so either may go first.
+    expect(posts().slice(postsBeforeRestart).map((c) => String(c.args.text)).sort()).toEqual(['queued behind it', 'root g never reached Slack']);
+
+    expect(second.store.outboxRow(threadRow!.seq)).toMatchObject({ state: 'delivered', slackTs: threadPosted.ts });
+    expect(second.store.outboxRow(rootF!.seq)).toMatchObject({ state: 'delivered', slackTs: rootFPosted.ts });
+    expect(second.store.rootMessage('i-f')).toEqual({ channel: CHANNEL, ts: rootFPosted.ts });
+    expect(second.store.rootMessage('i-g')?.ts).toBe(slack.messages(CHANNEL)[2]!.ts);
+    expect(slack.callsOf('conversations.replies').map((c) => c.args)).toContainEqual(
+      expect.objectContaining({ channel: CHANNEL, ts: rootE.ts, include_all_metadata: 'true' }),
+    );
+    expect(slack.callsOf('conversations.history')).toHaveLength(2);
+    expect(second.delivery.status()).toMatchObject({ pending: 0, inDoubt: 0, failed: 0 });
+  });
+
+  it('fails a row Slack refuses for good, with its thread, and goes on with the rest', async () => {
+    const rig = startDelivery();
+    slack.failNext('chat.postMessage', { error: 'channel_not_found' }, 1);
+    commit(rig, {
+      incident: incident('i-x', 'orders', 'C0GONE'),
+      effects: [
+        postRoot('i-x', 'root x', 'C0GONE'),
+        postThread('i-x', 'x 1', 'C0GONE'),
+        postThread('i-x', 'x 2', 'C0GONE'),
+        postChannel('C0GONE', 'same channel, later'),
+      ],
+    });
+    await waitFor(() => rig.store.outboxRows()[0]?.state === 'failed');
+    commit(rig, { effects: [postChannel('C0LIVE', 'other channel, later')] });
+    await settled(rig.store);
+
+    const rows = rig.store.outboxRows();
+    expect(rows.map((r) => [r.message.text, r.state])).toEqual([
+      ['root x', 'failed'],
+      ['x 1', 'failed'],
+      ['x 2', 'failed'],
+      ['same channel, later', 'delivered'],
+      ['other channel, later', 'delivered'],
+    ]);
+    expect(rows[0]!.lastError).toBe('channel_not_found');
+    expect(rows[1]!.lastError).toMatch(/root message .* failed: channel_not_found/);
+    expect(texts(slack.messages('C0LIVE'))).toEqual(['other channel, later']);
+    expect(texts(slack.messages('C0GONE'))).toEqual(['same channel, later']);
+    expect(posts().filter((c) => String(c.args.text).startsWith('x '))).toEqual([]);
+    expect(rig.delivery.status()).toMatchObject({ pending: 0, inDoubt: 0, failed: 3 });
+    expect(rig.delivery.status().lastError).toMatch(/channel_not_found/);
+  });
+
+  it('stop() waits for the call in flight, is idempotent, and leaves the rest queued', async () => {
+    const rig = startDelivery(undefined, { postMinTimeMs: 2_000 });
+    commit(rig, { effects: [postChannel(CHANNEL, 'one'), postChannel(CHANNEL, 'two')] });
+    await waitFor(() => posts().length === 1);
+    await Promise.all([rig.delivery.stop(), rig.delivery.stop()]);
+
+    expect(rig.store.outboxRows().map((r) => r.state)).toEqual(['delivered', 'pending']);
+    expect(texts(slack.messages(CHANNEL))).toEqual(['one']);
+  });
+});

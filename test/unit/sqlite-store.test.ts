@@ -1,0 +1,271 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Incident, SlackEffect, SlackMessage } from '../../src/core/protocol.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
+
+const CHANNEL = 'C0LAGALERT';
+
+function incident(id: string, group: string, overrides: Partial<Incident> = {}): Incident {
+  return {
+    id,
+    group,
+    channel: CHANNEL,
+    status: 'open',
+    severity: 'warning',
+    peakSeverity: 'warning',
+    openedAt: 1_700_000_000_000,
+    updatedAt: 1_700_000_000_000,
+    peakLag: 5_000,
+    peakLagAt: 1_700_000_000_000,
+    openingConsumePerSec: 120,
+    figures: {
+      at: 1_700_000_000_000,
+      totalLag: 5_000,
+      lagGrowthPerSec: null,
+      producePerSec: null,
+      consumePerSec: null,
+      state: 'Stable',
+      members: 3,
+      partitions: 3,
+      hotPartition: null,
+      drainSeconds: null,
+      nextThreshold: null,
+    },
+    acknowledged: null,
+    snoozed: null,
+    resolved: null,
+    lastNotifiedAt: null,
+    belowWarningSince: null,
+    lowerSeverity: null,
+    rootRefreshedAt: 1_700_000_000_000,
+    told: [],
+    lastState: 'Stable',
+    lastMemberIds: ['m-1'],
+    ...overrides,
+  };
+}
+
+const msg = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+const root = (incidentId: string, text = 'root'): SlackEffect => ({ kind: 'post-root', incidentId, channel: CHANNEL, message: msg(text) });
+const update = (incidentId: string, text: string): SlackEffect => ({ kind: 'update-root', incidentId, channel: CHANNEL, message: msg(text) });
+const entry = (incidentId: string, text: string): SlackEffect => ({ kind: 'post-thread', incidentId, channel: CHANNEL, message: msg(text) });
+
+let store: SqliteIncidentStore;
+let dir: string;
+let now = 1_700_000_000_000;
+const clock = { now: () => now };
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lagbot-store-'));
+  store = openSqliteStore(join(dir, 'lagbot.db'), { clock });
+});
+
+afterEach(async () => {
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('SqliteIncidentStore', () => {
+  it('commits an incident, its effects and monitor state together', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), entry('i-1', 'opened')], state: { failedChecks: 2 } });
+
+    expect(store.openIncidentFor('orders')?.id).toBe('i-1');
+    expect(store.outboxRows().map((r) => [r.kind, r.state, r.message.text])).toEqual([
+      ['post-root', 'pending', 'root'],
+      ['post-thread', 'pending', 'opened'],
+    ]);
+    expect(store.state<number>('failedChecks')).toBe(2);
+  });
+
+  it('rolls the whole commit back when any part fails', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1')], state: { checks: 1 } });
+
+    // A second open incident for the same group breaks the one-open-per-group rule.
+    expect(() =>
+      store.commit({ incident: incident('i-2', 'orders'), effects: [root('i-2'), entry('i-2', 'x')], state: { checks: 2 } }),
+    ).toThrow(/UNIQUE/);
+
+    expect(store.incident('i-2')).toBeNull();
+    expect(store.outboxRows()).toHaveLength(1);
+    expect(store.state<number>('checks')).toBe(1);
+  });
+
+  it('keeps one open incident per group, any number of resolved ones', () => {
+    store.commit({ incident: incident('i-1', 'orders') });
+    store.commit({ incident: incident('i-1', 'orders', { status: 'resolved', resolved: { by: null, at: now } }) });
+    store.commit({ incident: incident('i-2', 'orders') });
+    store.commit({ incident: incident('i-3', 'payments') });
+
+    expect(store.openIncidentFor('orders')?.id).toBe('i-2');
+    expect(store.openIncidents().map((i) => i.id).sort()).toEqual(['i-2', 'i-3']);
+    expect(store.incident('i-1')?.status).toBe('resolved');
+    expect(() => store.commit({ incident: incident('i-4', 'payments') })).toThrow(/UNIQUE/);
+  });
+
+  it('coalesces root edits: a newer one supersedes older unsent ones, in the same or a later commit', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), update('i-1', 'v1'), entry('i-1', 'e1'), update('i-1', 'v2')] });
+    store.commit({ effects: [update('i-1', 'v3')] });
+
+    expect(store.outboxRows().map((r) => [r.message.text, r.state])).toEqual([
+      ['root', 'pending'],
+      ['v1', 'superseded'],
+      ['e1', 'pending'],
+      ['v2', 'superseded'],
+      ['v3', 'pending'],
+    ]);
+  });
+
+  it('lets an edit that is in flight finish, and supersedes it if it has to be retried', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), update('i-1', 'v1')] });
+    const [rootRow, v1] = store.outboxRows();
+    store.markSending(rootRow!.seq);
+    store.markDelivered(rootRow!.seq, '1700000000.000100');
+    expect(store.markSending(v1!.seq)).toBe(true);
+
+    store.commit({ effects: [update('i-1', 'v2')] });
+    expect(store.outboxRow(v1!.seq)?.state).toBe('sending');
+
+    store.markRetry(v1!.seq, { nextAttemptAt: now + 1000, error: 'HTTP 500', outcomeUnknown: true });
+    expect(store.outboxRow(v1!.seq)?.state).toBe('superseded');
+    expect(store.outboxHeads(10).map((r) => r.message.text)).toEqual(['v2']);
+  });
+
+  it('offers only the oldest unfinished row of each incident, and standalone rows per channel', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1', 'r1'), entry('i-1', 'a')] });
+    store.commit({ incident: incident('i-2', 'payments'), effects: [root('i-2', 'r2'), entry('i-2', 'b')] });
+    store.commit({
+      effects: [
+        { kind: 'post-channel', channel: CHANNEL, message: msg('degraded') },
+        { kind: 'post-channel', channel: CHANNEL, message: msg('recovered') },
+        { kind: 'post-channel', channel: 'C0OTHER', message: msg('elsewhere') },
+      ],
+    });
+
+    expect(store.outboxHeads(10).map((r) => r.message.text)).toEqual(['r1', 'r2', 'degraded', 'elsewhere']);
+
+    const [r1] = store.outboxHeads(1);
+    store.markSending(r1!.seq);
+    // Sending is still unfinished: nothing behind it moves.
+    expect(store.outboxHeads(10).map((r) => r.message.text)).toEqual(['r1', 'r2', 'degraded', 'elsewhere']);
+    store.markDelivered(r1!.seq, '1700000000.000100');
+    expect(store.outboxHeads(10).map((r) => r.message.text)).toEqual(['a', 'r2', 'degraded', 'elsewhere']);
+    const rows = store.outboxRows();
+    expect(rows.map((r) => r.seq)).toEqual([...rows.map((r) => r.seq)].sort((x, y) => x - y));
+  });
+
+  it('records delivery: the Slack ts, and the root message of the incident', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1')] });
+    const [row] = store.outboxRows();
+    now += 5_000;
+    store.markSending(row!.seq);
+    store.markDelivered(row!.seq, '1700000005.000100', 'C0LAGALERT');
+
+    expect(store.outboxRow(row!.seq)).toMatchObject({ state: 'delivered', slackTs: '1700000005.000100', deliveredAt: now, attempts: 1 });
+    expect(store.rootMessage('i-1')).toEqual({ channel: 'C0LAGALERT', ts: '1700000005.000100' });
+    expect(store.outboxCounts()).toEqual({ pending: 0, sending: 0, failed: 0, lastDeliveredAt: now });
+  });
+
+  it('fails the rest of an incident with its root post, and nothing else', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), entry('i-1', 'a'), update('i-1', 'v1')] });
+    store.commit({ effects: [{ kind: 'post-channel', channel: CHANNEL, message: msg('degraded') }] });
+    const [rootRow] = store.outboxRows();
+
+    store.markSending(rootRow!.seq);
+    store.markFailed(rootRow!.seq, 'channel_not_found');
+
+    const rows = store.outboxRows();
+    expect(rows.map((r) => [r.message.text, r.state])).toEqual([
+      ['root', 'failed'],
+      ['a', 'failed'],
+      ['v1', 'failed'],
+      ['degraded', 'pending'],
+    ]);
+    expect(rows[1]?.lastError).toBe(`root message (outbox #${rootRow!.seq}) failed: channel_not_found`);
+    expect(store.outboxCounts()).toMatchObject({ pending: 1, failed: 3 });
+  });
+
+  it('keeps a row of unknown outcome in sending, and lists it as in doubt', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1')] });
+    const [row] = store.outboxRows();
+    store.markSending(row!.seq);
+    store.markRetry(row!.seq, { nextAttemptAt: now + 2_000, error: 'HTTP 503', outcomeUnknown: true });
+
+    expect(store.inDoubt().map((r) => [r.seq, r.state, r.lastError, r.nextAttemptAt])).toEqual([[row!.seq, 'sending', 'HTTP 503', now + 2_000]]);
+    store.markRetry(row!.seq, { nextAttemptAt: now, error: 'ratelimited', outcomeUnknown: false });
+    expect(store.inDoubt()).toEqual([]);
+    expect(store.outboxRow(row!.seq)?.state).toBe('pending');
+  });
+
+  it('does not touch a row that has finished', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1')] });
+    const [row] = store.outboxRows();
+    store.markSending(row!.seq);
+    store.markDelivered(row!.seq, '1700000000.000100');
+
+    expect(store.markSending(row!.seq)).toBe(false);
+    store.markFailed(row!.seq, 'late');
+    store.markRetry(row!.seq, { nextAttemptAt: now, error: 'late', outcomeUnknown: false });
+    expect(store.outboxRow(row!.seq)).toMatchObject({ state: 'delivered', lastError: null });
+  });
+
+  it('keeps everything across a reopen of the same file', () => {
+    const path = join(dir, 'lagbot.db');
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), entry('i-1', 'a'), entry('i-1', 'b')], state: { cursor: { at: 5 } } });
+    const [rootRow, a] = store.outboxRows();
+    store.markSending(rootRow!.seq);
+    store.markDelivered(rootRow!.seq, '1700000000.000100');
+    store.markSending(a!.seq);
+    const before = store.outboxRows();
+    store.close();
+
+    store = openSqliteStore(path, { clock });
+    expect(store.openIncidentFor('orders')).toEqual(incident('i-1', 'orders'));
+    expect(store.rootMessage('i-1')).toEqual({ channel: CHANNEL, ts: '1700000000.000100' });
+    expect(store.outboxRows()).toEqual(before);
+    expect(store.inDoubt().map((r) => r.message.text)).toEqual(['a']);
+    expect(store.state('cursor')).toEqual({ at: 5 });
+
+    // Sequence numbers keep growing after a reopen and a prune: a seq in Slack metadata is never reused.
+    const lastSeq = before.at(-1)!.seq;
+    store.pruneOutbox(Number.MAX_SAFE_INTEGER);
+    store.commit({ effects: [entry('i-1', 'c')] });
+    expect(store.outboxRows().at(-1)!.seq).toBeGreaterThan(lastSeq);
+  });
+
+  it('opens the file in WAL mode with full sync, at the current schema version', () => {
+    const path = join(dir, 'lagbot.db');
+    store.close();
+    store = openSqliteStore(path, { clock });
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database from a newer lagbot', () => {
+    const path = join(dir, 'newer.db');
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openSqliteStore(path)).toThrow(/newer than this lagbot/);
+  });
+
+  it('works in memory, and removes a state key set to undefined', () => {
+    const memory = openSqliteStore(':memory:');
+    try {
+      memory.commit({ state: { a: 1, b: 'x' } });
+      memory.commit({ state: { a: undefined } });
+      expect(memory.state('a')).toBeNull();
+      expect(memory.state('b')).toBe('x');
+    } finally {
+      memory.close();
+    }
+  });
+});
