@@ -1,8 +1,7 @@
-import { loadConfig, requireSlackSecrets } from '../config/config.js';
+import { startLagbot } from '../app/lagbot.js';
+import { loadConfig } from '../config/config.js';
 import { systemClock } from '../core/protocol.js';
-import { createKafkaLag } from '../kafka/connect.js';
 import { createLogger } from '../log/logger.js';
-import { startSlackApp } from '../slack/app.js';
 
 /**
  * `lagbot start`: validate everything first (fail fast on bad config), then connect.
@@ -10,43 +9,17 @@ import { startSlackApp } from '../slack/app.js';
  */
 export async function runStart(env: Record<string, string | undefined>): Promise<number> {
   const config = await loadConfig(env);
-  const secrets = requireSlackSecrets(config);
   const logger = createLogger(env.LOG_LEVEL ?? 'info');
-  const kafka = createKafkaLag(config.kafka, systemClock, logger);
-
-  const slack = await startSlackApp({
-    mode: config.slack.mode,
-    ...secrets,
-    ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
-    command: config.slack.command,
-    port: config.http.port,
-    host: config.http.host,
-    lagSource: kafka.reader,
-    clock: systemClock,
-    logger,
-    routes: [
-      {
-        path: '/healthz',
-        method: ['GET'],
-        handler: (_req, res) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ok: true }));
-        },
-      },
-    ],
-  });
+  const lagbot = await startLagbot(config, { clock: systemClock, logger });
   logger.info(
-    { mode: config.slack.mode, port: slack.port, brokers: config.kafka.brokers, config: config.source },
-    `lagbot started (${config.slack.mode} mode${slack.port !== null ? `, port ${slack.port}` : ''})`,
+    { mode: config.slack.mode, port: lagbot.port, brokers: config.kafka.brokers, config: config.source, schedule: config.alerting.check.schedule },
+    `lagbot started (${config.slack.mode} mode${lagbot.port !== null ? `, port ${lagbot.port}` : ''})`,
   );
-
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
   logger.info('lagbot stopping');
-  await slack.stop();
-  await kafka.stop();
+  await lagbot.stop();
   return 0;
 }

@@ -33,6 +33,10 @@ const SlackSchema = z.strictObject({
   mode: z.enum(['http', 'socket']).optional(),
   command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, 'a slash command such as /lag').default('/lag'),
   apiUrl: z.url().optional(),
+  /** Least time between two posts to one channel (Slack allows about one a second). */
+  postIntervalMs: z.number().int().min(0).default(1_000),
+  /** chat.update budget per minute across all channels (Slack Tier 3 is about 50). */
+  updatesPerMinute: z.number().int().min(1).default(50),
 });
 
 const HttpSchema = z.strictObject({

@@ -17,7 +17,7 @@ export type SlackFailure =
 
 /**
  * Slack errors that say "not now" rather than "not this". Every other platform error
- * (`channel_not_found`, `not_in_channel`, `invalid_blocks`, `msg_too_long`, `invalid_auth`, ...)
+ * (`channel_not_found`, `invalid_blocks`, `msg_too_long`, ...)
  * is a verdict on the request, and retrying it would hold the rows behind it hostage.
  */
 const TRANSIENT_PLATFORM_ERRORS = new Set([
@@ -28,6 +28,13 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
   'ratelimited',
   'team_added_to_org',
 ]);
+
+/**
+ * Errors an operator fixes without lagbot's help: a revoked or rotated token, a missing
+ * scope, the bot not invited to the channel. Failing the rows would lose the timeline;
+ * waiting (with backoff, logged loudly) delivers it once the fix is in.
+ */
+const OPERATOR_FIXABLE_ERRORS = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive', 'missing_scope', 'not_in_channel']);
 
 interface Coded {
   code: string;
@@ -50,6 +57,7 @@ export function classifySlackError(err: unknown): SlackFailure {
       const data = (err as Coded & { data?: { error?: unknown } }).data;
       const error = typeof data?.error === 'string' ? data.error : describe(err);
       if (TRANSIENT_PLATFORM_ERRORS.has(error)) return { kind: 'transient', outcomeUnknown: false, message: error };
+      if (OPERATOR_FIXABLE_ERRORS.has(error)) return { kind: 'transient', outcomeUnknown: false, message: `${error} (waiting for an operator to fix it)` };
       return { kind: 'permanent', message: error };
     }
     case webApi.ErrorCode.HTTPError: {

@@ -3,7 +3,7 @@ import { ActionIds } from '../core/action-ids.js';
 import { LAG_USAGE } from '../core/command.js';
 import { formatCount, formatUtc } from '../core/format.js';
 import { diagnose } from '../core/hints.js';
-import type { GroupLag, GroupListing, HintKind, PartitionLag } from '../core/protocol.js';
+import type { GroupLag, GroupListing, HintKind, PartitionLag, SlackMessage } from '../core/protocol.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, fittedTable, header, section } from './blocks.js';
 import {
@@ -16,11 +16,7 @@ import {
   type Column,
 } from './table.js';
 
-/** A message for Slack: blocks plus the fallback text notifications and screen readers use. */
-export interface SlackMessage {
-  text: string;
-  blocks: KnownBlock[];
-}
+export type { SlackMessage };
 
 export interface LagMessageOptions {
   /** The `/lag` text that produced this view, carried by the "post to channel" button. */

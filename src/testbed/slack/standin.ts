@@ -241,6 +241,13 @@ export class SlackStandin {
     this.webApi.faults.add(method, fault, times);
   }
 
+  /** Carry out the next `times` calls of `method` at once but answer only after `ms`. */
+  holdNext(method: string, ms: number, times = 1): void {
+    const list = this.webApi.holds.get(method) ?? [];
+    for (let i = 0; i < times; i++) list.push(ms);
+    this.webApi.holds.set(method, list);
+  }
+
   async sendSlashCommand(input: SlashCommandInput): Promise<DeliveredRequest> {
     const { fields, responseUrlId, trigger } = this.slashCommand(input);
     const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, new URLSearchParams(fields), input);

@@ -73,6 +73,11 @@ export class FaultPlan {
 /** Serves `/api/<method>` the way slack.com does, for the methods lagbot uses. */
 export class WebApi {
   readonly faults = new FaultPlan();
+  /**
+   * Answers held back after the method has taken effect: the window in which a client
+   * that dies has done the work without hearing so (the "in doubt" case of an outbox).
+   */
+  readonly holds = new Map<string, number[]>();
   private readonly methods: Record<string, (args: Args) => ApiResult>;
 
   constructor(private readonly deps: WebApiDeps) {
@@ -110,6 +115,9 @@ export class WebApi {
 
     const answer = this.answer(method, parsed.ok ? undefined : parsed.error, token, bearer !== undefined, args);
     this.deps.record({ method, args, at, status: answer.status, response: answer.body });
+    const hold = this.holds.get(method)?.shift();
+    if (hold !== undefined) await new Promise((r) => setTimeout(r, hold));
+    if (res.destroyed || res.writableEnded) return;
     if (typeof answer.body === 'string') sendText(res, answer.status, answer.body);
     else sendJson(res, answer.status, answer.body, answer.headers);
   }

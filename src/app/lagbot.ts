@@ -1,0 +1,103 @@
+import cron from 'node-cron';
+import { AlertingPolicy } from '../config/alerting.js';
+import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
+import type { Clock } from '../core/protocol.js';
+import { createKafkaLag } from '../kafka/connect.js';
+import type { Logger } from '../log/logger.js';
+import { HealthState } from '../metrics/health.js';
+import { LagMetrics } from '../metrics/metrics.js';
+import { metricsRoutes } from '../metrics/routes.js';
+import { LagMonitor } from '../monitor/monitor.js';
+import { CheckScheduler } from '../monitor/scheduler.js';
+import { startSlackApp } from '../slack/app.js';
+import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+
+export interface RunningLagbot {
+  port: number | null;
+  monitor: LagMonitor;
+  delivery: SlackDelivery;
+  metrics: LagMetrics;
+  stop(): Promise<void>;
+}
+
+/** Milliseconds between two runs of a cron schedule, for health staleness. */
+function scheduleIntervalMs(schedule: string): number {
+  const probe = cron.createTask(schedule, () => undefined);
+  const [a, b] = probe.getNextRuns(2);
+  void probe.destroy();
+  return a && b ? b.getTime() - a.getTime() : 60_000;
+}
+
+/**
+ * The composition root: configure every part (validation only), then start them in
+ * order, and stop them in reverse. `lagbot start` and the end-to-end tests both use it.
+ */
+export async function startLagbot(config: LagbotConfig, deps: { clock: Clock; logger: Logger; webApiRetries?: number }): Promise<RunningLagbot> {
+  const { clock, logger } = deps;
+  const secrets = requireSlackSecrets(config);
+  const policy = new AlertingPolicy(config.alerting);
+  const interval = scheduleIntervalMs(config.alerting.check.schedule);
+  const metrics = new LagMetrics();
+  const health = new HealthState({ clock, staleAfterMs: Math.max(3 * interval, 60_000) });
+  if (!policy.defaultChannel) {
+    logger.warn('alerting is off: set alerting.channel (a channel id) in the LAGBOT_CONFIG file to open incidents; /lag, /metrics and checks work without it');
+  }
+
+  const store = openSqliteStore(config.alerting.store.path, { clock });
+  const kafka = createKafkaLag(config.kafka, clock, logger);
+  const delivery = new SlackDelivery({
+    store,
+    client: createDeliveryClient(secrets.botToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    logger: logger.child({ component: 'delivery' }),
+    clock,
+    postMinTimeMs: config.slack.postIntervalMs,
+    updatesPerWindow: config.slack.updatesPerMinute,
+    updateWindowMs: 60_000,
+  });
+  const monitor = new LagMonitor({ lagSource: kafka.reader, store, policy, clock, logger: logger.child({ component: 'monitor' }), metrics, health, delivery });
+  const scheduler = new CheckScheduler(
+    config.alerting.check.schedule,
+    async () => {
+      const report = await monitor.check();
+      metrics.setOutboxPending(delivery.status().pending);
+      return report;
+    },
+    logger,
+  );
+
+  const slack = await startSlackApp({
+    mode: config.slack.mode,
+    ...secrets,
+    ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
+    command: config.slack.command,
+    port: config.http.port,
+    host: config.http.host,
+    lagSource: kafka.reader,
+    clock,
+    logger,
+    monitor,
+    routes: metricsRoutes(metrics, health),
+    ...(deps.webApiRetries !== undefined ? { webApiRetries: deps.webApiRetries } : {}),
+  });
+  delivery.start();
+  scheduler.start();
+
+  let stopped: Promise<void> | null = null;
+  return {
+    port: slack.port,
+    monitor,
+    delivery,
+    metrics,
+    stop: () => {
+      stopped ??= (async () => {
+        await scheduler.stop();
+        await slack.stop();
+        await delivery.stop();
+        await kafka.stop();
+        store.close();
+      })();
+      return stopped;
+    },
+  };
+}

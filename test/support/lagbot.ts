@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
+import { parseConfig } from '../../src/config/config.js';
+import { systemClock } from '../../src/core/protocol.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { eventually, testbed } from './kafka.js';
+
+export const ALERTS = 'C0ALERTS';
+export const SECRET = 'incident-test-signing-secret';
+
+/**
+ * A configuration for fast incidents: checks every second, thresholds and windows
+ * scaled down from the case study's so a whole incident plays in seconds.
+ */
+export function fastIncidentYaml(group: string, storePath: string, extra = ''): string {
+  return `
+check:
+  schedule: "* * * * * *"
+  rateWindowMinutes: 0.05
+  degradedAfterFailures: 2
+watch:
+  include: [${JSON.stringify(group)}]
+alerting:
+  channel: ${ALERTS}
+  oncall: [S0ONCALL]
+  renotifyMinutes: 60
+  resolveAfterMinutes: 0.05
+  deescalateAfterMinutes: 0.02
+  rootRefreshSeconds: 1
+thresholds:
+  warning: { lag: 200, growingForMinutes: 0.03 }
+  critical: { lag: 1000, doublingWithinMinutes: 0.01 }
+  page: { lag: 3000 }
+store:
+  path: ${JSON.stringify(storePath)}
+slack:
+  postIntervalMs: 20
+${extra}`;
+}
+
+export async function tempStorePath(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'lagbot-store-')), 'lagbot.db');
+}
+
+export interface IncidentRig {
+  slack: SlackStandin;
+  lagbot: RunningLagbot;
+  stop(): Promise<void>;
+}
+
+/** lagbot in-process (the same composition `lagbot start` runs) against a Slack stand-in. */
+export async function startIncidentRig(yaml: string, slack?: SlackStandin): Promise<IncidentRig> {
+  const standin = slack ?? (await startSlackStandin({ signingSecret: SECRET }));
+  const config = parseConfig(yaml, {
+    KAFKA_BROKERS: testbed().bootstrap,
+    SLACK_BOT_TOKEN: standin.botToken,
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: standin.apiUrl,
+    PORT: '0',
+  });
+  const lagbot = await startLagbot({ ...config, http: { ...config.http, host: '127.0.0.1' } }, { clock: systemClock, logger: createLogger('silent'), webApiRetries: 0 });
+  standin.setEventsUrl(`http://127.0.0.1:${lagbot.port}/slack/events`);
+  return {
+    slack: standin,
+    lagbot,
+    stop: async () => {
+      await lagbot.stop();
+      if (!slack) await standin.stop();
+    },
+  };
+}
+
+export interface LagbotProcess {
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  /** kill -9: no shutdown code runs. */
+  kill9(): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+/** `lagbot start` as a separate process (the built bin), configured by a YAML file. */
+export async function spawnLagbot(yaml: string, slack: SlackStandin): Promise<LagbotProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'lagbot-proc-'));
+  await writeFile(join(dir, 'lagbot.yaml'), yaml);
+  const [port] = (await freePorts(1)) as [number];
+  const child = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      LAGBOT_CONFIG: join(dir, 'lagbot.yaml'),
+      KAFKA_BROKERS: testbed().bootstrap,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  await eventually(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/healthz`)).status < 600, `lagbot on port ${port}: ${output}`, 30_000);
+  slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  return {
+    port,
+    child,
+    output: () => output,
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const [code] = await exited;
+      return code;
+    },
+  };
+}
