@@ -63,9 +63,9 @@ describe('a restart in the middle of an incident', () => {
     await eventually(async () => texts().some((t) => /Opened at CRITICAL|Escalated to CRITICAL/.test(t)), 'a critical incident', 30_000);
 
     // The next post reaches Slack but its answer is held: lagbot dies not knowing it landed.
-    slack.holdNext('chat.postMessage', 60_000);
+    slack.holdNext('chat.postMessage', 60_000, (args) => String(args.text).includes('Escalated to PAGE'));
     await produce(kafka, topic, [200, 3_000]); // page: over 3,000
-    await eventually(async () => slack.calls.some((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Escalated to PAGE')), 'the page entry to reach Slack', 30_000);
+    await eventually(async () => slack.calls.some((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Escalated to PAGE')), 'the page entry to reach Slack', 45_000);
     await first?.kill9();
     expect(texts().filter((t) => t.includes('Escalated to PAGE'))).toHaveLength(1);
 

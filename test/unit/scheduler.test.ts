@@ -21,7 +21,7 @@ describe('CheckScheduler', () => {
     expect(started).toBeGreaterThanOrEqual(2);
     expect(most).toBe(1);
     expect(running).toBe(0); // stop() waited for the check in progress
-  });
+  }, 15_000);
 
   it('refuses an invalid schedule', () => {
     expect(() => new CheckScheduler('every minute', async () => undefined, createLogger('silent'))).toThrow('invalid check schedule "every minute"');

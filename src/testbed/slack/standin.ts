@@ -241,10 +241,13 @@ export class SlackStandin {
     this.webApi.faults.add(method, fault, times);
   }
 
-  /** Carry out the next `times` calls of `method` at once but answer only after `ms`. */
-  holdNext(method: string, ms: number, times = 1): void {
+  /**
+   * Carry out the next call of `method` (the next one whose arguments pass `when`, if
+   * given) at once, but answer only after `ms`.
+   */
+  holdNext(method: string, ms: number, when?: (args: Record<string, unknown>) => boolean): void {
     const list = this.webApi.holds.get(method) ?? [];
-    for (let i = 0; i < times; i++) list.push(ms);
+    list.push(when ? { ms, when } : { ms });
     this.webApi.holds.set(method, list);
   }
 

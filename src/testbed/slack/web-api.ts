@@ -77,7 +77,7 @@ export class WebApi {
    * Answers held back after the method has taken effect: the window in which a client
    * that dies has done the work without hearing so (the "in doubt" case of an outbox).
    */
-  readonly holds = new Map<string, number[]>();
+  readonly holds = new Map<string, Array<{ ms: number; when?: (args: Args) => boolean }>>();
   private readonly methods: Record<string, (args: Args) => ApiResult>;
 
   constructor(private readonly deps: WebApiDeps) {
@@ -115,8 +115,12 @@ export class WebApi {
 
     const answer = this.answer(method, parsed.ok ? undefined : parsed.error, token, bearer !== undefined, args);
     this.deps.record({ method, args, at, status: answer.status, response: answer.body });
-    const hold = this.holds.get(method)?.shift();
-    if (hold !== undefined) await new Promise((r) => setTimeout(r, hold));
+    const holds = this.holds.get(method) ?? [];
+    const h = holds.findIndex((x) => !x.when || x.when(args));
+    if (h >= 0) {
+      const [hold] = holds.splice(h, 1);
+      await new Promise((r) => setTimeout(r, hold?.ms));
+    }
     if (res.destroyed || res.writableEnded) return;
     if (typeof answer.body === 'string') sendText(res, answer.status, answer.body);
     else sendJson(res, answer.status, answer.body, answer.headers);
