@@ -83,11 +83,15 @@ function growingFor(history: readonly GroupSample[], windowMs: number): boolean 
   return steps.length > 1 && up / (steps.length - 1) >= 2 / 3;
 }
 
-/** Lag at least doubled within the window: some sample in it had half of today's lag or less. */
-function doubledWithin(history: readonly GroupSample[], windowMs: number): number | null {
+/**
+ * Lag at least doubled within the window: some sample in it had half of today's lag or
+ * less, and was itself over the warning line. Climbing from near zero to just over the
+ * line is how every incident starts; it is the warning rule's business, not critical.
+ */
+function doubledWithin(history: readonly GroupSample[], windowMs: number, floor: number): number | null {
   const now = history[history.length - 1];
   if (!now || now.totalLag === null) return null;
-  const earlier = history.filter((s) => s.at >= now.at - windowMs && s.at < now.at && s.totalLag !== null && s.totalLag > 0);
+  const earlier = history.filter((s) => s.at >= now.at - windowMs && s.at < now.at && s.totalLag !== null && s.totalLag > floor);
   const low = Math.min(...earlier.map((s) => s.totalLag as number));
   return Number.isFinite(low) && now.totalLag >= 2 * low ? low : null;
 }
@@ -207,7 +211,7 @@ export function evaluate(lag: GroupLag, history: readonly GroupSample[], setting
       severity = 'critical';
       reasons.push(`total lag ${formatCount(total)} > ${formatCount(critical.lag)}`);
     } else if (total > warning.lag) {
-      const doubledFrom = doubledWithin(history, critical.doublingWithinMs);
+      const doubledFrom = doubledWithin(history, critical.doublingWithinMs, warning.lag);
       if (doubledFrom !== null) {
         severity = 'critical';
         reasons.push(`lag doubled within ${formatDuration(critical.doublingWithinMs / 1000)} (${formatCount(doubledFrom)} → ${formatCount(total)})`);

@@ -42,8 +42,10 @@ describe('threshold rules (the case study defaults)', () => {
     expect(doubled.reasons[0]).toContain('lag doubled within 10 min (60,000 → 130,000)');
   });
 
-  it('does not call small numbers doubling critical', () => {
+  it('does not call small numbers doubling critical, nor a climb from under the warning line', () => {
     expect(series([100, 5_000, 40_000]).severity).toBeNull();
+    expect(series([30_000, 45_000, 79_000]).severity).toBeNull();
+    expect(series([51_000, 80_000, 103_000]).severity).toBe('critical');
   });
 
   it('pages over 2,000,000', () => {
