@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Incident, SlackEffect, SlackMessage } from '../../src/core/protocol.js';
+import type { Incident, SlackEffect } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { SlackDelivery, createDeliveryClient, type SlackDeliveryOptions } from '../../src/slack/delivery.js';
 import { outboxMetadata } from '../../src/slack/delivery-lookup.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
 import { startSlackStandin, waitFor, type ApiCall, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { effects, incidentFixture } from '../support/incident-fixture.js';
 
 const CHANNEL = 'C0LAGALERT';
 
@@ -15,60 +16,13 @@ const CHANNEL = 'C0LAGALERT';
 const FAST: Partial<SlackDeliveryOptions> = { postMinTimeMs: 30, backoffInitialMs: 100, backoffMaxMs: 400, pollIntervalMs: 200 };
 
 function incident(id: string, group: string, channel = CHANNEL): Incident {
-  const at = Date.now();
-  return {
-    id,
-    group,
-    channel,
-    status: 'open',
-    severity: 'warning',
-    peakSeverity: 'warning',
-    openedAt: at,
-    updatedAt: at,
-    peakLag: 1_000,
-    peakLagAt: at,
-    openingConsumePerSec: null,
-    figures: {
-      at,
-      totalLag: 1_000,
-      lagGrowthPerSec: null,
-      producePerSec: null,
-      consumePerSec: null,
-      state: 'Stable',
-      members: 1,
-      partitions: 1,
-      hotPartition: null,
-      drainSeconds: null,
-      nextThreshold: null,
-    },
-    acknowledged: null,
-    snoozed: null,
-    resolved: null,
-    lastNotifiedAt: null,
-    belowWarningSince: null,
-    lowerSeverity: null,
-    rootRefreshedAt: at,
-    told: [],
-    lastState: null,
-    lastMemberIds: null,
-  };
+  return incidentFixture(id, group, { channel, openedAt: Date.now(), peakLag: 1_000, lastState: null, lastMemberIds: null });
 }
 
-const msg = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
-const postRoot = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => ({
-  kind: 'post-root',
-  incidentId,
-  channel,
-  message: msg(text),
-});
-const updateRoot = (incidentId: string, text: string): SlackEffect => ({ kind: 'update-root', incidentId, channel: CHANNEL, message: msg(text) });
-const postThread = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => ({
-  kind: 'post-thread',
-  incidentId,
-  channel,
-  message: msg(text),
-});
-const postChannel = (channel: string, text: string): SlackEffect => ({ kind: 'post-channel', channel, message: msg(text) });
+const postRoot = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => effects.postRoot(incidentId, channel, text);
+const updateRoot = (incidentId: string, text: string): SlackEffect => effects.updateRoot(incidentId, CHANNEL, text);
+const postThread = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => effects.postThread(incidentId, channel, text);
+const postChannel = (channel: string, text: string): SlackEffect => effects.postChannel(channel, text);
 
 interface Rig {
   delivery: SlackDelivery;

@@ -3,56 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Incident, SlackEffect, SlackMessage } from '../../src/core/protocol.js';
+import type { Incident, SlackEffect } from '../../src/core/protocol.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
+import { effects, incidentFixture, message } from '../support/incident-fixture.js';
 
 const CHANNEL = 'C0LAGALERT';
 
-function incident(id: string, group: string, overrides: Partial<Incident> = {}): Incident {
-  return {
-    id,
-    group,
-    channel: CHANNEL,
-    status: 'open',
-    severity: 'warning',
-    peakSeverity: 'warning',
-    openedAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000,
-    peakLag: 5_000,
-    peakLagAt: 1_700_000_000_000,
-    openingConsumePerSec: 120,
-    figures: {
-      at: 1_700_000_000_000,
-      totalLag: 5_000,
-      lagGrowthPerSec: null,
-      producePerSec: null,
-      consumePerSec: null,
-      state: 'Stable',
-      members: 3,
-      partitions: 3,
-      hotPartition: null,
-      drainSeconds: null,
-      nextThreshold: null,
-    },
-    acknowledged: null,
-    snoozed: null,
-    resolved: null,
-    lastNotifiedAt: null,
-    belowWarningSince: null,
-    lowerSeverity: null,
-    rootRefreshedAt: 1_700_000_000_000,
-    told: [],
-    lastState: 'Stable',
-    lastMemberIds: ['m-1'],
-    ...overrides,
-  };
-}
-
-const msg = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
-const root = (incidentId: string, text = 'root'): SlackEffect => ({ kind: 'post-root', incidentId, channel: CHANNEL, message: msg(text) });
-const update = (incidentId: string, text: string): SlackEffect => ({ kind: 'update-root', incidentId, channel: CHANNEL, message: msg(text) });
-const entry = (incidentId: string, text: string): SlackEffect => ({ kind: 'post-thread', incidentId, channel: CHANNEL, message: msg(text) });
+const incident = (id: string, group: string, overrides: Partial<Incident> = {}): Incident =>
+  incidentFixture(id, group, { channel: CHANNEL, openingConsumePerSec: 120, ...overrides });
+const root = (incidentId: string, text = 'root'): SlackEffect => effects.postRoot(incidentId, CHANNEL, text);
+const update = (incidentId: string, text: string): SlackEffect => effects.updateRoot(incidentId, CHANNEL, text);
+const entry = (incidentId: string, text: string): SlackEffect => effects.postThread(incidentId, CHANNEL, text);
 
 let store: SqliteIncidentStore;
 let dir: string;
@@ -139,9 +101,9 @@ describe('SqliteIncidentStore', () => {
     store.commit({ incident: incident('i-2', 'payments'), effects: [root('i-2', 'r2'), entry('i-2', 'b')] });
     store.commit({
       effects: [
-        { kind: 'post-channel', channel: CHANNEL, message: msg('degraded') },
-        { kind: 'post-channel', channel: CHANNEL, message: msg('recovered') },
-        { kind: 'post-channel', channel: 'C0OTHER', message: msg('elsewhere') },
+        { kind: 'post-channel', channel: CHANNEL, message: message('degraded') },
+        { kind: 'post-channel', channel: CHANNEL, message: message('recovered') },
+        { kind: 'post-channel', channel: 'C0OTHER', message: message('elsewhere') },
       ],
     });
 
@@ -171,7 +133,7 @@ describe('SqliteIncidentStore', () => {
 
   it('fails the rest of an incident with its root post, and nothing else', () => {
     store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), entry('i-1', 'a'), update('i-1', 'v1')] });
-    store.commit({ effects: [{ kind: 'post-channel', channel: CHANNEL, message: msg('degraded') }] });
+    store.commit({ effects: [{ kind: 'post-channel', channel: CHANNEL, message: message('degraded') }] });
     const [rootRow] = store.outboxRows();
 
     store.markSending(rootRow!.seq);
