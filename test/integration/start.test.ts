@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
 import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
-import { createTopic, eventually, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
+import { createTopic, kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import { spawnLagbot, type LagbotProcess } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';
 
 const SECRET = 'start-test-signing-secret';
@@ -16,9 +13,7 @@ const SECRET = 'start-test-signing-secret';
 describe('lagbot start (HTTP mode)', () => {
   let admin: Admin;
   let slack: SlackStandin;
-  let bot: ChildProcess;
-  let port: number;
-  let stderr = '';
+  let bot: LagbotProcess;
   const topic = uniqueName('orders');
   const group = uniqueName('orders-consumer');
 
@@ -29,40 +24,19 @@ describe('lagbot start (HTTP mode)', () => {
     await createTopic(admin, topic, 2);
     await produce(kafka, topic, [50, 70]);
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '40' }, { partition: 1, offset: '70' }] });
-
     slack = await startSlackStandin({ signingSecret: SECRET });
-    [port] = (await freePorts(1)) as [number];
-    bot = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
-      env: {
-        PATH: process.env.PATH,
-        KAFKA_BROKERS: testbed().bootstrap,
-        SLACK_BOT_TOKEN: slack.botToken,
-        SLACK_SIGNING_SECRET: SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      // Without a config file the incident database is ./lagbot.db: keep it out of the repo.
-      cwd: await mkdtemp(join(tmpdir(), 'lagbot-start-')),
-    });
-    bot.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, `lagbot to listen on ${port} (${stderr})`, 20_000);
-    slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
+    bot = await spawnLagbot(null, slack, SECRET);
   });
 
   afterAll(async () => {
-    if (bot && bot.exitCode === null) {
-      bot.kill('SIGKILL');
-      await once(bot, 'exit');
-    }
+    await bot?.kill9();
     await slack?.stop();
     await admin?.disconnect();
   });
 
   it('checks its token with Slack at start and answers /healthz', async () => {
     expect(slack.callsOf('auth.test').length).toBeGreaterThan(0);
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const health = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
     expect(await health.json()).toMatchObject({ ok: true, status: expect.stringMatching(/^(starting|ok)$/) });
   });
 
@@ -74,9 +48,7 @@ describe('lagbot start (HTTP mode)', () => {
   });
 
   it('stops cleanly on SIGTERM', async () => {
-    bot.kill('SIGTERM');
-    const [code] = (await once(bot, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    expect(await bot.stop()).toBe(0);
   });
 });
 

@@ -85,19 +85,23 @@ export interface LagbotProcess {
   stop(): Promise<number | null>;
 }
 
-/** `lagbot start` as a separate process (the built bin), configured by a YAML file. */
-export async function spawnLagbot(yaml: string, slack: SlackStandin): Promise<LagbotProcess> {
+/**
+ * `lagbot start` as a separate process (the built bin), configured by a YAML file, or
+ * by the environment alone when `yaml` is null. It runs in a fresh folder, where the
+ * default ./lagbot.db lands.
+ */
+export async function spawnLagbot(yaml: string | null, slack: SlackStandin, signingSecret = SECRET): Promise<LagbotProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'lagbot-proc-'));
-  await writeFile(join(dir, 'lagbot.yaml'), yaml);
+  if (yaml !== null) await writeFile(join(dir, 'lagbot.yaml'), yaml);
   const [port] = (await freePorts(1)) as [number];
   const child = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
     cwd: dir,
     env: {
       PATH: process.env.PATH,
-      LAGBOT_CONFIG: join(dir, 'lagbot.yaml'),
+      ...(yaml !== null ? { LAGBOT_CONFIG: join(dir, 'lagbot.yaml') } : {}),
       KAFKA_BROKERS: testbed().bootstrap,
       SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_SIGNING_SECRET: signingSecret,
       SLACK_API_URL: slack.apiUrl,
       PORT: String(port),
       LOG_LEVEL: 'warn',
@@ -107,7 +111,9 @@ export async function spawnLagbot(yaml: string, slack: SlackStandin): Promise<La
   let output = '';
   child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  await eventually(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/healthz`)).status < 600, `lagbot on port ${port}: ${output}`, 30_000);
+  await eventually(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, `lagbot on port ${port}`, 30_000).catch((e: Error) => {
+    throw new Error(`${e.message}\n${output}`);
+  });
   slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
   const exited = once(child, 'exit') as Promise<[number | null]>;
   return {
