@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests run with no I/O; integration tests get a real Kafka broker
-// from the global setup (or KAFKA_BROKERS), started once for the whole run.
+// Three projects: unit tests run with no I/O; integration tests get a real Kafka broker
+// from the global setup (or KAFKA_BROKERS), started once for the whole run; browser
+// tests drive Debian's Chromium (playwright-core) against the Slack playground and the demo.
 export default defineConfig({
   test: {
     // The JSON report lets .ci/run print one "N passed, N failed" line.
@@ -22,6 +23,17 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          // The demo starts its own broker; the Slack-side page tests need none.
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
           fileParallelism: false,
         },
       },

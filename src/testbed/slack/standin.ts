@@ -10,6 +10,8 @@ import { ResponseUrls } from './response-urls.js';
 import { SocketModeServer } from './socket-mode.js';
 import type { EnvelopeRecord, SocketAck, SocketConnectionRecord } from './socket-mode.js';
 import { MessageStore } from './store.js';
+import { Playground } from './playground/playground.js';
+import type { PlaygroundOptions } from './playground/playground.js';
 import type { StoreSnapshot } from './store.js';
 import type {
   ApiCall,
@@ -47,6 +49,10 @@ export interface SlackStandinOptions {
    * signatures always use the real clock, since Bolt checks them against it.
    */
   clock?: () => number;
+  /** Port on 127.0.0.1; 0 (the default) picks a free one. A fixed port lets an open playground page reconnect after a restart. */
+  port?: number;
+  /** Serve the browser playground (`GET /`) onto this channel. */
+  playground?: PlaygroundOptions;
 }
 
 export const STANDIN_DEFAULTS = {
@@ -150,6 +156,8 @@ export class SlackStandin {
   readonly socketConnections: SocketConnectionRecord[];
   /** Every envelope sent over Socket Mode, with the app's ack once it came. */
   readonly envelopes: EnvelopeRecord[];
+  /** The browser page, when the `playground` option was given. */
+  readonly playground: Playground | undefined;
 
   private eventsUrlValue: string | undefined;
   private readonly store: MessageStore;
@@ -214,6 +222,7 @@ export class SlackStandin {
         this.store.events.emit('response', record);
       },
     });
+    this.playground = opts.playground && this.createPlayground(opts.playground);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err: unknown) => {
         this.errors.push(err);
@@ -230,6 +239,16 @@ export class SlackStandin {
 
   setEventsUrl(url: string): void {
     this.eventsUrlValue = url;
+  }
+
+  /** Shows `text` as a banner above the playground's channel; null removes it. */
+  setBanner(text: string | null): void {
+    this.requirePlayground('setBanner').setBanner(text);
+  }
+
+  /** Adds a demo note above the playground's channel (newest first, the oldest fall off). */
+  addNote(text: string): void {
+    this.requirePlayground('addNote').addNote(text);
   }
 
   callsOf(method: string): ApiCall[] {
@@ -413,6 +432,7 @@ export class SlackStandin {
   }
 
   async stop(): Promise<void> {
+    this.playground?.close();
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
     // Upgraded sockets are no longer the HTTP server's to close, yet close() waits for them.
@@ -434,8 +454,31 @@ export class SlackStandin {
       await this.responseUrls.handle(req, res, response[1]);
       return;
     }
+    if (this.playground && (await this.playground.handle(req, res, url))) return;
     req.resume();
     sendJson(res, 404, { ok: false, error: 'not_found' });
+  }
+
+  private createPlayground(options: PlaygroundOptions): Playground {
+    return new Playground(
+      {
+        store: this.store,
+        channel: this.channel(options.channel),
+        user: this.user(options.userId, options.userName),
+        bot: this.bot,
+        clock: this.clock,
+        userName: (id) => this.directory.resolveUser(id)?.name,
+        hasEventsUrl: () => this.eventsUrlValue !== undefined,
+        sendSlashCommand: (input) => this.sendSlashCommand(input),
+        clickButton: (input) => this.clickButton(input),
+      },
+      options,
+    );
+  }
+
+  private requirePlayground(method: string): Playground {
+    if (!this.playground) throw new Error(`Slack stand-in: ${method}() needs the playground option`);
+    return this.playground;
   }
 
   private responseUrl(id: string): string {
@@ -492,12 +535,18 @@ export async function startSlackStandin(opts: SlackStandinOptions): Promise<Slac
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+    server.listen({ port: opts.port ?? 0, host: '127.0.0.1' }, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  return new SlackStandin(server, opts);
+  try {
+    return new SlackStandin(server, opts);
+  } catch (err) {
+    // A bad option (say, an unknown playground channel) must not leave the port open.
+    server.close();
+    throw err;
+  }
 }
 
 export type {
@@ -518,3 +567,5 @@ export type { DeliveryResult, SignOverrides } from './requests.js';
 export type { EnvelopeRecord, EnvelopeType, SocketAck, SocketConnectionRecord } from './socket-mode.js';
 export { SOCKET_ACK_TIMEOUT_MS } from './socket-mode.js';
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-urls.js';
+export type { PlaygroundOptions } from './playground/playground.js';
+export type { PlaygroundState } from './playground/snapshot.js';
