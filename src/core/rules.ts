@@ -96,7 +96,7 @@ function doubledWithin(history: readonly GroupSample[], windowMs: number, floor:
   return Number.isFinite(low) && now.totalLag >= 2 * low ? low : null;
 }
 
-function figuresOf(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings): IncidentFigures {
+function figuresOf(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings, severity: Severity | null): IncidentFigures {
   const rates = ratesOf(history, settings.rateWindowMs);
   const hot = hotPartition(lag);
   const growth = rates?.lagGrowthPerSec ?? null;
@@ -104,7 +104,12 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], settings: Rul
   let nextThreshold: IncidentFigures['nextThreshold'] = null;
   if (growth !== null && growth > 0 && total !== null) {
     const { warning, critical, page } = settings.thresholds;
-    const next = ([['warning', warning.lag], ['critical', critical.lag], ['page', page.lag]] as const).find(([, line]) => line > total);
+    // The next line that would change the severity: a group already critical by the
+    // doubling rule is heading for the page line, not for the critical one.
+    const current = severity === null ? 0 : SEVERITY_RANK[severity];
+    const next = ([['warning', warning.lag], ['critical', critical.lag], ['page', page.lag]] as const).find(
+      ([level, line]) => line > total && SEVERITY_RANK[level] > current,
+    );
     if (next) nextThreshold = { severity: next[0], lag: next[1], seconds: Math.round((next[1] - total) / growth) };
   }
   return {
@@ -237,7 +242,7 @@ export function evaluate(lag: GroupLag, history: readonly GroupSample[], setting
     severity,
     reasons,
     evidence,
-    figures: figuresOf(lag, history, settings),
+    figures: figuresOf(lag, history, settings, severity),
     belowWarning: total !== null && total <= warning.lag,
     state: lag.state,
     memberIds: lag.membersVisible ? lag.members.map((m) => m.memberId).sort() : null,

@@ -68,7 +68,10 @@ function actions(incident: Incident): KnownBlock[] {
       type: 'actions',
       block_id: `incident:${incident.id}`.slice(0, 255),
       elements: [
-        { type: 'button', action_id: ActionIds.acknowledgeIncident, text: { type: 'plain_text', text: 'Acknowledge' }, style: 'primary', value },
+        // Once acknowledged the button goes; a stale copy clicked later is answered anyway.
+        ...(incident.acknowledged
+          ? []
+          : [{ type: 'button' as const, action_id: ActionIds.acknowledgeIncident, text: { type: 'plain_text' as const, text: 'Acknowledge' }, style: 'primary' as const, value }]),
         ...SNOOZE_BUTTONS.map((b) => ({ type: 'button' as const, action_id: b.actionId, text: { type: 'plain_text' as const, text: b.label }, value })),
         {
           type: 'button',

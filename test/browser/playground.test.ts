@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { BlockButtonAction } from '@slack/bolt';
-import { chromium } from 'playwright-core';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
@@ -18,15 +16,10 @@ import { startSlackStandin } from '../../src/testbed/slack/standin.js';
 import type { SlackStandin } from '../../src/testbed/slack/standin.js';
 import { incidentRootMessage, timelineMessage } from '../../src/views/incident-message.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
+import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { Scenario, ramp } from '../support/scripted.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-const MISSING = !existsSync(CHROMIUM);
-const MISSING_MESSAGE =
-  `Chromium is missing at ${CHROMIUM}, so the Slack playground browser test cannot run. ` +
-  'Install it with "apt-get install chromium" (Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium binary.';
-if (MISSING && !IN_CI) console.warn(`SKIPPED: ${MISSING_MESSAGE}`);
+const WHAT = 'the Slack playground browser test';
 
 const SIGNING_SECRET = 'playground-browser-signing-secret';
 const CHANNEL = 'C0LAGALERT';
@@ -58,8 +51,7 @@ function pagedIncident(): Scenario {
   return s;
 }
 
-// In CI a missing Chromium is a broken machine, not a reason to skip.
-describe.skipIf(MISSING && !IN_CI)('Slack playground in Chromium', () => {
+describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () => {
   let slack: SlackStandin;
   let lagbot: RunningSlackApp;
   let browser: Browser;
@@ -69,7 +61,6 @@ describe.skipIf(MISSING && !IN_CI)('Slack playground in Chromium', () => {
   let incidentTs = '';
 
   beforeAll(async () => {
-    if (MISSING) throw new Error(MISSING_MESSAGE);
     slack = await startSlackStandin({
       signingSecret: SIGNING_SECRET,
       channels: [{ id: CHANNEL, name: 'lag-alerts' }],
@@ -101,10 +92,7 @@ describe.skipIf(MISSING && !IN_CI)('Slack playground in Chromium', () => {
       });
     }
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium(WHAT);
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {

@@ -147,3 +147,12 @@ describe('signals', () => {
     expect(evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }]).severity).toBeNull();
   });
 });
+
+describe('outlook while growing', () => {
+  it('points at the next line that would change the severity', () => {
+    // Critical by doubling at 130,000: the critical line (500,000) is behind it in effect.
+    const e = series([60_000, 70_000, 90_000, 130_000]);
+    expect(e.severity).toBe('critical');
+    expect(e.figures.nextThreshold?.severity).toBe('page');
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo, type RunningDemo } from '../../src/demo/run.js';
+import { launchChromium, skipWithoutChromium } from '../support/browser.js';
+
+const WHAT = 'the demo browser test';
+const SCREENSHOT = 'test-results/demo-incident.png';
+
+/**
+ * `npm run demo` as a person sees it: the real broker, consumer group and lagbot
+ * process, driven through the Slack playground in Chromium. It plays the case study
+ * until the page is acknowledged (about a minute and a half).
+ */
+describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
+  let demo: RunningDemo;
+  let browser: Browser;
+  let page: Page;
+  const log: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium(WHAT);
+    demo = await runDemo({ log: (line) => log.push(line) });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    await page.goto(demo.url);
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  const channelMessages = (): Locator => page.locator('#messages > [data-testid="message"]');
+  const incidentRoot = (): Locator => channelMessages().filter({ hasText: 'consumer lag · user-events-consumer' }).first();
+
+  it('answers /lag user-events-consumer with the partition table, privately', async () => {
+    await page.getByTestId('composer').fill('/lag user-events-consumer');
+    await page.getByTestId('composer').press('Enter');
+    const answer = channelMessages().filter({ hasText: 'Consumer lag: user-events-consumer' }).last();
+    await answer.waitFor({ timeout: 20_000 });
+    await expect.poll(() => answer.textContent()).toMatch(/PARTITION\s+LAG\s+COMMITTED\s+LOG-END\s+OWNER/);
+    for (const p of [0, 1, 2]) expect(await answer.textContent()).toContain(`user-events-${p}`);
+    expect(await answer.getByTestId('ephemeral-marker').count()).toBe(1);
+    expect(await answer.textContent()).toMatch(/Members\s*3/);
+  });
+
+  it('opens an incident when partition 1 slows down, and escalates it', async () => {
+    await incidentRoot().waitFor({ timeout: 90_000 });
+    await expect.poll(() => incidentRoot().textContent(), { timeout: 120_000, interval: 1_000 }).toMatch(/(CRITICAL|PAGE) · consumer lag/);
+    await incidentRoot().getByTestId('thread-link').click();
+    const thread = page.getByTestId('thread-panel');
+    await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toMatch(/Opened at (WARNING|CRITICAL)/);
+    await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toContain('Hot partition user-events-1');
+    await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toMatch(/Escalated to (CRITICAL|PAGE)/);
+  });
+
+  it('takes an Acknowledge click: the root message and the thread show who', async () => {
+    await incidentRoot().locator('[data-testid="button"][data-action-id="incident_acknowledge"]').click();
+    await expect.poll(() => incidentRoot().textContent(), { timeout: 20_000 }).toMatch(/Acknowledged\s*@you at/);
+    await expect.poll(() => page.getByTestId('thread-panel').textContent(), { timeout: 20_000 }).toMatch(/Acknowledged by @you at (WARNING|CRITICAL|PAGE)/);
+    await mkdir('test-results', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+  });
+});
