@@ -62,4 +62,20 @@ describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
     await mkdir('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
   });
+
+  it('keeps working when lagbot is killed: the demo restarts it and the same incident goes on', async () => {
+    const pid = demo.lagbot.pid as number;
+    process.kill(pid, 'SIGKILL');
+    await expect.poll(() => demo.lagbot.pid !== pid, { timeout: 20_000 }).toBe(true);
+    await demo.lagbot.ready();
+    await page.getByTestId('composer').fill('/lag user-events-consumer members');
+    await page.getByTestId('composer').press('Enter');
+    const answer = channelMessages().filter({ hasText: 'Members: user-events-consumer' }).last();
+    await answer.waitFor({ timeout: 20_000 });
+    expect(await answer.textContent()).toContain('user-events-worker-');
+    // Still one incident, and its thread keeps growing after the restart.
+    const replies = await page.getByTestId('thread-panel').getByTestId('reply').count();
+    await expect.poll(() => page.getByTestId('thread-panel').getByTestId('reply').count(), { timeout: 60_000, interval: 1_000 }).toBeGreaterThan(replies);
+    expect(await channelMessages().filter({ hasText: 'consumer lag · user-events-consumer' }).count()).toBe(1);
+  });
 });

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +86,23 @@ describe('lagbot lag', () => {
     expect(code).toBe(EXIT.failure);
     expect(stderr.split('\n')).toHaveLength(1);
     expect(stderr).toContain(`127.0.0.1:${port}`);
+  });
+
+  it('lagbot check prints what would alert, reading Kafka only', async () => {
+    const hot = uniqueName('hot-consumer');
+    await admin.setOffsets({ groupId: hot, topic, partitions: [{ partition: 1, offset: '0' }] });
+    const dir = await mkdtemp(join(tmpdir(), 'lagbot-check-'));
+    await writeFile(join(dir, 'lagbot.yaml'), `watch:\n  include: [${JSON.stringify(hot)}, ${JSON.stringify(group)}]\nthresholds:\n  critical: { lag: 650 }\n`);
+    const { code, stdout } = await lagbot(['check'], { KAFKA_BROKERS: testbed().bootstrap, LAGBOT_CONFIG: join(dir, 'lagbot.yaml') });
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('2 watched groups, 1 would alert (1 sample).');
+    expect(stdout).toMatch(new RegExp(`${hot}\\s+CRITICAL\\s+700\\s+total lag 700 > 650`));
+    expect(stdout).not.toMatch(new RegExp(`${group}\\s+(WARNING|CRITICAL|PAGE)`));
+    const json = await lagbot(['check', '--json'], { KAFKA_BROKERS: testbed().bootstrap, LAGBOT_CONFIG: join(dir, 'lagbot.yaml') });
+    expect(JSON.parse(json.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ group: hot, severity: 'critical', totalLag: 700 })]),
+    );
+    expect((await lagbot(['check', '--samples', '0'])).stderr).toContain('--samples must be a whole number 1-1000');
   });
 
   it('runs as the installed bin (compiled by npm run build)', async () => {
