@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy } from '../config/alerting.js';
 import { step, type IncidentInput, type Step } from '../core/incident.js';
-import type { Clock, GroupLag, Incident, Severity } from '../core/protocol.js';
+import type { Clock, GroupLag, Incident } from '../core/protocol.js';
 import type { Evaluation } from '../core/rules.js';
 import type { LagSource } from '../kafka/lag-reader.js';
 import { describeError } from '../kafka/errors.js';
@@ -140,10 +140,5 @@ export class LagMonitor {
     const effects = effectsOf(result, oncall);
     if (!result.incident || (effects.length === 0 && result.notice !== null)) return;
     this.deps.store.commit({ incident: result.incident, effects });
-  }
-
-  /** Severity per group right now, for `lagbot check` output. */
-  static severityOf(verdict: GroupVerdict): Severity | null {
-    return verdict.incident?.severity ?? verdict.evaluation.severity;
   }
 }
