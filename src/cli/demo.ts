@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runDemo } from '../demo/run.js';
+import { untilStopSignal } from './until-signal.js';
 
 /**
  * `lagbot demo`: the case study's incident on a local Kafka, with the real lagbot and a
@@ -34,10 +35,7 @@ export async function runDemoCommand(args: string[], usageError: (m: string) => 
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await untilStopSignal();
   console.log('Stopping the demo...');
   await demo.stop();
   return 0;

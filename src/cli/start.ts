@@ -2,6 +2,7 @@ import { startLagbot } from '../app/lagbot.js';
 import { loadConfig } from '../config/config.js';
 import { systemClock } from '../core/protocol.js';
 import { createLogger } from '../log/logger.js';
+import { untilStopSignal } from './until-signal.js';
 
 /**
  * `lagbot start`: validate everything first (fail fast on bad config), then connect.
@@ -15,10 +16,7 @@ export async function runStart(env: Record<string, string | undefined>): Promise
     { mode: config.slack.mode, port: lagbot.port, brokers: config.kafka.brokers, config: config.source, schedule: config.alerting.check.schedule },
     `lagbot started (${config.slack.mode} mode${lagbot.port !== null ? `, port ${lagbot.port}` : ''})`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await untilStopSignal();
   logger.info('lagbot stopping');
   await lagbot.stop();
   return 0;
