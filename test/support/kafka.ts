@@ -74,6 +74,6 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
       last = error;
     }
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
