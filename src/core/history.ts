@@ -1,9 +1,10 @@
 import type { GroupLag, GroupState } from './protocol.js';
 
 /**
- * One check's reading of a group, stored compactly: an hour of 30-second samples for
- * thousands of partitions has to fit in memory, so offsets live in typed arrays (NaN for
- * unknown) and the partition key list is shared between samples while it is unchanged.
+ * One check's reading of a group. An hour of 30-second samples for every partition of
+ * every group has to fit in memory (1,000 groups over 10,000 partitions is 6 million
+ * partition-samples), so samples made by `sampleOf` keep their offsets in shared blocks:
+ * see SampleBlock. The partition key list is shared between samples while it is unchanged.
  */
 export interface GroupSample {
   at: number;
@@ -11,7 +12,9 @@ export interface GroupSample {
   memberIds: readonly string[];
   /** `topic\0partition`, in the same order as the offset arrays. */
   keys: readonly string[];
+  /** Committed offset per key, NaN for unknown. For samples from `sampleOf`, built on each access. */
   committed: Float64Array;
+  /** Log end offset per key, NaN for unknown. For samples from `sampleOf`, built on each access. */
   logEnd: Float64Array;
   totalLag: number | null;
 }
@@ -27,25 +30,147 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((k, i) => k === b[i]);
 }
 
-/** Make a sample of a read; reuses the previous sample's key list when nothing changed. */
+/** Samples per block: a block is freed once all of its samples left the window. */
+const BLOCK_SAMPLES = 16;
+const COMMITTED = 0;
+const LOG_END = 1;
+type Column = typeof COMMITTED | typeof LOG_END;
+
+/**
+ * Consecutive samples of one group with the same keys, stored as integer differences from
+ * the block's first sample (its anchor, kept as float64). Offsets grow slowly against
+ * their size, so a difference usually fits 16 bits and always 32: 2 to 4 bytes per offset
+ * instead of 8, and one allocation per 16 samples instead of two per sample (a typed
+ * array costs several hundred bytes of bookkeeping besides its data). Lossless: a value a
+ * block cannot hold (too far from the anchor, not an integer, known where the anchor was
+ * not) starts a new block anchored on it.
+ */
+class SampleBlock {
+  /** Slots written; samples only ever append, so a written slot never changes. */
+  count = 0;
+  /** Largest difference written, to pick the next block's width. */
+  maxDelta = 0;
+  /** A sample did not fit this block's width. */
+  overflowed = false;
+  readonly data: Int16Array | Int32Array;
+  /** The width's most negative value, standing for "unknown" (NaN). */
+  readonly missing: number;
+  readonly limit: number;
+
+  constructor(
+    readonly keys: readonly string[],
+    /** Committed offsets then log end offsets of the first sample. */
+    readonly anchor: Float64Array,
+    readonly wide: boolean,
+  ) {
+    const size = BLOCK_SAMPLES * 2 * keys.length;
+    this.data = wide ? new Int32Array(size) : new Int16Array(size);
+    this.missing = wide ? -0x80000000 : -0x8000;
+    this.limit = -this.missing - 1;
+  }
+
+  /** Write `values` into the next slot; false (nothing counted) when they do not fit. */
+  append(values: Float64Array): boolean {
+    if (this.count >= BLOCK_SAMPLES) return false;
+    const base = this.count * values.length;
+    let max = this.maxDelta;
+    for (let j = 0; j < values.length; j += 1) {
+      const v = values[j] as number;
+      if (Number.isNaN(v)) {
+        this.data[base + j] = this.missing;
+        continue;
+      }
+      const d = v - (this.anchor[j] as number);
+      // NaN when the anchor was unknown; a fraction never comes from Kafka, but stays exact.
+      if (!Number.isInteger(d)) return false;
+      const abs = d < 0 ? -d : d;
+      if (abs > this.limit) {
+        this.overflowed = true;
+        return false;
+      }
+      if (abs > max) max = abs;
+      this.data[base + j] = d;
+    }
+    this.maxDelta = max;
+    this.count += 1;
+    return true;
+  }
+
+  value(slot: number, column: Column, i: number): number {
+    const j = column * this.keys.length + i;
+    const d = this.data[slot * 2 * this.keys.length + j] as number;
+    return d === this.missing ? Number.NaN : (this.anchor[j] as number) + d;
+  }
+}
+
+class CompactSample implements GroupSample {
+  constructor(
+    readonly at: number,
+    readonly state: GroupState,
+    readonly memberIds: readonly string[],
+    readonly totalLag: number | null,
+    readonly block: SampleBlock,
+    readonly slot: number,
+  ) {}
+
+  get keys(): readonly string[] {
+    return this.block.keys;
+  }
+
+  get committed(): Float64Array {
+    return this.column(COMMITTED);
+  }
+
+  get logEnd(): Float64Array {
+    return this.column(LOG_END);
+  }
+
+  private column(column: Column): Float64Array {
+    const out = new Float64Array(this.block.keys.length);
+    for (let i = 0; i < out.length; i += 1) out[i] = this.block.value(this.slot, column, i);
+    return out;
+  }
+}
+
+/** One offset of a sample, without building the whole array. */
+function offsetAt(sample: GroupSample, column: Column, i: number): number {
+  if (sample instanceof CompactSample) return sample.block.value(sample.slot, column, i);
+  return (column === COMMITTED ? sample.committed : sample.logEnd)[i] as number;
+}
+
+const NO_MEMBERS: readonly string[] = Object.freeze([]);
+
+/** 16-bit blocks until a sample needs more; back to 16 bits once a whole block would have fitted. */
+function widerNext(previous: SampleBlock | null): boolean {
+  if (!previous) return false;
+  return previous.wide ? previous.maxDelta > 0x7fff : previous.overflowed;
+}
+
+/** Make a sample of a read; reuses the previous sample's key list (and block) when nothing changed. */
 export function sampleOf(lag: GroupLag, previous?: GroupSample): GroupSample {
   const ordered = [...lag.partitions].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-  const keys = ordered.map((p) => partitionKey(p.topic, p.partition));
-  const committed = new Float64Array(ordered.length);
-  const logEnd = new Float64Array(ordered.length);
+  const fresh = ordered.map((p) => partitionKey(p.topic, p.partition));
+  const keys = previous && sameKeys(previous.keys, fresh) ? previous.keys : fresh;
+  const n = keys.length;
+  const values = new Float64Array(2 * n);
   ordered.forEach((p, i) => {
-    committed[i] = p.committedOffset ?? Number.NaN;
-    logEnd[i] = p.logEndOffset ?? Number.NaN;
+    values[i] = p.committedOffset ?? Number.NaN;
+    values[n + i] = p.logEndOffset ?? Number.NaN;
   });
-  return {
-    at: lag.readAt,
-    state: lag.state,
-    memberIds: lag.membersVisible ? lag.members.map((m) => m.memberId).sort() : [],
-    keys: previous && sameKeys(previous.keys, keys) ? previous.keys : keys,
-    committed,
-    logEnd,
-    totalLag: lag.totalLag,
-  };
+
+  const memberIds = lag.membersVisible && lag.members.length > 0 ? lag.members.map((m) => m.memberId).sort() : NO_MEMBERS;
+  const sharedMembers = previous && sameKeys(previous.memberIds, memberIds) ? previous.memberIds : memberIds;
+
+  // Only the newest sample of a block may extend it: a second sample made from the same
+  // previous one must not take (and overwrite) the slot the first one holds.
+  const previousBlock = previous instanceof CompactSample ? previous.block : null;
+  const last = previousBlock && previousBlock.keys === keys && previous instanceof CompactSample && previous.slot === previousBlock.count - 1 ? previousBlock : null;
+  let block = last;
+  if (!block || !block.append(values)) {
+    block = new SampleBlock(keys, values, widerNext(previousBlock));
+    block.append(values);
+  }
+  return new CompactSample(lag.readAt, lag.state, sharedMembers, lag.totalLag, block, block.count - 1);
 }
 
 /** Append a sample and drop those older than the window (the newest is always kept). */
@@ -66,15 +191,13 @@ export function sampleAtOrBefore(history: readonly GroupSample[], at: number): G
 }
 
 /** Sum of offset growth over partitions known in both samples. */
-function growth(then: GroupSample, now: GroupSample, pick: (s: GroupSample) => Float64Array): number {
+function growth(then: GroupSample, now: GroupSample, column: Column): number {
   const index = then.keys === now.keys ? null : new Map(then.keys.map((k, i) => [k, i]));
-  const before = pick(then);
-  const after = pick(now);
   let sum = 0;
   now.keys.forEach((key, i) => {
     const j = index ? index.get(key) : i;
     if (j === undefined) return;
-    const delta = (after[i] as number) - (before[j] as number);
+    const delta = offsetAt(now, column, i) - offsetAt(then, column, j);
     if (Number.isFinite(delta)) sum += delta;
   });
   return sum;
@@ -103,8 +226,8 @@ export function ratesOf(history: readonly GroupSample[], windowMs: number): Rate
   if (spanSec <= 0) return null;
   const lagGrowth = now.totalLag !== null && then.totalLag !== null ? (now.totalLag - then.totalLag) / spanSec : null;
   return {
-    producePerSec: growth(then, now, (s) => s.logEnd) / spanSec,
-    consumePerSec: growth(then, now, (s) => s.committed) / spanSec,
+    producePerSec: growth(then, now, LOG_END) / spanSec,
+    consumePerSec: growth(then, now, COMMITTED) / spanSec,
     lagGrowthPerSec: lagGrowth,
     spanSec,
   };
@@ -119,17 +242,17 @@ export function stalledPartitions(history: readonly GroupSample[], minMs: number
   if (!now) return [];
   const stalled: Array<{ key: string; sinceMs: number; arrived: number }> = [];
   now.keys.forEach((key, i) => {
-    const committed = now.committed[i] as number;
-    const end = now.logEnd[i] as number;
+    const committed = offsetAt(now, COMMITTED, i);
+    const end = offsetAt(now, LOG_END, i);
     if (!Number.isFinite(committed) || !Number.isFinite(end) || end - committed <= 0) return;
     let since = now.at;
     let firstEnd = end;
     for (let h = history.length - 2; h >= 0; h -= 1) {
       const s = history[h] as GroupSample;
       const j = s.keys === now.keys ? i : s.keys.indexOf(key);
-      if (j < 0 || s.committed[j] !== committed) break;
+      if (j < 0 || offsetAt(s, COMMITTED, j) !== committed) break;
       since = s.at;
-      firstEnd = s.logEnd[j] as number;
+      firstEnd = offsetAt(s, LOG_END, j);
     }
     const arrived = end - firstEnd;
     if (now.at - since >= minMs && arrived > 0) stalled.push({ key, sinceMs: now.at - since, arrived });

@@ -1,8 +1,24 @@
-import kafkajs, { type Admin, type Kafka, type LogEntry, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka, type LogEntry, type RetryOptions, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
+import { AdminReads, BatchedReads, type ClusterReads } from './cluster-reads.js';
 import { KafkaUnavailableError, describeError, isConnectionFailure, isStaleMetadata } from './errors.js';
+import { createSharedAdmin, sharedAdminAvailable } from './kafkajs-internals.js';
+import { createLimiter, type Limiter } from './limit.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
+
+/** One request kafkajs sent and got an answer to (its REQUEST instrumentation event). */
+export interface KafkaRequestEvent {
+  apiName: string;
+  apiVersion: number;
+  /** host:port */
+  broker: string;
+  durationMs: number;
+  /** Response bytes. */
+  size: number;
+}
+
+export type KafkaRequestListener = (event: KafkaRequestEvent) => void;
 
 export interface KafkaConnectionConfig {
   brokers: string[];
@@ -14,6 +30,8 @@ export interface KafkaConnectionConfig {
   readDeadlineMs: number;
   ssl?: boolean;
   sasl?: SASLOptions;
+  /** `admin-api`: kafkajs' public admin API only, never its internals. Default `auto`. */
+  readPath?: 'auto' | 'admin-api';
 }
 
 function kafkaLogs(logger: Logger) {
@@ -27,6 +45,15 @@ function kafkaLogs(logger: Logger) {
     };
 }
 
+// Few, short retries: an on-call person would rather hear "unreachable" in seconds than
+// wait for kafkajs' default back-off.
+const RETRY: RetryOptions = { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 };
+
+interface Connection {
+  admin: Admin;
+  reads: ClusterReads;
+}
+
 /**
  * One long-lived kafkajs admin connection, reused by every read. It connects lazily so
  * lagbot starts while Kafka is down, and it is recreated when the connection drops or
@@ -34,13 +61,18 @@ function kafkaLogs(logger: Logger) {
  */
 export class AdminSession {
   private readonly kafka: Kafka;
-  private admin: Admin | null = null;
-  private connecting: Promise<Admin> | null = null;
+  private connection: Connection | null = null;
+  private connecting: Promise<Connection> | null = null;
+  private readonly requestListeners = new Set<KafkaRequestListener>();
+  /** Bounds requests in flight per read: OffsetFetch per group, coordinator lookups. */
+  private readonly limiter: Limiter;
 
   constructor(
     readonly config: KafkaConnectionConfig,
     private readonly logger: Logger,
+    concurrency = 32,
   ) {
+    this.limiter = createLimiter(concurrency);
     this.kafka = new KafkaClient({
       brokers: config.brokers,
       clientId: config.clientId,
@@ -48,23 +80,30 @@ export class AdminSession {
       requestTimeout: config.requestTimeoutMs,
       ssl: config.ssl,
       ...(config.sasl ? { sasl: config.sasl } : {}),
-      // Few, short retries: an on-call person would rather hear "unreachable" in
-      // seconds than wait for kafkajs' default back-off.
-      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
+      retry: RETRY,
       logLevel: logLevel.WARN,
       logCreator: kafkaLogs(logger),
     });
   }
 
-  private async connected(): Promise<Admin> {
-    if (this.admin) return this.admin;
+  /** The batched path shares the admin's connections and metadata; without kafkajs' internals, the admin API alone. */
+  private open(): Connection {
+    const shared = this.config.readPath === 'admin-api' ? null : createSharedAdmin(this.kafka, RETRY);
+    if (shared) return { admin: shared.admin, reads: new BatchedReads(shared.cluster, this.limiter) };
+    const admin = this.kafka.admin();
+    return { admin, reads: new AdminReads(admin, this.limiter) };
+  }
+
+  private async connected(): Promise<Connection> {
+    if (this.connection) return this.connection;
     if (!this.connecting) {
-      const admin = this.kafka.admin();
-      this.connecting = admin
+      const connection = this.open();
+      this.instrument(connection.admin);
+      this.connecting = connection.admin
         .connect()
         .then(() => {
-          this.admin = admin;
-          return admin;
+          this.connection = connection;
+          return connection;
         })
         .finally(() => {
           this.connecting = null;
@@ -73,9 +112,35 @@ export class AdminSession {
     return this.connecting;
   }
 
+  /** The path reads take; before the first connection, the one they will take. */
+  get readPath(): 'batched' | 'admin-api' {
+    if (this.connection) return this.connection.reads.path;
+    return this.config.readPath !== 'admin-api' && sharedAdminAvailable(this.kafka) ? 'batched' : 'admin-api';
+  }
+
+  /** Counting requests is how the benchmark measures what a read costs the cluster. */
+  onRequest(listener: KafkaRequestListener): () => void {
+    this.requestListeners.add(listener);
+    return () => this.requestListeners.delete(listener);
+  }
+
+  private instrument(admin: Admin): void {
+    admin.on(admin.events.REQUEST, ({ payload }) => {
+      if (this.requestListeners.size === 0) return;
+      const event: KafkaRequestEvent = {
+        apiName: payload.apiName,
+        apiVersion: payload.apiVersion,
+        broker: payload.broker,
+        durationMs: payload.duration,
+        size: payload.size,
+      };
+      for (const listener of this.requestListeners) listener(event);
+    });
+  }
+
   private async reset(): Promise<void> {
-    const admin = this.admin;
-    this.admin = null;
+    const admin = this.connection?.admin;
+    this.connection = null;
     if (admin) await admin.disconnect().catch(() => undefined);
   }
 
@@ -84,7 +149,7 @@ export class AdminSession {
    * connection failure gets one retry on a fresh client; anything still failing becomes
    * a KafkaUnavailableError that says which brokers were tried.
    */
-  async use<T>(what: string, read: (admin: Admin) => Promise<T>): Promise<T> {
+  async use<T>(what: string, read: (reads: ClusterReads) => Promise<T>): Promise<T> {
     const deadline = this.config.readDeadlineMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -95,13 +160,13 @@ export class AdminSession {
     });
     const attempt = async (): Promise<T> => {
       try {
-        return await read(await this.connected());
+        return await read((await this.connected()).reads);
       } catch (error) {
         if (!isStaleMetadata(error) && !isConnectionFailure(error)) throw error;
         this.logger.warn({ err: describeError(error), what }, 'kafka admin client reset');
         await this.reset();
         try {
-          return await read(await this.connected());
+          return await read((await this.connected()).reads);
         } catch (retryError) {
           await this.reset();
           throw new KafkaUnavailableError(

@@ -1,5 +1,4 @@
-import Bottleneck from 'bottleneck';
-import type { Admin, GroupDescription } from 'kafkajs';
+import type { GroupDescription } from 'kafkajs';
 import { computeGroupLag, listingOf, sortListings } from '../core/lag.js';
 import type {
   Clock,
@@ -12,6 +11,7 @@ import type {
 } from '../core/protocol.js';
 import type { AdminSession } from './admin-session.js';
 import { decodeAssignment } from './assignment.js';
+import type { ClusterReads, TopicCatalog } from './cluster-reads.js';
 
 const KNOWN_STATES = new Set<GroupState>([
   'Stable',
@@ -22,12 +22,6 @@ const KNOWN_STATES = new Set<GroupState>([
   'Assigning',
   'Reconciling',
 ]);
-
-function parseOffset(value: string): number | null {
-  const n = Number(value);
-  // Kafka answers -1 for "no committed offset".
-  return Number.isFinite(n) && n >= 0 ? n : null;
-}
 
 /** The port lagbot's core reads lag through; tests of the Slack side may use any implementation. */
 export interface LagSource {
@@ -40,38 +34,35 @@ export interface LagSource {
 /**
  * Reads consumer lag from a cluster through one shared admin connection. Requests for
  * many groups go out together: DescribeGroups batched per coordinator, OffsetFetch per
- * group in parallel, ListOffsets once per topic however many groups read it.
+ * group in parallel, log offsets once per topic however many groups read it (batched per
+ * partition leader where kafkajs allows it, see cluster-reads.ts).
  */
 export class KafkaLagReader implements LagSource {
-  private readonly limiter: Bottleneck;
-
   constructor(
     private readonly session: AdminSession,
     private readonly clock: Clock,
-    concurrency = 32,
-  ) {
-    this.limiter = new Bottleneck({ maxConcurrent: concurrency });
-  }
+  ) {}
 
   async listGroupNames(): Promise<string[]> {
-    return this.session.use('listing groups', async (admin) => {
-      const { groups } = await admin.listGroups();
+    return this.session.use('listing groups', async (reads) => {
+      const groups = await reads.listGroups(await reads.topics());
       return groups.map((g) => g.groupId).sort();
     });
   }
 
   async readGroup(group: string): Promise<GroupLag | null> {
-    return this.session.use(`reading group ${group}`, async (admin) => {
-      const [lag] = await this.readGroups(admin, [group], null);
+    return this.session.use(`reading group ${group}`, async (reads) => {
+      const [lag] = await this.readGroups(reads, [group], null, reads.topics());
       return lag ?? null;
     });
   }
 
   async readAllGroups(): Promise<GroupLag[]> {
-    return this.session.use('reading all groups', async (admin) => {
-      const { groups } = await admin.listGroups();
+    return this.session.use('reading all groups', async (reads) => {
+      const catalog = reads.topics();
+      const groups = await reads.listGroups(await catalog);
       const listed = new Set(groups.map((g) => g.groupId));
-      return this.readGroups(admin, [...listed], listed);
+      return this.readGroups(reads, [...listed], listed, catalog);
     });
   }
 
@@ -80,38 +71,41 @@ export class KafkaLagReader implements LagSource {
     return sortListings((await this.readAllGroups()).map(listingOf));
   }
 
-  private async readGroups(admin: Admin, groupIds: string[], listed: Set<string> | null): Promise<GroupLag[]> {
-    if (groupIds.length === 0) return [];
-    const [{ groups: descriptions }, committedByGroup, existingTopics] = await Promise.all([
-      admin.describeGroups(groupIds),
-      Promise.all(groupIds.map((groupId) => this.limiter.schedule(() => this.fetchCommitted(admin, groupId)))),
-      admin.listTopics().then((names) => new Set(names)),
-    ]);
+  private async readGroups(reads: ClusterReads, groupIds: string[], listed: Set<string> | null, catalogRead: Promise<TopicCatalog>): Promise<GroupLag[]> {
+    if (groupIds.length === 0) {
+      await catalogRead;
+      return [];
+    }
+    const [descriptions, committedByGroup, catalog] = await Promise.all([reads.describeGroups(groupIds), reads.fetchCommitted(groupIds), catalogRead]);
     const byId = new Map(descriptions.map((d) => [d.groupId, d]));
 
     const snapshots: GroupSnapshot[] = [];
     for (const [i, groupId] of groupIds.entries()) {
       const committed = committedByGroup[i] as CommittedOffset[];
-      const snapshot = await this.snapshotOf(admin, groupId, byId.get(groupId), committed, listed);
+      const snapshot = await this.snapshotOf(reads, catalog, groupId, byId.get(groupId), committed, listed);
       if (snapshot) snapshots.push(snapshot);
     }
 
-    const topics = new Set<string>();
-    for (const s of snapshots) {
+    const topicsOf = snapshots.map((s) => {
+      const topics = new Set<string>();
       for (const c of s.committed) topics.add(c.topic);
       for (const m of s.members) for (const a of m.assignment) topics.add(a.topic);
-    }
-    const offsets = await this.fetchTopicOffsets(admin, [...topics], existingTopics);
+      return topics;
+    });
+    const allTopics = new Set<string>();
+    for (const topics of topicsOf) for (const t of topics) allTopics.add(t);
+    const offsets = await reads.topicOffsets([...allTopics], catalog);
     const readAt = this.clock.now();
-    return snapshots.map((s) => computeGroupLag(s, offsets, readAt));
-  }
-
-  private async fetchCommitted(admin: Admin, groupId: string): Promise<CommittedOffset[]> {
-    // Never resolveOffsets: true — kafkajs would commit the resolved offsets.
-    const topics = await admin.fetchOffsets({ groupId });
-    return topics.flatMap(({ topic, partitions }) =>
-      partitions.map((p) => ({ topic, partition: p.partition, offset: parseOffset(p.offset) })),
-    );
+    // Each group gets only its own topics' offsets: computeGroupLag indexes every partition
+    // it is given, and the whole cluster's partitions for each of 1,000 groups is 10^7 entries.
+    return snapshots.map((s, i) => {
+      const own = new Map<string, TopicOffsets>();
+      for (const topic of topicsOf[i] as Set<string>) {
+        const o = offsets.get(topic);
+        if (o) own.set(topic, o);
+      }
+      return computeGroupLag(s, own, readAt);
+    });
   }
 
   /**
@@ -120,7 +114,8 @@ export class KafkaLagReader implements LagSource {
    * (listed, or holding offsets); they must never be reported dead.
    */
   private async snapshotOf(
-    admin: Admin,
+    reads: ClusterReads,
+    catalog: TopicCatalog,
     groupId: string,
     description: GroupDescription | undefined,
     committed: CommittedOffset[],
@@ -131,7 +126,7 @@ export class KafkaLagReader implements LagSource {
     const withOffsets = committed.filter((c) => c.offset !== null);
 
     if (state === 'Dead' && (description?.members.length ?? 0) === 0) {
-      const isListed = listed ? listed.has(groupId) : await this.isListed(admin, groupId);
+      const isListed = listed ? listed.has(groupId) : (await reads.listGroups(catalog)).some((g) => g.groupId === groupId);
       if (!isListed && withOffsets.length === 0) return null;
       return {
         group: groupId,
@@ -161,39 +156,5 @@ export class KafkaLagReader implements LagSource {
       })),
       committed: withOffsets,
     };
-  }
-
-  private async isListed(admin: Admin, groupId: string): Promise<boolean> {
-    const { groups } = await admin.listGroups();
-    return groups.some((g) => g.groupId === groupId);
-  }
-
-  /** Log start and end offsets per topic, once per topic however many groups need it. */
-  private async fetchTopicOffsets(admin: Admin, topics: string[], existing: Set<string>): Promise<Map<string, TopicOffsets>> {
-    const result = new Map<string, TopicOffsets>();
-    await Promise.all(
-      topics.map((topic) =>
-        this.limiter.schedule(async () => {
-          if (!existing.has(topic)) {
-            result.set(topic, { topic, exists: false });
-            return;
-          }
-          // A stale-metadata error here is not proof that *this* topic is gone: kafkajs
-          // fails every refresh once any topic it has seen was deleted. It propagates, so
-          // the session retries the whole read on a fresh client.
-          const partitions = await admin.fetchTopicOffsets(topic);
-          result.set(topic, {
-            topic,
-            exists: true,
-            partitions: partitions.map((p) => ({
-              partition: p.partition,
-              logEndOffset: Number(p.high),
-              logStartOffset: Number(p.low),
-            })),
-          });
-        }),
-      ),
-    );
-    return result;
   }
 }

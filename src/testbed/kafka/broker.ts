@@ -38,6 +38,8 @@ export interface StartKafkaOptions {
   /** Extra or overriding server.properties entries. */
   brokerProps?: Record<string, string>;
   startTimeoutMs?: number;
+  /** JVM -Xmx of the broker, e.g. "2g"; thousands of partitions need more than the default. */
+  heap?: string;
 }
 
 const HOST = '127.0.0.1';
@@ -302,7 +304,7 @@ async function startOnce(args: {
       cmd as string,
       [
         ...pre,
-        '-Xmx512m',
+        `-Xmx${opts.heap ?? '512m'}`,
         '-XX:+UseSerialGC',
         '-Djava.awt.headless=true',
         ...logCfg.jvmArgs,

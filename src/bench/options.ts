@@ -1,0 +1,215 @@
+/** Command-line options of `npm run bench`. */
+
+export interface Scale {
+  groups: number;
+  topics: number;
+  partitions: number;
+}
+
+export type ReadPath = 'auto' | 'admin-api';
+
+export interface BenchOptions {
+  scales: Scale[];
+  /** Check cycles measured per phase, after warm-up. */
+  cycles: number;
+  warmup: number;
+  /** Samples of history per group (an hour at 30 s). */
+  historySamples: number;
+  historyIntervalMs: number;
+  /** Messages each partition moves per replayed sample (log end and committed alike). */
+  replayStep: number;
+  /** `/lag GROUP` commands sent one after another. */
+  lagAlone: number;
+  /** `/lag GROUP` commands sent while `inFlight` are outstanding. */
+  lagConcurrent: number;
+  inFlight: number;
+  /** Partitions of the group `/lag` is timed on. */
+  widePartitions: number;
+  toolRuns: number;
+  out: string;
+  /** Directory for .cpuprofile files of the measured cycles and /lag runs; null: no profiling. */
+  cpuProf: string | null;
+  readPath: ReadPath;
+  brokerHeap: string | null;
+  /** Extra node flags for the measured lagbot process, e.g. --max-semi-space-size=2. */
+  nodeOptions: string[];
+  /** Analysis only: compose lagbot without its Prometheus metrics, to see what they cost. */
+  metrics: boolean;
+  help: boolean;
+}
+
+export const DEFAULT_SCALE: Scale = { groups: 500, topics: 100, partitions: 5_000 };
+
+/** Topics when a scale names only groups and partitions: 50 partitions a topic. */
+const PARTITIONS_PER_TOPIC = 50;
+
+export const USAGE = `npm run bench -- [options]
+
+Builds a cluster state on a local Kafka broker (or KAFKA_BROKERS), then measures lagbot's
+check cycle, Kafka requests per cycle, memory with an hour of history, /lag latency through
+the Bolt app, and Kafka's own kafka-consumer-groups on the same state.
+
+  --groups N           consumer groups (default ${DEFAULT_SCALE.groups})
+  --topics N           topics (default ${DEFAULT_SCALE.topics})
+  --partitions N       partitions over all topics (default ${DEFAULT_SCALE.partitions})
+  --scales LIST        several scales in one run, each on a fresh broker:
+                       GROUPSxPARTITIONS (topics = partitions / ${PARTITIONS_PER_TOPIC}) or GROUPSxTOPICSxPARTITIONS,
+                       e.g. 100x1000,500x5000,1000x10000
+  --cycles N           measured check cycles per phase (default 20)
+  --warmup N           warm-up cycles (default 3)
+  --history-samples N  history samples per group before the memory reading (default 120)
+  --replay-step N      offsets advance N per replayed sample, log end and committed alike (default 10)
+  --lag-alone N        /lag commands one at a time (default 200)
+  --lag-concurrent N   /lag commands with --in-flight outstanding (default 400)
+  --in-flight N        (default 20)
+  --wide-partitions N  partitions of the group /lag is timed on (default 1000)
+  --tool-runs N        runs of kafka-consumer-groups --describe --all-groups (default 3)
+  --out FILE           results as JSON (default .cache/bench/results.json)
+  --cpu-prof DIR       write V8 CPU profiles (.cpuprofile) of the measured phases to DIR
+  --read-path P        auto (batched requests, default) | admin-api (kafkajs public API only)
+  --broker-heap SIZE   broker JVM heap (default: 1g, 2g above 5,000 partitions)
+  --node-options FLAGS node flags for the measured lagbot process (default none, as bin/lagbot.js runs)
+  --no-metrics         analysis only: lagbot without its Prometheus metrics
+`;
+
+function positiveInt(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer, got ${value ?? 'nothing'}`);
+  return n;
+}
+
+function nonNegativeInt(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number, got ${value ?? 'nothing'}`);
+  return n;
+}
+
+export function parseScale(text: string): Scale {
+  const parts = text.trim().toLowerCase().split('x').map((p) => Number(p.replace(/[_,]/g, '')));
+  if (parts.some((n) => !Number.isInteger(n) || n < 1) || (parts.length !== 2 && parts.length !== 3)) {
+    throw new Error(`Bad scale "${text}": expected GROUPSxPARTITIONS or GROUPSxTOPICSxPARTITIONS, e.g. 500x5000`);
+  }
+  const [groups, a, b] = parts as [number, number, number | undefined];
+  const scale = b === undefined ? { groups, topics: Math.max(1, Math.round(a / PARTITIONS_PER_TOPIC)), partitions: a } : { groups, topics: a, partitions: b };
+  return checkScale(scale);
+}
+
+function checkScale(scale: Scale): Scale {
+  if (scale.partitions < scale.topics) throw new Error(`${scale.partitions} partitions cannot be spread over ${scale.topics} topics`);
+  return scale;
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = {
+    scales: [],
+    cycles: 20,
+    warmup: 3,
+    historySamples: 120,
+    historyIntervalMs: 30_000,
+    replayStep: 10,
+    lagAlone: 200,
+    lagConcurrent: 400,
+    inFlight: 20,
+    widePartitions: 1_000,
+    toolRuns: 3,
+    out: '.cache/bench/results.json',
+    cpuProf: null,
+    readPath: 'auto',
+    brokerHeap: null,
+    nodeOptions: [],
+    metrics: true,
+    help: false,
+  };
+  const single: Partial<Scale> = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = argv[i] as string;
+    const value = (): string | undefined => argv[++i];
+    switch (flag) {
+      case '--groups':
+        single.groups = positiveInt(flag, value());
+        break;
+      case '--topics':
+        single.topics = positiveInt(flag, value());
+        break;
+      case '--partitions':
+        single.partitions = positiveInt(flag, value());
+        break;
+      case '--scales':
+        options.scales = (value() ?? '').split(',').filter((s) => s.trim() !== '').map(parseScale);
+        if (options.scales.length === 0) throw new Error('--scales needs at least one scale, e.g. 500x5000');
+        break;
+      case '--cycles':
+        options.cycles = positiveInt(flag, value());
+        break;
+      case '--warmup':
+        options.warmup = nonNegativeInt(flag, value());
+        break;
+      case '--history-samples':
+        options.historySamples = positiveInt(flag, value());
+        break;
+      case '--replay-step':
+        options.replayStep = positiveInt(flag, value());
+        break;
+      case '--lag-alone':
+        options.lagAlone = nonNegativeInt(flag, value());
+        break;
+      case '--lag-concurrent':
+        options.lagConcurrent = nonNegativeInt(flag, value());
+        break;
+      case '--in-flight':
+        options.inFlight = positiveInt(flag, value());
+        break;
+      case '--wide-partitions':
+        options.widePartitions = positiveInt(flag, value());
+        break;
+      case '--tool-runs':
+        options.toolRuns = nonNegativeInt(flag, value());
+        break;
+      case '--out': {
+        const out = value();
+        if (!out) throw new Error('--out needs a file name');
+        options.out = out;
+        break;
+      }
+      case '--cpu-prof': {
+        const dir = value();
+        if (!dir) throw new Error('--cpu-prof needs a directory');
+        options.cpuProf = dir;
+        break;
+      }
+      case '--read-path': {
+        const path = value();
+        if (path !== 'auto' && path !== 'admin-api') throw new Error(`--read-path is auto or admin-api, got ${path ?? 'nothing'}`);
+        options.readPath = path;
+        break;
+      }
+      case '--broker-heap': {
+        const heap = value();
+        if (!heap || !/^\d+[mg]$/i.test(heap)) throw new Error(`--broker-heap needs a JVM size such as 2g, got ${heap ?? 'nothing'}`);
+        options.brokerHeap = heap;
+        break;
+      }
+      case '--node-options':
+        options.nodeOptions = (value() ?? '').split(/\s+/).filter((f) => f !== '');
+        break;
+      case '--no-metrics':
+        options.metrics = false;
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new Error(`Unknown option ${flag}\n\n${USAGE}`);
+    }
+  }
+  if (options.scales.length > 0 && Object.keys(single).length > 0) {
+    throw new Error('Give either --scales or --groups/--topics/--partitions, not both');
+  }
+  if (options.scales.length === 0) {
+    const partitions = single.partitions ?? DEFAULT_SCALE.partitions;
+    const topics = single.topics ?? (single.partitions ? Math.max(1, Math.round(partitions / PARTITIONS_PER_TOPIC)) : DEFAULT_SCALE.topics);
+    options.scales = [checkScale({ groups: single.groups ?? DEFAULT_SCALE.groups, topics, partitions })];
+  }
+  return options;
+}

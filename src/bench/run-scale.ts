@@ -1,0 +1,329 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startKafka, type KafkaTestbed } from '../testbed/kafka/broker.js';
+import { startSlackStandin } from '../testbed/slack/standin.js';
+import { runConsumerGroups, type ToolRun } from './kafka-tool.js';
+import type { BenchOptions, Scale } from './options.js';
+import { ProbeClient } from './probe-client.js';
+import type { CycleResult, MemoryReading } from './probe-protocol.js';
+import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { timeSlashLag } from './slash-lag.js';
+import { buildState, expectedLag, layoutOf, type BuildTimes } from './state.js';
+import { mb, summarize, type Summary } from './stats.js';
+
+export interface KafkaTarget {
+  brokers: string[];
+  bootstrap: string;
+  /** Kafka's jars, for kafka-consumer-groups; null when an external cluster is used without them. */
+  classpath: string | null;
+  version: string;
+  external: boolean;
+}
+
+export interface CyclePhase {
+  cycles: number;
+  checkMs: Summary;
+  readMs: Summary;
+  /** Requests of one cycle by API (the same every cycle at steady state; the median is given). */
+  requests: Record<string, number>;
+  totalRequests: number;
+  responseKB: number;
+  /** Median over cycles of each API's longest round trip in a cycle. */
+  slowestMs: Record<string, number>;
+  failures: string[];
+}
+
+export interface MemoryFigures {
+  rssMB: number;
+  heapUsedMB: number;
+  heapTotalMB: number;
+  externalMB: number;
+  arrayBuffersMB: number;
+}
+
+/** Read after each of several check cycles (each after a full GC): RSS moves with V8's heap sizing. */
+export interface SteadyMemory extends MemoryFigures {
+  rssReadingsMB: number[];
+  rssMaxMB: number;
+  /** VmHWM: the highest RSS the process reached, history filling included. */
+  peakRssMB: number;
+}
+
+export interface ScaleResult {
+  scale: Scale & { groupPartitions: number; widePartitions: number; wideGroup: string };
+  kafka: { version: string; brokers: number; heap: string | null };
+  readPath: string;
+  build: BuildTimes;
+  loadAvg: { start: number[]; measured: number[]; end: number[] };
+  correctness: { groupsRead: number; groupsExpected: number; lagMismatches: string[]; toolMismatches: string[] };
+  /** After warm-up, history a few samples deep. */
+  checkCycleShortHistory: CyclePhase;
+  /** With a full hour of history for every group: lagbot's steady state. */
+  checkCycle: CyclePhase;
+  history: { samplesPerGroup: number; partitionRows: number; partitionSamples: number; fillMs: number; how: string };
+  memory: {
+    beforeHistory: MemoryFigures;
+    /** Every group watched: history for every group-partition. */
+    fullHistory: SteadyMemory;
+    afterSlashLag: MemoryFigures;
+    /** A second lagbot process watching one group per topic: an hour of history for each partition once. */
+    onePerPartition: null | (SteadyMemory & { watchedGroups: number; partitionRows: number });
+  };
+  slashLag: { group: string; partitions: number; alone: Summary & { failures: string[] }; inFlight: Summary & { inFlight: number; failures: string[] } };
+  kafkaTool: null | { jvmOptions: string; oneGroupMs: Summary; allGroupsMs: Summary; rows: number; groups: number };
+  ratio: null | { checkCycleOverTool: number; readOverTool: number; toolOverCheckCycle: number };
+  profiles: Record<string, ProfileSummary & { file: string }>;
+}
+
+function memoryFigures(m: MemoryReading): MemoryFigures {
+  return { rssMB: mb(m.rssBytes), heapUsedMB: mb(m.heapUsedBytes), heapTotalMB: mb(m.heapTotalBytes), externalMB: mb(m.externalBytes), arrayBuffersMB: mb(m.arrayBuffersBytes) };
+}
+
+async function steadyMemory(probe: ProbeClient, readings: number, interval: number): Promise<SteadyMemory> {
+  const all: MemoryReading[] = [];
+  for (let i = 0; i < readings; i += 1) {
+    const [cycle] = await probe.cycles(1, interval);
+    if (!cycle?.ok) throw new Error(`check cycle failed: ${cycle?.error ?? 'no result'}`);
+    all.push(await probe.memory());
+  }
+  const sorted = [...all].sort((a, b) => a.rssBytes - b.rssBytes);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] as MemoryReading;
+  return {
+    ...memoryFigures(median),
+    rssReadingsMB: all.map((m) => mb(m.rssBytes)),
+    rssMaxMB: mb((sorted[sorted.length - 1] as MemoryReading).rssBytes),
+    peakRssMB: mb(Math.max(...all.map((m) => m.peakRssBytes))),
+  };
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
+function phase(results: CycleResult[]): CyclePhase {
+  const ok = results.filter((r) => r.ok);
+  const apis = new Set(ok.flatMap((r) => Object.keys(r.requests)));
+  const requests: Record<string, number> = {};
+  for (const api of [...apis].sort()) requests[api] = medianOf(ok.map((r) => r.requests[api] ?? 0));
+  return {
+    cycles: results.length,
+    checkMs: summarize(ok.map((r) => r.durationMs)),
+    readMs: summarize(ok.map((r) => r.readMs)),
+    requests,
+    totalRequests: medianOf(ok.map((r) => r.totalRequests)),
+    responseKB: Math.round(medianOf(ok.map((r) => r.responseBytes)) / 1024),
+    slowestMs: Object.fromEntries(Object.keys(requests).map((api) => [api, Math.round(medianOf(ok.map((r) => r.slowestMs[api] ?? 0)))])),
+    failures: results.filter((r) => !r.ok).map((r) => r.error ?? 'failed'),
+  };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const MEMORY_READINGS = 8;
+
+export async function runScale(
+  scale: Scale,
+  options: BenchOptions,
+  target: () => Promise<{ kafka: KafkaTarget; stop: () => Promise<void> }>,
+  log: (line: string) => void,
+): Promise<ScaleResult> {
+  const loadStart = loadavg();
+  const layout = layoutOf(scale, options.widePartitions);
+  log(`\n== ${scale.groups} groups, ${scale.topics} topics, ${scale.partitions} partitions (${layout.groupPartitions} group-partitions) ==`);
+
+  const { kafka, stop: stopKafka } = await target();
+  const cleanups: Array<() => Promise<void>> = [stopKafka];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+  };
+  try {
+    log(`Building the cluster state on ${kafka.bootstrap}...`);
+    const build = await buildState(kafka.brokers, layout, log);
+    const expected = expectedLag(layout);
+
+    const signingSecret = 'lagbot-bench-signing-secret';
+    const slack = await startSlackStandin({ signingSecret });
+    cleanups.push(() => slack.stop());
+    const work = await mkdtemp(join(tmpdir(), 'lagbot-bench-'));
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const probe = ProbeClient.start(options.nodeOptions);
+    cleanups.push(() => probe.stop());
+    const { port, readPath } = await probe.init({
+      brokers: kafka.brokers,
+      slackApiUrl: slack.apiUrl,
+      signingSecret,
+      botToken: slack.botToken,
+      readPath: options.readPath,
+      storePath: join(work, 'lagbot.db'),
+      metrics: options.metrics,
+    });
+    slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
+    log(`lagbot (pid ${probe.pid}) reading with the ${readPath} path; Bolt on :${port}`);
+
+    const interval = options.historyIntervalMs;
+    const profiles: ScaleResult['profiles'] = {};
+    const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+      if (!options.cpuProf) return run();
+      await probe.profileStart();
+      const value = await run();
+      const file = resolve(options.cpuProf, `${scale.groups}x${scale.partitions}-${name}.cpuprofile`);
+      await probe.profileStop(file);
+      profiles[name] = { file, ...(await summarizeProfile(file)) };
+      return value;
+    };
+
+    log(`Warm-up: ${options.warmup} check cycles`);
+    const warm = await probe.cycles(Math.max(1, options.warmup), interval);
+    const firstFailure = warm.find((c) => !c.ok);
+    if (firstFailure) throw new Error(`check cycle failed during warm-up: ${firstFailure.error}`);
+
+    const { totals, partitions } = await probe.totals();
+    const lagMismatches: string[] = [];
+    for (const [group, lag] of expected) {
+      if (totals[group] !== lag) lagMismatches.push(`${group}: lagbot ${String(totals[group])}, expected ${lag}`);
+    }
+    const groupsRead = Object.keys(totals).length;
+    log(`lagbot read ${groupsRead} groups; ${lagMismatches.length === 0 ? 'every total lag as built' : `${lagMismatches.length} totals differ from the built state`}`);
+
+    log(`Measuring ${options.cycles} check cycles (short history)`);
+    const short = phase(await probe.cycles(options.cycles, interval));
+    const beforeHistory = memoryFigures(await probe.memory());
+
+    log(`Filling ${options.historySamples} samples of history per group (replayed reads, ${interval / 1000} s apart)`);
+    const fill = await probe.fillHistory(options.historySamples, interval, options.replayStep);
+    const loadMeasured = loadavg();
+    log(`Measuring ${options.cycles} check cycles with a full hour of history`);
+    const full = phase(await profiled('check-cycles', () => probe.cycles(options.cycles, interval)));
+    const fullHistory = await steadyMemory(probe, MEMORY_READINGS, interval);
+    log(`  check cycle median ${full.checkMs.medianMs} ms, p95 ${full.checkMs.p95Ms} ms; ${full.totalRequests} Kafka requests; RSS ${fullHistory.rssMB} MB (max ${fullHistory.rssMaxMB} MB)`);
+
+    const widePartitions = partitions[layout.wideGroup] ?? layout.widePartitions;
+    log(`/lag ${layout.wideGroup} (${widePartitions} partitions): warm-up, ${options.lagAlone} alone, ${options.lagConcurrent} with ${options.inFlight} in flight`);
+    await timeSlashLag(slack, layout.wideGroup, { count: 5, inFlight: 1 });
+    const alone = await profiled('slash-lag-alone', () => timeSlashLag(slack, layout.wideGroup, { count: options.lagAlone, inFlight: 1 }));
+    const concurrent = await profiled('slash-lag-in-flight', () =>
+      timeSlashLag(slack, layout.wideGroup, { count: options.lagConcurrent, inFlight: options.inFlight }),
+    );
+    const afterSlashLag = memoryFigures(await probe.memory());
+    await probe.stop();
+    const aloneSummary = summarize(alone.latenciesMs);
+    const concurrentSummary = summarize(concurrent.latenciesMs);
+    log(`  alone: median ${aloneSummary.medianMs} ms, p99 ${aloneSummary.p99Ms} ms; ${options.inFlight} in flight: median ${concurrentSummary.medianMs} ms, p99 ${concurrentSummary.p99Ms} ms`);
+
+    // The issue's premise is an hour of history per partition; with several groups on each
+    // topic lagbot holds one per group-partition (above). This lagbot watches one group per
+    // topic, which covers every partition exactly once.
+    const onePerTopic = layout.groups.filter((g) => g.topics.length === 1).slice(0, layout.topics.length);
+    let onePerPartition: ScaleResult['memory']['onePerPartition'] = null;
+    if (onePerTopic.length === layout.topics.length) {
+      log(`Memory with history for each partition once: a second lagbot watching ${onePerTopic.length} groups (one per topic)`);
+      const second = ProbeClient.start(options.nodeOptions);
+      cleanups.push(() => second.stop());
+      await second.init({
+        brokers: kafka.brokers,
+        slackApiUrl: slack.apiUrl,
+        signingSecret,
+        botToken: slack.botToken,
+        readPath: options.readPath,
+        storePath: join(work, 'lagbot-2.db'),
+        watch: onePerTopic.map((g) => g.name),
+        metrics: options.metrics,
+      });
+      await second.cycles(Math.max(1, options.warmup), interval);
+      await second.fillHistory(options.historySamples, interval, options.replayStep);
+      const steady = await steadyMemory(second, MEMORY_READINGS, interval);
+      onePerPartition = { ...steady, watchedGroups: onePerTopic.length, partitionRows: scale.partitions };
+      await second.stop();
+      log(`  RSS ${steady.rssMB} MB (max ${steady.rssMaxMB} MB) with ${scale.partitions} partitions x ${options.historySamples}+ samples`);
+    }
+
+    let kafkaTool: ScaleResult['kafkaTool'] = null;
+    let ratio: ScaleResult['ratio'] = null;
+    const toolMismatches: string[] = [];
+    if (kafka.classpath && options.toolRuns > 0) {
+      const classpath = kafka.classpath;
+      log(`kafka-consumer-groups --describe --all-groups: ${options.toolRuns} runs (plus ${options.toolRuns} of one group)`);
+      const one: ToolRun[] = [];
+      const all: ToolRun[] = [];
+      for (let i = 0; i < options.toolRuns; i += 1) {
+        one.push(await runConsumerGroups(kafka.bootstrap, classpath, ['--describe', '--group', layout.groups[1]?.name ?? layout.wideGroup]));
+        all.push(await runConsumerGroups(kafka.bootstrap, classpath, ['--describe', '--all-groups']));
+      }
+      const last = all[all.length - 1] as ToolRun;
+      for (const [group, lag] of expected) {
+        if (last.totals.get(group) !== lag) toolMismatches.push(`${group}: tool ${String(last.totals.get(group))}, expected ${lag}`);
+      }
+      const allMs = summarize(all.map((r) => r.wallMs));
+      kafkaTool = {
+        jvmOptions: 'kafka-run-class.sh defaults (-Xmx256M, G1)',
+        oneGroupMs: summarize(one.map((r) => r.wallMs)),
+        allGroupsMs: allMs,
+        rows: last.rows,
+        groups: last.totals.size,
+      };
+      ratio = {
+        checkCycleOverTool: Math.round((full.checkMs.medianMs / allMs.medianMs) * 1000) / 1000,
+        readOverTool: Math.round((full.readMs.medianMs / allMs.medianMs) * 1000) / 1000,
+        toolOverCheckCycle: round1(allMs.medianMs / full.checkMs.medianMs),
+      };
+      log(`  tool median ${allMs.medianMs} ms (${last.rows} rows); lagbot check cycle is ${ratio.toolOverCheckCycle}x faster`);
+    } else {
+      log('kafka-consumer-groups skipped (no Kafka jars for an external cluster, or --tool-runs 0)');
+    }
+
+    const samplesPerGroup = Math.min(options.historySamples + options.cycles + options.warmup + options.cycles, Math.floor(3_600_000 / interval) + 1);
+    const partitionRows = fill.partitionRows;
+    const result: ScaleResult = {
+      scale: { ...scale, groupPartitions: layout.groupPartitions, widePartitions, wideGroup: layout.wideGroup },
+      kafka: { version: kafka.version, brokers: kafka.brokers.length, heap: kafka.external ? null : brokerHeap(scale, options) },
+      readPath,
+      build,
+      loadAvg: { start: loadStart, measured: loadMeasured, end: loadavg() },
+      correctness: { groupsRead, groupsExpected: expected.size, lagMismatches: lagMismatches.slice(0, 20), toolMismatches: toolMismatches.slice(0, 20) },
+      checkCycleShortHistory: short,
+      checkCycle: full,
+      history: {
+        samplesPerGroup,
+        partitionRows,
+        partitionSamples: samplesPerGroup * partitionRows,
+        fillMs: Math.round(fill.ms),
+        how: `the last real read replayed through LagMonitor.check() ${options.historySamples} times, the clock ${interval / 1000} s further each time and every offset +${options.replayStep} per step; real checks continue on top`,
+      },
+      memory: { beforeHistory, fullHistory, afterSlashLag, onePerPartition },
+      slashLag: {
+        group: layout.wideGroup,
+        partitions: widePartitions,
+        alone: { ...aloneSummary, failures: alone.failures.slice(0, 5) },
+        inFlight: { ...concurrentSummary, inFlight: options.inFlight, failures: concurrent.failures.slice(0, 5) },
+      },
+      kafkaTool,
+      ratio,
+      profiles,
+    };
+    return result;
+  } finally {
+    await cleanup();
+  }
+}
+
+export function brokerHeap(scale: Scale, options: BenchOptions): string {
+  return options.brokerHeap ?? (scale.partitions > 5_000 ? '2g' : '1g');
+}
+
+/** A fresh single-node broker per scale, so one scale's groups never weigh on another's figures. */
+export async function localBroker(scale: Scale, options: BenchOptions, log: (line: string) => void): Promise<{ kafka: KafkaTarget; stop: () => Promise<void> }> {
+  const started = Date.now();
+  const tb: KafkaTestbed = await startKafka({
+    heap: brokerHeap(scale, options),
+    startTimeoutMs: 180_000,
+    log: (line) => {
+      if (!line.startsWith('[kafka ')) log(line);
+    },
+  });
+  log(`Kafka ${tb.version} on ${tb.bootstrap} (pid ${tb.pid}, heap ${brokerHeap(scale, options)}, up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return {
+    kafka: { brokers: tb.brokers, bootstrap: tb.bootstrap, classpath: tb.classpath, version: tb.version, external: false },
+    stop: () => tb.stop(),
+  };
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { appendSample, ratesOf, sampleOf, stalledPartitions, type GroupSample } from '../../src/core/history.js';
+import type { GroupLag } from '../../src/core/protocol.js';
+
+interface Row {
+  topic: string;
+  partition: number;
+  committed: number | null;
+  logEnd: number | null;
+}
+
+function lagAt(at: number, rows: readonly Row[]): GroupLag {
+  return {
+    group: 'g',
+    state: 'Stable',
+    protocol: 'classic',
+    protocolType: 'consumer',
+    assignmentStrategy: null,
+    membersVisible: true,
+    members: [],
+    partitions: rows.map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      committedOffset: r.committed,
+      logEndOffset: r.logEnd,
+      logStartOffset: 0,
+      lag: r.committed !== null && r.logEnd !== null ? r.logEnd - r.committed : null,
+      memberId: null,
+      clientId: null,
+      host: null,
+      flags: [],
+    })),
+    topics: [],
+    totalLag: rows.reduce((sum, r) => sum + (r.committed !== null && r.logEnd !== null ? r.logEnd - r.committed : 0), 0),
+    readAt: at,
+  };
+}
+
+/** What a sample holds, as plain arrays (the representation history.ts used to store). */
+function plainSample(lag: GroupLag): GroupSample {
+  const ordered = [...lag.partitions].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  return {
+    at: lag.readAt,
+    state: lag.state,
+    memberIds: [],
+    keys: ordered.map((p) => `${p.topic}\u0000${p.partition}`),
+    committed: Float64Array.from(ordered, (p) => p.committedOffset ?? Number.NaN),
+    logEnd: Float64Array.from(ordered, (p) => p.logEndOffset ?? Number.NaN),
+    totalLag: lag.totalLag,
+  };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Offsets that creep, jump past 16 and 32 bits, go unknown and come back, and partitions that come and go. */
+function scriptedRows(seed: number, samples: number): Row[][] {
+  const rnd = random(seed);
+  let rows: Row[] = Array.from({ length: 6 }, (_, p) => ({ topic: p < 3 ? 'a' : 'b', partition: p % 3, committed: 1_000, logEnd: 2_000 }));
+  const out: Row[][] = [];
+  for (let s = 0; s < samples; s += 1) {
+    const regime = rnd();
+    rows = rows.map((r) => {
+      const step = regime < 0.5 ? Math.floor(rnd() * 50) : regime < 0.8 ? Math.floor(rnd() * 200_000) : regime < 0.9 ? 2 ** 33 : 0;
+      const stall = rnd() < 0.3;
+      const logEnd = r.logEnd === null ? (rnd() < 0.5 ? 5_000 : null) : rnd() < 0.03 ? null : r.logEnd + step;
+      const committed = r.committed === null ? (rnd() < 0.5 ? 4_000 : null) : stall ? r.committed : rnd() < 0.03 ? null : r.committed + Math.floor(step / 2);
+      return { ...r, committed, logEnd };
+    });
+    if (rnd() < 0.05) rows = rows.slice(1);
+    if (rnd() < 0.05) rows = [...rows, { topic: 'c', partition: s, committed: 10, logEnd: 20 }];
+    out.push(rows);
+  }
+  return out;
+}
+
+describe('compact history', () => {
+  it('gives back every offset exactly, through 16- and 32-bit blocks, unknowns and key changes', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      let previous: GroupSample | undefined;
+      scriptedRows(seed, 200).forEach((rows, s) => {
+        const lag = lagAt(s * 30_000, rows);
+        const sample = sampleOf(lag, previous);
+        const plain = plainSample(lag);
+        expect(sample.keys).toEqual(plain.keys);
+        expect([...sample.committed]).toEqual([...plain.committed]);
+        expect([...sample.logEnd]).toEqual([...plain.logEnd]);
+        expect(sample.totalLag).toBe(plain.totalLag);
+        previous = sample;
+      });
+    }
+  });
+
+  it('answers rates and stalls exactly as plain offset arrays do', () => {
+    for (const seed of [11, 12, 13]) {
+      let compact: GroupSample[] = [];
+      let plain: GroupSample[] = [];
+      scriptedRows(seed, 300).forEach((rows, s) => {
+        const lag = lagAt(s * 30_000, rows);
+        compact = appendSample(compact, sampleOf(lag, compact[compact.length - 1]), 60 * 60_000);
+        plain = appendSample(plain, plainSample(lag), 60 * 60_000);
+        expect(ratesOf(compact, 2 * 60_000)).toEqual(ratesOf(plain, 2 * 60_000));
+        expect(stalledPartitions(compact, 60_000)).toEqual(stalledPartitions(plain, 60_000));
+      });
+    }
+  });
+
+  it('keeps samples independent when two are made from the same previous one', () => {
+    const row = (committed: number): Row[] => [{ topic: 't', partition: 0, committed, logEnd: 100 }];
+    const first = sampleOf(lagAt(0, row(1)));
+    const a = sampleOf(lagAt(30_000, row(2)), first);
+    const b = sampleOf(lagAt(30_000, row(3)), first);
+    const c = sampleOf(lagAt(60_000, row(4)), a);
+    expect([first, a, b, c].map((s) => s.committed[0])).toEqual([1, 2, 3, 4]);
+    expect(a.keys).toBe(first.keys);
+  });
+});
