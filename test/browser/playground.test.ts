@@ -6,22 +6,18 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
 import { computeGroupLag } from '../../src/core/lag.js';
-import { systemClock } from '../../src/core/protocol.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import type { LagSource } from '../../src/kafka/lag-reader.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startSlackApp } from '../../src/slack/app.js';
 import type { RunningSlackApp } from '../../src/slack/app.js';
-import { startSlackStandin } from '../../src/testbed/slack/standin.js';
 import type { SlackStandin } from '../../src/testbed/slack/standin.js';
 import { incidentRootMessage, timelineMessage } from '../../src/views/incident-message.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { Scenario, ramp } from '../support/scripted.js';
+import { startSlackRig } from '../support/slack.js';
 
 const WHAT = 'the Slack playground browser test';
 
-const SIGNING_SECRET = 'playground-browser-signing-secret';
 const CHANNEL = 'C0LAGALERT';
 const SCREENSHOT = 'test-results/playground.png';
 
@@ -61,25 +57,10 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
   let incidentTs = '';
 
   beforeAll(async () => {
-    slack = await startSlackStandin({
-      signingSecret: SIGNING_SECRET,
+    ({ slack, lagbot } = await startSlackRig(fakeLagSource(), {
       channels: [{ id: CHANNEL, name: 'lag-alerts' }],
       playground: { channel: CHANNEL, userId: 'U0YOU', userName: 'you', title: 'lagbot playground' },
-    });
-    lagbot = await startSlackApp({
-      mode: 'http',
-      botToken: slack.botToken,
-      signingSecret: SIGNING_SECRET,
-      apiUrl: slack.apiUrl,
-      command: '/lag',
-      port: 0,
-      host: '127.0.0.1',
-      lagSource: fakeLagSource(),
-      clock: systemClock,
-      logger: createLogger('silent'),
-      webApiRetries: 0,
-    });
-    slack.setEventsUrl(`http://127.0.0.1:${lagbot.port}/slack/events`);
+    }));
     // Incidents are off in this app, so the test plays their buttons' part: each click
     // moves the scripted incident on and edits the root, as the real monitor does.
     for (const kind of ['acknowledge', 'resolve'] as const) {

@@ -2,7 +2,7 @@ import { systemClock } from '../../src/core/protocol.js';
 import type { LagSource } from '../../src/kafka/lag-reader.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
-import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { startSlackStandin, type SlackStandin, type SlackStandinOptions } from '../../src/testbed/slack/standin.js';
 
 export const SIGNING_SECRET = 'lagbot-test-signing-secret';
 
@@ -13,8 +13,8 @@ export interface SlackRig {
 }
 
 /** The real Bolt app of lagbot over HTTP, talking to a local Slack stand-in. */
-export async function startSlackRig(lagSource: LagSource): Promise<SlackRig> {
-  const slack = await startSlackStandin({ signingSecret: SIGNING_SECRET });
+export async function startSlackRig(lagSource: LagSource, standin: Omit<SlackStandinOptions, 'signingSecret'> = {}): Promise<SlackRig> {
+  const slack = await startSlackStandin({ ...standin, signingSecret: SIGNING_SECRET });
   const lagbot = await startSlackApp({
     mode: 'http',
     botToken: slack.botToken,
