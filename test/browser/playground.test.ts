@@ -1,6 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { BlockButtonAction } from '@slack/bolt';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { Scenario, ramp } from '../support/scripted.js';
 import { startSlackRig } from '../support/slack.js';
+import { freePorts } from '../../src/testbed/kafka/broker.js';
 
 const WHAT = 'the Slack playground browser test';
 
@@ -31,12 +30,10 @@ function fakeLagSource(): LagSource {
   };
 }
 
+/** A port nothing listens on: the shape of a lagbot that is down. */
 async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const [port] = await freePorts(1);
+  return port as number;
 }
 
 /** An incident at PAGE severity, with its timeline, built by lagbot's own state machine. */

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import type { BlockButtonAction } from '@slack/bolt';
@@ -7,6 +6,7 @@ import { MAX_NOTES } from '../../src/testbed/slack/playground/board.js';
 import type { PlaygroundEvent } from '../../src/testbed/slack/playground/feed.js';
 import { startSlackStandin } from '../../src/testbed/slack/standin.js';
 import type { PlaygroundState, SlackStandin } from '../../src/testbed/slack/standin.js';
+import { freePorts } from '../../src/testbed/kafka/broker.js';
 
 const SIGNING_SECRET = 'playground-test-signing-secret';
 const CHANNEL = 'C0PLAY';
@@ -113,12 +113,10 @@ async function openEvents(slack: SlackStandin) {
   };
 }
 
+/** A port nothing listens on: the shape of a lagbot that is down. */
 async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const [port] = await freePorts(1);
+  return port as number;
 }
 
 const BUTTON_BLOCKS = [
