@@ -16,6 +16,20 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The body, or null after answering 413 the way Slack does (`request_too_large`): the
+ * Web API and response_url endpoints refuse an oversized body alike.
+ */
+export async function readBodyOrRefuse(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
+  try {
+    return await readBody(req);
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err;
+    sendJson(res, 413, { ok: false, error: 'request_too_large' });
+    return null;
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });

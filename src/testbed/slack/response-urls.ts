@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readContent, truthy } from './content.js';
-import { BodyTooLargeError, isPlainObject, mediaType, readBody, sendJson } from './http.js';
+import { isPlainObject, mediaType, readBodyOrRefuse, sendJson } from './http.js';
 import type { MessageStore } from './store.js';
 import type { ResponseBody, ResponseRecord, Team } from './types.js';
 import type { BotIdentity } from './web-api.js';
@@ -52,14 +52,8 @@ export class ResponseUrls {
 
   async handle(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const at = this.deps.clock();
-    let raw: string;
-    try {
-      raw = await readBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyTooLargeError)) throw err;
-      sendJson(res, 413, { ok: false, error: 'request_too_large' });
-      return;
-    }
+    const raw = await readBodyOrRefuse(req, res);
+    if (raw === null) return;
     const body = parseResponseBody(mediaType(req), raw);
     const outcome = body ? this.apply(id, body, at) : { status: 400, error: 'invalid_payload' };
     const record: ResponseRecord = { id, body: body ?? { raw }, at, status: outcome.status };

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJsonFields, readContent, stringArg, truthy } from './content.js';
 import type { Directory } from './directory.js';
 import { historyPage, repliesPage } from './history.js';
-import { BodyTooLargeError, isPlainObject, mediaType, parseRequestBody, readBody, sendJson, sendText } from './http.js';
+import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
 import type { MessageStore } from './store.js';
 import type { ApiCall, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
 
@@ -97,14 +97,8 @@ export class WebApi {
 
   async handle(req: IncomingMessage, res: ServerResponse, method: string, query: URLSearchParams): Promise<void> {
     const at = this.deps.clock();
-    let raw: string;
-    try {
-      raw = await readBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyTooLargeError)) throw err;
-      sendJson(res, 413, fail('request_too_large'));
-      return;
-    }
+    const raw = await readBodyOrRefuse(req, res);
+    if (raw === null) return;
     // Slack also answers GETs with query-string arguments; the SDK never does, but curl users do.
     const parsed = req.method === 'GET' ? { ok: true as const, value: Object.fromEntries(query) } : parseRequestBody(mediaType(req), raw);
     const fields = parsed.ok ? parsed.value : {};

@@ -36,15 +36,8 @@ export interface PlaygroundState {
   now: number;
 }
 
-export interface SnapshotSource {
-  title: string;
-  channel: ChannelInfo;
-  user: UserInfo;
-  bot: { userId: string; name: string };
-  banner: string | null;
-  notes: Note[];
-  lagbot: LagbotStatus;
-  now: number;
+/** What a snapshot is built from: the state's own fields, plus the store's read methods. */
+export interface SnapshotSource extends Pick<PlaygroundState, 'title' | 'channel' | 'user' | 'bot' | 'banner' | 'notes' | 'lagbot' | 'now'> {
   messages(channel: string): StoredMessage[];
   thread(channel: string, ts: string): StoredMessage[];
   ephemerals(filter: { user: string; channel: string }): EphemeralMessage[];
