@@ -9,7 +9,6 @@ import { groupJson } from '../views/json.js';
 import { groupText, listText, membersText } from '../views/terminal.js';
 import { listingOf, sortListings } from '../core/lag.js';
 import { runCheck } from './check.js';
-import { runDemoCommand } from './demo.js';
 import { runStart } from './start.js';
 
 export interface CliIo {
@@ -33,9 +32,6 @@ commands:
   check [--samples N] [--interval SECONDS] [--json]
                              one evaluation pass over every watched group: what would alert
                              (reads Kafka only, never Slack)
-  demo [--port N] [--speed X]
-                             the case study's incident on a local Kafka, in a Slack playground
-                             in the browser (needs Java 17 + Maven); Ctrl-C stops it
 
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
              SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
@@ -94,8 +90,6 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runStart(io.env);
       case 'check':
         return await runCheck(rest, io, (m) => new UsageError(m));
-      case 'demo':
-        return await runDemoCommand(rest, (m) => new UsageError(m));
       case undefined:
       case 'help':
       case '--help':

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDemo, type RunningDemo } from '../../src/demo/run.js';
+import { runDemo, type RunningDemo } from '../../tools/demo/run.js';
 import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 
 const WHAT = 'the demo browser test';

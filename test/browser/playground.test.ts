@@ -7,13 +7,13 @@ import { computeGroupLag } from '../../src/core/lag.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import type { LagSource } from '../../src/kafka/lag-reader.js';
 import type { RunningSlackApp } from '../../src/slack/app.js';
-import type { SlackStandin } from '../../src/testbed/slack/standin.js';
+import type { SlackStandin } from '../../tools/slack-standin/standin.js';
 import { incidentRootMessage, timelineMessage } from '../../src/views/incident-message.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { Scenario, ramp } from '../support/scripted.js';
 import { startSlackRig } from '../support/slack.js';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { freePorts } from '../../tools/kafka-testbed/broker.js';
 
 const WHAT = 'the Slack playground browser test';
 

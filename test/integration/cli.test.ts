@@ -7,7 +7,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIo } from '../../src/cli/main.js';
 import type { GroupLagJson } from '../../src/views/json.js';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import { createTopic, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
 
 const run = promisify(execFile);

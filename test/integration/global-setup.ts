@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startKafka } from '../../src/testbed/kafka/broker.js';
+import { startKafka } from '../../tools/kafka-testbed/broker.js';
 import {
   kafkaJarsCached,
   kafkaVersionFromEnv,
   missingTools,
   missingToolsMessage,
   resolveKafkaJars,
-} from '../../src/testbed/kafka/jars.js';
+} from '../../tools/kafka-testbed/jars.js';
 
 export interface ProvidedKafka {
   bootstrap: string;

@@ -1,7 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
-import type { StoredMessage } from '../../src/testbed/slack/types.js';
+import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
+import type { StoredMessage } from '../../tools/slack-standin/types.js';
 import { createTopic, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
 import { ALERTS, SECRET, fastIncidentYaml, spawnLagbot, tempStorePath, type LagbotProcess } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';

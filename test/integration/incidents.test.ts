@@ -1,7 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
-import type { StoredMessage } from '../../src/testbed/slack/types.js';
+import type { StoredMessage } from '../../tools/slack-standin/types.js';
 import { createTopic, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
 import { ALERTS, fastIncidentYaml, startIncidentRig, tempStorePath, type IncidentRig } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';

@@ -2,8 +2,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/core/hints.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
-import { parseKafkaVersion } from '../../src/testbed/kafka/jars.js';
-import { kafkaConsumerGroups, parseDescribeOffsets, runKafkaClass } from '../../src/testbed/kafka/tools.js';
+import { parseKafkaVersion } from '../../tools/kafka-testbed/jars.js';
+import { kafkaConsumerGroups, parseDescribeOffsets, runKafkaClass } from '../../tools/kafka-testbed/tools.js';
 import { createTopic, kafkaClient, lagReader, produce, testbed, uniqueName } from '../support/kafka.js';
 
 /**

@@ -5,8 +5,8 @@ import type { GroupLag } from '../../src/core/protocol.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
 import { KafkaUnavailableError } from '../../src/kafka/errors.js';
 import { groupJson } from '../../src/views/json.js';
-import { kafkaConsumerGroups, parseDescribeMembers, parseDescribeOffsets } from '../../src/testbed/kafka/tools.js';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { kafkaConsumerGroups, parseDescribeMembers, parseDescribeOffsets } from '../../tools/kafka-testbed/tools.js';
+import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import {
   createTopic,
   eventually,

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { SlackDelivery, createDeliveryClient, type SlackDeliveryOptions } from '../../src/slack/delivery.js';
 import { outboxMetadata } from '../../src/slack/delivery-lookup.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
-import { startSlackStandin, waitFor, type ApiCall, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { startSlackStandin, waitFor, type ApiCall, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import { effects, incidentFixture } from '../support/incident-fixture.js';
 
 const CHANNEL = 'C0LAGALERT';

@@ -2,7 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import { createTopic, kafkaClient, lagReader, produce, uniqueName } from '../support/kafka.js';
 import { readable, startSlackRig, type SlackRig } from '../support/slack.js';
 

@@ -8,7 +8,7 @@ import type { KafkaLag } from '../../src/kafka/connect.js';
 import type { LagSource } from '../../src/kafka/lag-reader.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
-import { SOCKET_ACK_TIMEOUT_MS, startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { SOCKET_ACK_TIMEOUT_MS, startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import { createTopic, kafkaClient, lagReader, produce, uniqueName } from '../support/kafka.js';
 import { readable } from '../support/slack.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import { createTopic, kafkaClient, produce, uniqueName } from '../support/kafka.js';
 import { spawnLagbot, type LagbotProcess } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseKafkaVersion } from '../../src/testbed/kafka/jars.js';
+import { parseKafkaVersion } from '../../tools/kafka-testbed/jars.js';
 import {
   consumerGroupErrors,
   kafkaConsumerGroups,
@@ -10,7 +10,7 @@ import {
   parseDescribeMembers,
   parseDescribeOffsets,
   parseDescribeState,
-} from '../../src/testbed/kafka/tools.js';
+} from '../../tools/kafka-testbed/tools.js';
 
 const kafka = inject('kafka');
 // Unique names so the test also runs against a shared KAFKA_BROKERS cluster.

@@ -7,8 +7,8 @@ import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
-import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
+import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import { eventually, testbed } from './kafka.js';
 
 export const ALERTS = 'C0ALERTS';

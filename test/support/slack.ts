@@ -2,7 +2,7 @@ import { systemClock } from '../../src/core/protocol.js';
 import type { LagSource } from '../../src/kafka/lag-reader.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
-import { startSlackStandin, type SlackStandin, type SlackStandinOptions } from '../../src/testbed/slack/standin.js';
+import { startSlackStandin, type SlackStandin, type SlackStandinOptions } from '../../tools/slack-standin/standin.js';
 
 export const SIGNING_SECRET = 'lagbot-test-signing-secret';
 

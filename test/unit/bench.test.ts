@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions, parseScale } from '../../src/bench/options.js';
-import { committedOffset, expectedLag, layoutOf } from '../../src/bench/state.js';
-import { percentile, summarize } from '../../src/bench/stats.js';
+import { parseOptions, parseScale } from '../../tools/bench/options.js';
+import { committedOffset, expectedLag, layoutOf } from '../../tools/bench/state.js';
+import { percentile, summarize } from '../../tools/bench/stats.js';
 
 describe('benchmark options', () => {
   it('defaults to 500 groups over 100 topics and 5,000 partitions', () => {

@@ -2,11 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import type { BlockButtonAction } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_NOTES } from '../../src/testbed/slack/playground/board.js';
-import type { PlaygroundEvent } from '../../src/testbed/slack/playground/feed.js';
-import { startSlackStandin } from '../../src/testbed/slack/standin.js';
-import type { PlaygroundState, SlackStandin } from '../../src/testbed/slack/standin.js';
-import { freePorts } from '../../src/testbed/kafka/broker.js';
+import { MAX_NOTES } from '../../tools/slack-standin/playground/board.js';
+import type { PlaygroundEvent } from '../../tools/slack-standin/playground/feed.js';
+import { startSlackStandin } from '../../tools/slack-standin/standin.js';
+import type { PlaygroundState, SlackStandin } from '../../tools/slack-standin/standin.js';
+import { freePorts } from '../../tools/kafka-testbed/broker.js';
 
 const SIGNING_SECRET = 'playground-test-signing-secret';
 const CHANNEL = 'C0PLAY';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FORM_CONTENT_TYPE, signSlackRequest, signedHeaders } from '../../src/testbed/slack/signing.js';
+import { FORM_CONTENT_TYPE, signSlackRequest, signedHeaders } from '../../tools/slack-standin/signing.js';
 
 // The worked example from Slack's "Verifying requests from Slack" page.
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';

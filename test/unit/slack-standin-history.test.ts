@@ -1,7 +1,7 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareTs } from '../../src/testbed/slack/history.js';
-import { startSlackStandin, type SlackStandin } from '../../src/testbed/slack/standin.js';
+import { compareTs } from '../../tools/slack-standin/history.js';
+import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 
 const CHANNEL = 'C0HISTORY';
 const META = { event_type: 'lagbot_outbox', event_payload: { seq: 7, incident_id: 'i-1' } };

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel, webApi } from '@slack/bolt';
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSlackStandin } from '../../src/testbed/slack/standin.js';
-import type { SlackStandin, SlackStandinOptions, StoredMessage } from '../../src/testbed/slack/standin.js';
+import { startSlackStandin } from '../../tools/slack-standin/standin.js';
+import type { SlackStandin, SlackStandinOptions, StoredMessage } from '../../tools/slack-standin/standin.js';
 
 const SIGNING_SECRET = 'standin-test-signing-secret';
 const CHANNEL = 'C0LAGALERT';

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { runDemo } from '../demo/run.js';
-import { untilStopSignal } from './until-signal.js';
+import { runDemo } from './run.js';
+import { untilStopSignal } from '../../src/cli/until-signal.js';
 
 /**
- * `lagbot demo`: the case study's incident on a local Kafka, with the real lagbot and a
+ * `npm run demo`: the case study's incident on a local Kafka, with the real lagbot and a
  * Slack playground in the browser. Runs until Ctrl-C, which stops everything it started.
  */
-export async function runDemoCommand(args: string[], usageError: (m: string) => Error): Promise<number> {
+async function runDemoCommand(args: string[], usageError: (m: string) => Error): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({ args, options: { port: { type: 'string', default: '0' }, speed: { type: 'string', default: '1' } } }));
@@ -39,4 +39,13 @@ export async function runDemoCommand(args: string[], usageError: (m: string) => 
   console.log('Stopping the demo...');
   await demo.stop();
   return 0;
+}
+
+const USAGE = 'usage: npm run demo [-- --port N] [-- --speed X]   (npm needs the -- before options meant for the demo)';
+
+try {
+  process.exitCode = await runDemoCommand(process.argv.slice(2), (m) => new Error(`${m}\n${USAGE}`));
+} catch (error) {
+  console.error(`demo: ${(error as Error).message}`);
+  process.exitCode = 2;
 }

@@ -1,6 +1,15 @@
-import { PAGE_SCRIPT } from './page-script.js';
-import { PAGE_STYLE } from './page-style.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../repo-root.js';
 import { createRenderer } from './render.js';
+
+/** The page's own browser script and style, real files the linter sees; read once. */
+const ASSETS = join(repoRoot(), 'tools', 'slack-standin', 'playground');
+let assets: { script: string; style: string } | undefined;
+function pageAssets(): { script: string; style: string } {
+  assets ??= { script: readFileSync(join(ASSETS, 'page-script.js'), 'utf8'), style: readFileSync(join(ASSETS, 'page-style.css'), 'utf8') };
+  return assets;
+}
 
 export interface PageOptions {
   title: string;
@@ -30,8 +39,9 @@ export function rendererSource(): string {
 }
 
 export function playgroundPage({ title, nonce }: PageOptions): string {
+  const { script: pageScript, style } = pageAssets();
   const config = JSON.stringify({ hint: COMPOSER_HINT, example: EXAMPLE_COMMAND }).replace(/</g, '\\u003c');
-  const script = `(function () {\n${rendererSource()}\nvar config = ${config};\n${PAGE_SCRIPT}\n})();`;
+  const script = `(function () {\n${rendererSource()}\nvar config = ${config};\n${pageScript}\n})();`;
   const t = escapeHtml(title);
   return `<!doctype html>
 <html lang="en">
@@ -40,7 +50,7 @@ export function playgroundPage({ title, nonce }: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <title>${t}</title>
-<style nonce="${nonce}">${PAGE_STYLE}</style>
+<style nonce="${nonce}">${style}</style>
 </head>
 <body>
 <div class="app">

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { SlackStandin } from '../testbed/slack/standin.js';
-import type { ResponseRecord } from '../testbed/slack/types.js';
+import type { SlackStandin } from '../slack-standin/standin.js';
+import type { ResponseRecord } from '../slack-standin/types.js';
 
 export interface SlashLagRun {
   latenciesMs: number[];

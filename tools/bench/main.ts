@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { kafkaJarsCached, kafkaVersionFromEnv, missingTools, missingToolsMessage, resolveKafkaJars } from '../testbed/kafka/jars.js';
+import { kafkaJarsCached, kafkaVersionFromEnv, missingTools, missingToolsMessage, resolveKafkaJars } from '../kafka-testbed/jars.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { localBroker, runScale, type KafkaTarget, type ScaleResult } from './run-scale.js';
 import { formatSummary, targetsOf } from './summary.js';

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../repo-root.js';
 
-/** bin/lagbot.js, two folders up from both src/demo (tests) and dist/demo (the CLI). */
-const LAGBOT_BIN = fileURLToPath(new URL('../../bin/lagbot.js', import.meta.url));
+/** The shipped product's own bin, as a user runs it. */
+const LAGBOT_BIN = join(repoRoot(), 'bin', 'lagbot.js');
 
 export interface LagbotProcessOptions {
   env: Record<string, string>;

@@ -1,10 +1,10 @@
-/**
+/*
  * The page's glue, as browser JavaScript: fetch the state, keep it live over Server-Sent
  * Events, turn the renderer's trees into DOM nodes, and send commands and clicks. It runs
  * after `renderer` (see render.ts) and `config` are defined. Message text only ever becomes
  * text nodes; nothing here assigns HTML.
  */
-export const PAGE_SCRIPT = String.raw`
+/* global renderer, config */
 'use strict';
 var doc = document;
 var byId = function (id) { return doc.getElementById(id); };
@@ -268,4 +268,3 @@ doc.addEventListener('keydown', function (event) {
 refresh();
 connect();
 byId('composer').focus();
-`;

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join, resolve } from 'node:path';
+import { repoRoot } from '../repo-root.js';
 
 /**
  * The Kafka version the test bed runs when nothing else is asked for: the newest patch release of
@@ -35,17 +35,6 @@ export function parseKafkaVersion(version: string): { major: number; minor: numb
   const m = /^(\d+)\.(\d+)(?:\.\d+)?(?:-[A-Za-z0-9.]+)?$/.exec(version.trim());
   if (!m) throw new Error(`Not a Kafka version: "${version}" (expected something like 4.1.2 or 3.9.1)`);
   return { major: Number(m[1]), minor: Number(m[2]) };
-}
-
-/** Walks up from this module to the folder holding package.json, so src/ and dist/ agree. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`No package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
 }
 
 export function defaultCacheDir(): string {

@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatCount } from '../core/format.js';
-import { freePorts, startKafka, type KafkaTestbed } from '../testbed/kafka/broker.js';
-import { startSlackStandin, type SlackStandin } from '../testbed/slack/standin.js';
+import { formatCount } from '../../src/core/format.js';
+import { freePorts, startKafka, type KafkaTestbed } from '../kafka-testbed/broker.js';
+import { startSlackStandin, type SlackStandin } from '../slack-standin/standin.js';
 import { DEMO_CHANNEL, DEMO_ONCALL, DEMO_THRESHOLDS, demoYaml } from './demo-config.js';
 import { LagbotProcess } from './lagbot-process.js';
 import { CASE_STUDY, playScenario, type ScenarioRun } from './scenario.js';

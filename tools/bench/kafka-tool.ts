@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeLogConfigs } from '../testbed/kafka/broker.js';
-import { javaBinary, pdeathsigWrapper } from '../testbed/kafka/jars.js';
-import { CONSUMER_GROUP_COMMAND, parseDescribeOffsets } from '../testbed/kafka/tools.js';
+import { writeLogConfigs } from '../kafka-testbed/broker.js';
+import { javaBinary, pdeathsigWrapper } from '../kafka-testbed/jars.js';
+import { CONSUMER_GROUP_COMMAND, parseDescribeOffsets } from '../kafka-testbed/tools.js';
 
 /**
  * The JVM options bin/kafka-consumer-groups.sh runs with (kafka-run-class.sh defaults:

@@ -1,15 +1,13 @@
-#!/usr/bin/env node
-// Starts a throwaway single-node Kafka for local development: `npm run kafka`.
-// Uses the compiled test bed, so run `npm run build` first.
-import { startKafka } from '../dist/testbed/kafka/broker.js';
+// `npm run kafka`: a throwaway single-node Kafka for local development. Ctrl-C stops it.
+import { startKafka, type KafkaTestbed } from './broker.js';
 
 const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
 const versionArg = process.argv.find((a) => a.startsWith('--version='));
 
-let tb;
+let tb: KafkaTestbed;
 try {
   tb = await startKafka({
-    version: versionArg ? versionArg.slice('--version='.length) : undefined,
+    ...(versionArg ? { version: versionArg.slice('--version='.length) } : {}),
     log: (line) => {
       // Broker output is WARN-level noise unless asked for; our own progress lines always show.
       if (verbose || !line.startsWith('[kafka ')) console.error(line);
@@ -30,7 +28,7 @@ void tb.exited.then(({ code, signal }) => {
   process.exit(1);
 });
 
-const shutdown = async (signal) => {
+const shutdown = async (signal: string): Promise<void> => {
   // A second Ctrl-C while the broker shuts down means "now": the exit handler SIGKILLs it.
   if (stopping) process.exit(130);
   stopping = true;

@@ -1,6 +1,6 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import Bottleneck from 'bottleneck';
-import { createSharedAdmin, type SharedAdmin } from '../kafka/kafkajs-internals.js';
+import { createSharedAdmin, type SharedAdmin } from '../../src/kafka/kafkajs-internals.js';
 import type { Scale } from './options.js';
 
 const { Kafka: KafkaClient, logLevel, Partitioners } = kafkajs;

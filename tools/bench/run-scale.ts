@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startKafka, type KafkaTestbed } from '../testbed/kafka/broker.js';
-import { startSlackStandin } from '../testbed/slack/standin.js';
+import { startKafka, type KafkaTestbed } from '../kafka-testbed/broker.js';
+import { startSlackStandin } from '../slack-standin/standin.js';
 import { runConsumerGroups, type ToolRun } from './kafka-tool.js';
 import type { BenchOptions, Scale } from './options.js';
 import { ProbeClient } from './probe-client.js';
