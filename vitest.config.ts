@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit tests run with no I/O; integration tests get a real Kafka broker
+// Four projects: core tests are the pure core and its views (no network, file or timer, about a
+// second); unit tests are the adapters on their own (SQLite files, HTTP servers, fake timers);
+// integration tests get a real Kafka broker
 // from the global setup (or KAFKA_BROKERS), started once for the whole run; browser
 // tests drive Debian's Chromium (playwright-core) against the Slack playground and the demo.
 export default defineConfig({
@@ -8,6 +10,14 @@ export default defineConfig({
     // The JSON report lets .ci/run print one "N passed, N failed" line.
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
+      {
+        test: {
+          name: 'core',
+          include: ['test/core/**/*.test.ts'],
+          environment: 'node',
+          setupFiles: ['test/core/no-io.ts'],
+        },
+      },
       {
         test: {
           name: 'unit',

@@ -1,7 +1,9 @@
 import cron from 'node-cron';
+import type { ISocketFactory } from 'kafkajs';
 import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
-import type { Clock } from '../core/protocol.js';
+import type { Clock } from '../core/ports.js';
+import { DEFAULT_CLUSTER } from '../core/protocol.js';
 import { createKafkaLag } from '../kafka/connect.js';
 import type { Logger } from '../log/logger.js';
 import { HealthState } from '../metrics/health.js';
@@ -11,7 +13,9 @@ import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
 import { startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
+import { OutboxJanitor } from '../store/outbox-janitor.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { slackEffectsOf } from '../views/incident-message.js';
 
 export interface RunningLagbot {
   port: number | null;
@@ -19,6 +23,16 @@ export interface RunningLagbot {
   delivery: SlackDelivery;
   metrics: LagMetrics;
   stop(): Promise<void>;
+}
+
+export interface LagbotDeps {
+  clock: Clock;
+  logger: Logger;
+  webApiRetries?: number;
+  /** Off for a process whose checks are driven from outside (the benchmark calls `monitor.check()`). */
+  schedule?: boolean;
+  /** kafkajs' socketFactory, for a proxy or for counting requests on the wire. */
+  socketFactory?: ISocketFactory;
 }
 
 /** Milliseconds between two runs of a cron schedule, for health staleness. */
@@ -31,21 +45,22 @@ function scheduleIntervalMs(schedule: string): number {
 
 /**
  * The composition root: configure every part (validation only), then start them in
- * order, and stop them in reverse. `lagbot start` and the end-to-end tests both use it.
+ * order, and stop them in reverse. `lagbot start`, the end-to-end tests and the
+ * benchmark all use it.
  */
-export async function startLagbot(config: LagbotConfig, deps: { clock: Clock; logger: Logger; webApiRetries?: number }): Promise<RunningLagbot> {
+export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promise<RunningLagbot> {
   const { clock, logger } = deps;
   const secrets = requireSlackSecrets(config);
-  const policy = new AlertingPolicy(config.alerting);
-  const interval = scheduleIntervalMs(config.alerting.check.schedule);
+  const policy = new AlertingPolicy(config);
+  const interval = scheduleIntervalMs(config.check.schedule);
   const metrics = new LagMetrics();
   const health = new HealthState({ clock, staleAfterMs: Math.max(3 * interval, 60_000) });
   if (!policy.defaultChannel) {
     logger.warn('alerting is off: set alerting.channel (a channel id) in the LAGBOT_CONFIG file to open incidents; /lag, /metrics and checks work without it');
   }
 
-  const store = openSqliteStore(config.alerting.store.path, { clock });
-  const kafka = createKafkaLag(config.kafka, clock, logger);
+  const store = openSqliteStore(config.store.path, { clock });
+  const kafka = createKafkaLag(config.kafka, clock, logger, { cluster: DEFAULT_CLUSTER, ...(deps.socketFactory ? { socketFactory: deps.socketFactory } : {}) });
   const delivery = new SlackDelivery({
     store,
     client: createDeliveryClient(secrets.botToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -55,9 +70,20 @@ export async function startLagbot(config: LagbotConfig, deps: { clock: Clock; lo
     updatesPerWindow: config.slack.updatesPerMinute,
     updateWindowMs: 60_000,
   });
-  const monitor = new LagMonitor({ lagSource: kafka.reader, store, policy, clock, logger: logger.child({ component: 'monitor' }), metrics, health, delivery });
+  const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
+  const monitor = new LagMonitor({
+    source: kafka.reader,
+    store,
+    policy,
+    clock,
+    logger: logger.child({ component: 'monitor' }),
+    render: slackEffectsOf,
+    metrics,
+    health,
+    delivery,
+  });
   const scheduler = new CheckScheduler(
-    config.alerting.check.schedule,
+    config.check.schedule,
     async () => {
       const report = await monitor.check();
       metrics.setOutboxPending(delivery.status().pending);
@@ -73,15 +99,15 @@ export async function startLagbot(config: LagbotConfig, deps: { clock: Clock; lo
     command: config.slack.command,
     port: config.http.port,
     host: config.http.host,
-    lagSource: kafka.reader,
-    clock,
+    query: { source: kafka.reader, clock, findingSettings: policy.findingSettings },
     logger,
     monitor,
     routes: metricsRoutes(metrics, health),
     ...(deps.webApiRetries !== undefined ? { webApiRetries: deps.webApiRetries } : {}),
   });
+  janitor.start();
   delivery.start();
-  scheduler.start();
+  if (deps.schedule !== false) scheduler.start();
 
   let stopped: Promise<void> | null = null;
   return {
@@ -94,6 +120,7 @@ export async function startLagbot(config: LagbotConfig, deps: { clock: Clock; lo
         await scheduler.stop();
         await slack.stop();
         await delivery.stop();
+        janitor.stop();
         await kafka.stop();
         store.close();
       })();

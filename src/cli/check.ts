@@ -1,13 +1,17 @@
 import { parseArgs } from 'node:util';
 import { AlertingPolicy } from '../config/alerting.js';
 import { loadConfig } from '../config/config.js';
-import { formatCount } from '../core/format.js';
-import { systemClock, type Severity } from '../core/protocol.js';
+import { DEFAULT_CLUSTER } from '../core/protocol.js';
+import { type Severity } from '../core/protocol.js';
+import { systemClock } from '../core/ports.js';
 import type { Evaluation } from '../core/rules.js';
 import { createKafkaLag } from '../kafka/connect.js';
 import { createLogger } from '../log/logger.js';
 import { GroupHistories } from '../monitor/histories.js';
+import { findingText } from '../views/finding-text.js';
+import { formatCount } from '../views/format.js';
 import { renderTable } from '../views/table.js';
+import { reasonsText } from '../views/timeline-text.js';
 
 export interface CheckIo {
   stdout: (text: string) => void;
@@ -19,7 +23,7 @@ const RANK: Record<Severity, number> = { page: 3, critical: 2, warning: 1 };
 function report(evaluations: Evaluation[], samples: number): string {
   const alerting = evaluations.filter((e) => e.severity !== null).sort((a, b) => RANK[b.severity as Severity] - RANK[a.severity as Severity]);
   const lines = [
-    `${evaluations.length} watched groups, ${alerting.length} would alert (${samples} sample${samples === 1 ? '' : 's'}).`,
+    `${evaluations.length} watched group${evaluations.length === 1 ? '' : 's'}, ${alerting.length} would alert (${samples} sample${samples === 1 ? '' : 's'}).`,
   ];
   if (samples < 2) lines.push('One sample sees the lag thresholds only; growth, doubling and stall rules need --samples/--interval.');
   if (alerting.length > 0) {
@@ -32,11 +36,11 @@ function report(evaluations: Evaluation[], samples: number): string {
           { header: 'TOTAL-LAG', align: 'right' },
           { header: 'WHY', align: 'left' },
         ],
-        alerting.map((e) => [e.group, (e.severity as Severity).toUpperCase(), formatCount(e.figures.totalLag), e.reasons.join('; ')]),
+        alerting.map((e) => [e.ref.group, (e.severity as Severity).toUpperCase(), formatCount(e.figures.totalLag), reasonsText(e.reasons)]),
       ),
     );
   }
-  const evidence = evaluations.flatMap((e) => e.evidence.map((x) => `  ${e.group}: ${x.text}`));
+  const evidence = evaluations.flatMap((e) => e.findings.map((f) => `  ${e.ref.group}: ${findingText(f)}`));
   if (evidence.length > 0) lines.push('', 'Evidence:', ...evidence);
   return lines.join('\n');
 }
@@ -61,20 +65,27 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
   if (!Number.isFinite(intervalSec) || intervalSec <= 0) throw usageError(`--interval must be seconds > 0, got "${values.interval}"`);
 
   const config = await loadConfig(io.env);
-  const policy = new AlertingPolicy(config.alerting);
-  const kafka = createKafkaLag(config.kafka, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'));
+  const policy = new AlertingPolicy(config);
+  const kafka = createKafkaLag(config.kafka, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'), { cluster: DEFAULT_CLUSTER });
   const histories = new GroupHistories(policy);
   try {
     let evaluations: Evaluation[] = [];
     for (let i = 0; i < samples; i += 1) {
       if (i > 0) await new Promise((r) => setTimeout(r, intervalSec * 1000));
-      const groups = (await kafka.reader.readAllGroups()).filter((g) => policy.watches(g.group));
+      const groups = (await kafka.reader.readAllGroups()).filter((g) => policy.watches(g));
       evaluations = groups.map((g) => histories.observe(g));
     }
     if (values.json) {
       io.stdout(
         JSON.stringify(
-          evaluations.map((e) => ({ group: e.group, severity: e.severity, totalLag: e.figures.totalLag, reasons: e.reasons, evidence: e.evidence.map((x) => x.text) })),
+          evaluations.map((e) => ({
+            cluster: e.ref.cluster,
+            group: e.ref.group,
+            severity: e.severity,
+            totalLag: e.figures.totalLag,
+            reasons: e.reasons.map((r) => reasonsText([r])),
+            evidence: e.findings.map((f) => findingText(f)),
+          })),
           null,
           2,
         ),

@@ -1,6 +1,6 @@
 import { startLagbot } from '../app/lagbot.js';
 import { loadConfig } from '../config/config.js';
-import { systemClock } from '../core/protocol.js';
+import { systemClock } from '../core/ports.js';
 import { createLogger } from '../log/logger.js';
 import { untilStopSignal } from './until-signal.js';
 
@@ -13,7 +13,7 @@ export async function runStart(env: Record<string, string | undefined>): Promise
   const logger = createLogger(env.LOG_LEVEL ?? 'info');
   const lagbot = await startLagbot(config, { clock: systemClock, logger });
   logger.info(
-    { mode: config.slack.mode, port: lagbot.port, brokers: config.kafka.brokers, config: config.source, schedule: config.alerting.check.schedule },
+    { mode: config.slack.mode, port: lagbot.port, brokers: config.kafka.brokers, config: config.source, schedule: config.check.schedule },
     `lagbot started (${config.slack.mode} mode${lagbot.port !== null ? `, port ${lagbot.port}` : ''})`,
   );
   await untilStopSignal();

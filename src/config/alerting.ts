@@ -1,9 +1,10 @@
 import cron from 'node-cron';
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { FINDING_KINDS, type FindingKind } from '../core/findings.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../core/incident.js';
-import { DEFAULT_RULES, type EvidenceKind, type RuleSettings } from '../core/rules.js';
-import type { Severity } from '../core/protocol.js';
+import { DEFAULT_RULES, type RuleSettings } from '../core/rules.js';
+import type { GroupRef, Severity } from '../core/protocol.js';
 
 /**
  * The alerting part of the configuration: what is watched, when a check runs, the
@@ -26,16 +27,8 @@ const SignalsSchema = z.strictObject({
   stallAfterMinutes: minutes.optional(),
   rebalanceWindowMinutes: minutes.optional(),
   rebalanceStormCount: z.number().int().min(2).optional(),
-  raise: z
-    .strictObject({
-      'hot-partition': severity.optional(),
-      stalled: severity.optional(),
-      stopped: severity.optional(),
-      'rebalance-storm': severity.optional(),
-      'idle-members': severity.optional(),
-      'under-scaled': severity.optional(),
-    })
-    .optional(),
+  // Any finding of the catalogue can raise severity: the keys are its kinds.
+  raise: z.strictObject(Object.fromEntries(FINDING_KINDS.map((kind) => [kind, severity.optional()])) as Record<FindingKind, z.ZodOptional<typeof severity>>).optional(),
 });
 
 const GroupOverrideSchema = z.strictObject({
@@ -46,6 +39,7 @@ const GroupOverrideSchema = z.strictObject({
   signals: SignalsSchema.optional(),
 });
 
+/** The top-level sections of the YAML file that alerting reads, under their own names. */
 export const AlertingSchema = z.strictObject({
   check: z
     .strictObject({
@@ -78,7 +72,13 @@ export const AlertingSchema = z.strictObject({
   thresholds: ThresholdsSchema.prefault({}),
   signals: SignalsSchema.prefault({}),
   groups: z.array(GroupOverrideSchema).default([]),
-  store: z.strictObject({ path: z.string().min(1).default('lagbot.db') }).prefault({}),
+  store: z
+    .strictObject({
+      path: z.string().min(1).default('lagbot.db'),
+      /** Delivered outbox rows are kept this long (for looking into what was sent), then pruned. */
+      outboxRetentionDays: z.number().positive().default(7),
+    })
+    .prefault({}),
 });
 
 export type AlertingConfig = z.infer<typeof AlertingSchema>;
@@ -97,8 +97,8 @@ type Signals = z.infer<typeof SignalsSchema>;
 const MIN = 60_000;
 
 function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | undefined): RuleSettings {
-  const raise: Partial<Record<EvidenceKind, Severity>> = { ...base.signals.raise };
-  for (const [kind, level] of Object.entries(s?.raise ?? {})) if (level) raise[kind as EvidenceKind] = level;
+  const raise: Partial<Record<FindingKind, Severity>> = { ...base.signals.raise };
+  for (const [kind, level] of Object.entries(s?.raise ?? {})) if (level) raise[kind as FindingKind] = level;
   return {
     rateWindowMs: base.rateWindowMs,
     thresholds: {
@@ -154,17 +154,22 @@ export class AlertingPolicy {
   }
 
   /** Whether a group is watched by the scheduled checks (`/lag` answers for every group). */
-  watches(group: string): boolean {
-    return this.included(group) && !this.excluded(group);
+  watches(ref: GroupRef): boolean {
+    return this.included(ref.group) && !this.excluded(ref.group);
   }
 
-  forGroup(group: string): GroupAlerting {
-    let settings = this.cache.get(group);
+  forGroup(ref: GroupRef): GroupAlerting {
+    let settings = this.cache.get(ref.group);
     if (!settings) {
-      settings = this.overrides.find((o) => o.matches(group))?.settings ?? this.global;
-      this.cache.set(group, settings);
+      settings = this.overrides.find((o) => o.matches(ref.group))?.settings ?? this.global;
+      this.cache.set(ref.group, settings);
     }
     return settings;
+  }
+
+  /** Settings of the findings detectors, for one-off reads such as `/lag`. */
+  get findingSettings(): RuleSettings['signals'] {
+    return this.global.rules.signals;
   }
 
   /** The channel for lagbot's own notices (monitoring degraded/recovered). */
@@ -174,5 +179,9 @@ export class AlertingPolicy {
 
   get historyMs(): number {
     return this.config.check.historyMinutes * MIN;
+  }
+
+  get degradedAfterFailures(): number {
+    return this.config.check.degradedAfterFailures;
   }
 }

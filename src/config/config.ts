@@ -59,11 +59,11 @@ export interface SlackSecrets {
   appToken: string | undefined;
 }
 
-export interface LagbotConfig {
+/** The configuration under the YAML file's own top-level names, validated and with defaults. */
+export interface LagbotConfig extends AlertingConfig {
   kafka: KafkaConfig;
   slack: z.infer<typeof SlackSchema> & { mode: 'http' | 'socket' } & SlackSecrets;
   http: z.infer<typeof HttpSchema>;
-  alerting: AlertingConfig;
   /** Where the settings came from, for the start-up log line. */
   source: string;
 }
@@ -155,19 +155,12 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment'):
   }
   const http = HttpSchema.parse({ ...file.data.http, ...(port !== undefined ? { port } : {}) });
 
+  const { kafka: _kafka, slack: _slack, http: _http, ...alerting } = file.data;
   return {
+    ...AlertingSchema.parse(alerting),
     kafka: { ...kafka.data, ...(env.KAFKA_SASL_PASSWORD ? { saslPassword: env.KAFKA_SASL_PASSWORD } : {}) },
     slack: { ...slackFile, mode, ...secrets },
     http,
-    alerting: AlertingSchema.parse({
-      check: file.data.check,
-      watch: file.data.watch,
-      alerting: file.data.alerting,
-      thresholds: file.data.thresholds,
-      signals: file.data.signals,
-      groups: file.data.groups,
-      store: file.data.store,
-    }),
     source,
   };
 }

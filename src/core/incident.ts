@@ -1,11 +1,11 @@
-import { formatCount, formatDuration, formatRate } from './format.js';
-import type { Incident, IncidentFigures, Severity } from './protocol.js';
-import { SEVERITY_RANK, type Evaluation } from './rules.js';
+import { findingIdentity, type Finding } from './findings.js';
+import type { GroupState, Incident, IncidentFigures, Severity } from './protocol.js';
+import { SEVERITY_RANK, type Evaluation, type Reason } from './rules.js';
 
 /**
  * The incident state machine: a pure function from (incident, input, time) to the next
- * incident and what happened, as timeline entries. No I/O: Slack effects are derived
- * from the result by the views, and the store saves both in one transaction.
+ * incident and what happened, as structured timeline entries. No I/O and no sentences:
+ * the views turn entries into Slack messages, and the store saves both in one transaction.
  */
 
 export interface IncidentSettings {
@@ -28,21 +28,6 @@ export const DEFAULT_INCIDENT_SETTINGS: IncidentSettings = {
   warningLag: 50_000,
 };
 
-export type TimelineKind =
-  | 'opened'
-  | 'escalated'
-  | 'deescalated'
-  | 'evidence'
-  | 'rebalance'
-  | 'members-changed'
-  | 'acknowledged'
-  | 'snoozed'
-  | 'snooze-ended'
-  | 'recovering'
-  | 'relapsed'
-  | 'renotified'
-  | 'resolved';
-
 export interface ImpactSummary {
   group: string;
   peakLag: number;
@@ -56,16 +41,39 @@ export interface ImpactSummary {
   consumeAfter: number | null;
 }
 
-export interface TimelineEntry {
-  at: number;
-  kind: TimelineKind;
-  /** Plain text (escaped by the view); `{user}` stands for the Slack user in `user`. */
-  text: string;
-  user?: string;
-  /** Mention the on-call people in this entry. */
-  mention: boolean;
-  summary?: ImpactSummary;
-}
+/** One event of an incident, as figures; each becomes one reply in the incident's thread. */
+export type TimelineEvent =
+  | { kind: 'opened'; severity: Severity; reasons: Reason[] }
+  | { kind: 'escalated'; severity: Severity; reasons: Reason[]; lag: number | null; wasAcknowledgedAt: Severity | null; snoozeEnded: boolean }
+  | { kind: 'deescalated'; severity: Severity; from: Severity; lag: number | null; belowForMs: number }
+  | { kind: 'evidence'; finding: Finding }
+  | { kind: 'rebalance'; from: GroupState; to: GroupState }
+  | { kind: 'members-changed'; before: number; after: number; joined: string[]; left: string[] }
+  | { kind: 'acknowledged'; user: string; severity: Severity; afterMs: number }
+  | { kind: 'snoozed'; user: string; forMs: number }
+  | { kind: 'snooze-ended'; user: string }
+  | { kind: 'recovering'; lag: number | null; line: number; resolveAfterMs: number }
+  | { kind: 'relapsed'; lag: number | null; line: number }
+  | { kind: 'renotified'; openForMs: number; lag: number | null; growthPerSec: number | null }
+  | {
+      kind: 'resolved';
+      by: string | null;
+      /** Automatic: under the line this long; by hand: the lag when it was resolved. */
+      cause: { auto: true; line: number; underForMs: number; lag: number | null } | { auto: false; lag: number | null };
+      summary: ImpactSummary;
+    };
+
+export type TimelineKind = TimelineEvent['kind'];
+
+/** An event stamped with its time, and whether it mentions the on-call people. */
+export type TimelineEntry = TimelineEvent & { at: number; mention: boolean };
+
+/** What a click that changed nothing tells the person who clicked. */
+export type Notice =
+  | { kind: 'no-such-incident' }
+  | { kind: 'already-resolved'; by: string | null }
+  | { kind: 'already-acknowledged'; by: string }
+  | { kind: 'already-snoozed'; by: string };
 
 export type IncidentInput =
   | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string }
@@ -79,31 +87,33 @@ export interface Step {
   /** The root message must be posted (new incident) or edited. */
   opened: boolean;
   rootChanged: boolean;
-  /** For button clicks: what to tell the person who clicked (`{user}` as in timeline text). */
-  notice: { text: string; user?: string } | null;
+  notice: Notice | null;
 }
 
 const rank = (s: Severity | null): number => (s === null ? 0 : SEVERITY_RANK[s]);
-const upper = (s: Severity): string => s.toUpperCase();
 
-function nothing(incident: Incident | null, notice: Step['notice'] = null): Step {
+function nothing(incident: Incident | null, notice: Notice | null = null): Step {
   return { incident, timeline: [], opened: false, rootChanged: false, notice };
 }
+
+/** The findings an incident tells as evidence; a rebalance already has its own entry. */
+const isEvidence = (f: Finding): boolean => f.kind !== 'rebalancing' && f.kind !== 'members-not-visible';
 
 function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number): Step {
   const { evaluation } = input;
   const severity = evaluation.severity as Severity;
-  const lag = evaluation.figures.totalLag ?? 0;
+  const evidence = evaluation.findings.filter(isEvidence);
   const incident: Incident = {
     id: input.newId(),
-    group: evaluation.group,
+    cluster: evaluation.ref.cluster,
+    group: evaluation.ref.group,
     channel: input.channel,
     status: 'open',
     severity,
     peakSeverity: severity,
     openedAt: now,
     updatedAt: now,
-    peakLag: lag,
+    peakLag: evaluation.figures.totalLag ?? 0,
     peakLagAt: now,
     openingConsumePerSec: evaluation.figures.consumePerSec,
     figures: evaluation.figures,
@@ -114,13 +124,13 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     belowWarningSince: null,
     lowerSeverity: null,
     rootRefreshedAt: now,
-    told: evaluation.evidence.map((e) => e.key),
+    told: evidence.map(findingIdentity),
     lastState: evaluation.state,
     lastMemberIds: evaluation.memberIds,
   };
   const timeline: TimelineEntry[] = [
-    { at: now, kind: 'opened', text: `Opened at ${upper(severity)}: ${evaluation.reasons.join('; ')}.`, mention: severity === 'page' },
-    ...evaluation.evidence.map((e) => ({ at: now, kind: 'evidence' as const, text: e.text, mention: false })),
+    { at: now, mention: severity === 'page', kind: 'opened', severity, reasons: evaluation.reasons },
+    ...evidence.map((finding): TimelineEntry => ({ at: now, mention: false, kind: 'evidence', finding })),
   ];
   return { incident, timeline, opened: true, rootChanged: true, notice: null };
 }
@@ -140,30 +150,169 @@ function summaryOf(incident: Incident, at: number, resolvedBy: string | null): I
   };
 }
 
-function resolve(incident: Incident, at: number, by: string | null, why: string): Step {
+function resolve(incident: Incident, at: number, by: string | null, cause: Extract<TimelineEvent, { kind: 'resolved' }>['cause']): Step {
   const resolved: Incident = { ...incident, status: 'resolved', resolved: { by, at }, updatedAt: at, snoozed: null };
-  const entry: TimelineEntry = {
-    at,
-    kind: 'resolved',
-    text: by ? `Resolved by {user}. ${why}` : `Resolved: ${why}`,
-    ...(by ? { user: by } : {}),
-    mention: false,
-    summary: summaryOf(incident, at, by),
-  };
+  const entry: TimelineEntry = { at, mention: false, kind: 'resolved', by, cause, summary: summaryOf(incident, at, by) };
   return { incident: resolved, timeline: [entry], opened: false, rootChanged: true, notice: null };
 }
 
-function membersChangeText(before: readonly string[], after: readonly string[]): string {
-  const gone = before.filter((m) => !after.includes(m));
-  const added = after.filter((m) => !before.includes(m));
-  const list = (ids: string[]) => (ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', '));
-  const parts = [`${before.length} → ${after.length} members`];
-  if (added.length > 0) parts.push(`joined: ${list(added)}`);
-  if (gone.length > 0) parts.push(`left: ${list(gone)}`);
-  return `Members changed: ${parts.join('; ')}.`;
+/**
+ * One check's progress through an open incident. Each phase below is a small function of
+ * this draft: it reads the evaluation, and may change the incident, add timeline entries
+ * and mark the root message for an edit.
+ */
+export interface Draft {
+  incident: Incident;
+  timeline: TimelineEntry[];
+  rootChanged: boolean;
+  /** Set when the incident resolved: later phases have nothing to do. */
+  resolved: Step | null;
 }
 
-function figuresMoved(before: IncidentFigures, after: IncidentFigures): boolean {
+export interface PhaseContext {
+  evaluation: Evaluation;
+  settings: IncidentSettings;
+  now: number;
+  /** The figures before this check, for "did anything move". */
+  previous: IncidentFigures;
+  /** The severity the incident should have now (see targetSeverity). */
+  target: Severity | null;
+}
+
+type Phase = (draft: Draft, ctx: PhaseContext) => void;
+
+const tell = (draft: Draft, ctx: PhaseContext, event: TimelineEvent, mention = false): void => {
+  draft.timeline.push({ ...event, at: ctx.now, mention } as TimelineEntry);
+};
+
+/**
+ * While open, lag above the warning line keeps at least a warning even when it has
+ * stopped growing: the incident is about lag, not only about the trend.
+ */
+export function targetSeverity(evaluation: Evaluation): Severity | null {
+  return evaluation.severity ?? (evaluation.belowWarning ? null : 'warning');
+}
+
+export const trackPeak: Phase = (draft, { evaluation, now }) => {
+  const lag = evaluation.figures.totalLag;
+  if (lag !== null && lag > draft.incident.peakLag) draft.incident = { ...draft.incident, peakLag: lag, peakLagAt: now };
+};
+
+/** Runs before escalation, so an escalation in the same check notifies normally. */
+export const expireSnooze: Phase = (draft, ctx) => {
+  const snoozed = draft.incident.snoozed;
+  if (!snoozed || ctx.now < snoozed.until) return;
+  tell(draft, ctx, { kind: 'snooze-ended', user: snoozed.by });
+  draft.incident = { ...draft.incident, snoozed: null };
+  draft.rootChanged = true;
+};
+
+export const escalate: Phase = (draft, ctx) => {
+  const { target, now, evaluation } = ctx;
+  const incident = draft.incident;
+  if (target === null || rank(target) <= rank(incident.severity)) return;
+  const wasAcked = incident.acknowledged;
+  const snoozeEnded = incident.snoozed !== null && rank(target) > rank(incident.snoozed.severity);
+  // Paging, or escalating past an acknowledgement, needs people's attention again.
+  const notify = target === 'page' || wasAcked !== null;
+  draft.incident = {
+    ...incident,
+    severity: target,
+    peakSeverity: rank(target) > rank(incident.peakSeverity) ? target : incident.peakSeverity,
+    lowerSeverity: null,
+    acknowledged: null,
+    snoozed: snoozeEnded ? null : incident.snoozed,
+    lastNotifiedAt: notify ? now : incident.lastNotifiedAt,
+  };
+  tell(
+    draft,
+    ctx,
+    { kind: 'escalated', severity: target, reasons: evaluation.reasons, lag: evaluation.figures.totalLag, wasAcknowledgedAt: wasAcked?.severity ?? null, snoozeEnded },
+    notify,
+  );
+  draft.rootChanged = true;
+};
+
+/** A lower severity must hold for deescalateAfterMs before the incident steps down. */
+export const deescalate: Phase = (draft, ctx) => {
+  const { target, now, settings, evaluation } = ctx;
+  const incident = draft.incident;
+  if (target !== null && rank(target) < rank(incident.severity)) {
+    const lower = incident.lowerSeverity;
+    if (!lower || lower.severity !== target) {
+      draft.incident = { ...incident, lowerSeverity: { severity: target, since: now } };
+    } else if (now - lower.since >= settings.deescalateAfterMs) {
+      tell(draft, ctx, { kind: 'deescalated', severity: target, from: incident.severity, lag: evaluation.figures.totalLag, belowForMs: now - lower.since });
+      draft.incident = { ...incident, severity: target, lowerSeverity: null };
+      draft.rootChanged = true;
+    }
+  } else if (incident.lowerSeverity && (target === null || rank(target) >= rank(incident.severity))) {
+    draft.incident = { ...incident, lowerSeverity: null };
+  }
+};
+
+export const tellEvidence: Phase = (draft, ctx) => {
+  for (const finding of ctx.evaluation.findings.filter(isEvidence)) {
+    const identity = findingIdentity(finding);
+    if (draft.incident.told.includes(identity)) continue;
+    tell(draft, ctx, { kind: 'evidence', finding });
+    draft.incident = { ...draft.incident, told: [...draft.incident.told, identity] };
+  }
+};
+
+export const tellGroupChanges: Phase = (draft, ctx) => {
+  const { evaluation } = ctx;
+  const { lastState, lastMemberIds } = draft.incident;
+  if (lastState === 'Stable' && evaluation.state !== 'Stable' && evaluation.state !== 'Unknown') {
+    tell(draft, ctx, { kind: 'rebalance', from: lastState, to: evaluation.state });
+  }
+  const now = evaluation.memberIds;
+  if (lastMemberIds && now && lastMemberIds.join('\n') !== now.join('\n')) {
+    tell(draft, ctx, {
+      kind: 'members-changed',
+      before: lastMemberIds.length,
+      after: now.length,
+      joined: now.filter((m) => !lastMemberIds.includes(m)),
+      left: lastMemberIds.filter((m) => !now.includes(m)),
+    });
+  }
+  draft.incident = { ...draft.incident, lastState: evaluation.state, lastMemberIds: now ?? lastMemberIds };
+};
+
+/** Under the warning line: start the resolve clock, or resolve once it has run out. Back over: stop it. */
+export const trackRecovery: Phase = (draft, ctx) => {
+  const { target, now, settings, evaluation } = ctx;
+  const lag = evaluation.figures.totalLag;
+  const line = settings.warningLag;
+  if (target === null) {
+    const since = draft.incident.belowWarningSince;
+    if (since === null) {
+      draft.incident = { ...draft.incident, belowWarningSince: now };
+      tell(draft, ctx, { kind: 'recovering', lag, line, resolveAfterMs: settings.resolveAfterMs });
+      draft.rootChanged = true;
+    } else if (now - since >= settings.resolveAfterMs) {
+      draft.resolved = resolve(draft.incident, now, null, { auto: true, line, underForMs: now - since, lag });
+    }
+  } else if (draft.incident.belowWarningSince !== null) {
+    draft.incident = { ...draft.incident, belowWarningSince: null };
+    tell(draft, ctx, { kind: 'relapsed', lag, line });
+    draft.rootChanged = true;
+  }
+};
+
+/** An unacknowledged, unsnoozed page mentions the on-call people again every renotifyAfterMs. */
+export const renotify: Phase = (draft, ctx) => {
+  const { now, settings, evaluation } = ctx;
+  const incident = draft.incident;
+  const snoozed = incident.snoozed !== null && now < incident.snoozed.until;
+  if (incident.severity !== 'page' || incident.acknowledged !== null || snoozed || incident.lastNotifiedAt === null) return;
+  if (now - incident.lastNotifiedAt < settings.renotifyAfterMs) return;
+  tell(draft, ctx, { kind: 'renotified', openForMs: now - incident.openedAt, lag: evaluation.figures.totalLag, growthPerSec: evaluation.figures.lagGrowthPerSec }, true);
+  draft.incident = { ...incident, lastNotifiedAt: now };
+};
+
+/** Whether new figures alone are worth an edit of the root message before rootRefreshMs is up. */
+export function figuresMoved(before: IncidentFigures, after: IncidentFigures): boolean {
   const a = before.totalLag ?? 0;
   const b = after.totalLag ?? 0;
   const bigMove = Math.abs(b - a) > Math.max(1, a) * 0.1;
@@ -172,128 +321,30 @@ function figuresMoved(before: IncidentFigures, after: IncidentFigures): boolean 
   return bigMove || trendFlip || hotMoved || before.state !== after.state || before.members !== after.members;
 }
 
+export const refreshRoot: Phase = (draft, ctx) => {
+  const { now, settings, previous, evaluation } = ctx;
+  if (!draft.rootChanged && (now - draft.incident.rootRefreshedAt >= settings.rootRefreshMs || figuresMoved(previous, evaluation.figures))) {
+    draft.rootChanged = true;
+  }
+  if (draft.rootChanged) draft.incident = { ...draft.incident, rootRefreshedAt: now };
+};
+
+/** The phases of a check on an open incident, in the order they must run. */
+export const PHASES: readonly Phase[] = [trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot];
+
 function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number): Step {
-  let incident: Incident = { ...current, figures: evaluation.figures, updatedAt: now };
-  const timeline: TimelineEntry[] = [];
-  let rootChanged = false;
-  const lag = evaluation.figures.totalLag;
-
-  if (lag !== null && lag > incident.peakLag) incident = { ...incident, peakLag: lag, peakLagAt: now };
-
-  // Snooze expiry first, so an escalation in the same check notifies normally.
-  if (incident.snoozed && now >= incident.snoozed.until) {
-    timeline.push({ at: now, kind: 'snooze-ended', text: 'Snooze by {user} ended.', user: incident.snoozed.by, mention: false });
-    incident = { ...incident, snoozed: null };
-    rootChanged = true;
+  const draft: Draft = { incident: { ...current, figures: evaluation.figures, updatedAt: now }, timeline: [], rootChanged: false, resolved: null };
+  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation) };
+  for (const phase of PHASES) {
+    phase(draft, ctx);
+    if (draft.resolved) return { ...draft.resolved, timeline: [...draft.timeline, ...draft.resolved.timeline] };
   }
-
-  // While open, lag above the warning line keeps at least a warning even when it has
-  // stopped growing: the incident is about lag, not only about the trend.
-  const target: Severity | null = evaluation.severity ?? (evaluation.belowWarning ? null : 'warning');
-
-  if (target !== null && rank(target) > rank(incident.severity)) {
-    const wasAcked = incident.acknowledged;
-    const snoozeBroken = incident.snoozed !== null && rank(target) > rank(incident.snoozed.severity);
-    const notify = target === 'page' || wasAcked !== null;
-    incident = {
-      ...incident,
-      severity: target,
-      peakSeverity: rank(target) > rank(incident.peakSeverity) ? target : incident.peakSeverity,
-      lowerSeverity: null,
-      acknowledged: null,
-      snoozed: snoozeBroken ? null : incident.snoozed,
-      lastNotifiedAt: notify ? now : incident.lastNotifiedAt,
-    };
-    const after = wasAcked ? ` (was acknowledged at ${upper(wasAcked.severity)}; needs a new acknowledgement)` : '';
-    const snoozeText = snoozeBroken ? ' Snooze ended by the escalation.' : '';
-    timeline.push({ at: now, kind: 'escalated', text: `Escalated to ${upper(target)}: ${evaluation.reasons.join('; ') || `total lag ${formatCount(lag)}`}${after}.${snoozeText}`, mention: notify });
-    rootChanged = true;
-  } else if (target !== null && rank(target) < rank(incident.severity)) {
-    const lower = incident.lowerSeverity;
-    if (!lower || lower.severity !== target) {
-      incident = { ...incident, lowerSeverity: { severity: target, since: now } };
-    } else if (now - lower.since >= settings.deescalateAfterMs) {
-      timeline.push({
-        at: now,
-        kind: 'deescalated',
-        text: `De-escalated to ${upper(target)}: total lag ${formatCount(lag)}, below the ${upper(incident.severity)} line for ${formatDuration((now - lower.since) / 1000)}.`,
-        mention: false,
-      });
-      incident = { ...incident, severity: target, lowerSeverity: null };
-      rootChanged = true;
-    }
-  } else if (incident.lowerSeverity) {
-    incident = { ...incident, lowerSeverity: null };
-  }
-
-  for (const e of evaluation.evidence) {
-    if (incident.told.includes(e.key)) continue;
-    timeline.push({ at: now, kind: 'evidence', text: e.text, mention: false });
-    incident = { ...incident, told: [...incident.told, e.key] };
-  }
-
-  if (incident.lastState === 'Stable' && evaluation.state !== 'Stable' && evaluation.state !== 'Unknown') {
-    timeline.push({ at: now, kind: 'rebalance', text: `Rebalance seen: group state ${incident.lastState} → ${evaluation.state}.`, mention: false });
-  }
-  if (incident.lastMemberIds && evaluation.memberIds && incident.lastMemberIds.join('\n') !== evaluation.memberIds.join('\n')) {
-    timeline.push({ at: now, kind: 'members-changed', text: membersChangeText(incident.lastMemberIds, evaluation.memberIds), mention: false });
-  }
-  incident = { ...incident, lastState: evaluation.state, lastMemberIds: evaluation.memberIds ?? incident.lastMemberIds };
-
-  if (target === null) {
-    if (incident.belowWarningSince === null) {
-      incident = { ...incident, belowWarningSince: now };
-      timeline.push({
-        at: now,
-        kind: 'recovering',
-        text: `Recovering: total lag ${formatCount(lag)} is back under ${formatCount(settings.warningLag)}; resolving after ${formatDuration(settings.resolveAfterMs / 1000)} under the line.`,
-        mention: false,
-      });
-      rootChanged = true;
-    } else if (now - incident.belowWarningSince >= settings.resolveAfterMs) {
-      const resolved = resolve(
-        incident,
-        now,
-        null,
-        `lag under ${formatCount(settings.warningLag)} for ${formatDuration((now - incident.belowWarningSince) / 1000)} (now ${formatCount(lag)}).`,
-      );
-      return { ...resolved, timeline: [...timeline, ...resolved.timeline] };
-    }
-  } else if (incident.belowWarningSince !== null) {
-    incident = { ...incident, belowWarningSince: null };
-    timeline.push({ at: now, kind: 'relapsed', text: `Lag back over ${formatCount(settings.warningLag)} (${formatCount(lag)}): not resolving.`, mention: false });
-    rootChanged = true;
-  }
-
-  const snoozed = incident.snoozed !== null && now < incident.snoozed.until;
-  if (
-    incident.severity === 'page' &&
-    incident.acknowledged === null &&
-    !snoozed &&
-    incident.lastNotifiedAt !== null &&
-    now - incident.lastNotifiedAt >= settings.renotifyAfterMs
-  ) {
-    timeline.push({
-      at: now,
-      kind: 'renotified',
-      text: `Still paging, unacknowledged for ${formatDuration((now - incident.openedAt) / 1000)}: total lag ${formatCount(lag)} (${formatRate(evaluation.figures.lagGrowthPerSec)}).`,
-      mention: true,
-    });
-    incident = { ...incident, lastNotifiedAt: now };
-  }
-
-  if (!rootChanged && (now - incident.rootRefreshedAt >= settings.rootRefreshMs || figuresMoved(current.figures, evaluation.figures))) {
-    rootChanged = true;
-  }
-  if (rootChanged) incident = { ...incident, rootRefreshedAt: now };
-  return { incident, timeline, opened: false, rootChanged, notice: null };
+  return { incident: draft.incident, timeline: draft.timeline, opened: false, rootChanged: draft.rootChanged, notice: null };
 }
 
-function alreadyResolved(incident: Incident | null): Step['notice'] {
-  if (!incident) return { text: 'This incident no longer exists.' };
-  if (incident.status !== 'resolved') return null;
-  const by = incident.resolved?.by;
-  return by ? { text: 'Already resolved by {user}; nothing changed.', user: by } : { text: 'Already resolved automatically; nothing changed.' };
+function alreadyResolved(incident: Incident | null): Notice | null {
+  if (!incident) return { kind: 'no-such-incident' };
+  return incident.status === 'resolved' ? { kind: 'already-resolved', by: incident.resolved?.by ?? null } : null;
 }
 
 /** Advance an incident by one input at time `now`. */
@@ -311,32 +362,19 @@ export function step(current: Incident | null, input: IncidentInput, settings: I
 
   switch (input.kind) {
     case 'acknowledge': {
-      if (current.acknowledged) return nothing(current, { text: 'Already acknowledged by {user}; nothing changed.', user: current.acknowledged.by });
+      if (current.acknowledged) return nothing(current, { kind: 'already-acknowledged', by: current.acknowledged.by });
       const incident: Incident = { ...current, acknowledged: { by: input.user, at: now, severity: current.severity }, updatedAt: now };
-      const after = formatDuration((now - current.openedAt) / 1000);
-      return {
-        incident,
-        timeline: [{ at: now, kind: 'acknowledged', text: `Acknowledged by {user} at ${upper(current.severity)}, ${after} after opening.`, user: input.user, mention: false }],
-        opened: false,
-        rootChanged: true,
-        notice: null,
-      };
+      const entry: TimelineEntry = { at: now, mention: false, kind: 'acknowledged', user: input.user, severity: current.severity, afterMs: now - current.openedAt };
+      return { incident, timeline: [entry], opened: false, rootChanged: true, notice: null };
     }
     case 'snooze': {
       const until = now + input.forMs;
-      if (current.snoozed && current.snoozed.until >= until) {
-        return nothing(current, { text: 'Already snoozed by {user} until then or later; nothing changed.', user: current.snoozed.by });
-      }
+      if (current.snoozed && current.snoozed.until >= until) return nothing(current, { kind: 'already-snoozed', by: current.snoozed.by });
       const incident: Incident = { ...current, snoozed: { by: input.user, at: now, until, severity: current.severity }, updatedAt: now };
-      return {
-        incident,
-        timeline: [{ at: now, kind: 'snoozed', text: `Snoozed by {user} for ${formatDuration(input.forMs / 1000)}: no re-notification until then unless it escalates.`, user: input.user, mention: false }],
-        opened: false,
-        rootChanged: true,
-        notice: null,
-      };
+      const entry: TimelineEntry = { at: now, mention: false, kind: 'snoozed', user: input.user, forMs: input.forMs };
+      return { incident, timeline: [entry], opened: false, rootChanged: true, notice: null };
     }
     case 'resolve':
-      return resolve(current, now, input.user, `Lag at resolution: ${formatCount(current.figures.totalLag)}.`);
+      return resolve(current, now, input.user, { auto: false, lag: current.figures.totalLag });
   }
 }

@@ -122,6 +122,7 @@ export function computeGroupLag(
   const totalLag = known.length === 0 ? null : known.reduce((sum, p) => sum + (p.lag ?? 0), 0);
 
   return {
+    cluster: snapshot.cluster,
     group: snapshot.group,
     state: snapshot.state,
     protocol: snapshot.protocol,
@@ -138,6 +139,7 @@ export function computeGroupLag(
 
 export function listingOf(lag: GroupLag): GroupListing {
   return {
+    cluster: lag.cluster,
     group: lag.group,
     state: lag.state,
     protocol: lag.protocol,
@@ -147,7 +149,7 @@ export function listingOf(lag: GroupLag): GroupListing {
   };
 }
 
-/** Largest total lag first; groups with unknown lag after those with a number. */
+/** Largest total lag first; groups with unknown lag after those with a number; ties by cluster, then group. */
 export function sortListings(listings: readonly GroupListing[]): GroupListing[] {
   return [...listings].sort((a, b) => {
     if (a.totalLag !== b.totalLag) {
@@ -155,6 +157,7 @@ export function sortListings(listings: readonly GroupListing[]): GroupListing[] 
       if (b.totalLag === null) return -1;
       return b.totalLag - a.totalLag;
     }
+    if (a.cluster !== b.cluster) return a.cluster < b.cluster ? -1 : 1;
     return a.group < b.group ? -1 : a.group > b.group ? 1 : 0;
   });
 }

@@ -7,6 +7,22 @@
  */
 
 import type { KnownBlock } from '@slack/types';
+import type { Owner } from './findings.js';
+
+/**
+ * Which group: a group id is unique only within its cluster, so every map, store row,
+ * metric series and message that is about a group carries both.
+ */
+export interface GroupRef {
+  cluster: string;
+  group: string;
+}
+
+/** The cluster a single `kafka:` section configures. */
+export const DEFAULT_CLUSTER = 'default';
+
+/** One string per group, for map keys. */
+export const groupKey = (ref: GroupRef): string => `${ref.cluster}\u0000${ref.group}`;
 
 /** Classic group states, plus the KIP-848 consumer-protocol states. */
 export type GroupState =
@@ -46,8 +62,7 @@ export interface CommittedOffset {
 }
 
 /** What the cluster says about one group, before any arithmetic. */
-export interface GroupSnapshot {
-  group: string;
+export interface GroupSnapshot extends GroupRef {
   state: GroupState;
   protocol: GroupProtocol;
   /** Embedded protocol type from ListGroups/DescribeGroups: `consumer`, `connect`, or empty. */
@@ -101,8 +116,7 @@ export interface TopicLag {
   unknownLagPartitions: number;
 }
 
-export interface GroupLag {
-  group: string;
+export interface GroupLag extends GroupRef {
   state: GroupState;
   protocol: GroupProtocol;
   protocolType: string;
@@ -119,38 +133,13 @@ export interface GroupLag {
 }
 
 /** One line of `/lag list`: a group and its headline numbers. */
-export interface GroupListing {
-  group: string;
+export interface GroupListing extends GroupRef {
   state: GroupState;
   protocol: GroupProtocol;
   members: number | null;
   totalLag: number | null;
   partitions: number;
 }
-
-export type HintKind =
-  | 'hot-partition'
-  | 'idle-members'
-  | 'unowned-partitions'
-  | 'rebalancing'
-  | 'no-members'
-  | 'members-not-visible'
-  | 'offset-below-log-start'
-  | 'topic-deleted'
-  | 'no-committed-offset';
-
-export interface Hint {
-  kind: HintKind;
-  /** Plain text (not yet escaped for Slack); views format it. */
-  text: string;
-}
-
-/** Clock injected everywhere time matters, so tests never sleep. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** A Slack message as lagbot builds it: fallback text plus Block Kit blocks (plain JSON). */
 export interface SlackMessage {
@@ -182,20 +171,19 @@ export interface IncidentFigures {
   state: GroupState;
   members: number | null;
   partitions: number;
-  hotPartition: { topic: string; partition: number; lag: number; share: number; memberId: string | null; host: string | null } | null;
-  /** Seconds until lag reaches 0 at current rates; null when not draining. */
-  drainSeconds: number | null;
-  /** While growing: the next threshold and seconds until it is crossed. */
-  nextThreshold: { severity: Severity; lag: number; seconds: number } | null;
+  hotPartition: { topic: string; partition: number; lag: number; share: number; owner: Owner | null } | null;
+  /** Milliseconds until lag reaches 0 at current rates; null when not draining. */
+  drainMs: number | null;
+  /** While growing: the next threshold and the milliseconds until it is crossed. */
+  nextThreshold: { severity: Severity; lag: number; inMs: number } | null;
 }
 
 /**
  * One lag incident of one group: the incident state machine's state. Plain data, so the
  * store keeps it as JSON and a restart continues exactly where it stopped.
  */
-export interface Incident {
+export interface Incident extends GroupRef {
   id: string;
-  group: string;
   channel: string;
   status: 'open' | 'resolved';
   severity: Severity;
@@ -219,7 +207,7 @@ export interface Incident {
   lowerSeverity: { severity: Severity; since: number } | null;
   /** Last time the root message was refreshed for new figures alone. */
   rootRefreshedAt: number;
-  /** Evidence already written to the timeline, so each finding is told once. */
+  /** Identities of findings already written to the timeline (see findingIdentity), so each is told once. */
   told: string[];
   /** Group state and members at the previous check, to tell changes. */
   lastState: GroupState | null;

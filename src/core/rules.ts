@@ -1,7 +1,6 @@
-import { formatCount, formatDuration } from './format.js';
-import { hotPartition } from './hints.js';
-import { rebalancesIn, ratesOf, sampleAtOrBefore, splitKey, stalledPartitions, type GroupSample } from './history.js';
-import type { GroupLag, IncidentFigures, Severity } from './protocol.js';
+import { findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
+import { ratesOf, sampleAtOrBefore, type GroupSample } from './history.js';
+import type { GroupLag, GroupRef, IncidentFigures, Severity } from './protocol.js';
 
 /** The case study's thresholds are the defaults; every number is configurable. */
 export interface Thresholds {
@@ -10,15 +9,9 @@ export interface Thresholds {
   page: { lag: number };
 }
 
-export type EvidenceKind = 'hot-partition' | 'stalled' | 'stopped' | 'rebalance-storm' | 'idle-members' | 'under-scaled';
-
-export interface SignalSettings {
-  stallAfterMs: number;
-  rebalanceWindowMs: number;
-  /** This many rebalances within the window make a storm. */
-  rebalanceStormCount: number;
-  /** Evidence that raises severity to at least this level, where configured. */
-  raise: Partial<Record<EvidenceKind, Severity>>;
+export interface SignalSettings extends FindingSettings {
+  /** Findings that raise severity to at least this level, where configured. */
+  raise: Partial<Record<FindingKind, Severity>>;
 }
 
 export interface RuleSettings {
@@ -38,20 +31,21 @@ export const DEFAULT_RULES: RuleSettings = {
   rateWindowMs: 2 * 60_000,
 };
 
-export interface Evidence {
-  kind: EvidenceKind;
-  /** Identifies the finding, so the timeline tells it once per incident. */
-  key: string;
-  text: string;
-}
+/** Why the rules chose a severity: the rule and its figures. */
+export type Reason =
+  | { rule: 'page-line' | 'critical-line'; lag: number; line: number }
+  | { rule: 'doubled'; from: number; to: number; withinMs: number }
+  | { rule: 'growing'; lag: number; line: number; forMs: number }
+  | { rule: 'raised'; finding: FindingKind; severity: Severity };
 
 export interface Evaluation {
-  group: string;
+  ref: GroupRef;
   at: number;
   /** What the rules say now; null when no rule fires. */
   severity: Severity | null;
-  reasons: string[];
-  evidence: Evidence[];
+  reasons: Reason[];
+  /** Everything the findings catalogue sees in this read and the history before it. */
+  findings: Finding[];
   figures: IncidentFigures;
   /** Total lag known and under the warning line: the condition for resolving. */
   belowWarning: boolean;
@@ -96,9 +90,9 @@ function doubledWithin(history: readonly GroupSample[], windowMs: number, floor:
   return Number.isFinite(low) && now.totalLag >= 2 * low ? low : null;
 }
 
-function figuresOf(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings, severity: Severity | null): IncidentFigures {
+function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: readonly Finding[], settings: RuleSettings, severity: Severity | null): IncidentFigures {
   const rates = ratesOf(history, settings.rateWindowMs);
-  const hot = hotPartition(lag);
+  const hot = findingOfKind(findings, 'hot-partition');
   const growth = rates?.lagGrowthPerSec ?? null;
   const total = lag.totalLag;
   let nextThreshold: IncidentFigures['nextThreshold'] = null;
@@ -110,7 +104,7 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], settings: Rul
     const next = ([['warning', warning.lag], ['critical', critical.lag], ['page', page.lag]] as const).find(
       ([level, line]) => line > total && SEVERITY_RANK[level] > current,
     );
-    if (next) nextThreshold = { severity: next[0], lag: next[1], seconds: Math.round((next[1] - total) / growth) };
+    if (next) nextThreshold = { severity: next[0], lag: next[1], inMs: Math.round(((next[1] - total) / growth) * 1000) };
   }
   return {
     at: lag.readAt,
@@ -121,128 +115,54 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], settings: Rul
     state: lag.state,
     members: lag.membersVisible ? lag.members.length : null,
     partitions: lag.partitions.length,
-    hotPartition: hot
-      ? {
-          topic: hot.partition.topic,
-          partition: hot.partition.partition,
-          lag: hot.partition.lag as number,
-          share: hot.share,
-          memberId: hot.partition.memberId,
-          host: hot.partition.host,
-        }
-      : null,
-    drainSeconds: growth !== null && growth < 0 && total !== null ? Math.round(total / -growth) : total === 0 ? 0 : null,
+    hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner: hot.owner } : null,
+    drainMs: growth !== null && growth < 0 && total !== null ? Math.round((total / -growth) * 1000) : total === 0 ? 0 : null,
     nextThreshold,
   };
-}
-
-function evidenceOf(lag: GroupLag, history: readonly GroupSample[], settings: SignalSettings): Evidence[] {
-  const found: Evidence[] = [];
-  const hot = hotPartition(lag);
-  if (hot) {
-    const p = hot.partition;
-    const owner = p.memberId ? `owned by ${p.memberId} on ${p.host ?? '?'}` : 'with no owner';
-    found.push({
-      kind: 'hot-partition',
-      key: `hot-partition:${p.topic}-${p.partition}:${p.memberId ?? '-'}`,
-      text: `Hot partition ${p.topic}-${p.partition}: ${Math.round(hot.share * 100)}% of the lag (${formatCount(p.lag)}), ${owner}.`,
-    });
-  }
-
-  const owners = new Map(lag.partitions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
-  for (const stall of stalledPartitions(history, settings.stallAfterMs)) {
-    const { topic, partition } = splitKey(stall.key);
-    const owner = owners.get(stall.key);
-    const who = owner?.memberId ? `owner ${owner.memberId} on ${owner.host ?? '?'}` : 'no owner';
-    found.push({
-      kind: 'stalled',
-      key: `stalled:${topic}-${partition}`,
-      text:
-        `Consumer stalled on ${topic}-${partition} (${who}): the committed offset has not moved for ` +
-        `${formatDuration(stall.sinceMs / 1000)} while ${formatCount(stall.arrived)} messages arrived.`,
-    });
-  }
-
-  if (lag.protocol === 'classic' && lag.members.length === 0 && (lag.totalLag ?? 0) > 0) {
-    found.push({ kind: 'stopped', key: 'stopped', text: 'Group stopped: no members, nothing is consuming.' });
-  }
-
-  const now = history[history.length - 1];
-  if (now) {
-    const recent = rebalancesIn(history.filter((s) => s.at >= now.at - settings.rebalanceWindowMs));
-    if (recent.length >= settings.rebalanceStormCount) {
-      found.push({
-        kind: 'rebalance-storm',
-        key: 'rebalance-storm',
-        text:
-          `Rebalance storm: ${recent.length} rebalances in ${formatDuration(settings.rebalanceWindowMs / 1000)}. ` +
-          'Members are being dropped, usually because poll() takes longer than max.poll.interval.ms: ' +
-          'slow processing (the case study\'s was schema deserialization). Tune max.poll.records and max.poll.interval.ms together.',
-      });
-    }
-  }
-
-  if (lag.membersVisible && lag.members.length > 0 && lag.partitions.length > 0) {
-    const partitions = new Set(lag.partitions.map((p) => `${p.topic}-${p.partition}`)).size;
-    if (lag.members.length > partitions) {
-      found.push({
-        kind: 'idle-members',
-        key: 'idle-members',
-        text: `${lag.members.length} consumers for ${partitions} partitions: ${lag.members.length - partitions} sit idle. Add partitions to consume faster.`,
-      });
-    } else if (lag.members.length < partitions) {
-      found.push({
-        kind: 'under-scaled',
-        key: `under-scaled:${lag.members.length}`,
-        text: `${lag.members.length} consumer${lag.members.length === 1 ? '' : 's'} for ${partitions} partitions: scaling to ${partitions} consumers gives each partition its own.`,
-      });
-    }
-  }
-  return found;
 }
 
 /** Evaluate one group's current read against its history (which ends with this read). */
 export function evaluate(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings): Evaluation {
   const { warning, critical, page } = settings.thresholds;
   const total = lag.totalLag;
-  const reasons: string[] = [];
+  const reasons: Reason[] = [];
   let severity: Severity | null = null;
 
   if (total !== null) {
     if (total > page.lag) {
       severity = 'page';
-      reasons.push(`total lag ${formatCount(total)} > ${formatCount(page.lag)}`);
+      reasons.push({ rule: 'page-line', lag: total, line: page.lag });
     } else if (total > critical.lag) {
       severity = 'critical';
-      reasons.push(`total lag ${formatCount(total)} > ${formatCount(critical.lag)}`);
+      reasons.push({ rule: 'critical-line', lag: total, line: critical.lag });
     } else if (total > warning.lag) {
       const doubledFrom = doubledWithin(history, critical.doublingWithinMs, warning.lag);
       if (doubledFrom !== null) {
         severity = 'critical';
-        reasons.push(`lag doubled within ${formatDuration(critical.doublingWithinMs / 1000)} (${formatCount(doubledFrom)} → ${formatCount(total)})`);
+        reasons.push({ rule: 'doubled', from: doubledFrom, to: total, withinMs: critical.doublingWithinMs });
       } else if (growingFor(history, warning.growingForMs)) {
         severity = 'warning';
-        reasons.push(`total lag ${formatCount(total)} > ${formatCount(warning.lag)} and growing for ${formatDuration(warning.growingForMs / 1000)}`);
+        reasons.push({ rule: 'growing', lag: total, line: warning.lag, forMs: warning.growingForMs });
       }
     }
   }
 
-  const evidence = evidenceOf(lag, history, settings.signals);
-  for (const e of evidence) {
-    const floor = settings.signals.raise[e.kind];
+  const findings = findingsOf({ lag, history, settings: settings.signals });
+  for (const f of findings) {
+    const floor = settings.signals.raise[f.kind];
     if (floor && (total ?? 0) > 0 && maxSeverity(severity, floor) !== severity) {
       severity = floor;
-      reasons.push(`${e.kind.replace('-', ' ')} raises severity to ${floor}`);
+      reasons.push({ rule: 'raised', finding: f.kind, severity: floor });
     }
   }
 
   return {
-    group: lag.group,
+    ref: { cluster: lag.cluster, group: lag.group },
     at: lag.readAt,
     severity,
     reasons,
-    evidence,
-    figures: figuresOf(lag, history, settings, severity),
+    findings,
+    figures: figuresOf(lag, history, findings, settings, severity),
     belowWarning: total !== null && total <= warning.lag,
     state: lag.state,
     memberIds: lag.membersVisible ? lag.members.map((m) => m.memberId).sort() : null,

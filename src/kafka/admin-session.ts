@@ -1,26 +1,16 @@
-import kafkajs, { type Admin, type Kafka, type LogEntry, type RetryOptions, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type RetryOptions, type SASLOptions } from 'kafkajs';
+import { LagUnavailableError } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import { AdminReads, BatchedReads, type ClusterReads } from './cluster-reads.js';
-import { KafkaUnavailableError, describeError, isConnectionFailure, isStaleMetadata } from './errors.js';
-import { createSharedAdmin, sharedAdminAvailable } from './kafkajs-internals.js';
+import { describeError, isConnectionFailure, isStaleMetadata } from './errors.js';
+import { INTERNALS_KAFKAJS_VERSION, createSharedAdmin } from './kafkajs-internals.js';
 import { createLimiter, type Limiter } from './limit.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
-/** One request kafkajs sent and got an answer to (its REQUEST instrumentation event). */
-export interface KafkaRequestEvent {
-  apiName: string;
-  apiVersion: number;
-  /** host:port */
-  broker: string;
-  durationMs: number;
-  /** Response bytes. */
-  size: number;
-}
-
-export type KafkaRequestListener = (event: KafkaRequestEvent) => void;
-
 export interface KafkaConnectionConfig {
+  /** The cluster's name, for errors that say which cluster failed. */
+  cluster: string;
   brokers: string[];
   clientId: string;
   /** Per connection attempt. */
@@ -30,8 +20,8 @@ export interface KafkaConnectionConfig {
   readDeadlineMs: number;
   ssl?: boolean;
   sasl?: SASLOptions;
-  /** `admin-api`: kafkajs' public admin API only, never its internals. Default `auto`. */
-  readPath?: 'auto' | 'admin-api';
+  /** kafkajs' own extension point for how sockets are opened (proxies, or a benchmark that counts requests). */
+  socketFactory?: ISocketFactory;
 }
 
 function kafkaLogs(logger: Logger) {
@@ -63,7 +53,7 @@ export class AdminSession {
   private readonly kafka: Kafka;
   private connection: Connection | null = null;
   private connecting: Promise<Connection> | null = null;
-  private readonly requestListeners = new Set<KafkaRequestListener>();
+  private saidFallback = false;
   /** Bounds requests in flight per read: OffsetFetch per group, coordinator lookups. */
   private readonly limiter: Limiter;
 
@@ -80,6 +70,7 @@ export class AdminSession {
       requestTimeout: config.requestTimeoutMs,
       ssl: config.ssl,
       ...(config.sasl ? { sasl: config.sasl } : {}),
+      ...(config.socketFactory ? { socketFactory: config.socketFactory } : {}),
       retry: RETRY,
       logLevel: logLevel.WARN,
       logCreator: kafkaLogs(logger),
@@ -88,8 +79,12 @@ export class AdminSession {
 
   /** The batched path shares the admin's connections and metadata; without kafkajs' internals, the admin API alone. */
   private open(): Connection {
-    const shared = this.config.readPath === 'admin-api' ? null : createSharedAdmin(this.kafka, RETRY);
+    const shared = createSharedAdmin(this.kafka, RETRY);
     if (shared) return { admin: shared.admin, reads: new BatchedReads(shared.cluster, this.limiter) };
+    if (!this.saidFallback) {
+      this.saidFallback = true;
+      this.logger.warn(`this kafkajs is not ${INTERNALS_KAFKAJS_VERSION}: reading through its public admin API, which sends more requests for the same numbers`);
+    }
     const admin = this.kafka.admin();
     return { admin, reads: new AdminReads(admin, this.limiter) };
   }
@@ -98,7 +93,6 @@ export class AdminSession {
     if (this.connection) return this.connection;
     if (!this.connecting) {
       const connection = this.open();
-      this.instrument(connection.admin);
       this.connecting = connection.admin
         .connect()
         .then(() => {
@@ -110,32 +104,6 @@ export class AdminSession {
         });
     }
     return this.connecting;
-  }
-
-  /** The path reads take; before the first connection, the one they will take. */
-  get readPath(): 'batched' | 'admin-api' {
-    if (this.connection) return this.connection.reads.path;
-    return this.config.readPath !== 'admin-api' && sharedAdminAvailable(this.kafka) ? 'batched' : 'admin-api';
-  }
-
-  /** Counting requests is how the benchmark measures what a read costs the cluster. */
-  onRequest(listener: KafkaRequestListener): () => void {
-    this.requestListeners.add(listener);
-    return () => this.requestListeners.delete(listener);
-  }
-
-  private instrument(admin: Admin): void {
-    admin.on(admin.events.REQUEST, ({ payload }) => {
-      if (this.requestListeners.size === 0) return;
-      const event: KafkaRequestEvent = {
-        apiName: payload.apiName,
-        apiVersion: payload.apiVersion,
-        broker: payload.broker,
-        durationMs: payload.duration,
-        size: payload.size,
-      };
-      for (const listener of this.requestListeners) listener(event);
-    });
   }
 
   private async reset(): Promise<void> {
@@ -154,7 +122,7 @@ export class AdminSession {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new KafkaUnavailableError(`Kafka did not answer within ${deadline / 1000}s while ${what} (brokers ${this.config.brokers.join(',')})`, this.config.brokers)),
+        () => reject(this.unavailable(`Kafka did not answer within ${deadline / 1000}s while ${what} (brokers ${this.config.brokers.join(',')})`)),
         deadline,
       );
     });
@@ -169,18 +137,14 @@ export class AdminSession {
           return await read((await this.connected()).reads);
         } catch (retryError) {
           await this.reset();
-          throw new KafkaUnavailableError(
-            `Cannot reach Kafka at ${this.config.brokers.join(',')} while ${what}: ${describeError(retryError)}`,
-            this.config.brokers,
-            { cause: retryError },
-          );
+          throw this.unavailable(`Cannot reach Kafka at ${this.config.brokers.join(',')} while ${what}: ${describeError(retryError)}`, retryError);
         }
       }
     };
     try {
       return await Promise.race([attempt(), timeout]);
     } catch (error) {
-      if (error instanceof KafkaUnavailableError) {
+      if (error instanceof LagUnavailableError) {
         await this.reset();
         throw error;
       }
@@ -188,6 +152,10 @@ export class AdminSession {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private unavailable(message: string, cause?: unknown): LagUnavailableError {
+    return new LagUnavailableError(message, this.config.cluster, this.config.brokers, cause === undefined ? undefined : { cause });
   }
 
   async stop(): Promise<void> {

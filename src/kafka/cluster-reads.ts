@@ -22,7 +22,6 @@ export interface TopicCatalog {
  * requests through kafkajs internals (see kafkajs-internals.ts); the answers are the same.
  */
 export interface ClusterReads {
-  readonly path: 'batched' | 'admin-api';
   topics(): Promise<TopicCatalog>;
   listGroups(catalog: TopicCatalog): Promise<ListedGroup[]>;
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
@@ -44,8 +43,6 @@ function committedOf(responses: readonly RawTopicPartitionOffsets[]): CommittedO
 
 /** kafkajs' public admin API: a FindCoordinator per group per call, three requests per topic for offsets. */
 export class AdminReads implements ClusterReads {
-  readonly path = 'admin-api' as const;
-
   constructor(
     private readonly admin: Admin,
     private readonly limiter: Limiter,
@@ -130,7 +127,6 @@ const EARLIEST = -2;
  * and two ListOffsets (log end, log start) per partition leader for all topics together.
  */
 export class BatchedReads implements ClusterReads {
-  readonly path = 'batched' as const;
   /** Coordinators move only on broker failover or reassignment; a wrong one answers NOT_COORDINATOR and is forgotten. */
   private readonly coordinators = new Map<string, number>();
   private metadataInFlight: Promise<RawMetadata> | null = null;

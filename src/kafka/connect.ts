@@ -1,16 +1,12 @@
-import type { SASLOptions } from 'kafkajs';
+import type { ISocketFactory, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
-import type { Clock } from '../core/protocol.js';
+import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
-import { AdminSession, type KafkaRequestListener } from './admin-session.js';
+import { AdminSession } from './admin-session.js';
 import { KafkaLagReader } from './lag-reader.js';
 
 export interface KafkaLag {
   reader: KafkaLagReader;
-  /** Which requests reads use: batched through kafkajs internals, or its public admin API only. */
-  readPath(): 'batched' | 'admin-api';
-  /** Called for every Kafka request lagbot sends; returns a function that unsubscribes. */
-  onRequest(listener: KafkaRequestListener): () => void;
   stop(): Promise<void>;
 }
 
@@ -29,15 +25,18 @@ function saslOptions(config: KafkaConfig): SASLOptions | undefined {
 }
 
 export interface KafkaLagOptions {
-  /** `admin-api` never uses kafkajs internals (for comparison); `auto` uses them when this kafkajs has them. */
-  readPath?: 'auto' | 'admin-api';
+  /** The name the cluster goes by in messages, metrics and the store. */
+  cluster: string;
+  /** kafkajs' socketFactory, for a proxy or for counting requests on the wire (the benchmark). */
+  socketFactory?: ISocketFactory;
 }
 
-/** Configure the Kafka side (nothing connects until the first read). */
-export function createKafkaLag(config: KafkaConfig, clock: Clock, logger: Logger, options: KafkaLagOptions = {}): KafkaLag {
+/** Configure the Kafka side of one cluster (nothing connects until the first read). */
+export function createKafkaLag(config: KafkaConfig, clock: Clock, logger: Logger, options: KafkaLagOptions): KafkaLag {
   const sasl = saslOptions(config);
   const session = new AdminSession(
     {
+      cluster: options.cluster,
       brokers: config.brokers,
       clientId: config.clientId,
       connectionTimeoutMs: config.connectionTimeoutMs,
@@ -45,14 +44,12 @@ export function createKafkaLag(config: KafkaConfig, clock: Clock, logger: Logger
       readDeadlineMs: config.readDeadlineMs,
       ssl: config.ssl,
       ...(sasl ? { sasl } : {}),
-      readPath: options.readPath ?? 'auto',
+      ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     },
-    logger.child({ component: 'kafka' }),
+    logger.child({ component: 'kafka', cluster: options.cluster }),
   );
   return {
-    reader: new KafkaLagReader(session, clock),
-    readPath: () => session.readPath,
-    onRequest: (listener) => session.onRequest(listener),
+    reader: new KafkaLagReader(options.cluster, session, clock),
     stop: () => session.stop(),
   };
 }

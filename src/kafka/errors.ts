@@ -1,15 +1,3 @@
-/** Kafka could not be read: the cluster is unreachable, too slow, or refused. */
-export class KafkaUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly brokers: readonly string[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'KafkaUnavailableError';
-  }
-}
-
 interface KafkaJsErrorShape {
   name?: string;
   type?: string;

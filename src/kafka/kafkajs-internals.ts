@@ -37,12 +37,6 @@ export interface InternalBroker {
   offsetFetch(request: { groupId: string; topics: [] }): Promise<{ responses: RawTopicPartitionOffsets[] }>;
   /** timestamp -1 = log end (latest), -2 = log start (earliest). */
   listOffsets(request: { topics: Array<{ topic: string; partitions: Array<{ partition: number; timestamp: number }> }> }): Promise<{ responses: RawTopicPartitionOffsets[] }>;
-  offsetCommit(request: {
-    groupId: string;
-    groupGenerationId: number;
-    memberId: string;
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
-  }): Promise<unknown>;
 }
 
 export interface InternalCluster {
@@ -93,10 +87,6 @@ function clusterFactoryOf(kafka: Kafka): ClusterFactory | null {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const factory = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
   return typeof factory === 'function' ? (factory as ClusterFactory) : null;
-}
-
-export function sharedAdminAvailable(kafka: Kafka): boolean {
-  return loadInternals() !== null && clusterFactoryOf(kafka) !== null;
 }
 
 /**

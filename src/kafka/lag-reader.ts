@@ -1,14 +1,7 @@
 import type { GroupDescription } from 'kafkajs';
-import { computeGroupLag, listingOf, sortListings } from '../core/lag.js';
-import type {
-  Clock,
-  CommittedOffset,
-  GroupLag,
-  GroupListing,
-  GroupSnapshot,
-  GroupState,
-  TopicOffsets,
-} from '../core/protocol.js';
+import { computeGroupLag } from '../core/lag.js';
+import type { Clock, LagSource } from '../core/ports.js';
+import type { CommittedOffset, GroupLag, GroupSnapshot, GroupState, TopicOffsets } from '../core/protocol.js';
 import type { AdminSession } from './admin-session.js';
 import { decodeAssignment } from './assignment.js';
 import type { ClusterReads, TopicCatalog } from './cluster-reads.js';
@@ -23,14 +16,6 @@ const KNOWN_STATES = new Set<GroupState>([
   'Reconciling',
 ]);
 
-/** The port lagbot's core reads lag through; tests of the Slack side may use any implementation. */
-export interface LagSource {
-  /** null when the cluster has no such group. */
-  readGroup(group: string): Promise<GroupLag | null>;
-  readAllGroups(): Promise<GroupLag[]>;
-  listGroupNames(): Promise<string[]>;
-}
-
 /**
  * Reads consumer lag from a cluster through one shared admin connection. Requests for
  * many groups go out together: DescribeGroups batched per coordinator, OffsetFetch per
@@ -39,6 +24,7 @@ export interface LagSource {
  */
 export class KafkaLagReader implements LagSource {
   constructor(
+    readonly cluster: string,
     private readonly session: AdminSession,
     private readonly clock: Clock,
   ) {}
@@ -64,11 +50,6 @@ export class KafkaLagReader implements LagSource {
       const listed = new Set(groups.map((g) => g.groupId));
       return this.readGroups(reads, [...listed], listed, catalog);
     });
-  }
-
-  /** Headline numbers of every group, largest total lag first. */
-  async listGroups(): Promise<GroupListing[]> {
-    return sortListings((await this.readAllGroups()).map(listingOf));
   }
 
   private async readGroups(reads: ClusterReads, groupIds: string[], listed: Set<string> | null, catalogRead: Promise<TopicCatalog>): Promise<GroupLag[]> {
@@ -129,6 +110,7 @@ export class KafkaLagReader implements LagSource {
       const isListed = listed ? listed.has(groupId) : (await reads.listGroups(catalog)).some((g) => g.groupId === groupId);
       if (!isListed && withOffsets.length === 0) return null;
       return {
+        cluster: this.cluster,
         group: groupId,
         state: 'Unknown',
         protocol: 'consumer',
@@ -142,6 +124,7 @@ export class KafkaLagReader implements LagSource {
 
     const protocolType = description?.protocolType ?? '';
     return {
+      cluster: this.cluster,
       group: groupId,
       state,
       protocol: 'classic',

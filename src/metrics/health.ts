@@ -1,4 +1,4 @@
-import type { Clock } from '../core/protocol.js';
+import type { Clock } from '../core/ports.js';
 
 /** What is known about the last lag check. */
 export interface HealthSnapshot {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { GroupLag, Severity } from '../core/protocol.js';
+import type { GroupLag, GroupRef, Severity } from '../core/protocol.js';
 
 export interface LagMetricsOptions {
   /** Process and Node.js metrics (`lagbot_process_*`, `lagbot_nodejs_*`); default true. */
@@ -22,11 +22,11 @@ export const CHECK_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export class LagMetrics {
   readonly registry: Registry;
 
-  private readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
-  private readonly groupLagTotal: Gauge<'group'>;
-  private readonly groupMembers: Gauge<'group'>;
-  private readonly groupPartitions: Gauge<'group'>;
-  private readonly incidentSeverity: Gauge<'group'>;
+  private readonly consumerLag: Gauge<'cluster' | 'group' | 'topic' | 'partition'>;
+  private readonly groupLagTotal: Gauge<'cluster' | 'group'>;
+  private readonly groupMembers: Gauge<'cluster' | 'group'>;
+  private readonly groupPartitions: Gauge<'cluster' | 'group'>;
+  private readonly incidentSeverity: Gauge<'cluster' | 'group'>;
   private readonly checkDuration: Histogram;
   private readonly checksTotal: Counter<'result'>;
   private readonly consecutiveFailures: Gauge;
@@ -41,31 +41,31 @@ export class LagMetrics {
     this.consumerLag = new Gauge({
       name: 'kafka_consumer_lag',
       help: 'Consumer group lag per partition (log end offset minus committed offset); absent when unknown.',
-      labelNames: ['group', 'topic', 'partition'],
+      labelNames: ['cluster', 'group', 'topic', 'partition'],
       registers,
     });
     this.groupLagTotal = new Gauge({
       name: 'kafka_consumergroup_lag_total',
       help: 'Sum of the known partition lags of a consumer group.',
-      labelNames: ['group'],
+      labelNames: ['cluster', 'group'],
       registers,
     });
     this.groupMembers = new Gauge({
       name: 'kafka_consumergroup_members',
       help: 'Members of a consumer group; absent when members are not visible (KIP-848 groups).',
-      labelNames: ['group'],
+      labelNames: ['cluster', 'group'],
       registers,
     });
     this.groupPartitions = new Gauge({
       name: 'kafka_consumergroup_partitions',
       help: 'Partitions a consumer group has offsets on or is assigned.',
-      labelNames: ['group'],
+      labelNames: ['cluster', 'group'],
       registers,
     });
     this.incidentSeverity = new Gauge({
       name: 'lagbot_incident_severity',
       help: 'Severity of the open lag incident of a group: 0 none, 1 warning, 2 critical, 3 page.',
-      labelNames: ['group'],
+      labelNames: ['cluster', 'group'],
       registers,
     });
     this.checkDuration = new Histogram({
@@ -120,11 +120,11 @@ export class LagMetrics {
       for (const p of g.partitions) {
         // Unknown lag is left out: 0 would read as "caught up" and silence alerts.
         if (p.lag === null) continue;
-        this.consumerLag.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, p.lag);
+        this.consumerLag.set({ cluster: g.cluster, group: g.group, topic: p.topic, partition: String(p.partition) }, p.lag);
       }
-      if (g.totalLag !== null) this.groupLagTotal.set({ group: g.group }, g.totalLag);
-      if (g.membersVisible) this.groupMembers.set({ group: g.group }, g.members.length);
-      this.groupPartitions.set({ group: g.group }, g.partitions.length);
+      if (g.totalLag !== null) this.groupLagTotal.set({ cluster: g.cluster, group: g.group }, g.totalLag);
+      if (g.membersVisible) this.groupMembers.set({ cluster: g.cluster, group: g.group }, g.members.length);
+      this.groupPartitions.set({ cluster: g.cluster, group: g.group }, g.partitions.length);
     }
     this.checksTotal.inc({ result: 'ok' });
     this.consecutiveFailures.set(0);
@@ -149,13 +149,13 @@ export class LagMetrics {
   }
 
   /** null: no open incident (0), kept as a series so "no incident" and "not exported" differ. */
-  setSeverity(group: string, severity: Severity | null): void {
-    this.incidentSeverity.set({ group }, severity === null ? 0 : SEVERITY_LEVEL[severity]);
+  setSeverity(ref: GroupRef, severity: Severity | null): void {
+    this.incidentSeverity.set({ cluster: ref.cluster, group: ref.group }, severity === null ? 0 : SEVERITY_LEVEL[severity]);
   }
 
   /** Drops a group's severity series, for groups lagbot no longer watches. */
-  removeSeverity(group: string): void {
-    this.incidentSeverity.remove({ group });
+  removeSeverity(ref: GroupRef): void {
+    this.incidentSeverity.remove({ cluster: ref.cluster, group: ref.group });
   }
 
   setOutboxPending(n: number): void {

@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CustomRoute } from '@slack/bolt';
 import type { HealthState } from './health.js';
 import type { LagMetrics } from './metrics.js';
@@ -34,72 +32,4 @@ export function metricsRoutes(metrics: LagMetrics, health: HealthState): CustomR
       },
     },
   ];
-}
-
-export interface MetricsServerOptions {
-  /** 0 picks a free port. */
-  port: number;
-  host?: string;
-  routes: CustomRoute[];
-}
-
-export interface RunningMetricsServer {
-  /** The real port, also when 0 was asked. */
-  port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Serves the same routes on a plain node:http server, for when they should not depend on a
- * Bolt receiver: Socket Mode (no HTTP server of ours) or no Slack app at all. Paths match
- * exactly: these routes have no parameters, so Bolt's path patterns are not needed.
- */
-export async function startMetricsServer(options: MetricsServerOptions): Promise<RunningMetricsServer> {
-  const byPath = new Map<string, Map<string, CustomRoute['handler']>>();
-  for (const route of options.routes) {
-    const methods = byPath.get(route.path) ?? new Map<string, CustomRoute['handler']>();
-    for (const m of Array.isArray(route.method) ? route.method : [route.method]) methods.set(m.toUpperCase(), route.handler);
-    byPath.set(route.path, methods);
-  }
-
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const methods = byPath.get(path);
-    if (!methods) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('not found\n');
-      return;
-    }
-    const handler = methods.get((req.method ?? 'GET').toUpperCase());
-    if (!handler) {
-      res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', allow: [...methods.keys()].join(', ') });
-      res.end('method not allowed\n');
-      return;
-    }
-    try {
-      handler(Object.assign(req, { params: {} }), res);
-    } catch (err) {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // close() waits for open connections; idle keep-alive ones would hold it up.
-        server.closeIdleConnections();
-      }),
-  };
 }

@@ -1,33 +1,32 @@
 import type { AlertingPolicy } from '../config/alerting.js';
 import { appendSample, sampleOf, type GroupSample } from '../core/history.js';
-import type { GroupLag } from '../core/protocol.js';
+import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
 
 /** The history window of every watched group, and the rules evaluated over it. */
 export class GroupHistories {
-  private readonly histories = new Map<string, GroupSample[]>();
+  private readonly histories = new Map<string, { ref: GroupRef; samples: GroupSample[] }>();
 
   constructor(private readonly policy: AlertingPolicy) {}
 
   /** Add this read to the group's history and evaluate the group's rules over it. */
   observe(lag: GroupLag): Evaluation {
-    const previous = this.histories.get(lag.group) ?? [];
+    const key = groupKey(lag);
+    const previous = this.histories.get(key)?.samples ?? [];
     const history = appendSample(previous, sampleOf(lag, previous[previous.length - 1]), this.policy.historyMs);
-    this.histories.set(lag.group, history);
-    return evaluate(lag, history, this.policy.forGroup(lag.group).rules);
+    this.histories.set(key, { ref: { cluster: lag.cluster, group: lag.group }, samples: history });
+    return evaluate(lag, history, this.policy.forGroup(lag).rules);
   }
 
-  /** Forget groups that no longer exist; returns their names. */
-  retain(present: ReadonlySet<string>): string[] {
-    const gone = [...this.histories.keys()].filter((g) => !present.has(g));
-    for (const g of gone) this.histories.delete(g);
+  /** Forget the groups of `cluster` that were not read this time; returns them. */
+  retain(cluster: string, present: readonly GroupLag[]): GroupRef[] {
+    const keep = new Set(present.map(groupKey));
+    const gone: GroupRef[] = [];
+    for (const [key, { ref }] of this.histories) {
+      if (ref.cluster !== cluster || keep.has(key)) continue;
+      this.histories.delete(key);
+      gone.push(ref);
+    }
     return gone;
-  }
-
-  /** Samples held, for memory accounting in benchmarks. */
-  get sampleCount(): number {
-    let n = 0;
-    for (const h of this.histories.values()) n += h.length;
-    return n;
   }
 }

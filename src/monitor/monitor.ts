@@ -1,23 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy } from '../config/alerting.js';
 import { step, type IncidentInput, type Step } from '../core/incident.js';
-import type { Clock, GroupLag, Incident } from '../core/protocol.js';
+import { HEALTHY, onCheck, type MonitoringState } from '../core/monitoring.js';
+import type { Clock, IncidentStore, LagSource } from '../core/ports.js';
+import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
 import type { Evaluation } from '../core/rules.js';
-import type { LagSource } from '../kafka/lag-reader.js';
-import { describeError } from '../kafka/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { HealthState } from '../metrics/health.js';
 import type { LagMetrics } from '../metrics/metrics.js';
-import type { IncidentStore } from '../store/types.js';
-import { effectsOf, monitoringMessage } from '../views/incident-message.js';
+import type { MonitorEffect } from './effects.js';
 import { GroupHistories } from './histories.js';
 
 export interface MonitorDeps {
-  lagSource: Pick<LagSource, 'readAllGroups'>;
+  source: Pick<LagSource, 'cluster' | 'readAllGroups'>;
   store: IncidentStore;
   policy: AlertingPolicy;
   clock: Clock;
   logger: Logger;
+  /** How effects become Slack messages: the composition root's choice, not the monitor's. */
+  render: (effects: readonly MonitorEffect[]) => SlackEffect[];
   metrics?: LagMetrics;
   health?: HealthState;
   /** Told after each commit that the outbox has new work. */
@@ -38,8 +39,7 @@ export type CheckReport =
 
 export type IncidentAction = { kind: 'acknowledge' } | { kind: 'snooze'; forMs: number } | { kind: 'resolve' };
 
-const FAILURES_KEY = 'monitor.consecutiveFailures';
-const DEGRADED_KEY = 'monitor.degraded';
+const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
 
 /**
  * One check cycle: read every watched group, extend its history, evaluate the rules,
@@ -57,87 +57,80 @@ export class LagMonitor {
   }
 
   async check(): Promise<CheckReport> {
-    const { clock, store, policy, metrics, health, logger } = this.deps;
+    const { clock, source, policy } = this.deps;
     const startedAt = clock.now();
     let groups: GroupLag[];
     try {
-      groups = (await this.deps.lagSource.readAllGroups()).filter((g) => policy.watches(g.group));
+      groups = (await source.readAllGroups()).filter((g) => policy.watches(g));
     } catch (error) {
-      const durationMs = clock.now() - startedAt;
-      const failures = (store.state<number>(FAILURES_KEY) ?? 0) + 1;
-      const detail = describeError(error);
-      logger.warn({ failures, err: detail }, 'check failed: Kafka could not be read');
-      metrics?.recordCheckFailure(error, durationMs / 1000);
-      health?.recordFailure(error, clock.now());
-      const state: Record<string, unknown> = { [FAILURES_KEY]: failures };
-      const channel = policy.defaultChannel;
-      const degradeNow = failures >= policy.config.check.degradedAfterFailures && !store.state<boolean>(DEGRADED_KEY);
-      if (degradeNow) state[DEGRADED_KEY] = true;
-      store.commit({
-        state,
-        effects:
-          degradeNow && channel
-            ? [{ kind: 'post-channel', channel, message: monitoringMessage('degraded', `${failures} checks in a row could not read Kafka (${detail})`) }]
-            : [],
-      });
-      this.deps.delivery?.kick();
-      return { ok: false, at: startedAt, durationMs, error: detail, consecutiveFailures: failures };
+      return this.checkFailed(error, startedAt);
     }
-
     const at = clock.now();
-    const wasDegraded = store.state<boolean>(DEGRADED_KEY) === true;
-    const failuresBefore = store.state<number>(FAILURES_KEY) ?? 0;
-    if (wasDegraded || failuresBefore > 0) {
-      const channel = policy.defaultChannel;
-      store.commit({
-        state: { [FAILURES_KEY]: 0, [DEGRADED_KEY]: false },
-        effects:
-          wasDegraded && channel
-            ? [{ kind: 'post-channel', channel, message: monitoringMessage('recovered', `Kafka answers again; ${groups.length} groups read`) }]
-            : [],
-      });
-    }
-
-    const verdicts: GroupVerdict[] = [];
-    const seen = new Set<string>();
-    for (const lag of groups) {
-      seen.add(lag.group);
-      const settings = policy.forGroup(lag.group);
-      const evaluation = this.histories.observe(lag);
-      let incident = store.openIncidentFor(lag.group);
-      if (settings.channel) {
-        const result = step(incident, { kind: 'evaluation', evaluation, channel: incident?.channel ?? settings.channel, newId: this.newId }, settings.incident, at);
-        this.commitStep(result, settings.oncall);
-        incident = result.incident?.status === 'open' ? result.incident : null;
-      }
-      metrics?.setSeverity(lag.group, incident?.severity ?? null);
-      verdicts.push({ group: lag.group, evaluation, incident, alerting: settings.channel !== null });
-    }
-    for (const group of this.histories.retain(seen)) metrics?.removeSeverity(group);
+    this.advanceMonitoring({ ok: true, groups: groups.length });
+    const verdicts = groups.map((lag) => this.checkGroup(lag, at));
+    for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
 
     const durationMs = clock.now() - startedAt;
-    metrics?.recordCheck(groups, at, durationMs / 1000);
-    health?.recordSuccess(at);
+    this.deps.metrics?.recordCheck(groups, at, durationMs / 1000);
+    this.deps.health?.recordSuccess(at);
     this.deps.delivery?.kick();
     return { ok: true, at, durationMs, verdicts };
   }
 
-  /** A button click on an incident. Returns what to tell the person who clicked, if anything. */
+  /** A button click on an incident: the step's notice says what to tell the person who clicked, if anything. */
   act(incidentId: string, user: string, action: IncidentAction): Step {
     const { store, policy, clock } = this.deps;
     const incident = store.incident(incidentId);
-    const settings = policy.forGroup(incident?.group ?? '');
-    const input: IncidentInput =
-      action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
+    const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
+    const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
     const result = step(incident, input, settings.incident, clock.now());
     this.commitStep(result, settings.oncall);
-    if (result.incident) this.deps.metrics?.setSeverity(result.incident.group, result.incident.status === 'open' ? result.incident.severity : null);
+    if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
     this.deps.delivery?.kick();
     return result;
   }
 
+  private checkFailed(error: unknown, startedAt: number): CheckReport {
+    const { clock, logger, metrics, health } = this.deps;
+    const durationMs = clock.now() - startedAt;
+    const detail = error instanceof Error ? error.message : String(error);
+    const state = this.advanceMonitoring({ ok: false, error: detail });
+    logger.warn({ failures: state.consecutiveFailures, err: detail }, 'check failed: Kafka could not be read');
+    metrics?.recordCheckFailure(error, durationMs / 1000);
+    health?.recordFailure(error, clock.now());
+    this.deps.delivery?.kick();
+    return { ok: false, at: startedAt, durationMs, error: detail, consecutiveFailures: state.consecutiveFailures };
+  }
+
+  /** Runs the monitoring state machine for this check and commits its state and any notice. */
+  private advanceMonitoring(outcome: Parameters<typeof onCheck>[1]): MonitoringState {
+    const { store, policy, source } = this.deps;
+    const key = monitoringKey(source.cluster);
+    const before = store.state<MonitoringState>(key) ?? HEALTHY;
+    const { state, change } = onCheck(before, outcome, policy.degradedAfterFailures);
+    if (state.consecutiveFailures === before.consecutiveFailures && state.degraded === before.degraded) return state;
+    const channel = policy.defaultChannel;
+    const effects = change && channel ? this.deps.render([{ kind: 'monitoring', cluster: source.cluster, channel, change }]) : [];
+    store.commit({ state: { [key]: state }, effects });
+    return state;
+  }
+
+  private checkGroup(lag: GroupLag, at: number): GroupVerdict {
+    const settings = this.deps.policy.forGroup(lag);
+    const evaluation = this.histories.observe(lag);
+    let incident = this.deps.store.openIncidentFor(lag);
+    if (settings.channel) {
+      const input: IncidentInput = { kind: 'evaluation', evaluation, channel: incident?.channel ?? settings.channel, newId: this.newId };
+      const result = step(incident, input, settings.incident, at);
+      this.commitStep(result, settings.oncall);
+      incident = result.incident?.status === 'open' ? result.incident : null;
+    }
+    this.deps.metrics?.setSeverity(lag, incident?.severity ?? null);
+    return { group: lag.group, evaluation, incident, alerting: settings.channel !== null };
+  }
+
   private commitStep(result: Step, oncall: readonly string[]): void {
-    const effects = effectsOf(result, oncall);
+    const effects = this.deps.render([{ kind: 'incident', step: result, oncall }]);
     if (!result.incident || (effects.length === 0 && result.notice !== null)) return;
     this.deps.store.commit({ incident: result.incident, effects });
   }

@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
-import type { Clock } from '../core/protocol.js';
-import type { LagSource } from '../kafka/lag-reader.js';
+import type { LagQueryDeps } from '../core/lag-query.js';
 import type { LagMonitor } from '../monitor/monitor.js';
 import type { Logger } from '../log/logger.js';
 import { registerListeners } from './register.js';
@@ -17,8 +16,7 @@ export interface SlackAppOptions {
   command: string;
   port: number;
   host?: string;
-  lagSource: LagSource;
-  clock: Clock;
+  query: LagQueryDeps;
   logger: Logger;
   /** Extra HTTP routes served beside /slack/events (health, metrics). */
   routes?: CustomRoute[];
@@ -53,12 +51,7 @@ function boltLogger(logger: Logger): BoltLogger {
 }
 
 function listenerDeps(options: SlackAppOptions) {
-  return {
-    lagSource: options.lagSource,
-    clock: options.clock,
-    logger: options.logger,
-    ...(options.monitor ? { monitor: options.monitor } : {}),
-  };
+  return { query: options.query, logger: options.logger, ...(options.monitor ? { monitor: options.monitor } : {}) };
 }
 
 /** Build and start the Bolt app in HTTP mode (signed requests) or Socket Mode. */

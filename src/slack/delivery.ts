@@ -1,7 +1,7 @@
 import Bottleneck from 'bottleneck';
 import { webApi } from '@slack/bolt';
-import { systemClock } from '../core/protocol.js';
-import type { Clock } from '../core/protocol.js';
+import { systemClock } from '../core/ports.js';
+import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox.js';
 import { classifySlackError } from './delivery-errors.js';

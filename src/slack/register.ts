@@ -1,7 +1,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { ActionIds } from '../core/action-ids.js';
 import type { LagMonitor } from '../monitor/monitor.js';
-import type { LagAnswerDeps } from './lag-answer.js';
+import type { LagAnswerDeps } from './lag-reply.js';
 import { INCIDENT_BUTTON_IDS, incidentButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';

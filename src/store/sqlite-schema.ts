@@ -43,6 +43,14 @@ const MIGRATIONS: readonly string[] = [
     json TEXT NOT NULL
   );
   `,
+  // Group ids are unique per cluster only: incidents carry their cluster, and the
+  // one-open-incident rule holds per cluster and group. Rows from before are the
+  // single cluster a `kafka:` section configures.
+  `
+  ALTER TABLE incidents ADD COLUMN cluster TEXT NOT NULL DEFAULT 'default';
+  DROP INDEX incidents_one_open_per_group;
+  CREATE UNIQUE INDEX incidents_one_open_per_cluster_group ON incidents (cluster, group_name) WHERE status = 'open';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

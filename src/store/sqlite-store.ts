@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { systemClock } from '../core/protocol.js';
-import type { Clock, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { Owner } from '../core/findings.js';
+import { systemClock, type Clock, type Commit, type IncidentStore } from '../core/ports.js';
+import { DEFAULT_CLUSTER, type GroupRef, type Incident, type SlackEffect, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
-import type { IncidentStore } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Stamps outbox rows (created, delivered); tests pass a fake one. */
@@ -31,6 +31,39 @@ const UNFINISHED = `state IN ('pending', 'sending')`;
 // Standalone channel messages have no incident; they are ordered per channel instead.
 const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel ELSE 'incident:' || incident_id END`;
 
+type StoredIncident = Omit<Incident, 'cluster' | 'figures'> & {
+  cluster?: string;
+  figures: Omit<Incident['figures'], 'hotPartition'> & {
+    drainSeconds?: number | null;
+    nextThreshold: { seconds?: number; inMs?: number } | null;
+    hotPartition: (Omit<NonNullable<Incident['figures']['hotPartition']>, 'owner'> & { owner?: Owner | null; memberId?: string | null; host?: string | null }) | null;
+  };
+};
+
+/**
+ * An incident as saved, brought up to today's shape: incidents written before clusters
+ * were named belong to the default cluster, and their figures counted seconds where
+ * they now count milliseconds. A check refreshes the figures anyway; this covers the
+ * minute until it does.
+ */
+function incidentOf(json: string): Incident {
+  const stored = JSON.parse(json) as StoredIncident;
+  const { drainSeconds, ...figures } = stored.figures;
+  const next = figures.nextThreshold;
+  const hot = figures.hotPartition;
+  const owner = hot && hot.owner === undefined && hot.memberId ? { memberId: hot.memberId, clientId: null, host: hot.host ?? null } : (hot?.owner ?? null);
+  return {
+    ...stored,
+    cluster: stored.cluster ?? DEFAULT_CLUSTER,
+    figures: {
+      ...figures,
+      drainMs: figures.drainMs ?? (drainSeconds === undefined || drainSeconds === null ? null : drainSeconds * 1000),
+      nextThreshold: next === null ? null : { severity: next.severity, lag: next.lag, inMs: next.inMs ?? (next.seconds ?? 0) * 1000 },
+      hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner } : null,
+    },
+  } as Incident;
+}
+
 function toRow(r: OutboxRecord): OutboxRow {
   return {
     seq: r.seq,
@@ -50,13 +83,13 @@ function toRow(r: OutboxRecord): OutboxRow {
 
 function prepareStatements(db: Db) {
   return {
-    upsertIncident: db.prepare<{ id: string; group: string; status: string; channel: string; openedAt: number; json: string }>(`
-      INSERT INTO incidents (id, group_name, status, channel, opened_at, json)
-      VALUES (@id, @group, @status, @channel, @openedAt, @json)
+    upsertIncident: db.prepare<{ id: string; cluster: string; group: string; status: string; channel: string; openedAt: number; json: string }>(`
+      INSERT INTO incidents (id, cluster, group_name, status, channel, opened_at, json)
+      VALUES (@id, @cluster, @group, @status, @channel, @openedAt, @json)
       ON CONFLICT (id) DO UPDATE SET
-        group_name = excluded.group_name, status = excluded.status, channel = excluded.channel,
+        cluster = excluded.cluster, group_name = excluded.group_name, status = excluded.status, channel = excluded.channel,
         opened_at = excluded.opened_at, json = excluded.json`),
-    openIncidentFor: db.prepare<[string], { json: string }>(`SELECT json FROM incidents WHERE group_name = ? AND status = 'open'`),
+    openIncidentFor: db.prepare<[string, string], { json: string }>(`SELECT json FROM incidents WHERE cluster = ? AND group_name = ? AND status = 'open'`),
     openIncidents: db.prepare<[], { json: string }>(`SELECT json FROM incidents WHERE status = 'open' ORDER BY opened_at, id`),
     incident: db.prepare<[string], { json: string }>(`SELECT json FROM incidents WHERE id = ?`),
     setRoot: db.prepare<[string, string, string]>(`UPDATE incidents SET root_channel = ?, root_ts = ? WHERE id = ?`),
@@ -130,21 +163,21 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore {
 
   // ---- IncidentStore ----
 
-  openIncidentFor(group: string): Incident | null {
-    const row = this.sql.openIncidentFor.get(group);
-    return row ? (JSON.parse(row.json) as Incident) : null;
+  openIncidentFor(ref: GroupRef): Incident | null {
+    const row = this.sql.openIncidentFor.get(ref.cluster, ref.group);
+    return row ? incidentOf(row.json) : null;
   }
 
   openIncidents(): Incident[] {
-    return this.sql.openIncidents.all().map((r) => JSON.parse(r.json) as Incident);
+    return this.sql.openIncidents.all().map((r) => incidentOf(r.json));
   }
 
   incident(id: string): Incident | null {
     const row = this.sql.incident.get(id);
-    return row ? (JSON.parse(row.json) as Incident) : null;
+    return row ? incidentOf(row.json) : null;
   }
 
-  commit(change: { incident?: Incident; effects?: SlackEffect[]; state?: Record<string, unknown> }): void {
+  commit(change: Commit): void {
     const now = this.clock.now();
     this.db.transaction(() => {
       if (change.incident) this.saveIncident(change.incident);
@@ -248,6 +281,7 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore {
   private saveIncident(incident: Incident): void {
     this.sql.upsertIncident.run({
       id: incident.id,
+      cluster: incident.cluster,
       group: incident.group,
       status: incident.status,
       channel: incident.channel,

@@ -1,10 +1,14 @@
 import type { KnownBlock } from '@slack/types';
 import { ActionIds, SNOOZE_BUTTONS } from '../core/action-ids.js';
-import { formatClock, formatCount, formatDuration, formatPercent, formatRate } from '../core/format.js';
-import type { ImpactSummary, Step, TimelineEntry, TimelineKind } from '../core/incident.js';
+import type { ImpactSummary, Notice, Step, TimelineEntry, TimelineKind } from '../core/incident.js';
+import type { MonitoringChange } from '../core/monitoring.js';
 import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { MonitorEffect } from '../monitor/effects.js';
 import { escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
+import { formatClock, formatCount, formatDuration, formatPercent, formatRate } from './format.js';
+import { mentionOf, slackText } from './text-style.js';
+import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
 const SEVERITY_ICON: Record<Severity, string> = { warning: ':warning:', critical: ':red_circle:', page: ':rotating_light:' };
 
@@ -24,20 +28,6 @@ const TIMELINE_ICON: Record<TimelineKind, string> = {
   resolved: ':white_check_mark:',
 };
 
-/** Slack mention syntax for an on-call entry: user group `S…`, user `U…`/`W…`, or `here`. */
-export function mentionOf(id: string): string {
-  if (/^S[A-Z0-9]+$/.test(id)) return `<!subteam^${id}>`;
-  if (/^[UW][A-Z0-9]+$/.test(id)) return `<@${id}>`;
-  if (id === 'here' || id === 'channel') return `<!${id}>`;
-  return escapeSlack(id);
-}
-
-/** Plain core text made safe for Slack, with `{user}` turned into a real mention. */
-function render(text: string, user?: string): string {
-  const safe = escapeSlack(text);
-  return user ? safe.replace('{user}', mentionOf(user)) : safe;
-}
-
 function trend(perSec: number | null): string {
   if (perSec === null) return '';
   if (perSec > 0) return ` :chart_with_upwards_trend: ${formatRate(perSec)}`;
@@ -47,8 +37,8 @@ function trend(perSec: number | null): string {
 
 function outlook(incident: Incident): string {
   const f = incident.figures;
-  if (f.drainSeconds !== null) return f.drainSeconds === 0 ? 'caught up' : `drains in ~${formatDuration(f.drainSeconds)}`;
-  if (f.nextThreshold) return `${f.nextThreshold.severity.toUpperCase()} (${formatCount(f.nextThreshold.lag)}) in ~${formatDuration(f.nextThreshold.seconds)}`;
+  if (f.drainMs !== null) return f.drainMs === 0 ? 'caught up' : `drains in ~${formatDuration(f.drainMs)}`;
+  if (f.nextThreshold) return `${f.nextThreshold.severity.toUpperCase()} (${formatCount(f.nextThreshold.lag)}) in ~${formatDuration(f.nextThreshold.inMs)}`;
   if ((f.lagGrowthPerSec ?? 0) > 0) return 'growing, past every threshold';
   return f.lagGrowthPerSec === null ? 'trend not known yet' : 'not draining';
 }
@@ -56,7 +46,8 @@ function outlook(incident: Incident): string {
 function hotText(incident: Incident): string {
   const hot = incident.figures.hotPartition;
   if (!hot) return 'none (lag is spread)';
-  const owner = hot.memberId ? `${escapeSlack(truncate(hot.memberId, 60))} @ ${escapeSlack(hot.host ?? '?')}` : 'no owner';
+  // Client id and host lead, as in the case study's table; a member id is long and wraps.
+  const owner = hot.owner ? `${escapeSlack(truncate(hot.owner.clientId ?? hot.owner.memberId, 60))} @ ${escapeSlack(hot.owner.host ?? '?')}` : 'no owner';
   return `${escapeSlack(`${hot.topic}-${hot.partition}`)} (${formatPercent(hot.share)}, ${formatCount(hot.lag)})\n${owner}`;
 }
 
@@ -124,8 +115,8 @@ function resolvedText(incident: Incident): string {
 }
 
 function summaryBlocks(summary: ImpactSummary): KnownBlock[] {
-  const duration = formatDuration((summary.resolvedAt - summary.openedAt) / 1000);
-  const ack = summary.acknowledged ? `${formatDuration(summary.acknowledged.afterMs / 1000)} (${mentionOf(summary.acknowledged.by)})` : 'never acknowledged';
+  const duration = formatDuration(summary.resolvedAt - summary.openedAt);
+  const ack = summary.acknowledged ? `${formatDuration(summary.acknowledged.afterMs)} (${mentionOf(summary.acknowledged.by)})` : 'never acknowledged';
   const rates =
     summary.consumeBefore === null && summary.consumeAfter === null
       ? 'unknown'
@@ -146,22 +137,23 @@ function summaryBlocks(summary: ImpactSummary): KnownBlock[] {
 /** One timeline entry: a reply in the incident's thread, stamped with its time. */
 export function timelineMessage(entry: TimelineEntry, oncall: readonly string[]): SlackMessage {
   const mentions = entry.mention && oncall.length > 0 ? ` ${oncall.map(mentionOf).join(' ')}` : '';
-  const line = `\`${formatClock(entry.at)}\` ${TIMELINE_ICON[entry.kind]} ${render(entry.text, entry.user)}${mentions}`;
+  const line = `\`${formatClock(entry.at)}\` ${TIMELINE_ICON[entry.kind]} ${slackText((s) => timelineText(entry, s))}${mentions}`;
   const blocks: KnownBlock[] = [section(line)];
-  if (entry.summary) blocks.push(...summaryBlocks(entry.summary));
+  if (entry.kind === 'resolved') blocks.push(...summaryBlocks(entry.summary));
   return { text: truncate(line, LIMITS.fallbackText), blocks };
 }
 
 /** What a button click answers the clicker with (only they see it). */
-export function noticeText(notice: NonNullable<Step['notice']>): string {
-  return render(notice.text, notice.user);
+export function noticeText(notice: Notice): string {
+  return slackText((s) => noticeSentence(notice, s));
 }
 
-export function monitoringMessage(kind: 'degraded' | 'recovered', detail: string): SlackMessage {
+/** lagbot's own notice in the channel: it cannot see a cluster, or sees it again. */
+export function monitoringMessage(change: MonitoringChange): SlackMessage {
   const text =
-    kind === 'degraded'
-      ? `:warning: Monitoring degraded: ${escapeSlack(detail)}. lagbot opens and resolves no incidents until it can read Kafka again.`
-      : `:white_check_mark: Monitoring recovered: ${escapeSlack(detail)}.`;
+    change.kind === 'degraded'
+      ? `:warning: Monitoring degraded: ${change.failures} checks in a row could not read Kafka (${escapeSlack(change.error)}). lagbot opens and resolves no incidents until it can read Kafka again.`
+      : `:white_check_mark: Monitoring recovered: Kafka answers again; ${change.groups} groups read.`;
   return { text, blocks: [section(text)] };
 }
 
@@ -175,4 +167,11 @@ export function effectsOf(step: Step, oncall: readonly string[]): SlackEffect[] 
   for (const entry of step.timeline) effects.push({ kind: 'post-thread', ...base, message: timelineMessage(entry, oncall) });
   if (step.rootChanged && !step.opened) effects.push({ kind: 'update-root', ...base, message: incidentRootMessage(incident) });
   return effects;
+}
+
+/** How the monitor's effects become Slack messages for the outbox. */
+export function slackEffectsOf(effects: readonly MonitorEffect[]): SlackEffect[] {
+  return effects.flatMap((e): SlackEffect[] =>
+    e.kind === 'incident' ? effectsOf(e.step, e.oncall) : [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.change) }],
+  );
 }

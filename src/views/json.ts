@@ -2,6 +2,7 @@ import type { GroupLag } from '../core/protocol.js';
 
 /** The `lagbot lag GROUP --json` object: a stable interface, unknown values are null. */
 export interface GroupLagJson {
+  cluster: string;
   group: string;
   state: string;
   protocol: string;
@@ -27,6 +28,7 @@ export interface GroupLagJson {
 
 export function groupJson(lag: GroupLag): GroupLagJson {
   return {
+    cluster: lag.cluster,
     group: lag.group,
     state: lag.state,
     protocol: lag.protocol,

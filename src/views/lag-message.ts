@@ -1,11 +1,14 @@
 import type { KnownBlock } from '@slack/types';
 import { ActionIds } from '../core/action-ids.js';
 import { LAG_USAGE } from '../core/command.js';
-import { formatCount, formatUtc } from '../core/format.js';
-import { diagnose } from '../core/hints.js';
-import type { GroupLag, GroupListing, HintKind, PartitionLag, SlackMessage } from '../core/protocol.js';
+import type { Finding } from '../core/findings.js';
+import type { LagAnswer } from '../core/lag-query.js';
+import type { GroupLag, GroupListing, PartitionLag, SlackMessage } from '../core/protocol.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, fittedTable, header, section } from './blocks.js';
+import { FINDING_ICONS, findingText } from './finding-text.js';
+import { formatCount, formatUtc } from './format.js';
+import { slackText } from './text-style.js';
 import {
   LISTING_COLUMNS,
   MEMBER_COLUMNS,
@@ -26,18 +29,6 @@ export interface LagMessageOptions {
   /** Rows of the partition table before it is cut (the section limit may cut earlier). */
   maxPartitionRows?: number;
 }
-
-const HINT_ICONS: Record<HintKind, string> = {
-  'hot-partition': ':fire:',
-  rebalancing: ':arrows_counterclockwise:',
-  'members-not-visible': ':eyes:',
-  'no-members': ':zzz:',
-  'idle-members': ':hourglass:',
-  'unowned-partitions': ':ghost:',
-  'topic-deleted': ':wastebasket:',
-  'offset-below-log-start': ':warning:',
-  'no-committed-offset': ':grey_question:',
-};
 
 const SLACK_PARTITION_COLUMNS: Column[] = [
   { header: 'PARTITION', align: 'left' },
@@ -111,10 +102,9 @@ function summaryFields(lag: GroupLag): KnownBlock {
   ]);
 }
 
-function hintsBlock(lag: GroupLag): KnownBlock[] {
-  const hints = diagnose(lag);
-  if (hints.length === 0) return [];
-  return [section(hints.map((h) => `${HINT_ICONS[h.kind]} ${escapeSlack(h.text)}`).join('\n'))];
+function findingsBlock(findings: readonly Finding[]): KnownBlock[] {
+  if (findings.length === 0) return [];
+  return [section(findings.map((f) => `${FINDING_ICONS[f.kind]} ${slackText((s) => findingText(f, s))}`).join('\n'))];
 }
 
 function tableBlocks(title: string, columns: readonly Column[], rows: readonly string[][], maxRows: number, noun: string): KnownBlock[] {
@@ -126,8 +116,8 @@ function tableBlocks(title: string, columns: readonly Column[], rows: readonly s
 }
 
 /** `/lag GROUP`: the answer to "which partition is hot, who owns it, is it rebalancing". */
-export function groupLagMessage(lag: GroupLag, options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}`), summaryFields(lag), ...hintsBlock(lag)];
+export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
+  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}`), summaryFields(lag), ...findingsBlock(findings)];
   if (lag.partitions.length > 0) {
     blocks.push(
       ...tableBlocks(
@@ -147,8 +137,8 @@ export function groupLagMessage(lag: GroupLag, options: LagMessageOptions = {}):
 }
 
 /** `/lag GROUP members`: the `--members --verbose` view. */
-export function groupMembersMessage(lag: GroupLag, options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Members: ${lag.group}`), summaryFields(lag), ...hintsBlock(lag)];
+export function groupMembersMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
+  const blocks: KnownBlock[] = [header(`Members: ${lag.group}`), summaryFields(lag), ...findingsBlock(findings)];
   if (!lag.membersVisible) {
     blocks.push(section('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.'));
   } else if (lag.members.length === 0) {
@@ -207,4 +197,20 @@ export function unknownGroupMessage(group: string, suggestions: readonly string[
 export function clusterErrorMessage(detail: string): SlackMessage {
   const text = `Could not read from Kafka: ${escapeSlack(detail)}`;
   return { text, blocks: [section(`:rotating_light: ${text}`), context('No numbers are shown rather than stale or guessed ones. Try again, or check the brokers.')] };
+}
+
+/** The Slack rendering of any answer to a `/lag` request. */
+export function lagAnswerMessage(answer: LagAnswer, options: LagMessageOptions = {}): SlackMessage {
+  switch (answer.kind) {
+    case 'help':
+      return helpMessage();
+    case 'list':
+      return groupListMessage(answer.listings, answer.readAt, options);
+    case 'group':
+      return answer.view === 'members' ? groupMembersMessage(answer.lag, answer.findings, options) : groupLagMessage(answer.lag, answer.findings, options);
+    case 'unknown-group':
+      return unknownGroupMessage(answer.group, answer.suggestions);
+    case 'unavailable':
+      return clusterErrorMessage(answer.detail);
+  }
 }

@@ -1,4 +1,4 @@
-import { formatCount } from '../core/format.js';
+import { formatCount } from './format.js';
 import type { GroupLag, GroupListing, GroupMember, PartitionLag, TopicPartitions } from '../core/protocol.js';
 
 export interface Column {

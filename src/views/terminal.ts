@@ -1,6 +1,7 @@
-import { formatCount, formatUtc } from '../core/format.js';
-import { diagnose } from '../core/hints.js';
+import type { Finding } from '../core/findings.js';
 import type { GroupLag, GroupListing } from '../core/protocol.js';
+import { findingText } from './finding-text.js';
+import { formatCount, formatUtc } from './format.js';
 import {
   LISTING_COLUMNS,
   MEMBER_COLUMNS,
@@ -19,7 +20,7 @@ function stateLine(lag: GroupLag): string {
 }
 
 /** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
-export function groupText(lag: GroupLag): string {
+export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
   const lines = [
     `GROUP ${lag.group}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
     stateLine(lag),
@@ -27,7 +28,7 @@ export function groupText(lag: GroupLag): string {
   ];
   if (lag.partitions.length > 0) lines.push(...renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow)), '');
   if (lag.members.length > 0) lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)), '');
-  for (const hint of diagnose(lag)) lines.push(`* ${hint.text}`);
+  for (const finding of findings) lines.push(`* ${findingText(finding)}`);
   lines.push(`log-end offsets are last stable offsets (read_committed); read ${formatUtc(lag.readAt)}`);
   return lines.join('\n');
 }

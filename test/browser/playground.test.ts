@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
 import { computeGroupLag } from '../../src/core/lag.js';
 import type { GroupLag } from '../../src/core/protocol.js';
-import type { LagSource } from '../../src/kafka/lag-reader.js';
+import type { LagSource } from '../../src/core/ports.js';
 import type { RunningSlackApp } from '../../src/slack/app.js';
 import type { SlackStandin } from '../../tools/slack-standin/standin.js';
 import { incidentRootMessage, timelineMessage } from '../../src/views/incident-message.js';
@@ -24,6 +24,7 @@ const SCREENSHOT = 'test-results/playground.png';
 function fakeLagSource(): LagSource {
   const read = (): GroupLag => computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), Date.now());
   return {
+    cluster: 'default',
     readGroup: async (group) => (group === 'user-events-consumer' ? read() : null),
     readAllGroups: async () => [read()],
     listGroupNames: async () => ['user-events-consumer'],

@@ -43,8 +43,8 @@ describe('lagbot lag', () => {
     const { code, stdout } = await lagbot(['lag', group, '--json']);
     expect(code).toBe(EXIT.ok);
     const json = JSON.parse(stdout) as GroupLagJson;
-    expect(Object.keys(json).sort()).toEqual(['group', 'members', 'partitions', 'protocol', 'state', 'totalLag']);
-    expect(json).toMatchObject({ group, state: 'Empty', protocol: 'classic', members: [], totalLag: 605 });
+    expect(Object.keys(json).sort()).toEqual(['cluster', 'group', 'members', 'partitions', 'protocol', 'state', 'totalLag']);
+    expect(json).toMatchObject({ cluster: 'default', group, state: 'Empty', protocol: 'classic', members: [], totalLag: 605 });
     expect(json.partitions).toEqual([
       { topic, partition: 1, committedOffset: 100, logEndOffset: 700, logStartOffset: 0, lag: 600, memberId: null, clientId: null, host: null },
       { topic, partition: 0, committedOffset: 25, logEndOffset: 30, logStartOffset: 0, lag: 5, memberId: null, clientId: null, host: null },
@@ -56,7 +56,7 @@ describe('lagbot lag', () => {
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain(`GROUP ${group}: total lag 605 over 2 partitions`);
     expect(stdout).toMatch(new RegExp(`${topic}\\s+1\\s+100\\s+700\\s+600\\s+-\\s+-`));
-    expect(stdout).toContain(`Partition ${topic}-1 holds 99% of the lag`);
+    expect(stdout).toContain(`Hot partition ${topic}-1 holds 99% of the lag`);
   });
 
   it('lists every group without a GROUP argument', async () => {
@@ -103,6 +103,9 @@ describe('lagbot lag', () => {
       expect.arrayContaining([expect.objectContaining({ group: hot, severity: 'critical', totalLag: 700 })]),
     );
     expect((await lagbot(['check', '--samples', '0'])).stderr).toContain('--samples must be a whole number 1-1000');
+    await writeFile(join(dir, 'one.yaml'), `watch:\n  include: [${JSON.stringify(hot)}]\n`);
+    const one = await lagbot(['check'], { KAFKA_BROKERS: testbed().bootstrap, LAGBOT_CONFIG: join(dir, 'one.yaml') });
+    expect(one.stdout).toContain('1 watched group, 0 would alert (1 sample).');
   });
 
   it('runs as the installed bin (compiled by npm run build)', async () => {

@@ -1,9 +1,11 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/core/hints.js';
+import type { Finding } from '../../src/core/findings.js';
+import { findingText } from '../../src/views/finding-text.js';
+import { findingsOfRead as diagnose } from '../support/findings.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
-import { KafkaUnavailableError } from '../../src/kafka/errors.js';
+import { LagUnavailableError } from '../../src/core/ports.js';
 import { groupJson } from '../../src/views/json.js';
 import { kafkaConsumerGroups, parseDescribeMembers, parseDescribeOffsets } from '../../tools/kafka-testbed/tools.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
@@ -97,7 +99,7 @@ describe('lag engine on a real broker', () => {
     expect(lag.totalLag).toBe(11_400);
     const { ours, theirs } = await compareWithKafkaTool(lag);
     expect(ours).toEqual(theirs);
-    expect(diagnose(lag).map((h) => h.kind)).toEqual(['hot-partition', 'no-members']);
+    expect(diagnose(lag).map((h) => h.kind)).toEqual(['hot-partition', 'stopped']);
   });
 
   it('reads a live group: owners and member assignments equal --describe and --members --verbose', async () => {
@@ -126,8 +128,8 @@ describe('lag engine on a real broker', () => {
 
     const hot = diagnose(lag).find((h) => h.kind === 'hot-partition');
     const owner = lag.partitions.find((p) => p.partition === 1);
-    expect(hot?.text).toContain(`${topic}-1 holds 95% of the lag`);
-    expect(hot?.text).toContain(`Owner: ${owner?.memberId}`);
+    expect(hot).toMatchObject({ topic, partition: 1, owner: { memberId: owner?.memberId, clientId: owner?.clientId, host: owner?.host } });
+    expect(findingText(hot as Finding)).toContain(`${topic}-1 holds 95% of the lag`);
     expect(lag.assignmentStrategy).toBeTruthy();
   });
 
@@ -138,7 +140,7 @@ describe('lag engine on a real broker', () => {
       return l?.state === 'Stable' && l.members.length === 4 && l.partitions.every((p) => p.memberId !== null) ? l : null;
     }, 'four members, three of them with a partition');
     expect(lag.members.filter((m) => m.assignment.length === 0)).toHaveLength(1);
-    expect(diagnose(lag).find((h) => h.kind === 'idle-members')?.text).toMatch(/^1 of 4 members have no partitions/);
+    expect(diagnose(lag).find((h) => h.kind === 'idle-members')).toEqual({ kind: 'idle-members', idle: 1, members: 4, partitions: 3 });
   });
 
   it('reads all groups at once, with the same numbers as one at a time', async () => {
@@ -165,7 +167,7 @@ describe('lag engine on a real broker', () => {
     const row = lag?.partitions[0];
     expect(row).toMatchObject({ committedOffset: 100, logStartOffset: 1_500, logEndOffset: 2_000, lag: 500 });
     expect(row?.flags).toContain('offset-below-log-start');
-    expect(diagnose(lag as GroupLag).find((h) => h.kind === 'offset-below-log-start')?.text).toContain('Retention deleted 1,400 messages');
+    expect(diagnose(lag as GroupLag).find((h) => h.kind === 'retention-loss')).toMatchObject({ lost: 1_400 });
   });
 
   it('survives a topic deleted under a group: says so, and keeps reading other groups', async () => {
@@ -203,7 +205,7 @@ describe('an unreachable cluster', () => {
     const dead = lagReader([`127.0.0.1:${port}`]);
     const started = Date.now();
     try {
-      await expect(dead.reader.readGroup('anything')).rejects.toThrow(KafkaUnavailableError);
+      await expect(dead.reader.readGroup('anything')).rejects.toThrow(LagUnavailableError);
       await expect(dead.reader.readAllGroups()).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}`));
     } finally {
       await dead.stop();

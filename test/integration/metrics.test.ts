@@ -2,7 +2,7 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
-import { systemClock } from '../../src/core/protocol.js';
+import { systemClock } from '../../src/core/ports.js';
 import { createLogger } from '../../src/log/logger.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
@@ -15,7 +15,7 @@ describe('/metrics and /healthz', () => {
   const topic = uniqueName('clicks');
   const group = uniqueName('clicks-consumer');
   const lagLine = (partition: number, lag: number) =>
-    `kafka_consumer_lag{group="${group}",topic="${topic}",partition="${partition}"} ${lag}`;
+    `kafka_consumer_lag{cluster="default",group="${group}",topic="${topic}",partition="${partition}"} ${lag}`;
 
   beforeAll(async () => {
     const kafka = kafkaClient();
@@ -48,7 +48,7 @@ describe('/metrics and /healthz', () => {
         return m.text.includes(lagLine(1, 50)) ? m.text : null;
       }, 'the lag series');
       expect(text).toContain(lagLine(0, 0));
-      expect(text).toContain(`kafka_consumergroup_lag_total{group="${group}"} 50`);
+      expect(text).toContain(`kafka_consumergroup_lag_total{cluster="default",group="${group}"} 50`);
       expect(text).toMatch(/lagbot_checks_total\{result="ok"\} [1-9]/);
       expect((await scrape(rig.lagbot.port)).type).toContain('text/plain');
       const health = await fetch(`http://127.0.0.1:${rig.lagbot.port}/healthz`);

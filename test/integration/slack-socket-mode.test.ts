@@ -3,9 +3,10 @@ import { request } from 'node:http';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
-import { systemClock } from '../../src/core/protocol.js';
+import { systemClock } from '../../src/core/ports.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
-import type { LagSource } from '../../src/kafka/lag-reader.js';
+import type { LagSource } from '../../src/core/ports.js';
+import { DEFAULT_RULES } from '../../src/core/rules.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
 import { SOCKET_ACK_TIMEOUT_MS, startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
@@ -23,8 +24,7 @@ function startSocketLagbot(slack: SlackStandin, lagSource: LagSource, appToken: 
     apiUrl: slack.apiUrl,
     command: '/lag',
     port: 0,
-    lagSource,
-    clock: systemClock,
+    query: { source: lagSource, clock: systemClock, findingSettings: DEFAULT_RULES.signals },
     logger: createLogger('silent'),
     webApiRetries: 0,
   });
@@ -84,7 +84,7 @@ describe('/lag in Slack over Socket Mode', () => {
     const text = readable(response.body);
     expect(response.body.response_type).toBe('ephemeral');
     expect(text).toContain(`${group}: total lag 1,250 over 3 partitions`);
-    expect(text).toContain(`Partition ${topic}-1 holds 96% of the lag (1,200 of 1,250)`);
+    expect(text).toContain(`Hot partition ${topic}-1 holds 96% of the lag (1,200 of 1,250)`);
     expect(text).toMatch(new RegExp(`${topic}-1\\s+1,200\\s+800\\s+2,000\\s+-`));
     expect(text).toMatch(new RegExp(`${topic}-0\\s+50\\s+250\\s+300\\s+-`));
     expect(JSON.stringify(response.body.blocks)).toContain(ActionIds.postLagToChannel);
@@ -152,6 +152,7 @@ describe('/lag in Slack over Socket Mode', () => {
 describe('Socket Mode with a wrong app token', () => {
   let slack: SlackStandin;
   const neverRead: LagSource = {
+    cluster: 'default',
     readGroup: () => Promise.reject(new Error('not expected: lagbot never connected')),
     readAllGroups: () => Promise.reject(new Error('not expected: lagbot never connected')),
     listGroupNames: () => Promise.reject(new Error('not expected: lagbot never connected')),

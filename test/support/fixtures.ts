@@ -9,6 +9,7 @@ export function caseStudySnapshot(overrides: Partial<GroupSnapshot> = {}): Group
     assignment: [{ topic: 'user-events', partitions: [partition] }],
   });
   return {
+    cluster: 'default',
     group: 'user-events-consumer',
     state: 'Stable',
     protocol: 'classic',

@@ -5,6 +5,7 @@ export function incidentFixture(id: string, group: string, overrides: Partial<In
   const at = overrides.openedAt ?? 1_700_000_000_000;
   return {
     id,
+    cluster: 'default',
     group,
     channel: 'C0LAGALERT',
     status: 'open',
@@ -25,7 +26,7 @@ export function incidentFixture(id: string, group: string, overrides: Partial<In
       members: 3,
       partitions: 3,
       hotPartition: null,
-      drainSeconds: null,
+      drainMs: null,
       nextThreshold: null,
     },
     acknowledged: null,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
-import { systemClock } from '../../src/core/protocol.js';
+import { systemClock } from '../../src/core/ports.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';

@@ -38,6 +38,7 @@ export function scriptedLag(at: number, script: GroupScript, group = 'user-event
   }));
   return computeGroupLag(
     {
+      cluster: 'default',
       group,
       state: script.state ?? (memberCount > 0 ? 'Stable' : 'Empty'),
       protocol: 'classic',

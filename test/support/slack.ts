@@ -1,5 +1,6 @@
-import { systemClock } from '../../src/core/protocol.js';
-import type { LagSource } from '../../src/kafka/lag-reader.js';
+import { systemClock } from '../../src/core/ports.js';
+import type { LagSource } from '../../src/core/ports.js';
+import { DEFAULT_RULES } from '../../src/core/rules.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
 import { startSlackStandin, type SlackStandin, type SlackStandinOptions } from '../../tools/slack-standin/standin.js';
@@ -23,8 +24,7 @@ export async function startSlackRig(lagSource: LagSource, standin: Omit<SlackSta
     command: '/lag',
     port: 0,
     host: '127.0.0.1',
-    lagSource,
-    clock: systemClock,
+    query: { source: lagSource, clock: systemClock, findingSettings: DEFAULT_RULES.signals },
     logger: createLogger('silent'),
     webApiRetries: 0,
   });
@@ -39,14 +39,4 @@ export async function startSlackRig(lagSource: LagSource, standin: Omit<SlackSta
   };
 }
 
-/** Every string in a Slack payload, joined: what a person could read in it. */
-export function readable(payload: unknown): string {
-  const out: string[] = [];
-  const walk = (value: unknown): void => {
-    if (typeof value === 'string') out.push(value);
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-  };
-  walk(payload);
-  return out.join('\n');
-}
+export { readable } from './readable.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, requireSlackSecrets } from '../../src/config/config.js';
 
+const ref = (group: string) => ({ cluster: 'default', group });
+
 describe('parseConfig', () => {
   it('starts from the environment alone', () => {
     const config = parseConfig('', { KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', PORT: '8080' });
@@ -73,8 +75,8 @@ describe('alerting configuration', () => {
 
   it('defaults to the case study thresholds and a 30-second check', async () => {
     const { AlertingPolicy } = await import('../../src/config/alerting.js');
-    const policy = new AlertingPolicy(parseConfig('', env).alerting);
-    const g = policy.forGroup('user-events-consumer');
+    const policy = new AlertingPolicy(parseConfig('', env));
+    const g = policy.forGroup(ref('user-events-consumer'));
     expect(g.rules.thresholds).toEqual({
       warning: { lag: 50_000, growingForMs: 300_000 },
       critical: { lag: 500_000, doublingWithinMs: 600_000 },
@@ -82,21 +84,21 @@ describe('alerting configuration', () => {
     });
     expect(g.channel).toBeNull();
     expect(policy.config.check.schedule).toBe('*/30 * * * * *');
-    expect(policy.watches('anything')).toBe(true);
+    expect(policy.watches(ref('anything'))).toBe(true);
   });
 
   it('applies global settings, then the first matching group override', async () => {
     const { AlertingPolicy } = await import('../../src/config/alerting.js');
-    const policy = new AlertingPolicy(parseConfig(yaml, env).alerting);
-    expect(policy.forGroup('orders')).toMatchObject({ channel: 'C0ALERTS', oncall: ['S0ONCALL'] });
-    expect(policy.forGroup('orders').rules.thresholds.warning.lag).toBe(10_000);
-    const pay = policy.forGroup('payments-eu');
+    const policy = new AlertingPolicy(parseConfig(yaml, env));
+    expect(policy.forGroup(ref('orders'))).toMatchObject({ channel: 'C0ALERTS', oncall: ['S0ONCALL'] });
+    expect(policy.forGroup(ref('orders')).rules.thresholds.warning.lag).toBe(10_000);
+    const pay = policy.forGroup(ref('payments-eu'));
     expect(pay).toMatchObject({ channel: 'C0PAY', oncall: ['S0ONCALL'] });
     expect(pay.rules.thresholds.page.lag).toBe(100_000);
     expect(pay.rules.thresholds.warning.lag).toBe(10_000);
     expect(pay.rules.signals.raise).toEqual({ stalled: 'critical' });
-    expect(policy.watches('connect-sink')).toBe(false);
-    expect(policy.watches('__consumer_offsets_reader')).toBe(false);
+    expect(policy.watches(ref('connect-sink'))).toBe(false);
+    expect(policy.watches(ref('__consumer_offsets_reader'))).toBe(false);
   });
 
   it('names bad alerting values and what is allowed', () => {

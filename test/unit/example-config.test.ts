@@ -8,7 +8,7 @@ describe('lagbot.example.yaml', () => {
     const config = parseConfig(text, {}, 'lagbot.example.yaml');
     expect(config.kafka.brokers).toEqual(['kafka-1.internal:9092', 'kafka-2.internal:9092']);
     expect(config.slack.mode).toBe('http');
-    expect(config.alerting.alerting.channel).toBe('C0123ABCD');
-    expect(config.alerting.groups[0]?.thresholds?.page?.lag).toBe(200_000);
+    expect(config.alerting.channel).toBe('C0123ABCD');
+    expect(config.groups[0]?.thresholds?.page?.lag).toBe(200_000);
   });
 });

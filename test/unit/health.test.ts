@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/protocol.js';
+import type { Clock } from '../../src/core/ports.js';
 import { HealthState } from '../../src/metrics/health.js';
 
 function fakeClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {

@@ -64,10 +64,10 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     const metrics = lite();
     metrics.recordCheck([userEvents(), billing()], 1_000);
     expect(series(await scrape(metrics), 'kafka_consumer_lag')).toEqual([
-      [{ group: 'billing', topic: 'user-events', partition: '0' }, 234],
-      [{ group: 'user-events-consumer', topic: 'user-events', partition: '0' }, 488_333],
-      [{ group: 'user-events-consumer', topic: 'user-events', partition: '1' }, 4_442_768],
-      [{ group: 'user-events-consumer', topic: 'user-events', partition: '2' }, 164_432],
+      [{ cluster: 'default', group: 'billing', topic: 'user-events', partition: '0' }, 234],
+      [{ cluster: 'default', group: 'user-events-consumer', topic: 'user-events', partition: '0' }, 488_333],
+      [{ cluster: 'default', group: 'user-events-consumer', topic: 'user-events', partition: '1' }, 4_442_768],
+      [{ cluster: 'default', group: 'user-events-consumer', topic: 'user-events', partition: '2' }, 164_432],
     ]);
   });
 
@@ -77,13 +77,13 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     const samples = await scrape(metrics);
     const billingPartitions = series(samples, 'kafka_consumer_lag').map(([l]) => l.partition);
     expect(billingPartitions).toEqual(['0']);
-    expect(value(samples, 'kafka_consumergroup_partitions', { group: 'billing' })).toBe(3);
+    expect(value(samples, 'kafka_consumergroup_partitions', { cluster: 'default', group: 'billing' })).toBe(3);
   });
 
   it('drops every series of a group that vanished between checks', async () => {
     const metrics = lite();
     metrics.recordCheck([userEvents(), billing()], 1_000);
-    metrics.setSeverity('billing', null);
+    metrics.setSeverity({ cluster: 'default', group: 'billing' }, null);
     metrics.recordCheck([userEvents(2_000)], 2_000);
     const samples = await scrape(metrics);
     for (const name of ['kafka_consumer_lag', 'kafka_consumergroup_lag_total', 'kafka_consumergroup_members', 'kafka_consumergroup_partitions']) {
@@ -92,7 +92,7 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     }
     expect(series(samples, 'kafka_consumer_lag')).toHaveLength(3);
     // Severity belongs to the incident lifecycle, not to the check.
-    expect(value(samples, 'lagbot_incident_severity', { group: 'billing' })).toBe(0);
+    expect(value(samples, 'lagbot_incident_severity', { cluster: 'default', group: 'billing' })).toBe(0);
   });
 
   it('drops a partition whose lag became unknown, keeps the others', async () => {
@@ -114,16 +114,16 @@ describe('LagMetrics: group gauges', () => {
     metrics.recordCheck([userEvents(), billing()], 1_000);
     const samples = await scrape(metrics);
     expect(series(samples, 'kafka_consumergroup_lag_total')).toEqual([
-      [{ group: 'billing' }, 234],
-      [{ group: 'user-events-consumer' }, 4_442_768 + 488_333 + 164_432],
+      [{ cluster: 'default', group: 'billing' }, 234],
+      [{ cluster: 'default', group: 'user-events-consumer' }, 4_442_768 + 488_333 + 164_432],
     ]);
     expect(series(samples, 'kafka_consumergroup_members')).toEqual([
-      [{ group: 'billing' }, 3],
-      [{ group: 'user-events-consumer' }, 3],
+      [{ cluster: 'default', group: 'billing' }, 3],
+      [{ cluster: 'default', group: 'user-events-consumer' }, 3],
     ]);
     expect(series(samples, 'kafka_consumergroup_partitions')).toEqual([
-      [{ group: 'billing' }, 3],
-      [{ group: 'user-events-consumer' }, 3],
+      [{ cluster: 'default', group: 'billing' }, 3],
+      [{ cluster: 'default', group: 'user-events-consumer' }, 3],
     ]);
   });
 
@@ -145,22 +145,22 @@ describe('LagMetrics: group gauges', () => {
 describe('LagMetrics: incidents, checks, outbox', () => {
   it('maps severity to 0 none, 1 warning, 2 critical, 3 page', async () => {
     const metrics = lite();
-    metrics.setSeverity('a', null);
-    metrics.setSeverity('b', 'warning');
-    metrics.setSeverity('c', 'critical');
-    metrics.setSeverity('d', 'page');
+    metrics.setSeverity({ cluster: 'default', group: 'a' }, null);
+    metrics.setSeverity({ cluster: 'default', group: 'b' }, 'warning');
+    metrics.setSeverity({ cluster: 'default', group: 'c' }, 'critical');
+    metrics.setSeverity({ cluster: 'default', group: 'd' }, 'page');
     expect(series(await scrape(metrics), 'lagbot_incident_severity')).toEqual([
-      [{ group: 'a' }, 0],
-      [{ group: 'b' }, 1],
-      [{ group: 'c' }, 2],
-      [{ group: 'd' }, 3],
+      [{ cluster: 'default', group: 'a' }, 0],
+      [{ cluster: 'default', group: 'b' }, 1],
+      [{ cluster: 'default', group: 'c' }, 2],
+      [{ cluster: 'default', group: 'd' }, 3],
     ]);
-    metrics.setSeverity('d', null);
-    metrics.removeSeverity('a');
+    metrics.setSeverity({ cluster: 'default', group: 'd' }, null);
+    metrics.removeSeverity({ cluster: 'default', group: 'a' });
     expect(series(await scrape(metrics), 'lagbot_incident_severity')).toEqual([
-      [{ group: 'b' }, 1],
-      [{ group: 'c' }, 2],
-      [{ group: 'd' }, 0],
+      [{ cluster: 'default', group: 'b' }, 1],
+      [{ cluster: 'default', group: 'c' }, 2],
+      [{ cluster: 'default', group: 'd' }, 0],
     ]);
   });
 

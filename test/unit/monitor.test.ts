@@ -1,29 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { AlertingPolicy } from '../../src/config/alerting.js';
 import { parseConfig } from '../../src/config/config.js';
-import type { Clock, GroupLag } from '../../src/core/protocol.js';
-import { KafkaUnavailableError } from '../../src/kafka/errors.js';
+import type { MonitoringState } from '../../src/core/monitoring.js';
+import { LagUnavailableError, type Clock } from '../../src/core/ports.js';
+import type { GroupLag } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
-import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
+import { slackEffectsOf } from '../../src/views/incident-message.js';
 import { CHECK_MS, T0, lagOf, scriptedLag } from '../support/scripted.js';
 
 /**
  * The check loop with a scripted lag source (a port double: the Kafka adapter has its
  * own integration tests) and a real in-memory SQLite store.
  */
-function rig(yaml: string) {
-  const clock: Clock & { t: number } = { t: T0, now() { return this.t; } };
+function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: SqliteIncidentStore }) {
+  const clock: Clock & { t: number } = shared?.clock ?? { t: T0, now() { return this.t; } };
   let next: (() => GroupLag[]) | Error = () => [];
-  const store = openSqliteStore(':memory:', { clock });
-  const policy = new AlertingPolicy(parseConfig(yaml, { KAFKA_BROKERS: 'k:9092' }).alerting);
+  const store = shared?.store ?? openSqliteStore(':memory:', { clock });
+  const policy = new AlertingPolicy(parseConfig(yaml, { KAFKA_BROKERS: 'k:9092' }));
   let ids = 0;
   const monitor = new LagMonitor({
-    lagSource: { readAllGroups: async () => { if (next instanceof Error) throw next; return next(); } },
+    source: {
+      cluster: 'default',
+      readAllGroups: async () => {
+        if (next instanceof Error) throw next;
+        return next();
+      },
+    },
     store,
     policy,
     clock,
     logger: createLogger('silent'),
+    render: slackEffectsOf,
     newId: () => `inc-${++ids}`,
   });
   const check = async (source: (() => GroupLag[]) | Error) => {
@@ -37,7 +46,8 @@ function rig(yaml: string) {
 }
 
 const BASE = 'alerting:\n  channel: C0ALERTS\ncheck:\n  degradedAfterFailures: 3\n';
-const down = new KafkaUnavailableError('Cannot reach Kafka at k:9092', ['k:9092']);
+const down = new LagUnavailableError('Cannot reach Kafka at k:9092', 'default', ['k:9092']);
+const orders = { cluster: 'default', group: 'orders' };
 
 describe('the check loop', () => {
   it('says once that monitoring is degraded after N failed checks, and once that it recovered', async () => {
@@ -54,13 +64,38 @@ describe('the check loop', () => {
     expect(r.posts()).toHaveLength(2);
   });
 
+  it("keeps the monitoring state in the store under the cluster's key, so a restart continues the count", async () => {
+    const first = rig(BASE);
+    for (let i = 0; i < 2; i += 1) await first.check(down);
+    expect(first.store.state<MonitoringState>('monitoring:default')).toEqual({ consecutiveFailures: 2, degraded: false });
+    // lagbot restarts: a new monitor over the same store picks up the count.
+    const restarted = rig(BASE, { clock: first.clock, store: first.store });
+    await restarted.check(down);
+    expect(restarted.store.state<MonitoringState>('monitoring:default')).toEqual({ consecutiveFailures: 3, degraded: true });
+    expect(restarted.posts()).toEqual(['post-channel C0ALERTS :warning: Monitoring degraded: 3 checks in a row could not r']);
+    const again = rig(BASE, { clock: first.clock, store: first.store });
+    await again.check(down);
+    expect(again.posts()).toHaveLength(1);
+    await again.check(() => []);
+    expect(again.store.state<MonitoringState>('monitoring:default')).toEqual({ consecutiveFailures: 0, degraded: false });
+    expect(again.posts()).toHaveLength(2);
+  });
+
   it('neither opens nor resolves incidents while Kafka cannot be read', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    const incident = r.store.openIncidentFor('orders');
-    expect(incident?.severity).toBe('critical');
+    const incident = r.store.openIncidentFor(orders);
+    expect(incident).toMatchObject({ cluster: 'default', group: 'orders', severity: 'critical' });
     for (let i = 0; i < 30; i += 1) await r.check(down);
-    expect(r.store.openIncidentFor('orders')).toMatchObject({ id: incident?.id, status: 'open' });
+    expect(r.store.openIncidentFor(orders)).toMatchObject({ id: incident?.id, status: 'open' });
+    expect(r.store.openIncidents()).toHaveLength(1);
+  });
+
+  it('keeps incidents per cluster and group', async () => {
+    const r = rig(BASE);
+    await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
+    expect(r.store.openIncidentFor(orders)).not.toBeNull();
+    expect(r.store.openIncidentFor({ cluster: 'other', group: 'orders' })).toBeNull();
   });
 
   it('opens incidents only for watched groups, in the channel their settings name', async () => {
@@ -76,7 +111,7 @@ describe('the check loop', () => {
   it('evaluates but opens nothing when no channel is configured', async () => {
     const r = rig('');
     const report = await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    expect(report.ok && report.verdicts[0]).toMatchObject({ group: 'orders', alerting: false, evaluation: { severity: 'critical' } });
+    expect(report.ok && report.verdicts[0]).toMatchObject({ group: 'orders', alerting: false, evaluation: { ref: orders, severity: 'critical' } });
     expect(r.store.openIncidents()).toEqual([]);
     expect(r.posts()).toEqual([]);
   });
@@ -84,10 +119,14 @@ describe('the check loop', () => {
   it('applies a button click between checks and answers a repeated one', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    const id = r.store.openIncidentFor('orders')?.id as string;
+    const id = r.store.openIncidentFor(orders)?.id as string;
     expect(r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' }).notice).toBeNull();
-    expect(r.monitor.act(id, 'U0B', { kind: 'acknowledge' }).notice?.text).toContain('Already acknowledged');
-    expect(r.monitor.act('inc-missing', 'U0B', { kind: 'resolve' }).notice?.text).toBe('This incident no longer exists.');
+    const posted = r.posts();
+    expect(posted.slice(-2)).toEqual([expect.stringMatching(/^post-thread C0ALERTS .*Acknowledged by <@U0SRE>/), expect.stringMatching(/^update-root C0ALERTS /)]);
+    expect(r.monitor.act(id, 'U0B', { kind: 'acknowledge' }).notice).toEqual({ kind: 'already-acknowledged', by: 'U0SRE' });
+    expect(r.monitor.act('inc-missing', 'U0B', { kind: 'resolve' }).notice).toEqual({ kind: 'no-such-incident' });
+    // The clicks that changed nothing queue nothing.
+    expect(r.posts()).toEqual(posted);
     expect(r.store.incident(id)?.acknowledged?.by).toBe('U0SRE');
   });
 });

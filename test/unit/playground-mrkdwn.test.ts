@@ -10,6 +10,7 @@ import type { PlaygroundState } from '../../tools/slack-standin/playground/snaps
 import type { StoredMessage } from '../../tools/slack-standin/types.js';
 import { incidentRootMessage } from '../../src/views/incident-message.js';
 import { groupLagMessage } from '../../src/views/lag-message.js';
+import { findingsOfRead } from '../support/findings.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 import { Scenario, ramp } from '../support/scripted.js';
 
@@ -116,7 +117,7 @@ describe('mrkdwn tokens', () => {
 describe('Block Kit', () => {
   it("renders lagbot's /lag answer: header, fields, hints, the table as <pre>, the button", () => {
     const lag = computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), Date.UTC(2026, 10, 27, 3, 31));
-    const message = groupLagMessage(lag, { commandText: 'user-events-consumer' });
+    const message = groupLagMessage(lag, findingsOfRead(lag), { commandText: 'user-events-consumer' });
     const tree = r.blocks(message.blocks, ctx);
     expect(r.textOf(byTag(tree, 'div').find((d) => d.cls === 'b-header') ?? '')).toBe('Consumer lag: user-events-consumer');
     const fields = elements(tree).filter((e) => e.cls === 'b-field');
@@ -223,7 +224,7 @@ describe('the page runs the same renderer', () => {
     const samples = ['*bold* _it_ `code` <@U0ALICE> :fire: &lt;script&gt;', '```\ntable\n```', '<https://example.com|docs> <!here>'];
     for (const text of samples) expect(embedded.mrkdwn(text, ctx)).toEqual(r.mrkdwn(text, ctx));
     const lag = computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0);
-    expect(embedded.blocks(groupLagMessage(lag).blocks, ctx)).toEqual(r.blocks(groupLagMessage(lag).blocks, ctx));
+    expect(embedded.blocks(groupLagMessage(lag, findingsOfRead(lag)).blocks, ctx)).toEqual(r.blocks(groupLagMessage(lag, findingsOfRead(lag)).blocks, ctx));
   });
 
   it('closes its script element only at the end', () => {

@@ -35,7 +35,7 @@ describe('SqliteIncidentStore', () => {
   it('commits an incident, its effects and monitor state together', () => {
     store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), entry('i-1', 'opened')], state: { failedChecks: 2 } });
 
-    expect(store.openIncidentFor('orders')?.id).toBe('i-1');
+    expect(store.openIncidentFor({ cluster: 'default', group: 'orders' })?.id).toBe('i-1');
     expect(store.outboxRows().map((r) => [r.kind, r.state, r.message.text])).toEqual([
       ['post-root', 'pending', 'root'],
       ['post-thread', 'pending', 'opened'],
@@ -62,7 +62,7 @@ describe('SqliteIncidentStore', () => {
     store.commit({ incident: incident('i-2', 'orders') });
     store.commit({ incident: incident('i-3', 'payments') });
 
-    expect(store.openIncidentFor('orders')?.id).toBe('i-2');
+    expect(store.openIncidentFor({ cluster: 'default', group: 'orders' })?.id).toBe('i-2');
     expect(store.openIncidents().map((i) => i.id).sort()).toEqual(['i-2', 'i-3']);
     expect(store.incident('i-1')?.status).toBe('resolved');
     expect(() => store.commit({ incident: incident('i-4', 'payments') })).toThrow(/UNIQUE/);
@@ -185,7 +185,7 @@ describe('SqliteIncidentStore', () => {
     store.close();
 
     store = openSqliteStore(path, { clock });
-    expect(store.openIncidentFor('orders')).toEqual(incident('i-1', 'orders'));
+    expect(store.openIncidentFor({ cluster: 'default', group: 'orders' })).toEqual(incident('i-1', 'orders'));
     expect(store.rootMessage('i-1')).toEqual({ channel: CHANNEL, ts: '1700000000.000100' });
     expect(store.outboxRows()).toEqual(before);
     expect(store.inDoubt().map((r) => r.message.text)).toEqual(['a']);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatCount } from '../../src/core/format.js';
+import { formatCount } from '../../src/views/format.js';
 import { freePorts, startKafka, type KafkaTestbed } from '../kafka-testbed/broker.js';
 import { startSlackStandin, type SlackStandin } from '../slack-standin/standin.js';
 import { DEMO_CHANNEL, DEMO_ONCALL, DEMO_THRESHOLDS, demoYaml } from './demo-config.js';

@@ -1,4 +1,4 @@
-import { formatCount } from '../../src/core/format.js';
+import { formatCount } from '../../src/views/format.js';
 import { DEMO_THRESHOLDS } from './demo-config.js';
 import type { DemoWorld } from './world.js';
 

@@ -173,13 +173,16 @@ export async function resolveKafkaJars(rawVersion: string, opts: ResolveJarsOpti
       if (!jars.some((j) => j.startsWith('kafka_2.13-')) || !jars.some((j) => j.startsWith('kafka-tools-'))) {
         throw new Error(`Maven finished but ${staging} lacks the Kafka jars (${jars.length} jars copied)`);
       }
+      // The size as it lies on disk, so the log, the marker and `du` tell the same figure.
+      let bytes = 0;
+      for (const j of jars) bytes += (await stat(join(staging, j))).size;
       if (existsSync(libs)) await rm(libs, { recursive: true, force: true });
       await rename(staging, libs);
       await writeFile(
         join(dir, MARKER),
-        JSON.stringify({ version, jars: jars.length, at: new Date().toISOString() }) + '\n',
+        JSON.stringify({ version, jars: jars.length, bytes, at: new Date().toISOString() }) + '\n',
       );
-      log(`Kafka ${version}: ${jars.length} jars ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      log(`Kafka ${version}: ${jars.length} jars (${Math.round(bytes / 1e6)} MB) ready in ${libs} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

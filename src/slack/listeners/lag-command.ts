@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseLagCommand } from '../../core/command.js';
 import { usageErrorMessage } from '../../views/lag-message.js';
-import { answerLagRequest, type LagAnswerDeps } from '../lag-answer.js';
+import { lagReply, type LagAnswerDeps } from '../lag-reply.js';
 
 /**
  * `/lag ...`: acknowledge at once (Slack gives 3 seconds, a slow cluster may take
@@ -12,7 +12,7 @@ export function lagCommand(deps: LagAnswerDeps) {
     await ack();
     const parsed = parseLagCommand(command.text ?? '');
     const message = parsed.ok
-      ? await answerLagRequest(parsed.request, deps, { commandText: command.text.trim() })
+      ? await lagReply(parsed.request, deps, { commandText: command.text.trim() })
       : usageErrorMessage(parsed.error);
     await respond({ response_type: 'ephemeral', ...message });
   };

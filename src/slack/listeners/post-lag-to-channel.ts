@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { parseLagCommand } from '../../core/command.js';
-import { answerLagRequest, type LagAnswerDeps } from '../lag-answer.js';
+import { lagReply, type LagAnswerDeps } from '../lag-reply.js';
 
 /**
  * "Post to channel" on a private `/lag` answer: read the numbers again (they may have
@@ -15,7 +15,7 @@ export function postLagToChannel(deps: LagAnswerDeps) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: `Cannot share this answer: ${parsed.error}` });
       return;
     }
-    const message = await answerLagRequest(parsed.request, deps, { sharedBy: body.user.id });
+    const message = await lagReply(parsed.request, deps, { sharedBy: body.user.id });
     await respond({ response_type: 'in_channel', replace_original: false, ...message });
     await respond({ delete_original: true });
   };

@@ -85,6 +85,8 @@ export function createRenderer() {
     hammer_and_wrench: '\u{1F6E0}\uFE0F',
     stopwatch: '\u23F1\uFE0F',
     point_right: '\u{1F449}',
+    cyclone: '\u{1F300}',
+    double_vertical_bar: '\u23F8\uFE0F',
   };
   const STYLE_OF: Record<string, 'bold' | 'italic' | 'strike'> = { '*': 'bold', _: 'italic', '~': 'strike' };
   const EMOJI_AT = /:([a-z0-9_+-]+):/y;

@@ -7,14 +7,6 @@ export function formatCount(value: number | null | undefined): string {
   return value === null || value === undefined ? '-' : counts.format(value);
 }
 
-/** `4.4M`, `512K`: for headlines where the exact figure is in the table below. */
-export function formatCompact(value: number | null): string {
-  if (value === null) return 'unknown';
-  if (value < 10_000) return counts.format(value);
-  if (value < 1_000_000) return `${(value / 1000).toFixed(value < 100_000 ? 1 : 0)}K`;
-  return `${(value / 1_000_000).toFixed(value < 10_000_000 ? 2 : 1)}M`;
-}
-
 export function formatPercent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
@@ -25,8 +17,8 @@ export function formatUtc(ms: number): string {
 }
 
 /** `45s`, `5 min`, `1 h 12 min`, `2 d 3 h`: durations as an on-call person says them. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   const minutes = Math.round(s / 60);
   if (minutes < 60) return `${minutes} min`;

@@ -13,6 +13,10 @@ import {
   type SlackMessage,
 } from '../../src/views/lag-message.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
+import { findingsOfRead } from '../support/findings.js';
+import type { GroupLag } from '../../src/core/protocol.js';
+
+const read = (lag: GroupLag): [GroupLag, ReturnType<typeof findingsOfRead>] => [lag, findingsOfRead(lag)];
 
 /** Every string Slack will parse in a message, to check limits and escaping. */
 function texts(message: SlackMessage): string[] {
@@ -56,14 +60,14 @@ function bigGroup(partitions: number): { snapshot: GroupSnapshot; offsets: Map<s
 }
 
 describe('groupLagMessage', () => {
-  const message = groupLagMessage(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), Date.UTC(2024, 6, 23, 3, 31)), {
+  const message = groupLagMessage(...read(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), Date.UTC(2024, 6, 23, 3, 31))), {
     commandText: 'user-events-consumer',
   });
   const all = texts(message).join('\n');
 
   it('leads with the hot partition, its lag and owner', () => {
     expect(message.text).toContain('total lag 5,095,533 over 3 partitions');
-    expect(all).toContain(':fire: Partition user-events-1 holds 87% of the lag');
+    expect(all).toContain(':fire: Hot partition user-events-1 holds 87% of the lag');
     const table = all.slice(all.indexOf('Lag by partition'));
     expect(table.indexOf('user-events-1')).toBeLessThan(table.indexOf('user-events-0'));
     expect(table).toMatch(/user-events-1\s+4,442,768\s+8,100,442\s+12,543,210\s+consumer-2-def456 @ 10\.0\.1\.15/);
@@ -81,14 +85,14 @@ describe('groupLagMessage', () => {
   });
 
   it('has no button once shared, and credits who shared it', () => {
-    const shared = groupLagMessage(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0), { sharedBy: 'U024BE7LH' });
+    const shared = groupLagMessage(...read(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0)), { sharedBy: 'U024BE7LH' });
     expect(shared.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(texts(shared).join('\n')).toContain('Shared by <@U024BE7LH>');
   });
 
   it('stays inside Block Kit limits at 1,000 partitions and says how many rows it left out', () => {
     const { snapshot, offsets } = bigGroup(1_000);
-    const big = groupLagMessage(computeGroupLag(snapshot, offsets, 0));
+    const big = groupLagMessage(...read(computeGroupLag(snapshot, offsets, 0)));
     assertWithinLimits(big);
     const joined = texts(big).join('\n');
     expect(joined).toMatch(/\d+ more partitions not shown \(the totals include them\)/);
@@ -103,7 +107,7 @@ describe('groupLagMessage', () => {
       group: '<!channel> & <@U1>',
       members: [{ memberId: '<!here>', clientId: '<!everyone>', host: '<http://x|y>', assignment: [{ topic: 'user-events', partitions: [1] }] }],
     });
-    const escaped = texts(groupLagMessage(computeGroupLag(evil, caseStudyOffsets(), 0), { commandText: 'x' })).join('\n');
+    const escaped = texts(groupLagMessage(...read(computeGroupLag(evil, caseStudyOffsets(), 0)), { commandText: 'x' })).join('\n');
     expect(escaped).not.toMatch(/<!channel>|<!here>|<!everyone>|<@U1>|<http/);
     expect(escaped).toContain('&lt;!channel&gt; &amp; &lt;@U1&gt;');
     expect(escaped).toContain('&lt;!here&gt;');
@@ -127,13 +131,13 @@ describe('other /lag views', () => {
   });
 
   it('shows members with assignments in --members --verbose form', () => {
-    const message = groupMembersMessage(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0));
+    const message = groupMembersMessage(...read(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0)));
     expect(texts(message).join('\n')).toMatch(/consumer-2-def456\s+10\.0\.1\.15\s+consumer-2\s+1\s+user-events\(1\)/);
   });
 
   it('says members of a KIP-848 group are not visible', () => {
     const lag = computeGroupLag(caseStudySnapshot({ protocol: 'consumer', members: [], membersVisible: false, state: 'Unknown' }), caseStudyOffsets(), 0);
-    expect(texts(groupMembersMessage(lag)).join('\n')).toContain('not visible');
+    expect(texts(groupMembersMessage(...read(lag))).join('\n')).toContain('not visible');
   });
 
   it('suggests close names for an unknown group, escaped', () => {

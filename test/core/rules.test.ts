@@ -21,7 +21,7 @@ describe('threshold rules (the case study defaults)', () => {
   it('warns when lag is over 50,000 and has grown for 5 minutes', () => {
     const e = series(ramp(51_000, 90_000, 11)); // 11 checks = 5 minutes
     expect(e.severity).toBe('warning');
-    expect(e.reasons[0]).toContain('total lag 90,000 > 50,000 and growing for 5 min');
+    expect(e.reasons).toEqual([{ rule: 'growing', lag: 90_000, line: 50_000, forMs: 5 * 60_000 }]);
   });
 
   it('does not warn on high but flat lag, nor on growth shorter than 5 minutes', () => {
@@ -39,7 +39,7 @@ describe('threshold rules (the case study defaults)', () => {
     expect(series([510_000]).severity).toBe('critical');
     const doubled = series([60_000, 70_000, 90_000, 130_000]);
     expect(doubled.severity).toBe('critical');
-    expect(doubled.reasons[0]).toContain('lag doubled within 10 min (60,000 → 130,000)');
+    expect(doubled.reasons).toEqual([{ rule: 'doubled', from: 60_000, to: 130_000, withinMs: 10 * 60_000 }]);
   });
 
   it('does not call small numbers doubling critical, nor a climb from under the warning line', () => {
@@ -62,14 +62,14 @@ describe('figures', () => {
   it('estimates time to drain while lag shrinks', () => {
     const e = series([120_000, 90_000, 60_000]); // -30,000 per 30 s = -1,000/s
     expect(e.figures.lagGrowthPerSec).toBe(-1_000);
-    expect(e.figures.drainSeconds).toBe(60);
+    expect(e.figures.drainMs).toBe(60_000);
     expect(e.figures.nextThreshold).toBeNull();
   });
 
   it('estimates time to the next threshold while lag grows', () => {
     const e = series([400_000, 430_000]); // +1,000/s
-    expect(e.figures.nextThreshold).toEqual({ severity: 'critical', lag: 500_000, seconds: 70 });
-    expect(e.figures.drainSeconds).toBeNull();
+    expect(e.figures.nextThreshold).toEqual({ severity: 'critical', lag: 500_000, inMs: 70_000 });
+    expect(e.figures.drainMs).toBeNull();
   });
 
   it('derives produce and consume rates from offsets', () => {
@@ -93,57 +93,68 @@ describe('signals', () => {
 
   it('names the hot partition and its owner', () => {
     const e = evaluateSeries([caseStudy(0)]);
-    expect(e.evidence.find((x) => x.kind === 'hot-partition')?.text).toBe(
-      'Hot partition user-events-1: 87% of the lag (4,442,768), owned by consumer-2 on 10.0.1.15.',
-    );
+    expect(e.findings.find((x) => x.kind === 'hot-partition')).toMatchObject({
+      topic: 'user-events',
+      partition: 1,
+      lag: 4_442_768,
+      owner: { clientId: 'consumer-2', host: '10.0.1.15' },
+    });
   });
 
   it('sees a stalled consumer once its offset has not moved for 5 minutes while messages arrive', () => {
     const before = evaluateSeries(Array.from({ length: 10 }, (_, i) => caseStudy(i)));
-    expect(before.evidence.some((x) => x.kind === 'stalled')).toBe(false);
+    expect(before.findings.some((x) => x.kind === 'stalled')).toBe(false);
     const after = evaluateSeries(Array.from({ length: 11 }, (_, i) => caseStudy(i)));
-    expect(after.evidence.find((x) => x.kind === 'stalled')?.text).toBe(
-      'Consumer stalled on user-events-1 (owner consumer-2 on 10.0.1.15): the committed offset has not moved for 5 min while 120,000 messages arrived.',
-    );
+    expect(after.findings.find((x) => x.kind === 'stalled')).toMatchObject({
+      topic: 'user-events',
+      partition: 1,
+      sinceMs: 5 * 60_000,
+      arrived: 120_000,
+      owner: { clientId: 'consumer-2', host: '10.0.1.15' },
+    });
   });
 
   it('does not call a caught-up idle partition stalled', () => {
     const idle = Array.from({ length: 12 }, () => ({ partitions: [{ committed: 100, logEnd: 100 }], members: 1 }));
-    expect(evaluateSeries(idle).evidence.some((x) => x.kind === 'stalled')).toBe(false);
+    expect(evaluateSeries(idle).findings.some((x) => x.kind === 'stalled')).toBe(false);
   });
 
   it('sees a stopped group', () => {
     const e = evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }]);
-    expect(e.evidence.map((x) => x.kind)).toContain('stopped');
+    expect(e.findings.map((x) => x.kind)).toContain('stopped');
   });
 
   it('sees a rebalance storm: three rebalances within 10 minutes', () => {
     const states = ['Stable', 'PreparingRebalance', 'Stable', 'CompletingRebalance', 'Stable', 'PreparingRebalance', 'Stable'] as const;
     const e = evaluateSeries(states.map((state) => ({ ...lagOf(1_000), state })));
-    expect(e.evidence.find((x) => x.kind === 'rebalance-storm')?.text).toContain('3 rebalances in 10 min');
-    expect(e.evidence.find((x) => x.kind === 'rebalance-storm')?.text).toContain('max.poll.interval.ms');
+    expect(e.findings.find((x) => x.kind === 'rebalance-storm')).toEqual({ kind: 'rebalance-storm', rebalances: 3, windowMs: 10 * 60_000 });
   });
 
   it('counts member changes as rebalances too', () => {
     const scripts = [0, 1, 2, 3].map((i) => ({ ...lagOf(1_000), memberPrefix: `gen${i}` }));
-    expect(evaluateSeries(scripts).evidence.map((x) => x.kind)).toContain('rebalance-storm');
+    expect(evaluateSeries(scripts).findings.map((x) => x.kind)).toContain('rebalance-storm');
   });
 
   it('gives scaling advice: idle consumers, or fewer consumers than partitions', () => {
     const three = [{ committed: 0, logEnd: 10 }, { committed: 0, logEnd: 10 }, { committed: 0, logEnd: 10 }];
-    expect(evaluateSeries([{ partitions: three, members: 5 }]).evidence.find((x) => x.kind === 'idle-members')?.text).toBe(
-      '5 consumers for 3 partitions: 2 sit idle. Add partitions to consume faster.',
-    );
-    expect(evaluateSeries([{ partitions: three.map((p) => ({ ...p, owner: 0 })), members: 1 }]).evidence.find((x) => x.kind === 'under-scaled')?.text).toBe(
-      '1 consumer for 3 partitions: scaling to 3 consumers gives each partition its own.',
-    );
+    expect(evaluateSeries([{ partitions: three, members: 5 }]).findings.find((x) => x.kind === 'idle-members')).toEqual({
+      kind: 'idle-members',
+      idle: 2,
+      members: 5,
+      partitions: 3,
+    });
+    expect(evaluateSeries([{ partitions: three.map((p) => ({ ...p, owner: 0 })), members: 1 }]).findings.find((x) => x.kind === 'under-scaled')).toEqual({
+      kind: 'under-scaled',
+      members: 1,
+      partitions: 3,
+    });
   });
 
   it('raises severity from evidence where configured', () => {
     const rules: RuleSettings = { ...DEFAULT_RULES, signals: { ...DEFAULT_RULES.signals, raise: { stopped: 'critical' } } };
     const e = evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }], rules);
     expect(e.severity).toBe('critical');
-    expect(e.reasons).toContain('stopped raises severity to critical');
+    expect(e.reasons).toContainEqual({ rule: 'raised', finding: 'stopped', severity: 'critical' });
     expect(evaluateSeries([{ partitions: [{ committed: 1, logEnd: 10 }], members: 0 }]).severity).toBeNull();
   });
 });

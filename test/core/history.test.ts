@@ -11,6 +11,7 @@ interface Row {
 
 function lagAt(at: number, rows: readonly Row[]): GroupLag {
   return {
+    cluster: 'default',
     group: 'g',
     state: 'Stable',
     protocol: 'classic',

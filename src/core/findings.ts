@@ -1,0 +1,221 @@
+import { rebalancesIn, splitKey, stalledPartitions, type GroupSample } from './history.js';
+import type { GroupLag, GroupState, PartitionLag } from './protocol.js';
+
+/**
+ * The one catalogue of what lagbot can read from a group's numbers: what the case study's
+ * engineer worked out by hand from kafka-consumer-groups. `/lag` shows the findings over
+ * one read; an incident tells the findings over the group's history; `signals.raise` in
+ * the configuration takes these kinds. Findings carry figures and identities; the views
+ * write the sentences.
+ */
+
+/** Who consumes a partition, as the case study's table names it. */
+export interface Owner {
+  memberId: string;
+  clientId: string | null;
+  host: string | null;
+}
+
+export interface PartitionId {
+  topic: string;
+  partition: number;
+}
+
+export type Finding =
+  /** One partition holds most of the lag: an imbalance, not a throughput problem. */
+  | { kind: 'hot-partition'; topic: string; partition: number; lag: number; share: number; totalLag: number; owner: Owner | null }
+  /** Assignments are in flux and consumption is paused. */
+  | { kind: 'rebalancing'; state: GroupState }
+  /** Members keep being dropped: rebalances within the window. */
+  | { kind: 'rebalance-storm'; rebalances: number; windowMs: number }
+  /** The committed offset stood still while messages arrived (Burrow's STALL). */
+  | { kind: 'stalled'; topic: string; partition: number; sinceMs: number; arrived: number; owner: Owner | null }
+  /** No active members: nothing consumes. */
+  | { kind: 'stopped'; totalLag: number | null; partitions: number }
+  /** KIP-848 group: lag is exact, members are not readable. */
+  | { kind: 'members-not-visible' }
+  /** Members holding no partition (a group uses at most one consumer per partition). */
+  | { kind: 'idle-members'; idle: number; members: number; partitions: number }
+  /** Fewer consumers than partitions: scaling out gives each partition its own. */
+  | { kind: 'under-scaled'; members: number; partitions: number }
+  /** Partitions with committed offsets that no member owns. */
+  | { kind: 'unowned-partitions'; partitions: PartitionId[] }
+  /** Offsets on topics that no longer exist. */
+  | { kind: 'topic-deleted'; topics: string[] }
+  /** Retention deleted messages the group never read. */
+  | { kind: 'retention-loss'; partitions: PartitionId[]; lost: number }
+  /** Assigned, never committed: lag unknown. */
+  | { kind: 'no-committed-offset'; partitions: PartitionId[] };
+
+export type FindingKind = Finding['kind'];
+
+/** Every kind, in the order findings are shown. */
+export const FINDING_KINDS = [
+  'hot-partition',
+  'rebalancing',
+  'rebalance-storm',
+  'stalled',
+  'stopped',
+  'members-not-visible',
+  'idle-members',
+  'under-scaled',
+  'unowned-partitions',
+  'topic-deleted',
+  'retention-loss',
+  'no-committed-offset',
+] as const satisfies readonly FindingKind[];
+
+/** Settings of the detectors that look at history. */
+export interface FindingSettings {
+  stallAfterMs: number;
+  rebalanceWindowMs: number;
+  /** This many rebalances within the window make a storm. */
+  rebalanceStormCount: number;
+}
+
+/** A partition holding at least this share of the group's lag is "the smoking gun". */
+export const HOT_PARTITION_SHARE = 0.5;
+
+const REBALANCING_STATES = new Set<GroupState>(['PreparingRebalance', 'CompletingRebalance', 'Assigning', 'Reconciling']);
+
+export function isRebalancing(state: GroupState): boolean {
+  return REBALANCING_STATES.has(state);
+}
+
+export interface FindingInput {
+  lag: GroupLag;
+  /** The group's samples, ending with this read; empty for a one-off read such as `/lag`. */
+  history: readonly GroupSample[];
+  settings: FindingSettings;
+}
+
+type Detector = (input: FindingInput) => Finding[];
+
+const ownerOf = (p: PartitionLag): Owner | null => (p.memberId === null ? null : { memberId: p.memberId, clientId: p.clientId, host: p.host });
+const idOf = (p: PartitionLag): PartitionId => ({ topic: p.topic, partition: p.partition });
+const assigned = (lag: GroupLag): number => lag.members.reduce((n, m) => n + m.assignment.reduce((k, t) => k + t.partitions.length, 0), 0);
+/** Members are readable and the group is settled, so its assignment means something. */
+const settledMembers = (lag: GroupLag): boolean => lag.membersVisible && lag.members.length > 0 && !isRebalancing(lag.state);
+
+const hotPartition: Detector = ({ lag }) => {
+  const known = lag.partitions.filter((p) => p.lag !== null);
+  const total = lag.totalLag;
+  if (known.length < 2 || total === null || total <= 0) return [];
+  const top = known[0] as PartitionLag; // partitions are sorted largest lag first
+  const share = (top.lag as number) / total;
+  if (share < HOT_PARTITION_SHARE) return [];
+  return [{ kind: 'hot-partition', topic: top.topic, partition: top.partition, lag: top.lag as number, share, totalLag: total, owner: ownerOf(top) }];
+};
+
+const rebalancing: Detector = ({ lag }) => (isRebalancing(lag.state) ? [{ kind: 'rebalancing', state: lag.state }] : []);
+
+const rebalanceStorm: Detector = ({ history, settings }) => {
+  const now = history[history.length - 1];
+  if (!now) return [];
+  const recent = rebalancesIn(history.filter((s) => s.at >= now.at - settings.rebalanceWindowMs));
+  return recent.length >= settings.rebalanceStormCount ? [{ kind: 'rebalance-storm', rebalances: recent.length, windowMs: settings.rebalanceWindowMs }] : [];
+};
+
+const stalled: Detector = ({ lag, history, settings }) => {
+  const byKey = new Map(lag.partitions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
+  return stalledPartitions(history, settings.stallAfterMs).map((stall) => {
+    const p = byKey.get(stall.key);
+    return { kind: 'stalled', ...splitKey(stall.key), sinceMs: stall.sinceMs, arrived: stall.arrived, owner: p ? ownerOf(p) : null };
+  });
+};
+
+const stopped: Detector = ({ lag }) =>
+  lag.membersVisible && lag.members.length === 0 ? [{ kind: 'stopped', totalLag: lag.totalLag, partitions: lag.partitions.length }] : [];
+
+const membersNotVisible: Detector = ({ lag }) => (lag.membersVisible ? [] : [{ kind: 'members-not-visible' }]);
+
+const idleMembers: Detector = ({ lag }) => {
+  if (!settledMembers(lag)) return [];
+  const idle = lag.members.filter((m) => m.assignment.every((t) => t.partitions.length === 0)).length;
+  return idle > 0 ? [{ kind: 'idle-members', idle, members: lag.members.length, partitions: assigned(lag) }] : [];
+};
+
+const underScaled: Detector = ({ lag }) => {
+  if (!settledMembers(lag)) return [];
+  const partitions = lag.partitions.length;
+  return lag.members.length < partitions ? [{ kind: 'under-scaled', members: lag.members.length, partitions }] : [];
+};
+
+const unownedPartitions: Detector = ({ lag }) => {
+  if (!settledMembers(lag)) return [];
+  const unowned = lag.partitions.filter((p) => p.memberId === null && !p.flags.includes('topic-deleted'));
+  return unowned.length > 0 ? [{ kind: 'unowned-partitions', partitions: unowned.map(idOf) }] : [];
+};
+
+const topicDeleted: Detector = ({ lag }) => {
+  const topics = [...new Set(lag.partitions.filter((p) => p.flags.includes('topic-deleted')).map((p) => p.topic))];
+  return topics.length > 0 ? [{ kind: 'topic-deleted', topics }] : [];
+};
+
+const retentionLoss: Detector = ({ lag }) => {
+  const below = lag.partitions.filter((p) => p.flags.includes('offset-below-log-start'));
+  if (below.length === 0) return [];
+  const lost = below.reduce((n, p) => n + ((p.logStartOffset ?? 0) - (p.committedOffset ?? 0)), 0);
+  return [{ kind: 'retention-loss', partitions: below.map(idOf), lost }];
+};
+
+const noCommittedOffset: Detector = ({ lag }) => {
+  const none = lag.partitions.filter((p) => p.flags.includes('no-committed-offset'));
+  return none.length > 0 ? [{ kind: 'no-committed-offset', partitions: none.map(idOf) }] : [];
+};
+
+const DETECTORS: Record<FindingKind, Detector> = {
+  'hot-partition': hotPartition,
+  rebalancing,
+  'rebalance-storm': rebalanceStorm,
+  stalled,
+  stopped,
+  'members-not-visible': membersNotVisible,
+  'idle-members': idleMembers,
+  'under-scaled': underScaled,
+  'unowned-partitions': unownedPartitions,
+  'topic-deleted': topicDeleted,
+  'retention-loss': retentionLoss,
+  'no-committed-offset': noCommittedOffset,
+};
+
+/** Every finding over a read and its history, in catalogue order. */
+export function findingsOf(input: FindingInput): Finding[] {
+  return FINDING_KINDS.flatMap((kind) => DETECTORS[kind](input));
+}
+
+export function findingOfKind<K extends FindingKind>(findings: readonly Finding[], kind: K): Extract<Finding, { kind: K }> | undefined {
+  return findings.find((f): f is Extract<Finding, { kind: K }> => f.kind === kind);
+}
+
+const ownerIdentity = (o: Owner | null): string => (o === null ? '-' : `${o.clientId ?? o.memberId}@${o.host ?? '?'}`);
+const partitionsIdentity = (ps: readonly PartitionId[]): string => ps.map((p) => `${p.topic}-${p.partition}`).join(',');
+
+/**
+ * What a finding says, as far as a reader of the timeline cares: it is told again only
+ * when this changes. A flapping group's new member id for the same client on the same
+ * host says nothing new; another partition or another owning client or host does.
+ */
+export function findingIdentity(f: Finding): string {
+  switch (f.kind) {
+    case 'hot-partition':
+      return `${f.kind}:${f.topic}-${f.partition}:${ownerIdentity(f.owner)}`;
+    case 'stalled':
+      return `${f.kind}:${f.topic}-${f.partition}`;
+    case 'under-scaled':
+      return `${f.kind}:${f.members}`;
+    case 'rebalancing':
+      return `${f.kind}:${f.state}`;
+    case 'unowned-partitions':
+    case 'retention-loss':
+    case 'no-committed-offset':
+      return `${f.kind}:${partitionsIdentity(f.partitions)}`;
+    case 'topic-deleted':
+      return `${f.kind}:${f.topics.join(',')}`;
+    case 'rebalance-storm':
+    case 'stopped':
+    case 'members-not-visible':
+    case 'idle-members':
+      return f.kind;
+  }
+}

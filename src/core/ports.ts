@@ -1,0 +1,60 @@
+/**
+ * The ports the core owns: what it needs from the world, stated in its own terms. The
+ * Kafka adapter implements LagSource, the SQLite store implements IncidentStore, and each
+ * adapter translates its own failures into LagUnavailableError, so nothing above the
+ * adapters knows kafkajs or SQLite exists.
+ */
+
+import type { GroupLag, GroupRef, Incident, SlackEffect } from './protocol.js';
+
+/** Injected everywhere time matters, so tests never sleep. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Lag as read from one cluster. */
+export interface LagSource {
+  readonly cluster: string;
+  /** null when the cluster has no such group. */
+  readGroup(group: string): Promise<GroupLag | null>;
+  readAllGroups(): Promise<GroupLag[]>;
+  listGroupNames(): Promise<string[]>;
+}
+
+/**
+ * A cluster could not be read: unreachable, too slow, or it refused lagbot. The message
+ * says which brokers were tried and what happened, in words an on-call person can act on.
+ */
+export class LagUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly cluster: string,
+    readonly brokers: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LagUnavailableError';
+  }
+}
+
+/** What changes together, committed together: an incident, its outgoing messages, monitor state. */
+export interface Commit {
+  incident?: Incident;
+  effects?: SlackEffect[];
+  state?: Record<string, unknown>;
+}
+
+/**
+ * Durable state as the monitor uses it. A crash at any point leaves either the old state
+ * and its queued messages or the new ones, never half.
+ */
+export interface IncidentStore {
+  /** The open incident of a group, if any. */
+  openIncidentFor(ref: GroupRef): Incident | null;
+  incident(id: string): Incident | null;
+  commit(change: Commit): void;
+  /** Small durable monitor state, JSON values. */
+  state<T>(key: string): T | null;
+}

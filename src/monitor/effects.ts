@@ -1,0 +1,12 @@
+import type { Step } from '../core/incident.js';
+import type { MonitoringChange } from '../core/monitoring.js';
+
+/**
+ * What a check or a click decided should reach people, as plain data. The monitor
+ * renders nothing: the composition root turns these into Slack messages for the outbox.
+ */
+export type MonitorEffect =
+  /** An incident changed: its timeline entries, and its root message posted or edited. */
+  | { kind: 'incident'; step: Step; oncall: readonly string[] }
+  /** lagbot lost or regained sight of a cluster. */
+  | { kind: 'monitoring'; cluster: string; channel: string; change: MonitoringChange };

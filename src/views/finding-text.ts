@@ -1,0 +1,99 @@
+import type { Finding, FindingKind, Owner, PartitionId } from '../core/findings.js';
+import { formatCount, formatDuration, formatPercent } from './format.js';
+import { PLAIN_STYLE, type TextStyle } from './text-style.js';
+
+/** The sentence of every finding: the same words in `/lag`, the incident thread and the terminal. */
+
+export const FINDING_ICONS: Record<FindingKind, string> = {
+  'hot-partition': ':fire:',
+  rebalancing: ':arrows_counterclockwise:',
+  'rebalance-storm': ':cyclone:',
+  stalled: ':double_vertical_bar:',
+  stopped: ':zzz:',
+  'members-not-visible': ':eyes:',
+  'idle-members': ':hourglass:',
+  'under-scaled': ':chart_with_upwards_trend:',
+  'unowned-partitions': ':ghost:',
+  'topic-deleted': ':wastebasket:',
+  'retention-loss': ':warning:',
+  'no-committed-offset': ':grey_question:',
+};
+
+function listSome(items: readonly string[], max = 5): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+const tp = (p: PartitionId, s: TextStyle): string => s.name(`${p.topic}-${p.partition}`);
+const tps = (ps: readonly PartitionId[], s: TextStyle): string => listSome(ps.map((p) => tp(p, s)));
+
+/** `consumer-2 on 10.0.1.15`: the client id and host first, as the case study's table reads; the member id is long. */
+export function ownerText(owner: Owner, s: TextStyle = PLAIN_STYLE): string {
+  return `${s.name(owner.clientId ?? owner.memberId)} on ${s.name(owner.host ?? '?')}`;
+}
+
+export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
+  switch (f.kind) {
+    case 'hot-partition': {
+      const owner = f.owner
+        ? `Owner: ${ownerText(f.owner, s)} (member ${s.name(f.owner.memberId)}).`
+        : 'It has no owner: no member is consuming it.';
+      return (
+        `Hot partition ${tp(f, s)} holds ${formatPercent(f.share)} of the lag (${formatCount(f.lag)} of ${formatCount(f.totalLag)}): ` +
+        `a partition imbalance, not a throughput problem. ${owner}`
+      );
+    }
+    case 'rebalancing':
+      return (
+        `The group is rebalancing (${f.state}): assignments are in flux and consumption is paused. ` +
+        'Repeated rebalances usually mean poll() takes longer than max.poll.interval.ms.'
+      );
+    case 'rebalance-storm':
+      return (
+        `Rebalance storm: ${f.rebalances} rebalances in ${formatDuration(f.windowMs)}. ` +
+        'Members are being dropped, usually because poll() takes longer than max.poll.interval.ms: ' +
+        "slow processing (the case study's was schema deserialization). Tune max.poll.records and max.poll.interval.ms together."
+      );
+    case 'stalled': {
+      const who = f.owner ? `owner ${ownerText(f.owner, s)}` : 'no owner';
+      return (
+        `Consumer stalled on ${tp(f, s)} (${who}): the committed offset has not moved for ` +
+        `${formatDuration(f.sinceMs)} while ${formatCount(f.arrived)} messages arrived.`
+      );
+    }
+    case 'stopped':
+      return f.partitions > 0
+        ? 'No active members: nothing is consuming, so lag grows with every message produced.'
+        : 'No active members and no committed offsets.';
+    case 'members-not-visible':
+      return (
+        'This group uses the new consumer protocol (KIP-848). Lag is exact, but lagbot cannot read ' +
+        'its members and assignments yet; run kafka-consumer-groups --describe --members for them.'
+      );
+    case 'idle-members':
+      return (
+        `${f.idle} of ${f.members} members have no partitions (${f.partitions} assigned in all): ` +
+        'a group uses at most one consumer per partition, extra consumers sit idle. To consume faster, add partitions first.'
+      );
+    case 'under-scaled':
+      return `${f.members} consumer${f.members === 1 ? '' : 's'} for ${f.partitions} partitions: scaling to ${f.partitions} consumers gives each partition its own.`;
+    case 'unowned-partitions':
+      return (
+        `${f.partitions.length} partition${f.partitions.length === 1 ? ' has' : 's have'} committed offsets but no owner: ` +
+        `${tps(f.partitions, s)}. The group no longer consumes them (unsubscribed topic?).`
+      );
+    case 'topic-deleted':
+      return (
+        `Topic ${listSome(f.topics.map(s.name))} no longer exists but the group still has committed offsets on it; ` +
+        'its lag is unknown. Remove them with kafka-consumer-groups --delete-offsets.'
+      );
+    case 'retention-loss':
+      return (
+        `Retention deleted ${formatCount(f.lost)} messages this group never read on ${tps(f.partitions, s)}: ` +
+        'the committed offset is below the log start, so lag counts only what is left. ' +
+        'On restart the consumer resets per auto.offset.reset.'
+      );
+    case 'no-committed-offset':
+      return `No committed offset yet on ${tps(f.partitions, s)}: lag unknown until the owner commits.`;
+  }
+}

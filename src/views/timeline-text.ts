@@ -1,0 +1,87 @@
+import type { Notice, TimelineEvent } from '../core/incident.js';
+import type { Severity } from '../core/protocol.js';
+import type { Reason } from '../core/rules.js';
+import { findingText } from './finding-text.js';
+import { formatCount, formatDuration, formatRate } from './format.js';
+import { PLAIN_STYLE, type TextStyle } from './text-style.js';
+
+/** The sentences of an incident: why a severity, what happened, what a click changed. */
+
+const upper = (s: Severity): string => s.toUpperCase();
+
+export function reasonText(r: Reason): string {
+  switch (r.rule) {
+    case 'page-line':
+    case 'critical-line':
+      return `total lag ${formatCount(r.lag)} > ${formatCount(r.line)}`;
+    case 'doubled':
+      return `lag doubled within ${formatDuration(r.withinMs)} (${formatCount(r.from)} → ${formatCount(r.to)})`;
+    case 'growing':
+      return `total lag ${formatCount(r.lag)} > ${formatCount(r.line)} and growing for ${formatDuration(r.forMs)}`;
+    case 'raised':
+      return `${r.finding.replace(/-/g, ' ')} raises severity to ${r.severity}`;
+  }
+}
+
+export const reasonsText = (reasons: readonly Reason[]): string => reasons.map(reasonText).join('; ');
+
+function list(ids: readonly string[], s: TextStyle): string {
+  const shown = ids.slice(0, 3).map(s.name).join(', ');
+  return ids.length > 3 ? `${shown} and ${ids.length - 3} more` : shown;
+}
+
+export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): string {
+  switch (e.kind) {
+    case 'opened':
+      return `Opened at ${upper(e.severity)}: ${reasonsText(e.reasons)}.`;
+    case 'escalated': {
+      const why = reasonsText(e.reasons) || `total lag ${formatCount(e.lag)}`;
+      const acked = e.wasAcknowledgedAt ? ` (was acknowledged at ${upper(e.wasAcknowledgedAt)}; needs a new acknowledgement)` : '';
+      return `Escalated to ${upper(e.severity)}: ${why}${acked}.${e.snoozeEnded ? ' Snooze ended by the escalation.' : ''}`;
+    }
+    case 'deescalated':
+      return `De-escalated to ${upper(e.severity)}: total lag ${formatCount(e.lag)}, below the ${upper(e.from)} line for ${formatDuration(e.belowForMs)}.`;
+    case 'evidence':
+      return findingText(e.finding, s);
+    case 'rebalance':
+      return `Rebalance seen: group state ${e.from} → ${e.to}.`;
+    case 'members-changed': {
+      const parts = [`${e.before} → ${e.after} members`];
+      if (e.joined.length > 0) parts.push(`joined: ${list(e.joined, s)}`);
+      if (e.left.length > 0) parts.push(`left: ${list(e.left, s)}`);
+      return `Members changed: ${parts.join('; ')}.`;
+    }
+    case 'acknowledged':
+      return `Acknowledged by ${s.user(e.user)} at ${upper(e.severity)}, ${formatDuration(e.afterMs)} after opening.`;
+    case 'snoozed':
+      return `Snoozed by ${s.user(e.user)} for ${formatDuration(e.forMs)}: no re-notification until then unless it escalates.`;
+    case 'snooze-ended':
+      return `Snooze by ${s.user(e.user)} ended.`;
+    case 'recovering':
+      return `Recovering: total lag ${formatCount(e.lag)} is back under ${formatCount(e.line)}; resolving after ${formatDuration(e.resolveAfterMs)} under the line.`;
+    case 'relapsed':
+      return `Lag back over ${formatCount(e.line)} (${formatCount(e.lag)}): not resolving.`;
+    case 'renotified':
+      return `Still paging, unacknowledged for ${formatDuration(e.openForMs)}: total lag ${formatCount(e.lag)} (${formatRate(e.growthPerSec)}).`;
+    case 'resolved': {
+      const c = e.cause;
+      const why = c.auto
+        ? `lag under ${formatCount(c.line)} for ${formatDuration(c.underForMs)} (now ${formatCount(c.lag)}).`
+        : `Lag at resolution: ${formatCount(c.lag)}.`;
+      return e.by ? `Resolved by ${s.user(e.by)}. ${why}` : `Resolved: ${why}`;
+    }
+  }
+}
+
+export function noticeText(n: Notice, s: TextStyle = PLAIN_STYLE): string {
+  switch (n.kind) {
+    case 'no-such-incident':
+      return 'This incident no longer exists.';
+    case 'already-resolved':
+      return n.by ? `Already resolved by ${s.user(n.by)}; nothing changed.` : 'Already resolved automatically; nothing changed.';
+    case 'already-acknowledged':
+      return `Already acknowledged by ${s.user(n.by)}; nothing changed.`;
+    case 'already-snoozed':
+      return `Already snoozed by ${s.user(n.by)} until then or later; nothing changed.`;
+  }
+}

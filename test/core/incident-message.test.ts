@@ -1,0 +1,356 @@
+import { describe, expect, it } from 'vitest';
+import { ActionIds } from '../../src/core/action-ids.js';
+import type { ImpactSummary, TimelineEntry, TimelineEvent, TimelineKind } from '../../src/core/incident.js';
+import {
+  effectsOf,
+  incidentRootMessage,
+  monitoringMessage,
+  noticeText,
+  slackEffectsOf,
+  timelineMessage,
+} from '../../src/views/incident-message.js';
+import { mentionOf } from '../../src/views/text-style.js';
+import { reasonText, timelineText } from '../../src/views/timeline-text.js';
+import { Scenario, T0, ramp } from '../support/scripted.js';
+import { readable } from '../support/readable.js';
+
+/**
+ * The wording of incidents: structured timeline entries and notices in, sentences and
+ * Slack messages out. The state machine's own tests (incident.test.ts) assert structure.
+ */
+
+const MIN = 60_000;
+
+function pagedIncident() {
+  const s = new Scenario();
+  s.checks(ramp(51_000, 90_000, 11));
+  s.checks([2_500_000]);
+  return s;
+}
+
+/** An entry as the state machine stamps it. */
+const entry = (event: TimelineEvent, at = T0, mention = false): TimelineEntry => ({ ...event, at, mention }) as TimelineEntry;
+
+const summary = (overrides: Partial<ImpactSummary> = {}): ImpactSummary => ({
+  group: 'user-events-consumer',
+  peakLag: 4_200_000,
+  peakLagAt: T0 + 6 * MIN,
+  peakSeverity: 'page',
+  openedAt: T0,
+  resolvedAt: T0 + 72 * MIN,
+  acknowledged: null,
+  resolvedBy: null,
+  consumeBefore: 1_200,
+  consumeAfter: 3_400,
+  ...overrides,
+});
+
+describe('incident root message', () => {
+  it('shows severity, lag with trend, hot partition, outlook and the buttons', () => {
+    const s = pagedIncident();
+    const message = incidentRootMessage(s.incident!);
+    const text = readable(message);
+    expect(message.text).toContain(':rotating_light: PAGE: consumer lag 2,500,000 on user-events-consumer');
+    expect(text).toContain('PAGE · consumer lag · user-events-consumer');
+    expect(text).toMatch(/\*Total lag\*\n2,500,000 :chart_with_upwards_trend: \+/);
+    expect(text).toContain('*Acknowledged*\nnot yet');
+    const buttons = JSON.stringify(message.blocks);
+    for (const id of [ActionIds.acknowledgeIncident, ActionIds.snoozeIncidentShort, ActionIds.snoozeIncidentLong, ActionIds.resolveIncident]) {
+      expect(buttons).toContain(id);
+    }
+    expect(buttons).toContain(s.incident!.id);
+  });
+
+  it('shows who acknowledged, and drops the buttons once resolved', () => {
+    const s = pagedIncident();
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    expect(readable(incidentRootMessage(s.incident!))).toContain('*Acknowledged*\n<@U0SRE> at 03:06:00 UTC');
+    s.click({ kind: 'resolve', user: 'U0SRE' });
+    const resolved = incidentRootMessage(s.incident!);
+    expect(resolved.text).toContain('RESOLVED');
+    expect(resolved.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('escapes Kafka-derived names', () => {
+    const s = pagedIncident();
+    for (const owner of [
+      { memberId: '<@U1>', clientId: null, host: '<x>' },
+      { memberId: 'm-1', clientId: '<!everyone>', host: null },
+    ]) {
+      const evil = { ...s.incident!, group: '<!channel>', figures: { ...s.incident!.figures, hotPartition: { topic: '<!here>', partition: 1, lag: 5, share: 0.9, owner } } };
+      const text = readable(incidentRootMessage(evil));
+      expect(text).not.toMatch(/<!channel>|<!here>|<@U1>|<x>|<!everyone>/);
+      expect(text).toContain('&lt;!here&gt;-1');
+    }
+  });
+});
+
+describe('timeline messages', () => {
+  it('stamp the time and mention on-call people only where the entry says so', () => {
+    const s = pagedIncident();
+    const escalated = s.timeline.find((e) => e.kind === 'escalated')!;
+    const message = timelineMessage(escalated, ['S0ONCALL', 'U0LEAD']);
+    expect(message.text).toMatch(/^`03:05:30 UTC` :arrow_up: Escalated to PAGE: .* <!subteam\^S0ONCALL> <@U0LEAD>$/);
+    const opened = timelineMessage(s.timeline[0]!, ['S0ONCALL']);
+    expect(opened.text).not.toContain('subteam');
+  });
+
+  it("escape Slack's control characters in the sentence itself, not only in names", () => {
+    // Slack reads &, < and > as markup; a reason's "lag > line" must reach it as &gt;.
+    const s = pagedIncident();
+    const escalated = s.timeline.find((e) => e.kind === 'escalated')!;
+    const message = timelineMessage(escalated, ['S0ONCALL', 'U0LEAD']);
+    expect(message.text).toMatch(/^`03:05:30 UTC` :arrow_up: Escalated to PAGE: total lag 2,500,000 &gt; 2,000,000\. <!subteam\^S0ONCALL> <@U0LEAD>$/);
+  });
+
+  it('mention nobody when no on-call people are configured', () => {
+    const message = timelineMessage(entry({ kind: 'renotified', openForMs: 15 * MIN, lag: 2_600_000, growthPerSec: 120 }, T0, true), []);
+    expect(message.text).toBe('`03:00:00 UTC` :loudspeaker: Still paging, unacknowledged for 15 min: total lag 2,600,000 (+120/s).');
+  });
+
+  it('renders the user of a click as a mention and Kafka text escaped', () => {
+    const acked = timelineMessage(entry({ kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: MIN }), []);
+    expect(acked.text).toContain('Acknowledged by <@U0SRE> at WARNING, 1 min after opening.');
+    const members = timelineMessage(entry({ kind: 'members-changed', before: 1, after: 2, joined: ['<!here>'], left: [] }), []);
+    expect(members.text).toContain('Members changed: 1 → 2 members; joined: &lt;!here&gt;.');
+    expect(members.text).not.toContain('<!here>');
+    const hot = timelineMessage(
+      entry({ kind: 'evidence', finding: { kind: 'hot-partition', topic: '<!channel>', partition: 1, lag: 9, share: 0.9, totalLag: 10, owner: { memberId: '<@U1>', clientId: null, host: '<x>' } } }),
+      [],
+    );
+    expect(readable(hot)).not.toMatch(/<!channel>|<@U1>|<x>/);
+  });
+
+  it('ends with an impact summary on resolve', () => {
+    const s = pagedIncident();
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    s.click({ kind: 'resolve', user: 'U0SRE' });
+    const resolved = s.timeline.find((e) => e.kind === 'resolved')!;
+    const text = readable(timelineMessage(resolved, []));
+    expect(text).toContain('Resolved by <@U0SRE>. Lag at resolution: 2,500,000.');
+    expect(text).toContain('*Impact*');
+    expect(text).toContain('*Peak lag*\n2,500,000 at 03:05:30 UTC');
+    expect(text).toContain('*Peak severity*\nPAGE');
+    expect(text).toContain('*Time to acknowledge*\n1 min (<@U0SRE>)');
+    expect(text).toContain('*Time to resolve*\n1 min (by <@U0SRE>)');
+  });
+
+  it('summarise an automatic resolve that nobody acknowledged', () => {
+    const message = timelineMessage(entry({ kind: 'resolved', by: null, cause: { auto: true, line: 50_000, underForMs: 5 * MIN, lag: 10_000 }, summary: summary() }), []);
+    const text = readable(message);
+    expect(text).toContain('*Time to acknowledge*\nnever acknowledged');
+    expect(text).toContain('*Time to resolve*\n1 h 12 min (automatically)');
+    expect(text).toContain('*Consume rate*\n+1,200/s → +3,400/s');
+    expect(text).toContain('*Window*\n03:00:00 UTC → 04:12:00 UTC');
+  });
+
+  it('maps on-call entries to Slack mention syntax', () => {
+    expect(['S0A', 'U0B', 'W0C', 'here'].map(mentionOf)).toEqual(['<!subteam^S0A>', '<@U0B>', '<@W0C>', '<!here>']);
+  });
+});
+
+/** One sentence per kind, with the figures of the state machine's scenarios. */
+describe('timeline sentences', () => {
+  const SENTENCES: Record<TimelineKind, Array<[TimelineEvent, string]>> = {
+    opened: [
+      [
+        { kind: 'opened', severity: 'warning', reasons: [{ rule: 'growing', lag: 90_000, line: 50_000, forMs: 5 * MIN }] },
+        'Opened at WARNING: total lag 90,000 > 50,000 and growing for 5 min.',
+      ],
+      [
+        { kind: 'opened', severity: 'page', reasons: [{ rule: 'critical-line', lag: 600_000, line: 500_000 }, { rule: 'raised', finding: 'rebalance-storm', severity: 'page' }] },
+        'Opened at PAGE: total lag 600,000 > 500,000; rebalance storm raises severity to page.',
+      ],
+    ],
+    escalated: [
+      [
+        { kind: 'escalated', severity: 'page', reasons: [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 }], lag: 2_500_000, wasAcknowledgedAt: null, snoozeEnded: false },
+        'Escalated to PAGE: total lag 2,500,000 > 2,000,000.',
+      ],
+      [
+        { kind: 'escalated', severity: 'page', reasons: [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 }], lag: 2_500_000, wasAcknowledgedAt: 'critical', snoozeEnded: false },
+        'Escalated to PAGE: total lag 2,500,000 > 2,000,000 (was acknowledged at CRITICAL; needs a new acknowledgement).',
+      ],
+      [
+        { kind: 'escalated', severity: 'page', reasons: [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 }], lag: 2_500_000, wasAcknowledgedAt: null, snoozeEnded: true },
+        'Escalated to PAGE: total lag 2,500,000 > 2,000,000. Snooze ended by the escalation.',
+      ],
+      [
+        // Over the line without a rule firing: the incident keeps a warning, and says the lag.
+        { kind: 'escalated', severity: 'warning', reasons: [], lag: 90_000, wasAcknowledgedAt: null, snoozeEnded: false },
+        'Escalated to WARNING: total lag 90,000.',
+      ],
+    ],
+    deescalated: [
+      [
+        { kind: 'deescalated', severity: 'warning', from: 'critical', lag: 400_000, belowForMs: 2 * MIN },
+        'De-escalated to WARNING: total lag 400,000, below the CRITICAL line for 2 min.',
+      ],
+    ],
+    evidence: [
+      [
+        { kind: 'evidence', finding: { kind: 'stalled', topic: 'user-events', partition: 1, sinceMs: 6 * MIN, arrived: 42_000, owner: { memberId: 'consumer-2-def456', clientId: 'consumer-2', host: '10.0.1.15' } } },
+        'Consumer stalled on user-events-1 (owner consumer-2 on 10.0.1.15): the committed offset has not moved for 6 min while 42,000 messages arrived.',
+      ],
+    ],
+    rebalance: [[{ kind: 'rebalance', from: 'Stable', to: 'PreparingRebalance' }, 'Rebalance seen: group state Stable → PreparingRebalance.']],
+    'members-changed': [
+      [{ kind: 'members-changed', before: 2, after: 2, joined: ['b-1', 'b-2'], left: ['a-1', 'a-2'] }, 'Members changed: 2 → 2 members; joined: b-1, b-2; left: a-1, a-2.'],
+      [{ kind: 'members-changed', before: 0, after: 5, joined: ['m-1', 'm-2', 'm-3', 'm-4', 'm-5'], left: [] }, 'Members changed: 0 → 5 members; joined: m-1, m-2, m-3 and 2 more.'],
+    ],
+    acknowledged: [[{ kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: 30_000 }, 'Acknowledged by @U0SRE at WARNING, 30s after opening.']],
+    snoozed: [[{ kind: 'snoozed', user: 'U0SRE', forMs: 30 * MIN }, 'Snoozed by @U0SRE for 30 min: no re-notification until then unless it escalates.']],
+    'snooze-ended': [[{ kind: 'snooze-ended', user: 'U0SRE' }, 'Snooze by @U0SRE ended.']],
+    recovering: [
+      [
+        { kind: 'recovering', lag: 30_000, line: 50_000, resolveAfterMs: 5 * MIN },
+        'Recovering: total lag 30,000 is back under 50,000; resolving after 5 min under the line.',
+      ],
+    ],
+    relapsed: [[{ kind: 'relapsed', lag: 60_000, line: 50_000 }, 'Lag back over 50,000 (60,000): not resolving.']],
+    renotified: [
+      [{ kind: 'renotified', openForMs: 15 * MIN, lag: 2_600_000, growthPerSec: 120 }, 'Still paging, unacknowledged for 15 min: total lag 2,600,000 (+120/s).'],
+      [{ kind: 'renotified', openForMs: 75 * MIN, lag: null, growthPerSec: null }, 'Still paging, unacknowledged for 1 h 15 min: total lag - (unknown).'],
+    ],
+    resolved: [
+      [
+        { kind: 'resolved', by: null, cause: { auto: true, line: 50_000, underForMs: 5 * MIN, lag: 10_000 }, summary: summary() },
+        'Resolved: lag under 50,000 for 5 min (now 10,000).',
+      ],
+      [
+        { kind: 'resolved', by: 'U0SRE', cause: { auto: false, lag: 90_000 }, summary: summary({ resolvedBy: 'U0SRE' }) },
+        'Resolved by @U0SRE. Lag at resolution: 90,000.',
+      ],
+    ],
+  };
+
+  for (const [kind, cases] of Object.entries(SENTENCES)) {
+    it(`${kind}`, () => {
+      for (const [event, sentence] of cases) expect(timelineText(event)).toBe(sentence);
+    });
+  }
+
+  it('each reason reads as the rule and its figures', () => {
+    expect(reasonText({ rule: 'page-line', lag: 2_500_000, line: 2_000_000 })).toBe('total lag 2,500,000 > 2,000,000');
+    expect(reasonText({ rule: 'doubled', from: 60_000, to: 130_000, withinMs: 10 * MIN })).toBe('lag doubled within 10 min (60,000 → 130,000)');
+    expect(reasonText({ rule: 'growing', lag: 90_000, line: 50_000, forMs: 5 * MIN })).toBe('total lag 90,000 > 50,000 and growing for 5 min');
+    expect(reasonText({ rule: 'raised', finding: 'no-committed-offset', severity: 'critical' })).toBe('no committed offset raises severity to critical');
+  });
+});
+
+/** The sentences of whole scenarios: what the state machine decides, as the thread reads it. */
+describe('the thread of a scenario', () => {
+  it('reads the opening, the escalation, the de-escalation and the resolve', () => {
+    const s = new Scenario();
+    s.checks(ramp(51_000, 90_000, 11));
+    expect(timelineText(s.timeline[0]!)).toBe('Opened at WARNING: total lag 90,000 > 50,000 and growing for 5 min.');
+    s.checks([600_000, 2_500_000]);
+    expect(timelineText(s.timeline.at(-1)!)).toBe('Escalated to PAGE: total lag 2,500,000 > 2,000,000.');
+    s.checks([30_000, ...Array(10).fill(10_000)]);
+    expect(s.timeline.slice(-2).map((e) => timelineText(e))).toEqual([
+      'Recovering: total lag 30,000 is back under 50,000; resolving after 5 min under the line.',
+      'Resolved: lag under 50,000 for 5 min (now 10,000).',
+    ]);
+
+    const lower = new Scenario();
+    lower.checks([600_000, 400_000, 400_000, 400_000, 400_000, 400_000]);
+    expect(timelineText(lower.timeline.at(-1)!)).toBe('De-escalated to WARNING: total lag 400,000, below the CRITICAL line for 2 min.');
+  });
+
+  it('tells the hot partition per owner, the rebalance and the member change', () => {
+    const s = new Scenario();
+    const hot = (state: 'Stable' | 'PreparingRebalance', prefix: string) => ({
+      partitions: [
+        { committed: 0, logEnd: 10_000 },
+        { committed: 0, logEnd: 700_000 },
+      ],
+      state,
+      memberPrefix: prefix,
+    });
+    s.check(hot('Stable', 'a'));
+    s.check(hot('Stable', 'a'));
+    s.check(hot('PreparingRebalance', 'a'));
+    s.check(hot('Stable', 'b'));
+    const lines = s.timeline.map((e) => timelineText(e));
+    expect(lines.filter((l) => l.startsWith('Hot partition user-events-1')).map((l) => l.split('Owner: ')[1])).toEqual([
+      'a-2 on 10.0.1.15 (member a-2).',
+      'b-2 on 10.0.1.15 (member b-2).',
+    ]);
+    expect(lines).toContain('Rebalance seen: group state Stable → PreparingRebalance.');
+    expect(lines).toContain('Members changed: 2 → 2 members; joined: b-1, b-2; left: a-1, a-2.');
+  });
+
+  it('says what an acknowledged escalation and an escalation past a snooze mean', () => {
+    const acked = new Scenario();
+    acked.checks([...ramp(51_000, 90_000, 11), 600_000]);
+    acked.click({ kind: 'acknowledge', user: 'U0SRE' });
+    acked.checks([2_500_000]);
+    expect(timelineText(acked.timeline.at(-1)!)).toContain('was acknowledged at CRITICAL; needs a new acknowledgement');
+
+    const snoozed = new Scenario();
+    snoozed.checks(ramp(51_000, 90_000, 11));
+    snoozed.click({ kind: 'snooze', user: 'U0SRE', forMs: 120 * MIN });
+    snoozed.checks([2_500_000]);
+    expect(timelineText(snoozed.timeline.at(-1)!)).toContain('Snooze ended by the escalation.');
+  });
+});
+
+describe('click notices', () => {
+  it('say who already acknowledged, snoozed or resolved, as a mention', () => {
+    const s = new Scenario();
+    s.checks(ramp(51_000, 90_000, 11));
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    expect(noticeText(s.click({ kind: 'acknowledge', user: 'U0OTHER' }).notice!)).toBe('Already acknowledged by <@U0SRE>; nothing changed.');
+    s.click({ kind: 'snooze', user: 'U0SRE', forMs: 120 * MIN });
+    expect(noticeText(s.click({ kind: 'snooze', user: 'U0B', forMs: 30 * MIN }).notice!)).toBe('Already snoozed by <@U0SRE> until then or later; nothing changed.');
+    s.click({ kind: 'resolve', user: 'U0SRE' });
+    expect(noticeText(s.click({ kind: 'resolve', user: 'U1' }).notice!)).toBe('Already resolved by <@U0SRE>; nothing changed.');
+  });
+
+  it('say when an incident resolved by itself or no longer exists', () => {
+    expect(noticeText({ kind: 'already-resolved', by: null })).toBe('Already resolved automatically; nothing changed.');
+    expect(noticeText({ kind: 'no-such-incident' })).toBe('This incident no longer exists.');
+  });
+});
+
+describe('monitoring notices', () => {
+  it('say that lagbot cannot read Kafka, with the error escaped, and that it can again', () => {
+    const degraded = monitoringMessage({ kind: 'degraded', failures: 3, error: 'Cannot reach <k:9092>' });
+    expect(degraded.text).toBe(
+      ':warning: Monitoring degraded: 3 checks in a row could not read Kafka (Cannot reach &lt;k:9092&gt;). lagbot opens and resolves no incidents until it can read Kafka again.',
+    );
+    expect(monitoringMessage({ kind: 'recovered', groups: 12 }).text).toBe(':white_check_mark: Monitoring recovered: Kafka answers again; 12 groups read.');
+  });
+});
+
+describe('effects of a step', () => {
+  it('posts the root first, then the thread entries; later steps edit the root', () => {
+    const s = new Scenario();
+    const opened = s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 });
+    expect(effectsOf(opened, []).map((e) => e.kind)).toEqual(['post-root', 'post-thread']);
+    const escalated = s.check({ partitions: [{ committed: 0, logEnd: 2_700_000 }], members: 1 });
+    expect(effectsOf(escalated, []).map((e) => e.kind)).toEqual(['post-thread', 'update-root']);
+  });
+
+  it('a click that changed nothing has no effects', () => {
+    const s = new Scenario();
+    s.checks([700_000]);
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    expect(effectsOf(s.click({ kind: 'acknowledge', user: 'U0B' }), [])).toEqual([]);
+  });
+
+  it('the monitor effects become incident messages and channel notices', () => {
+    const s = new Scenario();
+    const opened = s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 });
+    const effects = slackEffectsOf([
+      { kind: 'incident', step: opened, oncall: [] },
+      { kind: 'monitoring', cluster: 'default', channel: 'C0ALERTS', change: { kind: 'recovered', groups: 1 } },
+    ]);
+    expect(effects.map((e) => [e.kind, e.channel])).toEqual([
+      ['post-root', 'C0ALERTS'],
+      ['post-thread', 'C0ALERTS'],
+      ['post-channel', 'C0ALERTS'],
+    ]);
+    expect(effects[2]?.message).toEqual(monitoringMessage({ kind: 'recovered', groups: 1 }));
+  });
+});

@@ -1,0 +1,515 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_INCIDENT_SETTINGS,
+  PHASES,
+  deescalate,
+  escalate,
+  expireSnooze,
+  refreshRoot,
+  renotify,
+  step,
+  targetSeverity,
+  tellEvidence,
+  tellGroupChanges,
+  trackPeak,
+  trackRecovery,
+  type Draft,
+  type PhaseContext,
+  type TimelineEntry,
+  type TimelineKind,
+} from '../../src/core/incident.js';
+import type { Incident, IncidentFigures, Severity } from '../../src/core/protocol.js';
+import type { Evaluation } from '../../src/core/rules.js';
+import { incidentFixture } from '../support/incident-fixture.js';
+import { CHECK_MS, Scenario, T0, ramp } from '../support/scripted.js';
+
+/**
+ * The incident state machine, asserted as structure: timeline entry kinds and their
+ * figures. The sentences are the views' business (incident-message.test.ts).
+ */
+
+const MIN = 60_000;
+const checksFor = (ms: number) => Math.round(ms / CHECK_MS);
+
+/** The entries of one kind, typed as that kind. */
+function ofKind<K extends TimelineKind>(timeline: readonly TimelineEntry[], kind: K): Extract<TimelineEntry, { kind: K }>[] {
+  return timeline.filter((e): e is Extract<TimelineEntry, { kind: K }> => e.kind === kind);
+}
+
+/** Lag climbing past the warning line and growing for 5 minutes: the incident opens. */
+function openedAtWarning(): Scenario {
+  const s = new Scenario();
+  s.checks(ramp(51_000, 90_000, 11));
+  expect(s.incident?.severity).toBe('warning');
+  return s;
+}
+
+describe('incident lifecycle', () => {
+  it('opens once at warning, with the reasons in the timeline', () => {
+    const s = openedAtWarning();
+    expect(s.steps.filter((x) => x.opened)).toHaveLength(1);
+    expect(s.timeline[0]).toMatchObject({
+      kind: 'opened',
+      mention: false,
+      at: T0 + 10 * CHECK_MS,
+      severity: 'warning',
+      reasons: [{ rule: 'growing', lag: 90_000, line: 50_000, forMs: 5 * MIN }],
+    });
+    expect(s.incident).toMatchObject({ id: 'inc-1', cluster: 'default', group: 'user-events-consumer', channel: 'C0ALERTS', status: 'open', peakLag: 90_000 });
+  });
+
+  it('escalates to critical without paging, then to page with a mention', () => {
+    const s = openedAtWarning();
+    s.checks([600_000]);
+    expect(s.incident?.severity).toBe('critical');
+    expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'critical', mention: false });
+    s.checks([2_500_000]);
+    expect(s.incident?.severity).toBe('page');
+    expect(s.timeline.at(-1)).toMatchObject({
+      kind: 'escalated',
+      severity: 'page',
+      mention: true,
+      lag: 2_500_000,
+      reasons: [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 }],
+      wasAcknowledgedAt: null,
+      snoozeEnded: false,
+    });
+    expect(s.incident?.peakSeverity).toBe('page');
+  });
+
+  it('re-notifies an unacknowledged page at the configured interval, and an ack stops it', () => {
+    const s = new Scenario();
+    s.checks([2_500_000]);
+    expect(s.timeline[0]).toMatchObject({ kind: 'opened', severity: 'page', mention: true });
+    s.checks(Array(checksFor(15 * MIN)).fill(2_600_000));
+    const renotified = ofKind(s.timeline, 'renotified');
+    expect(renotified).toHaveLength(1);
+    expect(renotified[0]).toMatchObject({ mention: true, at: T0 + 15 * MIN, openForMs: 15 * MIN, lag: 2_600_000 });
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    s.checks(Array(checksFor(40 * MIN)).fill(2_600_000));
+    expect(ofKind(s.timeline, 'renotified')).toHaveLength(1);
+  });
+
+  it('notifies again when an acknowledged incident escalates higher, and needs a new ack', () => {
+    const s = openedAtWarning();
+    s.checks([600_000]);
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    expect(s.incident?.acknowledged).toMatchObject({ by: 'U0SRE', severity: 'critical' });
+    s.checks([2_500_000]);
+    expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'page', mention: true, wasAcknowledgedAt: 'critical' });
+    expect(s.incident?.acknowledged).toBeNull();
+  });
+
+  it('de-escalates only after the lower severity has held for the configured time', () => {
+    const s = new Scenario();
+    s.checks([600_000, 400_000, 400_000, 400_000, 400_000]);
+    expect(s.incident?.severity).toBe('critical');
+    expect(s.kinds()).not.toContain('deescalated');
+    s.checks([400_000]);
+    expect(s.incident?.severity).toBe('warning');
+    expect(s.timeline.at(-1)).toEqual({
+      kind: 'deescalated',
+      at: T0 + 5 * CHECK_MS,
+      mention: false,
+      severity: 'warning',
+      from: 'critical',
+      lag: 400_000,
+      belowForMs: 2 * MIN,
+    });
+  });
+
+  it('does not de-escalate when lag crosses back before the hold ends', () => {
+    const s = openedAtWarning();
+    s.checks([600_000, 400_000, 400_000, 600_000, 400_000, 400_000, 400_000]);
+    expect(s.incident?.severity).toBe('critical');
+    expect(s.kinds()).not.toContain('deescalated');
+  });
+
+  it('resolves with hysteresis: recovering first, resolved after 5 minutes under the line', () => {
+    const s = openedAtWarning();
+    s.checks([30_000]);
+    expect(s.timeline.at(-1)).toMatchObject({ kind: 'recovering', lag: 30_000, line: 50_000, resolveAfterMs: 5 * MIN });
+    s.checks(Array(checksFor(5 * MIN) - 1).fill(20_000));
+    expect(s.incident?.status).toBe('open');
+    s.checks([10_000]);
+    expect(s.incident?.status).toBe('resolved');
+    expect(s.timeline.at(-1)).toMatchObject({
+      kind: 'resolved',
+      mention: false,
+      by: null,
+      cause: { auto: true, line: 50_000, underForMs: 5 * MIN, lag: 10_000 },
+    });
+  });
+
+  it('does not flap when lag hovers at the warning line', () => {
+    const s = openedAtWarning();
+    const hovering = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 49_000 : 51_000));
+    s.checks(hovering);
+    expect(s.incident?.status).toBe('open');
+    expect(s.steps.filter((x) => x.opened)).toHaveLength(1);
+    expect(s.kinds().filter((k) => k === 'resolved')).toHaveLength(0);
+  });
+
+  it("writes a summary like the case study's impact section on resolve", () => {
+    const s = openedAtWarning();
+    s.checks([600_000, 4_200_000]);
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    s.checks([300_000, 30_000]);
+    s.checks(Array(checksFor(5 * MIN)).fill(0));
+    const [resolved] = ofKind(s.timeline, 'resolved');
+    expect(resolved?.summary).toMatchObject({
+      group: 'user-events-consumer',
+      peakLag: 4_200_000,
+      peakLagAt: T0 + 12 * CHECK_MS,
+      peakSeverity: 'page',
+      openedAt: T0 + 10 * CHECK_MS,
+      acknowledged: { by: 'U0SRE', afterMs: 3 * CHECK_MS },
+      resolvedBy: null,
+    });
+    expect(resolved?.summary.resolvedAt).toBe(s.incident?.resolved?.at);
+  });
+
+  it('tells the hot partition (per owner), rebalances and member changes in the thread', () => {
+    const s = new Scenario();
+    const hot = (state: 'Stable' | 'PreparingRebalance', prefix: string) => ({
+      partitions: [
+        { committed: 0, logEnd: 10_000 },
+        { committed: 0, logEnd: 700_000 },
+      ],
+      state,
+      memberPrefix: prefix,
+    });
+    s.check(hot('Stable', 'a'));
+    s.check(hot('Stable', 'a'));
+    s.check(hot('PreparingRebalance', 'a'));
+    s.check(hot('Stable', 'b'));
+    const evidence = ofKind(s.timeline, 'evidence');
+    expect(evidence.length).toBeGreaterThanOrEqual(1);
+    // Told once per owner: after the rebalance the hot partition has a new owner, which is news.
+    const hotPartitions = evidence.flatMap((e) => (e.finding.kind === 'hot-partition' ? [e.finding] : []));
+    expect(hotPartitions.map((f) => [`${f.topic}-${f.partition}`, f.owner])).toEqual([
+      ['user-events-1', { memberId: 'a-2', clientId: 'a-2', host: '10.0.1.15' }],
+      ['user-events-1', { memberId: 'b-2', clientId: 'b-2', host: '10.0.1.15' }],
+    ]);
+    expect(ofKind(s.timeline, 'rebalance')).toEqual([{ kind: 'rebalance', at: T0 + 2 * CHECK_MS, mention: false, from: 'Stable', to: 'PreparingRebalance' }]);
+    expect(ofKind(s.timeline, 'members-changed')).toEqual([
+      { kind: 'members-changed', at: T0 + 3 * CHECK_MS, mention: false, before: 2, after: 2, joined: ['b-1', 'b-2'], left: ['a-1', 'a-2'] },
+    ]);
+  });
+
+  it('neither opens nor resolves on missing data', () => {
+    const s = new Scenario();
+    const unknown = { partitions: [], members: 1 };
+    s.check(unknown);
+    expect(s.incident).toBeNull();
+    const open = openedAtWarning();
+    open.checks(Array(20).fill(0), () => ({ partitions: [], members: 1 }));
+    expect(open.incident?.status).toBe('open');
+  });
+});
+
+describe('buttons', () => {
+  it('acknowledge records who and when; a repeated click changes nothing and says so', () => {
+    const s = openedAtWarning();
+    const first = s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    expect(first.rootChanged).toBe(true);
+    expect(first.notice).toBeNull();
+    expect(first.timeline).toEqual([{ kind: 'acknowledged', at: T0 + 11 * CHECK_MS, mention: false, user: 'U0SRE', severity: 'warning', afterMs: CHECK_MS }]);
+    const again = s.click({ kind: 'acknowledge', user: 'U0OTHER' });
+    expect(again.timeline).toEqual([]);
+    expect(again.rootChanged).toBe(false);
+    expect(again.notice).toEqual({ kind: 'already-acknowledged', by: 'U0SRE' });
+    expect(s.incident?.acknowledged?.by).toBe('U0SRE');
+  });
+
+  it('snooze silences re-notification until it ends', () => {
+    const s = new Scenario();
+    s.checks([2_500_000]);
+    const snoozed = s.click({ kind: 'snooze', user: 'U0SRE', forMs: 30 * MIN });
+    expect(snoozed.timeline).toEqual([{ kind: 'snoozed', at: T0 + CHECK_MS, mention: false, user: 'U0SRE', forMs: 30 * MIN }]);
+    s.checks(Array(checksFor(29 * MIN)).fill(2_500_000));
+    expect(ofKind(s.timeline, 'renotified')).toHaveLength(0);
+    s.checks(Array(checksFor(2 * MIN)).fill(2_500_000));
+    expect(ofKind(s.timeline, 'snooze-ended')).toMatchObject([{ user: 'U0SRE', at: T0 + CHECK_MS + 30 * MIN }]);
+    expect(ofKind(s.timeline, 'renotified')).toHaveLength(1);
+  });
+
+  it('an escalation above the snoozed severity ends the snooze', () => {
+    const s = openedAtWarning();
+    s.click({ kind: 'snooze', user: 'U0SRE', forMs: 120 * MIN });
+    s.checks([2_500_000]);
+    expect(s.incident?.snoozed).toBeNull();
+    expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'page', mention: true, snoozeEnded: true });
+  });
+
+  it('a shorter snooze inside a longer one changes nothing', () => {
+    const s = openedAtWarning();
+    s.click({ kind: 'snooze', user: 'U0SRE', forMs: 120 * MIN });
+    const shorter = s.click({ kind: 'snooze', user: 'U0B', forMs: 30 * MIN });
+    expect(shorter.notice).toEqual({ kind: 'already-snoozed', by: 'U0SRE' });
+    expect(shorter.timeline).toEqual([]);
+    expect(s.incident?.snoozed?.by).toBe('U0SRE');
+  });
+
+  it('resolve by hand closes with a summary; later clicks say it is already resolved', () => {
+    const s = openedAtWarning();
+    const resolved = s.click({ kind: 'resolve', user: 'U0SRE' });
+    expect(resolved.incident?.status).toBe('resolved');
+    expect(resolved.timeline[0]).toMatchObject({
+      kind: 'resolved',
+      by: 'U0SRE',
+      mention: false,
+      cause: { auto: false, lag: 90_000 },
+      summary: { resolvedBy: 'U0SRE', acknowledged: null },
+    });
+    for (const input of [{ kind: 'acknowledge', user: 'U1' }, { kind: 'snooze', user: 'U1', forMs: MIN }, { kind: 'resolve', user: 'U1' }] as const) {
+      const late = s.click(input);
+      expect(late.timeline).toEqual([]);
+      expect(late.notice).toEqual({ kind: 'already-resolved', by: 'U0SRE' });
+    }
+  });
+
+  it('a click on an automatically resolved incident, or on none, says so', () => {
+    const s = openedAtWarning();
+    s.checks(Array(checksFor(5 * MIN) + 1).fill(0));
+    expect(s.incident?.status).toBe('resolved');
+    expect(s.click({ kind: 'acknowledge', user: 'U1' }).notice).toEqual({ kind: 'already-resolved', by: null });
+    expect(step(null, { kind: 'resolve', user: 'U1' }, DEFAULT_INCIDENT_SETTINGS, T0)).toMatchObject({ incident: null, timeline: [], notice: { kind: 'no-such-incident' } });
+  });
+
+  it('a new incident opens if lag is still high after a manual resolve', () => {
+    const s = new Scenario();
+    s.checks([700_000]);
+    s.click({ kind: 'resolve', user: 'U0SRE' });
+    s.checks([700_000]);
+    expect(s.incident).toMatchObject({ id: 'inc-2', status: 'open', severity: 'critical' });
+  });
+});
+
+describe('root message edits', () => {
+  it('are not one per check: figures alone refresh the root at most every rootRefreshMs', () => {
+    const s = openedAtWarning();
+    const before = s.steps.length;
+    s.checks(ramp(90_000, 95_000, 10)); // small moves, 5 minutes
+    const edits = s.steps.slice(before).filter((x) => x.rootChanged).length;
+    expect(edits).toBeLessThanOrEqual(Math.ceil((5 * MIN) / DEFAULT_INCIDENT_SETTINGS.rootRefreshMs));
+    expect(edits).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The phases one at a time, on a hand-made incident and evaluation: each is a small
+ * function of a draft, so each can be checked without playing a whole scenario.
+ */
+describe('phases', () => {
+  const NOW = T0 + 60 * MIN;
+  const settings = DEFAULT_INCIDENT_SETTINGS;
+
+  function figures(totalLag: number, overrides: Partial<IncidentFigures> = {}): IncidentFigures {
+    return { ...incidentFixture('x', 'g').figures, at: NOW, totalLag, ...overrides };
+  }
+
+  /** An evaluation with just what the phases read; severity null means no rule fired. */
+  function evaluation(totalLag: number, severity: Severity | null, overrides: Partial<Evaluation> = {}): Evaluation {
+    return {
+      ref: { cluster: 'default', group: 'orders' },
+      at: NOW,
+      severity,
+      reasons: [],
+      findings: [],
+      figures: figures(totalLag),
+      belowWarning: totalLag <= settings.warningLag,
+      state: 'Stable',
+      memberIds: ['m-1'],
+      ...overrides,
+    };
+  }
+
+  function draftOf(overrides: Partial<Incident> = {}): Draft {
+    return { incident: incidentFixture('inc-1', 'orders', { openedAt: T0, ...overrides }), timeline: [], rootChanged: false, resolved: null };
+  }
+
+  function ctxOf(e: Evaluation, overrides: Partial<PhaseContext> = {}): PhaseContext {
+    return { evaluation: e, settings, now: NOW, previous: figures(5_000), target: targetSeverity(e), ...overrides };
+  }
+
+  it('run in their documented order', () => {
+    expect(PHASES).toEqual([trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot]);
+  });
+
+  it('targetSeverity keeps at least a warning while lag is over the line', () => {
+    expect(targetSeverity(evaluation(90_000, null))).toBe('warning');
+    expect(targetSeverity(evaluation(90_000, 'critical'))).toBe('critical');
+    expect(targetSeverity(evaluation(10_000, null))).toBeNull();
+  });
+
+  describe('escalate', () => {
+    it('raises the severity, clears the acknowledgement and mentions people when it pages', () => {
+      const draft = draftOf({ severity: 'critical', acknowledged: { by: 'U0SRE', at: T0, severity: 'critical' }, lowerSeverity: { severity: 'warning', since: T0 } });
+      const reasons = [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 } as const];
+      escalate(draft, ctxOf(evaluation(2_500_000, 'page', { reasons })));
+      expect(draft.incident).toMatchObject({ severity: 'page', peakSeverity: 'page', acknowledged: null, lowerSeverity: null, lastNotifiedAt: NOW });
+      expect(draft.timeline).toEqual([
+        { kind: 'escalated', at: NOW, mention: true, severity: 'page', reasons, lag: 2_500_000, wasAcknowledgedAt: 'critical', snoozeEnded: false },
+      ]);
+      expect(draft.rootChanged).toBe(true);
+    });
+
+    it('escalating to critical, unacknowledged, mentions nobody and keeps a snooze taken at that level', () => {
+      const snoozed = { by: 'U0SRE', at: T0, until: NOW + MIN, severity: 'critical' as const };
+      const draft = draftOf({ severity: 'warning', snoozed });
+      escalate(draft, ctxOf(evaluation(600_000, 'critical')));
+      expect(draft.incident).toMatchObject({ severity: 'critical', snoozed, lastNotifiedAt: null });
+      expect(draft.timeline).toMatchObject([{ kind: 'escalated', severity: 'critical', mention: false, wasAcknowledgedAt: null, snoozeEnded: false }]);
+    });
+
+    it('ends a snooze taken at a lower severity', () => {
+      const draft = draftOf({ severity: 'warning', snoozed: { by: 'U0SRE', at: T0, until: NOW + MIN, severity: 'warning' } });
+      escalate(draft, ctxOf(evaluation(600_000, 'critical')));
+      expect(draft.incident.snoozed).toBeNull();
+      expect(draft.timeline).toMatchObject([{ kind: 'escalated', snoozeEnded: true }]);
+    });
+
+    it('does nothing at the same or a lower severity', () => {
+      for (const [lag, severity] of [[600_000, 'critical'], [90_000, 'warning'], [10_000, null]] as const) {
+        const draft = draftOf({ severity: 'critical' });
+        const before = draft.incident;
+        escalate(draft, ctxOf(evaluation(lag, severity)));
+        expect(draft).toEqual({ incident: before, timeline: [], rootChanged: false, resolved: null });
+      }
+    });
+  });
+
+  describe('deescalate', () => {
+    it('starts the hold the first time a lower severity is seen, and tells nothing yet', () => {
+      const draft = draftOf({ severity: 'critical' });
+      deescalate(draft, ctxOf(evaluation(400_000, null)));
+      expect(draft.incident.lowerSeverity).toEqual({ severity: 'warning', since: NOW });
+      expect(draft.timeline).toEqual([]);
+      expect(draft.rootChanged).toBe(false);
+    });
+
+    it('steps down once the lower severity has held for deescalateAfterMs', () => {
+      const draft = draftOf({ severity: 'page', lowerSeverity: { severity: 'critical', since: NOW - settings.deescalateAfterMs } });
+      deescalate(draft, ctxOf(evaluation(600_000, 'critical')));
+      expect(draft.incident).toMatchObject({ severity: 'critical', lowerSeverity: null });
+      expect(draft.timeline).toEqual([
+        { kind: 'deescalated', at: NOW, mention: false, severity: 'critical', from: 'page', lag: 600_000, belowForMs: settings.deescalateAfterMs },
+      ]);
+      expect(draft.rootChanged).toBe(true);
+    });
+
+    it('waits while the hold has not run out', () => {
+      const lowerSeverity = { severity: 'critical' as const, since: NOW - settings.deescalateAfterMs + 1 };
+      const draft = draftOf({ severity: 'page', lowerSeverity });
+      deescalate(draft, ctxOf(evaluation(600_000, 'critical')));
+      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity });
+      expect(draft.timeline).toEqual([]);
+    });
+
+    it('restarts the hold when the lower severity changes', () => {
+      const draft = draftOf({ severity: 'page', lowerSeverity: { severity: 'critical', since: T0 } });
+      deescalate(draft, ctxOf(evaluation(90_000, 'warning')));
+      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity: { severity: 'warning', since: NOW } });
+      expect(draft.timeline).toEqual([]);
+    });
+
+    it('drops the hold when lag is back at the current severity', () => {
+      const draft = draftOf({ severity: 'critical', lowerSeverity: { severity: 'warning', since: T0 } });
+      deescalate(draft, ctxOf(evaluation(600_000, 'critical')));
+      expect(draft.incident).toMatchObject({ severity: 'critical', lowerSeverity: null });
+      expect(draft.timeline).toEqual([]);
+    });
+  });
+
+  describe('trackRecovery', () => {
+    it('starts the resolve clock when lag goes under the warning line', () => {
+      const draft = draftOf();
+      trackRecovery(draft, ctxOf(evaluation(30_000, null)));
+      expect(draft.incident.belowWarningSince).toBe(NOW);
+      expect(draft.timeline).toEqual([{ kind: 'recovering', at: NOW, mention: false, lag: 30_000, line: 50_000, resolveAfterMs: settings.resolveAfterMs }]);
+      expect(draft.rootChanged).toBe(true);
+      expect(draft.resolved).toBeNull();
+    });
+
+    it('keeps waiting under the line until resolveAfterMs has passed', () => {
+      const draft = draftOf({ belowWarningSince: NOW - settings.resolveAfterMs + 1 });
+      trackRecovery(draft, ctxOf(evaluation(20_000, null)));
+      expect(draft.timeline).toEqual([]);
+      expect(draft.resolved).toBeNull();
+    });
+
+    it('resolves once lag has stayed under the line for resolveAfterMs', () => {
+      const draft = draftOf({ belowWarningSince: NOW - settings.resolveAfterMs });
+      trackRecovery(draft, ctxOf(evaluation(10_000, null)));
+      expect(draft.resolved?.incident).toMatchObject({ status: 'resolved', resolved: { by: null, at: NOW } });
+      expect(draft.resolved?.timeline).toMatchObject([
+        { kind: 'resolved', at: NOW, mention: false, by: null, cause: { auto: true, line: 50_000, underForMs: settings.resolveAfterMs, lag: 10_000 } },
+      ]);
+      expect(draft.resolved?.rootChanged).toBe(true);
+    });
+
+    it('stops the clock when lag is back over the line', () => {
+      const draft = draftOf({ belowWarningSince: NOW - MIN });
+      trackRecovery(draft, ctxOf(evaluation(60_000, null)));
+      expect(draft.incident.belowWarningSince).toBeNull();
+      expect(draft.timeline).toEqual([{ kind: 'relapsed', at: NOW, mention: false, lag: 60_000, line: 50_000 }]);
+      expect(draft.rootChanged).toBe(true);
+    });
+  });
+
+  describe('renotify', () => {
+    const paging = { severity: 'page' as const, lastNotifiedAt: NOW - settings.renotifyAfterMs };
+    const evaluationAt = (lag: number) => evaluation(lag, 'page', { figures: figures(lag, { lagGrowthPerSec: 120 }) });
+
+    it('mentions the on-call people again once renotifyAfterMs has passed since the last mention', () => {
+      const draft = draftOf(paging);
+      renotify(draft, ctxOf(evaluationAt(2_600_000)));
+      expect(draft.timeline).toEqual([{ kind: 'renotified', at: NOW, mention: true, openForMs: 60 * MIN, lag: 2_600_000, growthPerSec: 120 }]);
+      expect(draft.incident.lastNotifiedAt).toBe(NOW);
+    });
+
+    it('stays quiet before the interval, when acknowledged, snoozed or not paging', () => {
+      const quiet: Partial<Incident>[] = [
+        { ...paging, lastNotifiedAt: NOW - settings.renotifyAfterMs + 1 },
+        { ...paging, acknowledged: { by: 'U0SRE', at: T0, severity: 'page' } },
+        { ...paging, snoozed: { by: 'U0SRE', at: T0, until: NOW + 1, severity: 'page' } },
+        { ...paging, severity: 'critical' },
+        { ...paging, lastNotifiedAt: null },
+      ];
+      for (const overrides of quiet) {
+        const draft = draftOf(overrides);
+        const before = draft.incident;
+        renotify(draft, ctxOf(evaluationAt(2_600_000)));
+        expect(draft.timeline).toEqual([]);
+        expect(draft.incident).toBe(before);
+      }
+    });
+  });
+
+  it('tellEvidence tells each finding once by identity, and leaves a rebalance to its own entry', () => {
+    const hot = (memberId: string, host: string) =>
+      ({ kind: 'hot-partition', topic: 'user-events', partition: 1, lag: 690_000, share: 0.98, totalLag: 700_000, owner: { memberId, clientId: 'consumer-2', host } }) as const;
+    const draft = draftOf();
+    tellEvidence(draft, ctxOf(evaluation(700_000, 'critical', { findings: [hot('consumer-2-a', '10.0.1.15'), { kind: 'rebalancing', state: 'PreparingRebalance' }] })));
+    expect(draft.timeline).toEqual([{ kind: 'evidence', at: NOW, mention: false, finding: hot('consumer-2-a', '10.0.1.15') }]);
+    // A new member id for the same client on the same host says nothing new; another host does.
+    tellEvidence(draft, ctxOf(evaluation(700_000, 'critical', { findings: [hot('consumer-2-b', '10.0.1.15')] })));
+    expect(draft.timeline).toHaveLength(1);
+    tellEvidence(draft, ctxOf(evaluation(700_000, 'critical', { findings: [hot('consumer-2-c', '10.0.1.99')] })));
+    expect(ofKind(draft.timeline, 'evidence').map((e) => e.finding.kind === 'hot-partition' && e.finding.owner?.host)).toEqual(['10.0.1.15', '10.0.1.99']);
+  });
+
+  it('expireSnooze ends a snooze whose time is up, and leaves a running one alone', () => {
+    const ended = draftOf({ snoozed: { by: 'U0SRE', at: T0, until: NOW, severity: 'warning' } });
+    expireSnooze(ended, ctxOf(evaluation(90_000, null)));
+    expect(ended.incident.snoozed).toBeNull();
+    expect(ended.timeline).toEqual([{ kind: 'snooze-ended', at: NOW, mention: false, user: 'U0SRE' }]);
+    expect(ended.rootChanged).toBe(true);
+
+    const running = draftOf({ snoozed: { by: 'U0SRE', at: T0, until: NOW + 1, severity: 'warning' } });
+    expireSnooze(running, ctxOf(evaluation(90_000, null)));
+    expect(running.incident.snoozed).not.toBeNull();
+    expect(running.timeline).toEqual([]);
+  });
+});

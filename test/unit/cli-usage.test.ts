@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { EXIT, LAG_USAGE, main, type CliIo } from '../../src/cli/main.js';
+
+/** What the CLI says before it reads any configuration or talks to Kafka. */
+async function lagbot(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {} };
+  const code = await main(args, io);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('lagbot usage', () => {
+  it('lagbot lag --help and -h print the lag usage, not an "Unknown option" error', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout, stderr } = await lagbot(['lag', flag]);
+      expect(code).toBe(EXIT.ok);
+      expect(stdout).toBe(LAG_USAGE);
+      expect(stderr).toBe('');
+    }
+  });
+
+  it('has --version', async () => {
+    const { code, stdout } = await lagbot(['--version']);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('calls an empty group name a usage error, not "no such group"', async () => {
+    const { code, stderr } = await lagbot(['lag', '']);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('the group name is empty');
+    expect(stderr).toContain('usage: lagbot lag');
+  });
+
+  it('refuses --json with --members instead of ignoring --members', async () => {
+    const { code, stderr } = await lagbot(['lag', 'g', '--json', '--members']);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('--members and --json do not go together');
+  });
+
+  it('names an unknown lag option and shows the lag usage', async () => {
+    const { code, stderr } = await lagbot(['lag', '--jsn']);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain("Unknown option '--jsn'");
+    expect(stderr).toContain('usage: lagbot lag');
+  });
+});
