@@ -28,7 +28,6 @@ export interface RunningLagbot {
 export interface LagbotDeps {
   clock: Clock;
   logger: Logger;
-  webApiRetries?: number;
   /** Off for a process whose checks are driven from outside (the benchmark calls `monitor.check()`). */
   schedule?: boolean;
   /** kafkajs' socketFactory, for a proxy or for counting requests on the wire. */
@@ -92,19 +91,26 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     logger,
   );
 
-  const slack = await startSlackApp({
-    mode: config.slack.mode,
-    ...secrets,
-    ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
-    command: config.slack.command,
-    port: config.http.port,
-    host: config.http.host,
-    query: { source: kafka.reader, clock, findingSettings: policy.findingSettings },
-    logger,
-    monitor,
-    routes: metricsRoutes(metrics, health),
-    ...(deps.webApiRetries !== undefined ? { webApiRetries: deps.webApiRetries } : {}),
-  });
+  let slack: Awaited<ReturnType<typeof startSlackApp>>;
+  try {
+    slack = await startSlackApp({
+      mode: config.slack.mode,
+      ...secrets,
+      ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
+      command: config.slack.command,
+      port: config.http.port,
+      host: config.http.host,
+      query: { source: kafka.reader, clock, findingSettings: policy.findingSettings },
+      logger,
+      monitor,
+      routes: metricsRoutes(metrics, health),
+    });
+  } catch (error) {
+    // Nothing else has started yet; what was opened is closed, so the process can end.
+    await kafka.stop();
+    store.close();
+    throw error;
+  }
   janitor.start();
   delivery.start();
   if (deps.schedule !== false) scheduler.start();

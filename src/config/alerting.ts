@@ -122,6 +122,41 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
   };
 }
 
+const LEVELS = ['warning', 'critical', 'page'] as const;
+
+/**
+ * Thresholds that contradict each other (a warning line above the critical one, a group's
+ * critical line below the global warning line it inherits, ...) would make severities that
+ * can never happen or always skip a level: refused at start, naming the keys that clash.
+ */
+export function thresholdProblems(config: AlertingConfig): string[] {
+  const count = new Intl.NumberFormat('en-US');
+  const problems: string[] = [];
+  type Level = (typeof LEVELS)[number];
+  const check = (where: (level: Level) => string, rules: RuleSettings, owns: (level: Level) => boolean = () => true) => {
+    for (let i = 0; i + 1 < LEVELS.length; i += 1) {
+      const [low, high] = [LEVELS[i] as Level, LEVELS[i + 1] as Level];
+      if (!owns(low) && !owns(high)) continue;
+      const lowLag = rules.thresholds[low].lag;
+      const highLag = rules.thresholds[high].lag;
+      if (lowLag >= highLag) {
+        problems.push(`${where(low)} (${count.format(lowLag)}) must be below ${where(high)} (${count.format(highLag)}): each severity's line lies above the one before it`);
+      }
+    }
+  };
+  const global = rulesFrom(DEFAULT_RULES, config.thresholds, config.signals);
+  const globalKey = (level: Level) =>
+    config.thresholds[level]?.lag !== undefined ? `thresholds.${level}.lag` : `the default ${level} line`;
+  check(globalKey, global);
+  config.groups.forEach((g, i) => {
+    const key = (level: Level) =>
+      g.thresholds?.[level]?.lag !== undefined ? `groups[${i}] (match "${g.match}") thresholds.${level}.lag` : globalKey(level);
+    // Only contradictions this entry brings in; the global ones are reported once, above.
+    check(key, rulesFrom(global, g.thresholds, g.signals), (level) => g.thresholds?.[level]?.lag !== undefined);
+  });
+  return problems;
+}
+
 /** Settings per group: global ones, with the first matching `groups` entry on top. */
 export class AlertingPolicy {
   private readonly global: GroupAlerting;

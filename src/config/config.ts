@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { AlertingSchema, type AlertingConfig } from './alerting.js';
+import { AlertingSchema, thresholdProblems, type AlertingConfig } from './alerting.js';
 
 /**
  * lagbot's configuration: one YAML file (LAGBOT_CONFIG) for settings, environment
@@ -111,14 +111,44 @@ function issuesText(error: z.ZodError, base: string[] = []): string {
 
 type Env = Record<string, string | undefined>;
 
-/** Build the configuration from YAML text (may be empty) and the environment. */
-export function parseConfig(yamlText: string, env: Env, source = 'environment'): LagbotConfig {
+/**
+ * Broken YAML, with the line to fix and a caret under the place. An unclosed bracket or
+ * quote is only noticed where the text ends, so a position past the last line with text
+ * is moved back to the end of that line: that is where the closing character belongs.
+ */
+function yamlProblem(source: string, text: string, error: unknown): string {
+  if (!(error instanceof YAMLParseError)) return `${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`;
+  const lines = text.split('\n');
+  let line = error.linePos?.[0]?.line ?? 1;
+  let col = error.linePos?.[0]?.col ?? 1;
+  if ((lines[line - 1] ?? '').trim() === '') {
+    while (line > 1 && (lines[line - 1] ?? '').trim() === '') line -= 1;
+    col = (lines[line - 1] ?? '').trimEnd().length + 1;
+  }
+  const what = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
+  const gutter = String(line);
+  return [
+    `${source}: not valid YAML at line ${line}, column ${col}: ${what}`,
+    `  ${gutter} | ${lines[line - 1] ?? ''}`,
+    `  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, col - 1))}^`,
+  ].join('\n');
+}
+
+export interface ParseOptions {
+  /** `lagbot start`: the Slack secrets for the chosen mode are required too, and checked with the rest. */
+  requireSlack?: boolean;
+}
+
+/**
+ * Build the configuration from YAML text (may be empty) and the environment. Every problem
+ * found is reported at once, one line each, so a new user fixes them in one go.
+ */
+export function parseConfig(yamlText: string, env: Env, source = 'environment', options: ParseOptions = {}): LagbotConfig {
   let raw: unknown;
   try {
     raw = yamlText.trim() === '' ? {} : parseYaml(yamlText);
   } catch (error) {
-    const where = error instanceof YAMLParseError ? ` (line ${error.linePos?.[0]?.line ?? '?'})` : '';
-    throw new ConfigError(`${source}: not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigError(yamlProblem(source, yamlText, error));
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${source}: expected a YAML mapping with keys kafka, slack, http`);
@@ -126,18 +156,18 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment'):
   const file = FileSchema.safeParse(raw);
   if (!file.success) throw new ConfigError(`${source}:\n${issuesText(file.error)}`);
 
+  const problems: string[] = [];
   const envBrokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
   const kafka = KafkaSchema.safeParse({ ...file.data.kafka, ...(envBrokers ? { brokers: envBrokers } : {}) });
   if (!kafka.success) {
     const noBrokers = !envBrokers && !file.data.kafka?.brokers;
-    throw new ConfigError(
+    problems.push(
       noBrokers
         ? 'No Kafka brokers: set KAFKA_BROKERS=host:port[,host:port] or kafka.brokers in the LAGBOT_CONFIG file'
         : `${envBrokers ? 'KAFKA_BROKERS / ' : ''}${source}:\n${issuesText(kafka.error, ['kafka'])}`,
     );
-  }
-  if (kafka.data.sasl && !env.KAFKA_SASL_PASSWORD) {
-    throw new ConfigError('kafka.sasl is set but KAFKA_SASL_PASSWORD is not: the password comes from the environment only');
+  } else if (kafka.data.sasl && !env.KAFKA_SASL_PASSWORD) {
+    problems.push('kafka.sasl is set but KAFKA_SASL_PASSWORD is not: the password comes from the environment only');
   }
 
   const slackFile = SlackSchema.parse({ ...file.data.slack, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) });
@@ -147,32 +177,47 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment'):
     appToken: env.SLACK_APP_TOKEN || undefined,
   };
   const mode = slackFile.mode ?? (secrets.appToken ? 'socket' : 'http');
+  if (options.requireSlack) problems.push(...slackProblems(mode, secrets));
 
   const portText = env.PORT;
   const port = portText === undefined || portText === '' ? undefined : Number(portText);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    throw new ConfigError(`PORT: expected a port number 0-65535, got "${portText}"`);
+    problems.push(`PORT: expected a port number 0-65535, got "${portText}"`);
   }
-  const http = HttpSchema.parse({ ...file.data.http, ...(port !== undefined ? { port } : {}) });
 
-  const { kafka: _kafka, slack: _slack, http: _http, ...alerting } = file.data;
+  const { kafka: _kafka, slack: _slack, http: _http, ...alertingFile } = file.data;
+  const alerting = AlertingSchema.parse(alertingFile);
+  problems.push(...thresholdProblems(alerting).map((p) => `${source}: ${p}`));
+  if (problems.length > 0 || !kafka.success) throw new ConfigError(problems.join('\n'));
+
   return {
-    ...AlertingSchema.parse(alerting),
+    ...alerting,
     kafka: { ...kafka.data, ...(env.KAFKA_SASL_PASSWORD ? { saslPassword: env.KAFKA_SASL_PASSWORD } : {}) },
     slack: { ...slackFile, mode, ...secrets },
-    http,
+    http: HttpSchema.parse({ ...file.data.http, ...(port !== undefined ? { port } : {}) }),
     source,
   };
+}
+
+function slackProblems(mode: 'http' | 'socket', secrets: SlackSecrets): string[] {
+  const missing: string[] = [];
+  if (!secrets.botToken) missing.push('SLACK_BOT_TOKEN (xoxb-...)');
+  if (mode === 'http' && !secrets.signingSecret) missing.push('SLACK_SIGNING_SECRET (HTTP mode)');
+  if (mode === 'socket' && !secrets.appToken) missing.push('SLACK_APP_TOKEN (xapp-..., Socket Mode)');
+  const problems = missing.length > 0 ? [`Missing for Slack ${mode} mode: ${missing.join(', ')}`] : [];
+  // Slack answers any other token with not_allowed_token_type, which the Socket Mode client
+  // retries forever: start-up would hang instead of failing.
+  if (mode === 'socket' && secrets.appToken && !secrets.appToken.startsWith('xapp-')) {
+    problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-...), not a bot or user token');
+  }
+  return problems;
 }
 
 /** Secrets the Slack app needs for the chosen mode; a clear list of what is missing. */
 export function requireSlackSecrets(config: LagbotConfig): { botToken: string; signingSecret?: string; appToken?: string } {
   const { slack } = config;
-  const missing: string[] = [];
-  if (!slack.botToken) missing.push('SLACK_BOT_TOKEN (xoxb-...)');
-  if (slack.mode === 'http' && !slack.signingSecret) missing.push('SLACK_SIGNING_SECRET (HTTP mode)');
-  if (slack.mode === 'socket' && !slack.appToken) missing.push('SLACK_APP_TOKEN (xapp-..., Socket Mode)');
-  if (missing.length > 0) throw new ConfigError(`Missing for Slack ${slack.mode} mode: ${missing.join(', ')}`);
+  const problems = slackProblems(slack.mode, slack);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return {
     botToken: slack.botToken as string,
     ...(slack.signingSecret ? { signingSecret: slack.signingSecret } : {}),
@@ -181,14 +226,14 @@ export function requireSlackSecrets(config: LagbotConfig): { botToken: string; s
 }
 
 /** Read LAGBOT_CONFIG (if set) and the environment. */
-export async function loadConfig(env: Env = process.env): Promise<LagbotConfig> {
+export async function loadConfig(env: Env = process.env, options: ParseOptions = {}): Promise<LagbotConfig> {
   const path = env.LAGBOT_CONFIG;
-  if (!path) return parseConfig('', env);
+  if (!path) return parseConfig('', env, 'environment', options);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`LAGBOT_CONFIG=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  return parseConfig(text, env, path);
+  return parseConfig(text, env, path, options);
 }

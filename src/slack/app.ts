@@ -2,8 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
 import type { LagQueryDeps } from '../core/lag-query.js';
+import type { Clock } from '../core/ports.js';
 import type { LagMonitor } from '../monitor/monitor.js';
 import type { Logger } from '../log/logger.js';
+import { verifyBotToken } from './bot-identity.js';
 import { registerListeners } from './register.js';
 
 export interface SlackAppOptions {
@@ -20,8 +22,6 @@ export interface SlackAppOptions {
   logger: Logger;
   /** Extra HTTP routes served beside /slack/events (health, metrics). */
   routes?: CustomRoute[];
-  /** Web API retries; Bolt's default retries for about 30 minutes. */
-  webApiRetries?: number;
   /** When incidents are on, their buttons act through it. */
   monitor?: LagMonitor;
 }
@@ -54,13 +54,35 @@ function listenerDeps(options: SlackAppOptions) {
   return { query: options.query, logger: options.logger, ...(options.monitor ? { monitor: options.monitor } : {}) };
 }
 
+/** Slack's replay window: a request signed more than this far from now, either way, is refused. */
+const SIGNATURE_WINDOW_SECONDS = 5 * 60;
+
+/**
+ * Bolt refuses requests signed too long ago but not those signed in the future, which a
+ * captured request replayed later would also be. The receiver's request listener is its
+ * public hook, so the check goes in front of it; Bolt still verifies the signature.
+ */
+function refuseFutureTimestamps(receiver: HTTPReceiver, clock: Clock): void {
+  const next = receiver.requestListener;
+  receiver.requestListener = (req, res) => {
+    const stamp = Number(req.headers['x-slack-request-timestamp']);
+    if (Number.isFinite(stamp) && stamp - clock.now() / 1000 > SIGNATURE_WINDOW_SECONDS) {
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end('request timestamp is too far in the future\n');
+      return;
+    }
+    next(req, res);
+  };
+}
+
 /** Build and start the Bolt app in HTTP mode (signed requests) or Socket Mode. */
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
   const logger = boltLogger(options.logger);
-  const clientOptions = {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    retryConfig: { retries: options.webApiRetries ?? 10, factor: 1.96, maxRetryTime: 300_000 },
-  };
+  const identity = await verifyBotToken(options.botToken, options.apiUrl ? { apiUrl: options.apiUrl } : {});
+  // The Web API client never retries: its answers go to people through respond(), and a
+  // retry loop of Bolt's default half hour would hide a Slack outage behind silence.
+  const clientOptions = { ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}), retryConfig: { retries: 0 } };
+  const appOptions = { token: options.botToken, ...identity, tokenVerificationEnabled: false, logger, clientOptions };
   const routes = options.routes ?? [];
 
   if (options.mode === 'http') {
@@ -74,26 +96,24 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       // when Kafka is slow, and the answer follows through response_url.
       processBeforeResponse: false,
     });
-    const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+    refuseFutureTimestamps(receiver, options.query.clock);
+    const app = new App({ ...appOptions, receiver });
     registerListeners(app, listenerDeps(options), options.command);
     const server = (await receiver.start({ port: options.port, host: options.host ?? '0.0.0.0' })) as Server;
     const port = (server.address() as AddressInfo).port;
     return { app, port, stop: () => receiver.stop() };
   }
 
+  // The configuration has checked the app token is one (xapp-...): Slack answers any other
+  // with not_allowed_token_type, which @slack/socket-mode retries forever.
   if (!options.appToken) throw new Error('Socket Mode needs SLACK_APP_TOKEN');
-  // Slack answers a bot or user token here with not_allowed_token_type, which
-  // @slack/socket-mode retries forever: start-up would hang instead of failing.
-  if (!options.appToken.startsWith('xapp-')) {
-    throw new Error('SLACK_APP_TOKEN must be an app-level token (xapp-...), not a bot or user token');
-  }
   const receiver = new SocketModeReceiver({
     appToken: options.appToken,
     logger,
     customRoutes: routes,
     installerOptions: { port: options.port, clientOptions },
   });
-  const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+  const app = new App({ ...appOptions, receiver });
   registerListeners(app, listenerDeps(options), options.command);
   try {
     await receiver.start();

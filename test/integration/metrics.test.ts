@@ -71,7 +71,7 @@ describe('/metrics and /healthz', () => {
         SLACK_API_URL: slack.apiUrl,
         PORT: String(port),
       });
-      lagbot = await startLagbot(config, { clock: systemClock, logger: createLogger('silent'), webApiRetries: 0 });
+      lagbot = await startLagbot(config, { clock: systemClock, logger: createLogger('silent') });
     });
     afterAll(async () => {
       await lagbot?.stop();

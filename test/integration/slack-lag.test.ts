@@ -108,10 +108,20 @@ describe('/lag in Slack', () => {
     const before = rig.slack.responses.length;
     const forged = await rig.slack.sendSlashCommand({ command: '/lag', text: group, signature: `v0=${'0'.repeat(64)}` });
     const stale = await rig.slack.sendSlashCommand({ command: '/lag', text: group, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const future = await rig.slack.sendSlashCommand({ command: '/lag', text: group, timestamp: Math.floor(Date.now() / 1000) + 6 * 60 });
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
+    // Slack's rule is "more than five minutes from now, in either direction"; Bolt checks only the past.
+    expect(future.status).toBe(401);
     await new Promise((r) => setTimeout(r, 500));
     expect(rig.slack.responses.length).toBe(before);
+  });
+
+  it('accepts a correctly signed request from a clock a few minutes ahead', async () => {
+    const ahead = await rig.slack.sendSlashCommand({ command: '/lag', text: group, timestamp: Math.floor(Date.now() / 1000) + 4 * 60 });
+    expect(ahead.status).toBe(200);
+    const response = await rig.slack.waitForResponse(ahead.responseUrlId, 15_000);
+    expect(readable(response.body)).toContain(`${group}: total lag`);
   });
 });
 

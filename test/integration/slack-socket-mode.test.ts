@@ -26,7 +26,6 @@ function startSocketLagbot(slack: SlackStandin, lagSource: LagSource, appToken: 
     port: 0,
     query: { source: lagSource, clock: systemClock, findingSettings: DEFAULT_RULES.signals },
     logger: createLogger('silent'),
-    webApiRetries: 0,
   });
 }
 

@@ -52,23 +52,120 @@ describe('lagbot start (HTTP mode)', () => {
   });
 });
 
-describe('lagbot start with bad configuration', () => {
-  async function start(env: Record<string, string>) {
-    const child = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return { code, err };
+/** The built bin's `lagbot start`, with a signal sent after `signalAfterMs` if given. */
+async function start(env: Record<string, string>, signalAfterMs?: number) {
+  const child = spawn(process.execPath, [new URL('../../bin/lagbot.js', import.meta.url).pathname, 'start'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const began = Date.now();
+  let signalledAt: number | null = null;
+  const timer = signalAfterMs === undefined ? undefined : setTimeout(() => ((signalledAt = Date.now()), child.kill('SIGTERM')), signalAfterMs);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  const ended = Date.now();
+  return { code, signal, err, out, ms: ended - began, afterSignalMs: signalledAt === null ? null : ended - signalledAt };
+}
+
+async function tempDir(): Promise<string> {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  return mkdtemp(`${tmpdir()}/lagbot-start-`);
+}
+
+describe('lagbot start when Slack cannot be reached or refuses the token', () => {
+  let slack: SlackStandin;
+  beforeAll(async () => {
+    slack = await startSlackStandin({ signingSecret: SECRET });
+  });
+  afterAll(async () => {
+    await slack?.stop();
+  });
+
+  const base = async () => ({ KAFKA_BROKERS: '127.0.0.1:1', SLACK_SIGNING_SECRET: SECRET, LAGBOT_CONFIG: await storeConfig() });
+  async function storeConfig(): Promise<string> {
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await tempDir();
+    await writeFile(`${dir}/lagbot.yaml`, `store:\n  path: ${dir}/lagbot.db\n`);
+    return `${dir}/lagbot.yaml`;
   }
 
+  it('says in one line that Slack cannot be reached, and exits 1 within seconds', async () => {
+    const { freePorts } = await import('../../tools/kafka-testbed/broker.js');
+    const [port] = await freePorts(1);
+    const run = await start({ ...(await base()), SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: `http://127.0.0.1:${port}/api/` });
+    expect(run.code).toBe(1);
+    expect(run.ms).toBeLessThan(10_000);
+    expect(run.err.trim().split('\n')).toEqual([expect.stringMatching(/^lagbot: Slack cannot be reached at http:\/\/127\.0\.0\.1:\d+\/api\/ /)]);
+    expect(run.err).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('says in one line that Slack refused the token', async () => {
+    const run = await start({ ...(await base()), SLACK_BOT_TOKEN: 'xoxb-not-the-real-one', SLACK_API_URL: slack.apiUrl });
+    expect(run.code).toBe(1);
+    expect(run.err.trim()).toBe('lagbot: Slack refused SLACK_BOT_TOKEN (auth.test answered invalid_auth): check the Bot User OAuth Token');
+  });
+
+  it('stops within seconds on SIGTERM while Slack holds its answer at start-up', async () => {
+    const { createServer } = await import('node:net');
+    const held: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const run = await start({ ...(await base()), SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: `http://127.0.0.1:${port}/api/` }, 1_000);
+      expect(held.length).toBeGreaterThan(0); // it was waiting on Slack when the signal came
+      expect(run.signal).toBeNull();
+      expect(run.code).toBe(0);
+      expect(run.afterSignalMs).toBeLessThan(3_500);
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
+  });
+});
+
+describe('lagbot start with bad configuration', () => {
   it('stops at once, naming what is missing', async () => {
     const { code, err } = await start({ KAFKA_BROKERS: '127.0.0.1:1' });
     expect(code).toBe(2);
     expect(err).toContain('SLACK_BOT_TOKEN');
     expect(err).toContain('SLACK_SIGNING_SECRET');
+  });
+
+  it('with nothing configured, reports the missing brokers and the missing Slack settings in one run', async () => {
+    const { code, err } = await start({});
+    expect(code).toBe(2);
+    expect(err).toContain('No Kafka brokers: set KAFKA_BROKERS');
+    expect(err).toContain('Missing for Slack http mode: SLACK_BOT_TOKEN (xoxb-...), SLACK_SIGNING_SECRET (HTTP mode)');
+  });
+
+  it('refuses a bot token given as the app token with exit 2, before it opens anything', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { existsSync } = await import('node:fs');
+    const dir = await tempDir();
+    await writeFile(`${dir}/lagbot.yaml`, `store:\n  path: ${dir}/lagbot.db\n`);
+    const run = await start({ KAFKA_BROKERS: '127.0.0.1:1', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-2', LAGBOT_CONFIG: `${dir}/lagbot.yaml` });
+    expect(run.code).toBe(2);
+    expect(run.err).toContain('SLACK_APP_TOKEN must be an app-level token (xapp-...)');
+    expect(existsSync(`${dir}/lagbot.db`)).toBe(false);
+  });
+
+  it('refuses thresholds that contradict each other, naming the keys', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await tempDir();
+    await writeFile(
+      `${dir}/lagbot.yaml`,
+      'thresholds:\n  warning: { lag: 600000 }\ngroups:\n  - match: "payments-*"\n    thresholds: { critical: { lag: 40000 } }\n',
+    );
+    const run = await start({ KAFKA_BROKERS: '127.0.0.1:1', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: SECRET, LAGBOT_CONFIG: `${dir}/lagbot.yaml` });
+    expect(run.code).toBe(2);
+    expect(run.err).toContain('thresholds.warning.lag (600,000) must be below the default critical line (500,000)');
+    expect(run.err).toContain('thresholds.warning.lag (600,000) must be below groups[0] (match "payments-*") thresholds.critical.lag (40,000)');
   });
 
   it('names a wrong key in the config file and what is allowed', async () => {

@@ -64,7 +64,7 @@ export async function startIncidentRig(yaml: string, slack?: SlackStandin): Prom
     SLACK_API_URL: standin.apiUrl,
     PORT: '0',
   });
-  const lagbot = await startLagbot({ ...config, http: { ...config.http, host: '127.0.0.1' } }, { clock: systemClock, logger: createLogger('silent'), webApiRetries: 0 });
+  const lagbot = await startLagbot({ ...config, http: { ...config.http, host: '127.0.0.1' } }, { clock: systemClock, logger: createLogger('silent') });
   standin.setEventsUrl(`http://127.0.0.1:${lagbot.port}/slack/events`);
   return {
     slack: standin,

@@ -26,7 +26,6 @@ export async function startSlackRig(lagSource: LagSource, standin: Omit<SlackSta
     host: '127.0.0.1',
     query: { source: lagSource, clock: systemClock, findingSettings: DEFAULT_RULES.signals },
     logger: createLogger('silent'),
-    webApiRetries: 0,
   });
   slack.setEventsUrl(`http://127.0.0.1:${lagbot.port}/slack/events`);
   return {

@@ -44,6 +44,41 @@ describe('parseConfig', () => {
     expect(() => parseConfig('kafka:\n  brokers: [a:1\n', {}, 'f.yaml')).toThrow(/f\.yaml: not valid YAML/);
   });
 
+  it('shows the broken YAML line with a caret, at the line to fix', () => {
+    const problem = (text: string) => {
+      try {
+        parseConfig(text, {}, 'f.yaml');
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    // An unclosed bracket is noticed where the text ends; the line to fix is the one that opened it.
+    expect(problem('kafka:\n  brokers: [a:1\n')).toBe(
+      [
+        'f.yaml: not valid YAML at line 2, column 16: Flow sequence in block collection must be sufficiently indented and end with a ]',
+        '  2 |   brokers: [a:1',
+        '    |                ^',
+      ].join('\n'),
+    );
+    expect(problem('kafka:\n brokers: x\n  clientId: y\n')).toBe(
+      ['f.yaml: not valid YAML at line 2, column 11: Nested mappings are not allowed in compact mappings', '  2 |  brokers: x', '    |           ^'].join('\n'),
+    );
+  });
+
+  it('refuses thresholds that contradict each other, naming the keys', () => {
+    const env = { KAFKA_BROKERS: 'a:1' };
+    expect(() => parseConfig('thresholds:\n  critical: { lag: 3000000 }\n', env, 'f.yaml')).toThrow(
+      'f.yaml: thresholds.critical.lag (3,000,000) must be below the default page line (2,000,000)',
+    );
+    expect(() => parseConfig('thresholds:\n  warning: { lag: 500000 }\n', env, 'f.yaml')).toThrow('thresholds.warning.lag (500,000) must be below the default critical line');
+    expect(() => parseConfig('groups:\n  - match: "x-*"\n    thresholds: { critical: { lag: 10000 } }\n', env, 'f.yaml')).toThrow(
+      'the default warning line (50,000) must be below groups[0] (match "x-*") thresholds.critical.lag (10,000)',
+    );
+    // Lines in order, each inherited from where it is set: fine.
+    expect(() => parseConfig('thresholds:\n  warning: { lag: 10 }\ngroups:\n  - match: "x-*"\n    thresholds: { critical: { lag: 20 }, page: { lag: 30 } }\n', env)).not.toThrow();
+  });
+
   it('keeps secrets out of the file: SASL needs its password from the environment', () => {
     expect(() => parseConfig('kafka:\n  sasl: { mechanism: plain, username: u }\n', { KAFKA_BROKERS: 'a:1' })).toThrow(/KAFKA_SASL_PASSWORD/);
   });
@@ -69,7 +104,7 @@ describe('alerting configuration', () => {
     'groups:',
     '  - match: "payments-*"',
     '    channel: C0PAY',
-    '    thresholds: { page: { lag: 100000 } }',
+    '    thresholds: { critical: { lag: 50000 }, page: { lag: 100000 } }',
     '    signals: { raise: { stalled: critical } }',
   ].join('\n');
 
