@@ -174,8 +174,12 @@ export interface IncidentFigures {
   hotPartition: { topic: string; partition: number; lag: number; share: number; owner: Owner | null } | null;
   /** Milliseconds until lag reaches 0 at current rates; null when not draining. */
   drainMs: number | null;
-  /** While growing: the next threshold and the milliseconds until it is crossed. */
-  nextThreshold: { severity: Severity; lag: number; inMs: number } | null;
+  /**
+   * While growing: the next rule to raise the severity, the lag at which it fires, and the
+   * milliseconds until then at the current rate. `line`: a threshold; `doubling`: the
+   * critical rule for lag that doubled within its window.
+   */
+  nextThreshold: { severity: Severity; lag: number; inMs: number; rule: 'line' | 'doubling' } | null;
 }
 
 /**

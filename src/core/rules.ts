@@ -90,6 +90,14 @@ function doubledWithin(history: readonly GroupSample[], windowMs: number, floor:
   return Number.isFinite(low) && now.totalLag >= 2 * low ? low : null;
 }
 
+/** The lag at which the doubling rule fires: twice the lowest over-the-line sample in the window, now included. */
+function doublingTarget(history: readonly GroupSample[], windowMs: number, floor: number): number | null {
+  const now = history[history.length - 1];
+  if (!now) return null;
+  const over = history.filter((s) => s.at >= now.at - windowMs && s.totalLag !== null && s.totalLag > floor).map((s) => s.totalLag as number);
+  return over.length > 0 ? 2 * Math.min(...over) : null;
+}
+
 function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: readonly Finding[], settings: RuleSettings, severity: Severity | null): IncidentFigures {
   const rates = ratesOf(history, settings.rateWindowMs);
   const hot = findingOfKind(findings, 'hot-partition');
@@ -101,10 +109,17 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
     // The next line that would change the severity: a group already critical by the
     // doubling rule is heading for the page line, not for the critical one.
     const current = severity === null ? 0 : SEVERITY_RANK[severity];
+    const inMs = (target: number) => Math.round(((target - total) / growth) * 1000);
     const next = ([['warning', warning.lag], ['critical', critical.lag], ['page', page.lag]] as const).find(
       ([level, line]) => line > total && SEVERITY_RANK[level] > current,
     );
-    if (next) nextThreshold = { severity: next[0], lag: next[1], inMs: Math.round(((next[1] - total) / growth) * 1000) };
+    if (next) nextThreshold = { severity: next[0], lag: next[1], inMs: inMs(next[1]), rule: 'line' };
+    // The doubling rule can make it critical well before the critical line: lag over the
+    // warning line doubles from the lowest such sample still in the window.
+    const doublesAt = current < SEVERITY_RANK.critical && total > warning.lag ? doublingTarget(history, critical.doublingWithinMs, warning.lag) : null;
+    if (doublesAt !== null && doublesAt > total && (!nextThreshold || inMs(doublesAt) < nextThreshold.inMs)) {
+      nextThreshold = { severity: 'critical', lag: doublesAt, inMs: inMs(doublesAt), rule: 'doubling' };
+    }
   }
   return {
     at: lag.readAt,

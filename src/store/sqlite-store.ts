@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { Owner } from '../core/findings.js';
 import { systemClock, type Clock, type Commit, type IncidentStore } from '../core/ports.js';
-import { DEFAULT_CLUSTER, type GroupRef, type Incident, type SlackEffect, type SlackMessage } from '../core/protocol.js';
+import { DEFAULT_CLUSTER, type GroupRef, type Incident, type Severity, type SlackEffect, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
 
@@ -35,7 +35,7 @@ type StoredIncident = Omit<Incident, 'cluster' | 'figures'> & {
   cluster?: string;
   figures: Omit<Incident['figures'], 'hotPartition'> & {
     drainSeconds?: number | null;
-    nextThreshold: { seconds?: number; inMs?: number } | null;
+    nextThreshold: { severity: Severity; lag: number; seconds?: number; inMs?: number; rule?: 'line' | 'doubling' } | null;
     hotPartition: (Omit<NonNullable<Incident['figures']['hotPartition']>, 'owner'> & { owner?: Owner | null; memberId?: string | null; host?: string | null }) | null;
   };
 };
@@ -58,7 +58,7 @@ function incidentOf(json: string): Incident {
     figures: {
       ...figures,
       drainMs: figures.drainMs ?? (drainSeconds === undefined || drainSeconds === null ? null : drainSeconds * 1000),
-      nextThreshold: next === null ? null : { severity: next.severity, lag: next.lag, inMs: next.inMs ?? (next.seconds ?? 0) * 1000 },
+      nextThreshold: next === null ? null : { severity: next.severity, lag: next.lag, inMs: next.inMs ?? (next.seconds ?? 0) * 1000, rule: next.rule ?? 'line' },
       hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner } : null,
     },
   } as Incident;

@@ -4,7 +4,7 @@ import type { ImpactSummary, Notice, Step, TimelineEntry, TimelineKind } from '.
 import type { MonitoringChange } from '../core/monitoring.js';
 import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/protocol.js';
 import type { MonitorEffect } from '../monitor/effects.js';
-import { escapeSlack, truncate } from '../core/slack-escape.js';
+import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate } from './format.js';
 import { mentionOf, slackText } from './text-style.js';
@@ -38,14 +38,18 @@ function trend(perSec: number | null): string {
 function outlook(incident: Incident): string {
   const f = incident.figures;
   if (f.drainMs !== null) return f.drainMs === 0 ? 'caught up' : `drains in ~${formatDuration(f.drainMs)}`;
-  if (f.nextThreshold) return `${f.nextThreshold.severity.toUpperCase()} (${formatCount(f.nextThreshold.lag)}) in ~${formatDuration(f.nextThreshold.inMs)}`;
+  const next = f.nextThreshold;
+  if (next) {
+    const at = next.rule === 'doubling' ? `lag doubles to ${formatCount(next.lag)}` : formatCount(next.lag);
+    return `${next.severity.toUpperCase()} (${at}) in ~${formatDuration(next.inMs)}`;
+  }
   if ((f.lagGrowthPerSec ?? 0) > 0) return 'growing, past every threshold';
   return f.lagGrowthPerSec === null ? 'trend not known yet' : 'not draining';
 }
 
 function hotText(incident: Incident): string {
   const hot = incident.figures.hotPartition;
-  if (!hot) return 'none (lag is spread)';
+  if (!hot) return incident.figures.totalLag === 0 ? 'none (no lag)' : 'none (lag is spread)';
   // Client id and host lead, as in the case study's table; a member id is long and wraps.
   const owner = hot.owner ? `${escapeSlack(truncate(hot.owner.clientId ?? hot.owner.memberId, 60))} @ ${escapeSlack(hot.owner.host ?? '?')}` : 'no owner';
   return `${escapeSlack(`${hot.topic}-${hot.partition}`)} (${formatPercent(hot.share)}, ${formatCount(hot.lag)})\n${owner}`;
@@ -104,7 +108,7 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
   if (incident.snoozed && incident.status === 'open') notes.push(`:zzz: Snoozed by ${mentionOf(incident.snoozed.by)} until ${formatClock(incident.snoozed.until)}`);
   notes.push(`Consume ${formatRate(f.consumePerSec)} · produce ${formatRate(f.producePerSec)} · updated ${formatClock(f.at)} · timeline in the thread`);
   blocks.push(...actions(incident), context(notes.join(' · ')));
-  const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${escapeSlack(incident.group)}`;
+  const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${codeSpan(incident.group)}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 

@@ -86,8 +86,9 @@ function membersText(lag: GroupLag): string {
   return lag.membersVisible ? String(lag.members.length) : 'not visible (KIP-848)';
 }
 
+/** Fallback text: the group as a code span, so a name like `*bold*_x_` is not read as formatting. */
 function headline(lag: GroupLag): string {
-  return `${lag.group}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${lag.state}, ${membersText(lag)} members)`;
+  return `${codeSpan(lag.group)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${lag.state}, ${membersText(lag)} members)`;
 }
 
 function summaryFields(lag: GroupLag): KnownBlock {
@@ -133,7 +134,7 @@ export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], opt
     blocks.push(...tableBlocks('*Members*', MEMBER_COLUMNS, sortedMembers(lag).map(memberRow), 15, 'members'));
   }
   blocks.push(...postButton(options.commandText, options), footer(lag, options));
-  return { text: truncate(escapeSlack(headline(lag)), LIMITS.fallbackText), blocks };
+  return { text: truncate(headline(lag), LIMITS.fallbackText), blocks };
 }
 
 /** `/lag GROUP members`: the `--members --verbose` view. */
@@ -147,8 +148,8 @@ export function groupMembersMessage(lag: GroupLag, findings: readonly Finding[],
     blocks.push(...tableBlocks('*Members*', MEMBER_COLUMNS, sortedMembers(lag).map(memberRow), 40, 'members'));
   }
   blocks.push(...postButton(options.commandText, options), footer(lag, options));
-  const text = `${lag.group}: ${membersText(lag)} members (${lag.state})`;
-  return { text: truncate(escapeSlack(text), LIMITS.fallbackText), blocks };
+  const text = `${codeSpan(lag.group)}: ${membersText(lag)} members (${lag.state})`;
+  return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 
 /** `/lag` and `/lag list`: every group, largest total lag first. */
@@ -169,9 +170,9 @@ export function groupListMessage(
   blocks.push(...postButton(options.commandText, options), context(`${shared}Read ${formatUtc(readAt)}`));
   const top = listings[0];
   const text = top
-    ? `${listings.length} consumer groups; largest lag ${formatCount(top.totalLag)} in ${top.group}`
+    ? `${listings.length} consumer groups; largest lag ${formatCount(top.totalLag)} in ${codeSpan(top.group)}`
     : 'No consumer groups';
-  return { text: truncate(escapeSlack(text), LIMITS.fallbackText), blocks };
+  return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 
 export function helpMessage(): SlackMessage {
@@ -190,7 +191,7 @@ export function usageErrorMessage(error: string): SlackMessage {
 export function unknownGroupMessage(group: string, suggestions: readonly string[]): SlackMessage {
   const didYouMean = suggestions.length > 0 ? ` Did you mean ${suggestions.map(codeSpan).join(', ')}?` : '';
   const text = `No such group ${codeSpan(group)} on this cluster.${didYouMean}`;
-  return { text: `No such group: ${escapeSlack(group)}`, blocks: [section(`:mag: ${text}`), context('`/lag list` shows every group.')] };
+  return { text: `No such group: ${codeSpan(group)}`, blocks: [section(`:mag: ${text}`), context('`/lag list` shows every group.')] };
 }
 
 /** Kafka could not answer: say what failed and that nothing was guessed. */

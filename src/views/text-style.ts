@@ -1,4 +1,4 @@
-import { escapeSlack } from '../core/slack-escape.js';
+import { codeSpan, escapeSlack } from '../core/slack-escape.js';
 
 /**
  * How a view writes the two kinds of outside text a sentence can hold: names that come
@@ -28,12 +28,13 @@ const SLOT = new RegExp(`${OPEN}(\\d+)${CLOSE}`, 'g');
 
 /**
  * A sentence as Slack mrkdwn: lagbot's own wording is escaped (it says `>` and `&`), each
- * Kafka name is escaped on its own, and mentions stay live. Names and mentions are kept out
+ * Kafka name becomes an escaped code span (so `*bold*_x_` is a name, not formatting, in the
+ * message and in its notification text), and mentions stay live. Names and mentions are kept out
  * of the wording while it is escaped, so neither is escaped twice or left raw.
  */
 export function slackText(write: (style: TextStyle) => string): string {
   const parts: string[] = [];
   const slot = (rendered: string): string => `${OPEN}${parts.push(rendered) - 1}${CLOSE}`;
-  const sentence = write({ name: (text) => slot(escapeSlack(text)), user: (id) => slot(mentionOf(id)) });
+  const sentence = write({ name: (text) => slot(codeSpan(text)), user: (id) => slot(mentionOf(id)) });
   return escapeSlack(sentence).replace(SLOT, (_, i: string) => parts[Number(i)] ?? '');
 }

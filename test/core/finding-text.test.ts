@@ -42,7 +42,7 @@ describe('the sentence of each finding', () => {
 
   it('escapes Kafka names for Slack once, so a topic cannot mention anyone', () => {
     const text = slackText((s) => findingText({ kind: 'topic-deleted', topics: ['<!channel> & co'] }, s));
-    expect(text).toContain('Topic &lt;!channel&gt; &amp; co no longer exists');
+    expect(text).toContain('Topic `&lt;!channel&gt; &amp; co` no longer exists');
     expect(text).not.toContain('<!channel>');
     expect(text).not.toContain('&amp;lt;');
   });

@@ -50,7 +50,7 @@ describe('incident root message', () => {
     const s = pagedIncident();
     const message = incidentRootMessage(s.incident!);
     const text = readable(message);
-    expect(message.text).toContain(':rotating_light: PAGE: consumer lag 2,500,000 on user-events-consumer');
+    expect(message.text).toContain(':rotating_light: PAGE: consumer lag 2,500,000 on `user-events-consumer`');
     expect(text).toContain('PAGE · consumer lag · user-events-consumer');
     expect(text).toMatch(/\*Total lag\*\n2,500,000 :chart_with_upwards_trend: \+/);
     expect(text).toContain('*Acknowledged*\nnot yet');
@@ -69,6 +69,29 @@ describe('incident root message', () => {
     const resolved = incidentRootMessage(s.incident!);
     expect(resolved.text).toContain('RESOLVED');
     expect(resolved.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('leads the hot partition owner with client id and host, says "no lag" when there is none, and names the doubling rule in the outlook', () => {
+    const s = pagedIncident();
+    const base = s.incident!;
+    const owner = { memberId: 'consumer-2-7f0c8a1e-4b1d-4c6e-9a3f-1d2e3f4a5b6c', clientId: 'consumer-2', host: '10.0.1.15' };
+    const hot = readable(incidentRootMessage({ ...base, figures: { ...base.figures, hotPartition: { topic: 'user-events', partition: 1, lag: 5, share: 0.9, owner } } }));
+    expect(hot).toContain('*Hot partition*\nuser-events-1 (90%, 5)\nconsumer-2 @ 10.0.1.15');
+    expect(hot).not.toContain(owner.memberId);
+    const caughtUp = readable(incidentRootMessage({ ...base, figures: { ...base.figures, totalLag: 0, hotPartition: null, drainMs: 0 } }));
+    expect(caughtUp).toContain('*Hot partition*\nnone (no lag)');
+    const spread = readable(incidentRootMessage({ ...base, figures: { ...base.figures, totalLag: 900, hotPartition: null } }));
+    expect(spread).toContain('*Hot partition*\nnone (lag is spread)');
+    const doubling = { severity: 'critical' as const, lag: 120_000, inMs: 60_000, rule: 'doubling' as const };
+    const outlook = readable(incidentRootMessage({ ...base, figures: { ...base.figures, drainMs: null, nextThreshold: doubling } }));
+    expect(outlook).toContain('*Outlook*\nCRITICAL (lag doubles to 120,000) in ~1 min');
+  });
+
+  it('keeps Slack formatting characters of a group name out of the fallback text as well', () => {
+    const s = pagedIncident();
+    const message = incidentRootMessage({ ...s.incident!, group: '*bold*_x_' });
+    expect(message.text).toContain('on `*bold*_x_`');
+    expect(message.text.replace(/`[^`]*`|:[a-z_]+:/g, '')).not.toMatch(/[*_]/);
   });
 
   it('escapes Kafka-derived names', () => {
@@ -112,7 +135,7 @@ describe('timeline messages', () => {
     const acked = timelineMessage(entry({ kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: MIN }), []);
     expect(acked.text).toContain('Acknowledged by <@U0SRE> at WARNING, 1 min after opening.');
     const members = timelineMessage(entry({ kind: 'members-changed', before: 1, after: 2, joined: ['<!here>'], left: [] }), []);
-    expect(members.text).toContain('Members changed: 1 → 2 members; joined: &lt;!here&gt;.');
+    expect(members.text).toContain('Members changed: 1 → 2 members; joined: `&lt;!here&gt;`.');
     expect(members.text).not.toContain('<!here>');
     const hot = timelineMessage(
       entry({ kind: 'evidence', finding: { kind: 'hot-partition', topic: '<!channel>', partition: 1, lag: 9, share: 0.9, totalLag: 10, owner: { memberId: '<@U1>', clientId: null, host: '<x>' } } }),

@@ -59,6 +59,16 @@ function bigGroup(partitions: number): { snapshot: GroupSnapshot; offsets: Map<s
   return { snapshot, offsets };
 }
 
+describe('fallback text', () => {
+  it('shows a group name as a code span, so its formatting characters stay characters', () => {
+    const lag = computeGroupLag(caseStudySnapshot({ group: '*bold*_x_' }), caseStudyOffsets(), 0);
+    for (const message of [groupLagMessage(...read(lag)), groupMembersMessage(...read(lag))]) {
+      expect(message.text.startsWith('`*bold*_x_`:')).toBe(true);
+      expect(message.text.replace(/`[^`]*`/g, '')).not.toMatch(/[*_~]/);
+    }
+  });
+});
+
 describe('groupLagMessage', () => {
   const message = groupLagMessage(...read(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), Date.UTC(2024, 6, 23, 3, 31))), {
     commandText: 'user-events-consumer',
@@ -67,7 +77,7 @@ describe('groupLagMessage', () => {
 
   it('leads with the hot partition, its lag and owner', () => {
     expect(message.text).toContain('total lag 5,095,533 over 3 partitions');
-    expect(all).toContain(':fire: Hot partition user-events-1 holds 87% of the lag');
+    expect(all).toContain(':fire: Hot partition `user-events-1` holds 87% of the lag');
     const table = all.slice(all.indexOf('Lag by partition'));
     expect(table.indexOf('user-events-1')).toBeLessThan(table.indexOf('user-events-0'));
     expect(table).toMatch(/user-events-1\s+4,442,768\s+8,100,442\s+12,543,210\s+consumer-2-def456 @ 10\.0\.1\.15/);

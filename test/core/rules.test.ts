@@ -68,7 +68,7 @@ describe('figures', () => {
 
   it('estimates time to the next threshold while lag grows', () => {
     const e = series([400_000, 430_000]); // +1,000/s
-    expect(e.figures.nextThreshold).toEqual({ severity: 'critical', lag: 500_000, inMs: 70_000 });
+    expect(e.figures.nextThreshold).toEqual({ severity: 'critical', lag: 500_000, inMs: 70_000, rule: 'line' });
     expect(e.figures.drainMs).toBeNull();
   });
 
@@ -160,6 +160,16 @@ describe('signals', () => {
 });
 
 describe('outlook while growing', () => {
+  it('accounts for the doubling rule when it fires before the critical line', () => {
+    // Over the warning line since 60,000, growing 500/s: it doubles at 120,000 in 60 s, long before 500,000.
+    const e = series([60_000, 70_000, 90_000]);
+    expect(e.figures.nextThreshold).toEqual({ severity: 'critical', lag: 120_000, inMs: 60_000, rule: 'doubling' });
+    // Replaying the next checks at the same rate: critical comes when the outlook said.
+    const later = series([60_000, 70_000, 90_000, 105_000, 120_000]);
+    expect(later.severity).toBe('critical');
+    expect(later.reasons[0]).toMatchObject({ rule: 'doubled', from: 60_000, to: 120_000 });
+  });
+
   it('points at the next line that would change the severity', () => {
     // Critical by doubling at 130,000: the critical line (500,000) is behind it in effect.
     const e = series([60_000, 70_000, 90_000, 130_000]);

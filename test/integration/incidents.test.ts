@@ -78,7 +78,7 @@ describe('an incident from first lag to resolution', () => {
     expect(texts[0]).toMatch(/Opened at (WARNING|CRITICAL)/);
     const page = texts.find((t) => t.includes('Escalated to PAGE')) as string;
     expect(page).toContain('<!subteam^S0ONCALL>');
-    expect(texts.some((t) => t.includes(`Hot partition ${topic}-1`))).toBe(true);
+    expect(texts.some((t) => t.includes(`Hot partition \`${topic}-1\``))).toBe(true);
     expect(rig.slack.messages(ALERTS).filter((m) => readable(m).includes(`consumer lag · ${group}`))).toHaveLength(1);
     await eventually(async () => readable(root()).includes('PAGE · consumer lag'), 'the root message edited to PAGE', 10_000);
   });

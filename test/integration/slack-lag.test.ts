@@ -44,8 +44,8 @@ describe('/lag in Slack', () => {
   it('answers /lag GROUP privately with the numbers, the hot partition and a share button', async () => {
     const { response, text } = await lag(group);
     expect(response.body.response_type).toBe('ephemeral');
-    expect(text).toContain(`${group}: total lag 4,110 over 3 partitions`);
-    expect(text).toContain(`Hot partition ${topic}-1 holds 97% of the lag (4,000 of 4,110)`);
+    expect(text).toContain(`\`${group}\`: total lag 4,110 over 3 partitions`);
+    expect(text).toContain(`Hot partition \`${topic}-1\` holds 97% of the lag (4,000 of 4,110)`);
     expect(text).toMatch(new RegExp(`${topic}-1\\s+4,000\\s+1,000\\s+5,000\\s+-`));
     expect(text).toMatch(new RegExp(`${topic}-0\\s+100\\s+500\\s+600\\s+-`));
     expect(text).toContain('No active members');
@@ -86,7 +86,7 @@ describe('/lag in Slack', () => {
 
   it('posts the answer to the channel when the button is clicked, credited to the clicker', async () => {
     const { sent, response } = await lag(group);
-    const ephemeral = rig.slack.ephemerals().find((m) => readable(m).includes(`${group}: total lag`));
+    const ephemeral = rig.slack.ephemerals().find((m) => readable(m).includes(`\`${group}\`: total lag`));
     expect(ephemeral).toBeDefined();
     const click = await rig.slack.clickButton({
       message: ephemeral as NonNullable<typeof ephemeral>,
@@ -96,7 +96,7 @@ describe('/lag in Slack', () => {
     });
     expect(click.status).toBe(200);
     const posted = await rig.slack.waitFor(() => rig.slack.messages('C0GENERAL').find((m) => readable(m).includes(`Shared by <@U0SRE0314>`)), 15_000);
-    expect(readable(posted)).toContain(`${group}: total lag 4,110`);
+    expect(readable(posted)).toContain(`\`${group}\`: total lag 4,110`);
     expect(JSON.stringify(posted.blocks)).not.toContain(ActionIds.postLagToChannel);
     // The private copy is removed once it has been shared.
     const shown = ephemeral as NonNullable<typeof ephemeral>;
@@ -121,7 +121,7 @@ describe('/lag in Slack', () => {
     const ahead = await rig.slack.sendSlashCommand({ command: '/lag', text: group, timestamp: Math.floor(Date.now() / 1000) + 4 * 60 });
     expect(ahead.status).toBe(200);
     const response = await rig.slack.waitForResponse(ahead.responseUrlId, 15_000);
-    expect(readable(response.body)).toContain(`${group}: total lag`);
+    expect(readable(response.body)).toContain(`\`${group}\`: total lag`);
   });
 });
 

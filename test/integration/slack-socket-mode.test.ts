@@ -82,8 +82,8 @@ describe('/lag in Slack over Socket Mode', () => {
     const response = await slack.waitForResponse(sent.responseUrlId, 15_000);
     const text = readable(response.body);
     expect(response.body.response_type).toBe('ephemeral');
-    expect(text).toContain(`${group}: total lag 1,250 over 3 partitions`);
-    expect(text).toContain(`Hot partition ${topic}-1 holds 96% of the lag (1,200 of 1,250)`);
+    expect(text).toContain(`\`${group}\`: total lag 1,250 over 3 partitions`);
+    expect(text).toContain(`Hot partition \`${topic}-1\` holds 96% of the lag (1,200 of 1,250)`);
     expect(text).toMatch(new RegExp(`${topic}-1\\s+1,200\\s+800\\s+2,000\\s+-`));
     expect(text).toMatch(new RegExp(`${topic}-0\\s+50\\s+250\\s+300\\s+-`));
     expect(JSON.stringify(response.body.blocks)).toContain(ActionIds.postLagToChannel);
@@ -92,7 +92,7 @@ describe('/lag in Slack over Socket Mode', () => {
   it('shares the answer in the channel when the button is clicked over the socket', async () => {
     const sent = await slack.sendSlashCommandOverSocket({ command: '/lag', text: group });
     await slack.waitForResponse(sent.responseUrlId, 15_000);
-    const ephemeral = slack.ephemerals().find((m) => readable(m).includes(`${group}: total lag`));
+    const ephemeral = slack.ephemerals().find((m) => readable(m).includes(`\`${group}\`: total lag`));
     expect(ephemeral).toBeDefined();
     const shown = ephemeral as NonNullable<typeof ephemeral>;
 
@@ -105,7 +105,7 @@ describe('/lag in Slack over Socket Mode', () => {
     });
 
     const posted = await slack.waitFor(() => slack.messages('C0GENERAL').find((m) => readable(m).includes('Shared by <@U0ONCALL7>')), 15_000);
-    expect(readable(posted)).toContain(`${group}: total lag 1,250`);
+    expect(readable(posted)).toContain(`\`${group}\`: total lag 1,250`);
     expect(JSON.stringify(posted.blocks)).not.toContain(ActionIds.postLagToChannel);
     await slack.waitFor(() => !slack.ephemerals().some((m) => m.ts === shown.ts), 5_000);
   });

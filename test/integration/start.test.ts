@@ -44,7 +44,7 @@ describe('lagbot start (HTTP mode)', () => {
     const sent = await slack.sendSlashCommand({ command: '/lag', text: group });
     expect(sent.status).toBe(200);
     const response = await slack.waitForResponse(sent.responseUrlId, 15_000);
-    expect(readable(response.body)).toContain(`${group}: total lag 10 over 2 partitions`);
+    expect(readable(response.body)).toContain(`\`${group}\`: total lag 10 over 2 partitions`);
   });
 
   it('stops cleanly on SIGTERM', async () => {

@@ -24,17 +24,21 @@ export const CASE_STUDY: ScenarioStep[] = [
     act: (w) => w.setSlow({ partition: 1, delayMs: 25 }),
   },
   { at: 45, note: `lagbot should have opened a warning (lag > ${formatCount(t.warning)} and growing) and escalate as lag passes ${formatCount(t.critical)} and ${formatCount(t.page)}. Acknowledge it.` },
-  { at: 95, note: 'The slow member keeps missing max.poll.interval.ms and is kicked out: a rebalance storm.', act: (w) => w.leave(2) },
-  { at: 103, note: 'Member 2 rejoins.', act: (w) => w.join(2) },
-  { at: 111, note: 'Kicked out again.', act: (w) => w.leave(2) },
-  { at: 119, note: 'Rejoins again.', act: (w) => w.join(2) },
-  { at: 127, note: 'And once more.', act: (w) => w.leave(2) },
+  {
+    at: 95,
+    note: 'The member processing partition 1 keeps missing max.poll.interval.ms and is kicked out: a rebalance storm.',
+    act: async (w) => void (await w.kickSlowOwner()),
+  },
+  { at: 103, note: 'It rejoins.', act: (w) => w.rejoinKicked() },
+  { at: 111, note: 'Whoever holds partition 1 now is kicked out again.', act: async (w) => void (await w.kickSlowOwner()) },
+  { at: 119, note: 'It rejoins again.', act: (w) => w.rejoinKicked() },
+  { at: 127, note: 'And once more.', act: async (w) => void (await w.kickSlowOwner()) },
   {
     at: 135,
     note: '03:52: the schema cache fix is deployed and the group scaled back to 3 members. Partition 1 drains.',
     act: async (w) => {
       w.setSlow(null);
-      await w.join(2);
+      await w.rejoinKicked();
     },
   },
   { at: 175, note: 'The incident should now be resolved with its impact summary in the thread. Keep playing: /lag, /lag list, /lag user-events-consumer members.' },

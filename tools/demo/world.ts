@@ -25,6 +25,10 @@ export class DemoWorld {
   private producing = false;
   private producerLoop: Promise<void> | null = null;
   private slow: { partition: number; delayMs: number } | null = null;
+  /** Partitions of the demo topic each member holds, from its last group join. */
+  private readonly assigned = new Map<number, number[]>();
+  /** The member the last kick removed, to rejoin it. */
+  private kicked: number | null = null;
 
   constructor(brokers: string[]) {
     this.brokers = brokers;
@@ -68,6 +72,9 @@ export class DemoWorld {
       // Small fetches keep a slow member's batches short enough to heartbeat between them.
       maxBytesPerPartition: 16_384,
     });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assigned.set(i, [...(payload.memberAssignment[DEMO_TOPIC] ?? [])]);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [DEMO_TOPIC], fromBeginning: false });
     await consumer.run({
@@ -87,7 +94,33 @@ export class DemoWorld {
   async leave(i: number): Promise<void> {
     const consumer = this.consumers.get(i);
     this.consumers.delete(i);
+    this.assigned.delete(i);
     await consumer?.disconnect();
+  }
+
+  /** The member holding `partition` now, if any. */
+  ownerOf(partition: number): number | null {
+    for (const [i, partitions] of this.assigned) if (this.consumers.has(i) && partitions.includes(partition)) return i;
+    return null;
+  }
+
+  /**
+   * The coordinator drops the member that misses max.poll.interval.ms: the one processing
+   * the slow partition, whichever member that is after the last rebalance. Returns it.
+   */
+  async kickSlowOwner(): Promise<number | null> {
+    const partition = this.slow?.partition ?? null;
+    const owner = partition === null ? null : this.ownerOf(partition);
+    if (owner === null) return null;
+    this.kicked = owner;
+    await this.leave(owner);
+    return owner;
+  }
+
+  /** The kicked member comes back (its process restarts and joins again). */
+  async rejoinKicked(): Promise<void> {
+    if (this.kicked === null || this.consumers.has(this.kicked)) return;
+    await this.join(this.kicked);
   }
 
   /** Processing of `partition` takes `delayMs` per message, whoever owns it; null: fast again. */
