@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
@@ -111,11 +112,10 @@ describe('lagbot start when Slack cannot be reached or refuses the token', () =>
   });
 
   it('stops within seconds on SIGTERM while Slack holds its answer at start-up', async () => {
-    const { createServer } = await import('node:net');
-    const held: import('node:net').Socket[] = [];
+    const held: Socket[] = [];
     const silent = createServer((socket) => void held.push(socket));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const port = (silent.address() as AddressInfo).port;
     try {
       const run = await start({ ...(await base()), SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: `http://127.0.0.1:${port}/api/` }, 1_000);
       expect(held.length).toBeGreaterThan(0); // it was waiting on Slack when the signal came
