@@ -1,4 +1,5 @@
-import { rebalancesIn, splitKey, stalledPartitions, type GroupSample } from './history.js';
+import { observedWindow, rebalancesIn, splitKey, stalledPartitions } from './history.js';
+import type { GroupSample } from './history.js';
 import type { GroupLag, GroupState, PartitionLag } from './protocol.js';
 
 /**
@@ -110,9 +111,8 @@ const hotPartition: Detector = ({ lag }) => {
 const rebalancing: Detector = ({ lag }) => (isRebalancing(lag.state) ? [{ kind: 'rebalancing', state: lag.state }] : []);
 
 const rebalanceStorm: Detector = ({ history, settings }) => {
-  const now = history[history.length - 1];
-  if (!now) return [];
-  const recent = rebalancesIn(history.filter((s) => s.at >= now.at - settings.rebalanceWindowMs));
+  if (history.length === 0) return [];
+  const recent = rebalancesIn(observedWindow(history, settings.rebalanceWindowMs));
   return recent.length >= settings.rebalanceStormCount ? [{ kind: 'rebalance-storm', rebalances: recent.length, windowMs: settings.rebalanceWindowMs }] : [];
 };
 

@@ -17,6 +17,12 @@ export interface GroupSample {
   /** Log end offset per key, NaN for unknown. For samples from `sampleOf`, built on each access. */
   logEnd: Float64Array;
   totalLag: number | null;
+  /**
+   * Nothing was seen between the previous sample and this one (a check failed, or the group
+   * could not be read): that stretch is not observed time, and no "for N minutes" rule
+   * counts it.
+   */
+  afterGap: boolean;
 }
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -111,6 +117,7 @@ class CompactSample implements GroupSample {
     readonly totalLag: number | null,
     readonly block: SampleBlock,
     readonly slot: number,
+    readonly afterGap: boolean,
   ) {}
 
   get keys(): readonly string[] {
@@ -146,8 +153,11 @@ function widerNext(previous: SampleBlock | null): boolean {
   return previous.wide ? previous.maxDelta > 0x7fff : previous.overflowed;
 }
 
-/** Make a sample of a read; reuses the previous sample's key list (and block) when nothing changed. */
-export function sampleOf(lag: GroupLag, previous?: GroupSample): GroupSample {
+/**
+ * Make a sample of a read; reuses the previous sample's key list (and block) when nothing
+ * changed. `afterGap`: checks were missed since `previous`.
+ */
+export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false): GroupSample {
   const ordered = [...lag.partitions].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   const fresh = ordered.map((p) => partitionKey(p.topic, p.partition));
   const keys = previous && sameKeys(previous.keys, fresh) ? previous.keys : fresh;
@@ -170,7 +180,7 @@ export function sampleOf(lag: GroupLag, previous?: GroupSample): GroupSample {
     block = new SampleBlock(keys, values, widerNext(previousBlock));
     block.append(values);
   }
-  return new CompactSample(lag.readAt, lag.state, sharedMembers, lag.totalLag, block, block.count - 1);
+  return new CompactSample(lag.readAt, lag.state, sharedMembers, lag.totalLag, block, block.count - 1, afterGap);
 }
 
 /** Append a sample and drop those older than the window (the newest is always kept). */
@@ -187,6 +197,36 @@ export function sampleAtOrBefore(history: readonly GroupSample[], at: number): G
     const s = history[i] as GroupSample;
     if (s.at <= at) return s;
   }
+  return undefined;
+}
+
+/**
+ * Observed time from each sample to the newest, newest first: the time between samples,
+ * less the stretches after a gap. A rule that needs "N minutes" of something needs N
+ * minutes of this, not of the wall clock.
+ */
+export function observedAges(history: readonly GroupSample[]): number[] {
+  const ages = new Array<number>(history.length).fill(0);
+  let age = 0;
+  for (let i = history.length - 1; i > 0; i -= 1) {
+    const cur = history[i] as GroupSample;
+    const prev = history[i - 1] as GroupSample;
+    if (!cur.afterGap) age += cur.at - prev.at;
+    ages[i - 1] = age;
+  }
+  return ages;
+}
+
+/** The samples seen within the last `windowMs` of observed time (the newest included). */
+export function observedWindow(history: readonly GroupSample[], windowMs: number): GroupSample[] {
+  const ages = observedAges(history);
+  return history.filter((_, i) => (ages[i] as number) <= windowMs);
+}
+
+/** The newest sample at least `ms` of observed time before the newest, if the history reaches that far. */
+export function sampleObservedAgo(history: readonly GroupSample[], ms: number): GroupSample | undefined {
+  const ages = observedAges(history);
+  for (let i = history.length - 1; i >= 0; i -= 1) if ((ages[i] as number) >= ms) return history[i];
   return undefined;
 }
 
@@ -240,22 +280,24 @@ export function ratesOf(history: readonly GroupSample[], windowMs: number): Rate
 export function stalledPartitions(history: readonly GroupSample[], minMs: number): Array<{ key: string; sinceMs: number; arrived: number }> {
   const now = history[history.length - 1];
   if (!now) return [];
+  const ages = observedAges(history);
   const stalled: Array<{ key: string; sinceMs: number; arrived: number }> = [];
   now.keys.forEach((key, i) => {
     const committed = offsetAt(now, COMMITTED, i);
     const end = offsetAt(now, LOG_END, i);
     if (!Number.isFinite(committed) || !Number.isFinite(end) || end - committed <= 0) return;
-    let since = now.at;
+    // How long, in observed time, the committed offset has stood where it is now.
+    let stillFor = 0;
     let firstEnd = end;
     for (let h = history.length - 2; h >= 0; h -= 1) {
       const s = history[h] as GroupSample;
       const j = s.keys === now.keys ? i : s.keys.indexOf(key);
       if (j < 0 || offsetAt(s, COMMITTED, j) !== committed) break;
-      since = s.at;
+      stillFor = ages[h] as number;
       firstEnd = offsetAt(s, LOG_END, j);
     }
     const arrived = end - firstEnd;
-    if (now.at - since >= minMs && arrived > 0) stalled.push({ key, sinceMs: now.at - since, arrived });
+    if (stillFor >= minMs && arrived > 0) stalled.push({ key, sinceMs: stillFor, arrived });
   });
   return stalled;
 }

@@ -76,7 +76,8 @@ export type Notice =
   | { kind: 'already-snoozed'; by: string };
 
 export type IncidentInput =
-  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string }
+  /** `afterGap`: checks were missed since the previous one (Kafka unreadable, or lagbot restarted). */
+  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean }
   | { kind: 'acknowledge'; user: string }
   | { kind: 'snooze'; user: string; forMs: number }
   | { kind: 'resolve'; user: string };
@@ -122,7 +123,9 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     resolved: null,
     lastNotifiedAt: severity === 'page' ? now : null,
     belowWarningSince: null,
+    belowWarningObservedMs: 0,
     lowerSeverity: null,
+    lastObservedAt: now,
     rootRefreshedAt: now,
     told: evidence.map(findingIdentity),
     lastState: evaluation.state,
@@ -177,6 +180,11 @@ export interface PhaseContext {
   previous: IncidentFigures;
   /** The severity the incident should have now (see targetSeverity). */
   target: Severity | null;
+  /**
+   * Observed time since the previous check: 0 after a gap. Every hold ("under the line for
+   * 5 min", "below critical for 2 min") adds this, so time without data never counts.
+   */
+  elapsedMs: number;
 }
 
 type Phase = (draft: Draft, ctx: PhaseContext) => void;
@@ -235,16 +243,21 @@ export const escalate: Phase = (draft, ctx) => {
 
 /** A lower severity must hold for deescalateAfterMs before the incident steps down. */
 export const deescalate: Phase = (draft, ctx) => {
-  const { target, now, settings, evaluation } = ctx;
+  const { target, now, settings, evaluation, elapsedMs } = ctx;
   const incident = draft.incident;
   if (target !== null && rank(target) < rank(incident.severity)) {
     const lower = incident.lowerSeverity;
     if (!lower || lower.severity !== target) {
-      draft.incident = { ...incident, lowerSeverity: { severity: target, since: now } };
-    } else if (now - lower.since >= settings.deescalateAfterMs) {
-      tell(draft, ctx, { kind: 'deescalated', severity: target, from: incident.severity, lag: evaluation.figures.totalLag, belowForMs: now - lower.since });
+      draft.incident = { ...incident, lowerSeverity: { severity: target, since: now, observedMs: 0 } };
+      return;
+    }
+    const observedMs = (lower.observedMs ?? 0) + elapsedMs;
+    if (observedMs >= settings.deescalateAfterMs) {
+      tell(draft, ctx, { kind: 'deescalated', severity: target, from: incident.severity, lag: evaluation.figures.totalLag, belowForMs: observedMs });
       draft.incident = { ...incident, severity: target, lowerSeverity: null };
       draft.rootChanged = true;
+    } else {
+      draft.incident = { ...incident, lowerSeverity: { ...lower, observedMs } };
     }
   } else if (incident.lowerSeverity && (target === null || rank(target) >= rank(incident.severity))) {
     draft.incident = { ...incident, lowerSeverity: null };
@@ -281,20 +294,23 @@ export const tellGroupChanges: Phase = (draft, ctx) => {
 
 /** Under the warning line: start the resolve clock, or resolve once it has run out. Back over: stop it. */
 export const trackRecovery: Phase = (draft, ctx) => {
-  const { target, now, settings, evaluation } = ctx;
+  const { target, now, settings, evaluation, elapsedMs } = ctx;
   const lag = evaluation.figures.totalLag;
   const line = settings.warningLag;
   if (target === null) {
-    const since = draft.incident.belowWarningSince;
-    if (since === null) {
-      draft.incident = { ...draft.incident, belowWarningSince: now };
+    if (draft.incident.belowWarningSince === null) {
+      draft.incident = { ...draft.incident, belowWarningSince: now, belowWarningObservedMs: 0 };
       tell(draft, ctx, { kind: 'recovering', lag, line, resolveAfterMs: settings.resolveAfterMs });
       draft.rootChanged = true;
-    } else if (now - since >= settings.resolveAfterMs) {
-      draft.resolved = resolve(draft.incident, now, null, { auto: true, line, underForMs: now - since, lag });
+      return;
+    }
+    const observedMs = (draft.incident.belowWarningObservedMs ?? 0) + elapsedMs;
+    draft.incident = { ...draft.incident, belowWarningObservedMs: observedMs };
+    if (observedMs >= settings.resolveAfterMs) {
+      draft.resolved = resolve(draft.incident, now, null, { auto: true, line, underForMs: observedMs, lag });
     }
   } else if (draft.incident.belowWarningSince !== null) {
-    draft.incident = { ...draft.incident, belowWarningSince: null };
+    draft.incident = { ...draft.incident, belowWarningSince: null, belowWarningObservedMs: 0 };
     tell(draft, ctx, { kind: 'relapsed', lag, line });
     draft.rootChanged = true;
   }
@@ -332,14 +348,17 @@ export const refreshRoot: Phase = (draft, ctx) => {
 /** The phases of a check on an open incident, in the order they must run. */
 export const PHASES: readonly Phase[] = [trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot];
 
-function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number): Step {
+function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number, afterGap: boolean): Step {
   const draft: Draft = { incident: { ...current, figures: evaluation.figures, updatedAt: now }, timeline: [], rootChanged: false, resolved: null };
-  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation) };
+  const last = current.lastObservedAt ?? null;
+  const elapsedMs = afterGap || last === null ? 0 : Math.max(0, now - last);
+  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation), elapsedMs };
   for (const phase of PHASES) {
     phase(draft, ctx);
     if (draft.resolved) return { ...draft.resolved, timeline: [...draft.timeline, ...draft.resolved.timeline] };
   }
-  return { incident: draft.incident, timeline: draft.timeline, opened: false, rootChanged: draft.rootChanged, notice: null };
+  const incident = { ...draft.incident, lastObservedAt: now };
+  return { incident, timeline: draft.timeline, opened: false, rootChanged: draft.rootChanged, notice: null };
 }
 
 function alreadyResolved(incident: Incident | null): Notice | null {
@@ -351,10 +370,11 @@ function alreadyResolved(incident: Incident | null): Notice | null {
 export function step(current: Incident | null, input: IncidentInput, settings: IncidentSettings, now: number): Step {
   if (input.kind === 'evaluation') {
     const live = current && current.status === 'open' ? current : null;
-    // Missing data neither opens nor resolves anything.
-    if (input.evaluation.figures.totalLag === null) return nothing(live);
+    // Missing data neither opens nor resolves anything, and is a gap: the time until the
+    // next reading is not observed.
+    if (input.evaluation.figures.totalLag === null) return nothing(live && live.lastObservedAt !== null ? { ...live, lastObservedAt: null } : live);
     if (!live) return input.evaluation.severity ? open(input, now) : nothing(null);
-    return onEvaluation(live, input.evaluation, settings, now);
+    return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true);
   }
 
   const closed = alreadyResolved(current);

@@ -207,8 +207,12 @@ export interface Incident extends GroupRef {
   lastNotifiedAt: number | null;
   /** When lag first went back under the warning line (hysteresis for resolution). */
   belowWarningSince: number | null;
-  /** A lower severity the rules have said since `since` (hysteresis for de-escalation). */
-  lowerSeverity: { severity: Severity; since: number } | null;
+  /** Observed time under the line since then: time without data does not count. */
+  belowWarningObservedMs: number;
+  /** A lower severity the rules have said since `since`, for `observedMs` of observed time (hysteresis for de-escalation). */
+  lowerSeverity: { severity: Severity; since: number; observedMs: number } | null;
+  /** The last check that saw this group's lag; null when checks were missed since (a gap). */
+  lastObservedAt: number | null;
   /** Last time the root message was refreshed for new figures alone. */
   rootRefreshedAt: number;
   /** Identities of findings already written to the timeline (see findingIdentity), so each is told once. */

@@ -1,5 +1,5 @@
 import { findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
-import { ratesOf, sampleAtOrBefore, type GroupSample } from './history.js';
+import { observedWindow, ratesOf, sampleObservedAgo, type GroupSample } from './history.js';
 import type { GroupLag, GroupRef, IncidentFigures, Severity } from './protocol.js';
 
 /** The case study's thresholds are the defaults; every number is configurable. */
@@ -69,7 +69,7 @@ export function maxSeverity(a: Severity | null, b: Severity | null): Severity | 
 function growingFor(history: readonly GroupSample[], windowMs: number): boolean {
   const now = history[history.length - 1];
   if (!now || now.totalLag === null) return false;
-  const start = sampleAtOrBefore(history, now.at - windowMs);
+  const start = sampleObservedAgo(history, windowMs);
   if (!start || start.totalLag === null || now.totalLag <= start.totalLag) return false;
   const steps = history.filter((s) => s.at >= start.at && s.totalLag !== null);
   let up = 0;
@@ -85,7 +85,7 @@ function growingFor(history: readonly GroupSample[], windowMs: number): boolean 
 function doubledWithin(history: readonly GroupSample[], windowMs: number, floor: number): number | null {
   const now = history[history.length - 1];
   if (!now || now.totalLag === null) return null;
-  const earlier = history.filter((s) => s.at >= now.at - windowMs && s.at < now.at && s.totalLag !== null && s.totalLag > floor);
+  const earlier = observedWindow(history, windowMs).filter((s) => s !== now && s.totalLag !== null && s.totalLag > floor);
   const low = Math.min(...earlier.map((s) => s.totalLag as number));
   return Number.isFinite(low) && now.totalLag >= 2 * low ? low : null;
 }
@@ -94,7 +94,7 @@ function doubledWithin(history: readonly GroupSample[], windowMs: number, floor:
 function doublingTarget(history: readonly GroupSample[], windowMs: number, floor: number): number | null {
   const now = history[history.length - 1];
   if (!now) return null;
-  const over = history.filter((s) => s.at >= now.at - windowMs && s.totalLag !== null && s.totalLag > floor).map((s) => s.totalLag as number);
+  const over = observedWindow(history, windowMs).filter((s) => s.totalLag !== null && s.totalLag > floor).map((s) => s.totalLag as number);
   return over.length > 0 ? 2 * Math.min(...over) : null;
 }
 

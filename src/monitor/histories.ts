@@ -9,11 +9,11 @@ export class GroupHistories {
 
   constructor(private readonly policy: AlertingPolicy) {}
 
-  /** Add this read to the group's history and evaluate the group's rules over it. */
-  observe(lag: GroupLag): Evaluation {
+  /** Add this read to the group's history and evaluate the group's rules over it. `afterGap`: checks were missed since the last one. */
+  observe(lag: GroupLag, afterGap = false): Evaluation {
     const key = groupKey(lag);
     const previous = this.histories.get(key)?.samples ?? [];
-    const history = appendSample(previous, sampleOf(lag, previous[previous.length - 1]), this.policy.historyMs);
+    const history = appendSample(previous, sampleOf(lag, previous[previous.length - 1], afterGap), this.policy.historyMs);
     this.histories.set(key, { ref: { cluster: lag.cluster, group: lag.group }, samples: history });
     return evaluate(lag, history, this.policy.forGroup(lag).rules);
   }

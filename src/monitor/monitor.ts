@@ -50,6 +50,11 @@ const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
 export class LagMonitor {
   private readonly histories: GroupHistories;
   private readonly newId: () => string;
+  /**
+   * Whether the previous check of this process read the cluster. When it did not (it failed,
+   * or this is the first check since start), the time since is a gap: no hold counts it.
+   */
+  private sawPreviousCheck = false;
 
   constructor(private readonly deps: MonitorDeps) {
     this.newId = deps.newId ?? (() => `inc-${randomUUID()}`);
@@ -67,7 +72,9 @@ export class LagMonitor {
     }
     const at = clock.now();
     this.advanceMonitoring({ ok: true, groups: groups.length });
-    const verdicts = groups.map((lag) => this.checkGroup(lag, at));
+    const afterGap = !this.sawPreviousCheck;
+    this.sawPreviousCheck = true;
+    const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap));
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
 
     const durationMs = clock.now() - startedAt;
@@ -94,6 +101,7 @@ export class LagMonitor {
     const { clock, logger, metrics, health } = this.deps;
     const durationMs = clock.now() - startedAt;
     const detail = error instanceof Error ? error.message : String(error);
+    this.sawPreviousCheck = false;
     const state = this.advanceMonitoring({ ok: false, error: detail });
     logger.warn({ failures: state.consecutiveFailures, err: detail }, 'check failed: Kafka could not be read');
     metrics?.recordCheckFailure(error, durationMs / 1000);
@@ -115,12 +123,13 @@ export class LagMonitor {
     return state;
   }
 
-  private checkGroup(lag: GroupLag, at: number): GroupVerdict {
+  private checkGroup(lag: GroupLag, at: number, afterGap: boolean): GroupVerdict {
     const settings = this.deps.policy.forGroup(lag);
-    const evaluation = this.histories.observe(lag);
+    const evaluation = this.histories.observe(lag, afterGap);
     let incident = this.deps.store.openIncidentFor(lag);
     if (settings.channel) {
-      const input: IncidentInput = { kind: 'evaluation', evaluation, channel: incident?.channel ?? settings.channel, newId: this.newId };
+      const channel = incident?.channel ?? settings.channel;
+      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap };
       const result = step(incident, input, settings.incident, at);
       this.commitStep(result, settings.oncall);
       incident = result.incident?.status === 'open' ? result.incident : null;

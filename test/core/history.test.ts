@@ -42,6 +42,7 @@ function plainSample(lag: GroupLag): GroupSample {
   const ordered = [...lag.partitions].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   return {
     at: lag.readAt,
+    afterGap: false,
     state: lag.state,
     memberIds: [],
     keys: ordered.map((p) => `${p.topic}\u0000${p.partition}`),

@@ -30,6 +30,7 @@ import { CHECK_MS, Scenario, T0, ramp } from '../support/scripted.js';
 
 const MIN = 60_000;
 const checksFor = (ms: number) => Math.round(ms / CHECK_MS);
+const CHECK = CHECK_MS;
 
 /** The entries of one kind, typed as that kind. */
 function ofKind<K extends TimelineKind>(timeline: readonly TimelineEntry[], kind: K): Extract<TimelineEntry, { kind: K }>[] {
@@ -330,7 +331,8 @@ describe('phases', () => {
   }
 
   function ctxOf(e: Evaluation, overrides: Partial<PhaseContext> = {}): PhaseContext {
-    return { evaluation: e, settings, now: NOW, previous: figures(5_000), target: targetSeverity(e), ...overrides };
+    // One check interval of observed time since the previous check, unless a test says otherwise.
+    return { evaluation: e, settings, now: NOW, previous: figures(5_000), target: targetSeverity(e), elapsedMs: CHECK, ...overrides };
   }
 
   it('run in their documented order', () => {
@@ -345,7 +347,7 @@ describe('phases', () => {
 
   describe('escalate', () => {
     it('raises the severity, clears the acknowledgement and mentions people when it pages', () => {
-      const draft = draftOf({ severity: 'critical', acknowledged: { by: 'U0SRE', at: T0, severity: 'critical' }, lowerSeverity: { severity: 'warning', since: T0 } });
+      const draft = draftOf({ severity: 'critical', acknowledged: { by: 'U0SRE', at: T0, severity: 'critical' }, lowerSeverity: { severity: 'warning', since: T0, observedMs: 0 } });
       const reasons = [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 } as const];
       escalate(draft, ctxOf(evaluation(2_500_000, 'page', { reasons })));
       expect(draft.incident).toMatchObject({ severity: 'page', peakSeverity: 'page', acknowledged: null, lowerSeverity: null, lastNotifiedAt: NOW });
@@ -384,13 +386,13 @@ describe('phases', () => {
     it('starts the hold the first time a lower severity is seen, and tells nothing yet', () => {
       const draft = draftOf({ severity: 'critical' });
       deescalate(draft, ctxOf(evaluation(400_000, null)));
-      expect(draft.incident.lowerSeverity).toEqual({ severity: 'warning', since: NOW });
+      expect(draft.incident.lowerSeverity).toEqual({ severity: 'warning', since: NOW, observedMs: 0 });
       expect(draft.timeline).toEqual([]);
       expect(draft.rootChanged).toBe(false);
     });
 
-    it('steps down once the lower severity has held for deescalateAfterMs', () => {
-      const draft = draftOf({ severity: 'page', lowerSeverity: { severity: 'critical', since: NOW - settings.deescalateAfterMs } });
+    it('steps down once the lower severity has held for deescalateAfterMs of observed time', () => {
+      const draft = draftOf({ severity: 'page', lowerSeverity: { severity: 'critical', since: NOW - settings.deescalateAfterMs, observedMs: settings.deescalateAfterMs - CHECK } });
       deescalate(draft, ctxOf(evaluation(600_000, 'critical')));
       expect(draft.incident).toMatchObject({ severity: 'critical', lowerSeverity: null });
       expect(draft.timeline).toEqual([
@@ -400,22 +402,31 @@ describe('phases', () => {
     });
 
     it('waits while the hold has not run out', () => {
-      const lowerSeverity = { severity: 'critical' as const, since: NOW - settings.deescalateAfterMs + 1 };
+      const lowerSeverity = { severity: 'critical' as const, since: NOW - settings.deescalateAfterMs, observedMs: settings.deescalateAfterMs - CHECK - 1 };
       const draft = draftOf({ severity: 'page', lowerSeverity });
       deescalate(draft, ctxOf(evaluation(600_000, 'critical')));
-      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity });
+      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity: { ...lowerSeverity, observedMs: settings.deescalateAfterMs - 1 } });
+      expect(draft.timeline).toEqual([]);
+    });
+
+    it('does not count time without data: after a gap the hold only grows by what was observed', () => {
+      // The wall clock says the hold ran out long ago; only 30 s of it were seen.
+      const lowerSeverity = { severity: 'critical' as const, since: NOW - 10 * MIN, observedMs: CHECK };
+      const draft = draftOf({ severity: 'page', lowerSeverity });
+      deescalate(draft, ctxOf(evaluation(600_000, 'critical'), { elapsedMs: 0 }));
+      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity: { observedMs: CHECK } });
       expect(draft.timeline).toEqual([]);
     });
 
     it('restarts the hold when the lower severity changes', () => {
-      const draft = draftOf({ severity: 'page', lowerSeverity: { severity: 'critical', since: T0 } });
+      const draft = draftOf({ severity: 'page', lowerSeverity: { severity: 'critical', since: T0, observedMs: MIN } });
       deescalate(draft, ctxOf(evaluation(90_000, 'warning')));
-      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity: { severity: 'warning', since: NOW } });
+      expect(draft.incident).toMatchObject({ severity: 'page', lowerSeverity: { severity: 'warning', since: NOW, observedMs: 0 } });
       expect(draft.timeline).toEqual([]);
     });
 
     it('drops the hold when lag is back at the current severity', () => {
-      const draft = draftOf({ severity: 'critical', lowerSeverity: { severity: 'warning', since: T0 } });
+      const draft = draftOf({ severity: 'critical', lowerSeverity: { severity: 'warning', since: T0, observedMs: MIN } });
       deescalate(draft, ctxOf(evaluation(600_000, 'critical')));
       expect(draft.incident).toMatchObject({ severity: 'critical', lowerSeverity: null });
       expect(draft.timeline).toEqual([]);
@@ -432,15 +443,24 @@ describe('phases', () => {
       expect(draft.resolved).toBeNull();
     });
 
-    it('keeps waiting under the line until resolveAfterMs has passed', () => {
-      const draft = draftOf({ belowWarningSince: NOW - settings.resolveAfterMs + 1 });
+    it('keeps waiting under the line until resolveAfterMs of observed time has passed', () => {
+      const draft = draftOf({ belowWarningSince: NOW - settings.resolveAfterMs, belowWarningObservedMs: settings.resolveAfterMs - CHECK - 1 });
       trackRecovery(draft, ctxOf(evaluation(20_000, null)));
       expect(draft.timeline).toEqual([]);
       expect(draft.resolved).toBeNull();
+      expect(draft.incident.belowWarningObservedMs).toBe(settings.resolveAfterMs - 1);
+    });
+
+    it('does not count time without data as time under the line', () => {
+      // 42 s on the wall clock since the line was crossed, 33 s of them without data.
+      const draft = draftOf({ belowWarningSince: NOW - 42_000, belowWarningObservedMs: 9_000 });
+      trackRecovery(draft, ctxOf(evaluation(400, null), { elapsedMs: 0, settings: { ...settings, resolveAfterMs: 40_000 } }));
+      expect(draft.resolved).toBeNull();
+      expect(draft.incident.belowWarningObservedMs).toBe(9_000);
     });
 
     it('resolves once lag has stayed under the line for resolveAfterMs', () => {
-      const draft = draftOf({ belowWarningSince: NOW - settings.resolveAfterMs });
+      const draft = draftOf({ belowWarningSince: NOW - settings.resolveAfterMs, belowWarningObservedMs: settings.resolveAfterMs - CHECK });
       trackRecovery(draft, ctxOf(evaluation(10_000, null)));
       expect(draft.resolved?.incident).toMatchObject({ status: 'resolved', resolved: { by: null, at: NOW } });
       expect(draft.resolved?.timeline).toMatchObject([

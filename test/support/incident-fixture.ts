@@ -34,6 +34,8 @@ export function incidentFixture(id: string, group: string, overrides: Partial<In
     resolved: null,
     lastNotifiedAt: null,
     belowWarningSince: null,
+    belowWarningObservedMs: 0,
+    lastObservedAt: null,
     lowerSeverity: null,
     rootRefreshedAt: at,
     told: [],

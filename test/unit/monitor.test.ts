@@ -91,6 +91,23 @@ describe('the check loop', () => {
     expect(r.store.openIncidents()).toHaveLength(1);
   });
 
+  it('counts only observed time under the line: an outage inside the resolve window does not resolve the incident', async () => {
+    const r = rig('alerting:\n  channel: C0ALERTS\n  resolveAfterMinutes: 2\ncheck:\n  degradedAfterFailures: 3\n');
+    const at = (lag: number) => () => [scriptedLag(r.clock.t, lagOf(lag), 'orders')];
+    await r.check(at(700_000));
+    await r.check(at(400)); // under the line: the resolve clock starts
+    expect(r.store.openIncidentFor(orders)?.belowWarningSince).not.toBeNull();
+    for (let i = 0; i < 6; i += 1) await r.check(down); // 3 minutes without data
+    await r.check(at(300)); // the first good check: nothing observed since the outage began
+    expect(r.store.openIncidentFor(orders)).toMatchObject({ status: 'open', belowWarningObservedMs: 0 });
+    for (let i = 0; i < 3; i += 1) await r.check(at(200)); // 90 s observed
+    expect(r.store.openIncidentFor(orders)).toMatchObject({ status: 'open', belowWarningObservedMs: 90_000 });
+    await r.check(at(100)); // 2 min observed under the line
+    expect(r.store.openIncidentFor(orders)).toBeNull();
+    const resolved = r.store.outboxRows().find((row) => row.message.text.includes('Resolved'));
+    expect(resolved?.message.text).toContain('lag under 50,000 for 2 min');
+  });
+
   it('keeps incidents per cluster and group', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
