@@ -73,6 +73,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   const monitor = new LagMonitor({
     source: kafka.reader,
     store,
+    history: store,
     policy,
     clock,
     logger: logger.child({ component: 'monitor' }),

@@ -159,17 +159,43 @@ function widerNext(previous: SampleBlock | null): boolean {
  */
 export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false): GroupSample {
   const ordered = [...lag.partitions].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-  const fresh = ordered.map((p) => partitionKey(p.topic, p.partition));
-  const keys = previous && sameKeys(previous.keys, fresh) ? previous.keys : fresh;
-  const n = keys.length;
+  const n = ordered.length;
   const values = new Float64Array(2 * n);
   ordered.forEach((p, i) => {
     values[i] = p.committedOffset ?? Number.NaN;
     values[n + i] = p.logEndOffset ?? Number.NaN;
   });
-
   const memberIds = lag.membersVisible && lag.members.length > 0 ? lag.members.map((m) => m.memberId).sort() : NO_MEMBERS;
-  const sharedMembers = previous && sameKeys(previous.memberIds, memberIds) ? previous.memberIds : memberIds;
+  const keys = ordered.map((p) => partitionKey(p.topic, p.partition));
+  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: lag.totalLag, afterGap, keys, values }, previous);
+}
+
+/** A sample as plain data: what the store keeps so the history survives a restart. */
+export interface SampleRecord {
+  at: number;
+  state: GroupState;
+  memberIds: readonly string[];
+  totalLag: number | null;
+  afterGap: boolean;
+  /** `topic\0partition`, sorted by topic then partition. */
+  keys: readonly string[];
+  /** Committed offsets, then log end offsets, one per key each; NaN for unknown. */
+  values: Float64Array;
+}
+
+export function recordOf(sample: GroupSample): SampleRecord {
+  const n = sample.keys.length;
+  const values = new Float64Array(2 * n);
+  values.set(sample.committed, 0);
+  values.set(sample.logEnd, n);
+  return { at: sample.at, state: sample.state, memberIds: sample.memberIds, totalLag: sample.totalLag, afterGap: sample.afterGap, keys: sample.keys, values };
+}
+
+/** Build the next sample of a group; reuses the previous sample's key list (and block) when nothing changed. */
+export function sampleFrom(record: SampleRecord, previous?: GroupSample): GroupSample {
+  const keys = previous && sameKeys(previous.keys, record.keys) ? previous.keys : record.keys;
+  const memberIds = record.memberIds.length === 0 ? NO_MEMBERS : previous && sameKeys(previous.memberIds, record.memberIds) ? previous.memberIds : record.memberIds;
+  const values = record.values;
 
   // Only the newest sample of a block may extend it: a second sample made from the same
   // previous one must not take (and overwrite) the slot the first one holds.
@@ -180,7 +206,7 @@ export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false
     block = new SampleBlock(keys, values, widerNext(previousBlock));
     block.append(values);
   }
-  return new CompactSample(lag.readAt, lag.state, sharedMembers, lag.totalLag, block, block.count - 1, afterGap);
+  return new CompactSample(record.at, record.state, memberIds, record.totalLag, block, block.count - 1, record.afterGap);
 }
 
 /** Append a sample and drop those older than the window (the newest is always kept). */

@@ -5,6 +5,7 @@
  * adapters knows kafkajs or SQLite exists.
  */
 
+import type { SampleRecord } from './history.js';
 import type { GroupLag, GroupRef, Incident, SlackEffect } from './protocol.js';
 
 /** Injected everywhere time matters, so tests never sleep. */
@@ -57,4 +58,21 @@ export interface IncidentStore {
   commit(change: Commit): void;
   /** Small durable monitor state, JSON values. */
   state<T>(key: string): T | null;
+}
+
+/** One group's sample of one check, as the history store keeps it. */
+export interface StoredSample {
+  group: string;
+  record: SampleRecord;
+}
+
+/**
+ * The groups' histories kept across restarts, so the growth, doubling and stall rules do
+ * not start from nothing after every deploy.
+ */
+export interface HistoryStore {
+  /** Add one check's samples of a cluster, and forget that cluster's samples older than `before`. */
+  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): void;
+  /** A cluster's samples since `since`, oldest first within each group. */
+  loadSamples(cluster: string, since: number): StoredSample[];
 }

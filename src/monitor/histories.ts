@@ -1,5 +1,6 @@
 import type { AlertingPolicy } from '../config/alerting.js';
-import { appendSample, sampleOf, type GroupSample } from '../core/history.js';
+import { appendSample, recordOf, sampleFrom, sampleOf, type GroupSample } from '../core/history.js';
+import type { StoredSample } from '../core/ports.js';
 import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
 
@@ -16,6 +17,24 @@ export class GroupHistories {
     const history = appendSample(previous, sampleOf(lag, previous[previous.length - 1], afterGap), this.policy.historyMs);
     this.histories.set(key, { ref: { cluster: lag.cluster, group: lag.group }, samples: history });
     return evaluate(lag, history, this.policy.forGroup(lag).rules);
+  }
+
+  /** The newest sample of each of these groups, for the store. */
+  newest(groups: readonly GroupLag[]): StoredSample[] {
+    return groups.flatMap((g) => {
+      const latest = this.histories.get(groupKey(g))?.samples.at(-1);
+      return latest ? [{ group: g.group, record: recordOf(latest) }] : [];
+    });
+  }
+
+  /** Take back the samples a previous process stored (oldest first within each group). */
+  restore(cluster: string, stored: readonly StoredSample[]): void {
+    for (const { group, record } of stored) {
+      const key = groupKey({ cluster, group });
+      const entry = this.histories.get(key) ?? { ref: { cluster, group }, samples: [] };
+      entry.samples.push(sampleFrom(record, entry.samples.at(-1)));
+      this.histories.set(key, entry);
+    }
   }
 
   /** Forget the groups of `cluster` that were not read this time; returns them. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy } from '../config/alerting.js';
 import { step, type IncidentInput, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type MonitoringState } from '../core/monitoring.js';
-import type { Clock, IncidentStore, LagSource } from '../core/ports.js';
+import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
 import type { Evaluation } from '../core/rules.js';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +14,8 @@ import { GroupHistories } from './histories.js';
 export interface MonitorDeps {
   source: Pick<LagSource, 'cluster' | 'readAllGroups'>;
   store: IncidentStore;
+  /** Where the groups' histories outlive the process; without it they start empty on every start. */
+  history?: HistoryStore;
   policy: AlertingPolicy;
   clock: Clock;
   logger: Logger;
@@ -55,6 +57,7 @@ export class LagMonitor {
    * or this is the first check since start), the time since is a gap: no hold counts it.
    */
   private sawPreviousCheck = false;
+  private restored = false;
 
   constructor(private readonly deps: MonitorDeps) {
     this.newId = deps.newId ?? (() => `inc-${randomUUID()}`);
@@ -64,6 +67,7 @@ export class LagMonitor {
   async check(): Promise<CheckReport> {
     const { clock, source, policy } = this.deps;
     const startedAt = clock.now();
+    this.restoreHistory(startedAt);
     let groups: GroupLag[];
     try {
       groups = (await source.readAllGroups()).filter((g) => policy.watches(g));
@@ -76,6 +80,7 @@ export class LagMonitor {
     this.sawPreviousCheck = true;
     const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap));
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
+    this.keepHistory(groups, at);
 
     const durationMs = clock.now() - startedAt;
     this.deps.metrics?.recordCheck(groups, at, durationMs / 1000);
@@ -95,6 +100,31 @@ export class LagMonitor {
     if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
     this.deps.delivery?.kick();
     return result;
+  }
+
+  /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
+  private restoreHistory(now: number): void {
+    if (this.restored) return;
+    this.restored = true;
+    const { history, source, policy, logger } = this.deps;
+    if (!history) return;
+    try {
+      const stored = history.loadSamples(source.cluster, now - policy.historyMs);
+      this.histories.restore(source.cluster, stored);
+      if (stored.length > 0) logger.info({ samples: stored.length }, 'lag history restored from the store');
+    } catch (err) {
+      logger.error({ err }, 'could not restore the lag history; starting without it');
+    }
+  }
+
+  private keepHistory(groups: readonly GroupLag[], at: number): void {
+    const { history, source, policy, logger } = this.deps;
+    try {
+      history?.appendSamples(source.cluster, this.histories.newest(groups), at - policy.historyMs);
+    } catch (err) {
+      // The check itself stands; only a restart would start with less history.
+      logger.error({ err }, 'could not store the lag history of this check');
+    }
   }
 
   private checkFailed(error: unknown, startedAt: number): CheckReport {

@@ -51,6 +51,28 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX incidents_one_open_per_group;
   CREATE UNIQUE INDEX incidents_one_open_per_cluster_group ON incidents (cluster, group_name) WHERE status = 'open';
   `,
+  // The groups' lag histories, so the rules that look back survive a restart. A partition
+  // key list is the same for a group check after check: it is stored once and referenced.
+  `
+  CREATE TABLE history_keysets (
+    id   INTEGER PRIMARY KEY,
+    keys TEXT NOT NULL UNIQUE
+  );
+  CREATE TABLE history_samples (
+    cluster    TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    after_gap  INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    member_ids TEXT NOT NULL,
+    total_lag  REAL,
+    keyset     INTEGER NOT NULL REFERENCES history_keysets (id),
+    -- committed offsets then log end offsets, float64 little-endian, NaN for unknown
+    offsets    BLOB NOT NULL,
+    PRIMARY KEY (cluster, group_name, at)
+  );
+  CREATE INDEX history_samples_by_time ON history_samples (cluster, at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { Owner } from '../core/findings.js';
-import { systemClock, type Clock, type Commit, type IncidentStore } from '../core/ports.js';
-import { DEFAULT_CLUSTER, type GroupRef, type Incident, type Severity, type SlackEffect, type SlackMessage } from '../core/protocol.js';
+import type { SampleRecord } from '../core/history.js';
+import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type StoredSample } from '../core/ports.js';
+import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
 
@@ -141,18 +142,46 @@ function prepareStatements(db: Db) {
         (SELECT COUNT(*) FROM outbox WHERE state = 'failed') AS failed,
         (SELECT MAX(delivered_at) FROM outbox) AS lastDeliveredAt`),
     prune: db.prepare<[number]>(`DELETE FROM outbox WHERE state IN ('delivered', 'superseded') AND created_at < ?`),
+    keysetId: db.prepare<[string], { id: number }>(`SELECT id FROM history_keysets WHERE keys = ?`),
+    insertKeyset: db.prepare<[string]>(`INSERT INTO history_keysets (keys) VALUES (?)`),
+    insertSample: db.prepare<{ cluster: string; group: string; at: number; afterGap: number; state: string; memberIds: string; totalLag: number | null; keyset: number; offsets: Buffer }>(`
+      INSERT OR REPLACE INTO history_samples (cluster, group_name, at, after_gap, state, member_ids, total_lag, keyset, offsets)
+      VALUES (@cluster, @group, @at, @afterGap, @state, @memberIds, @totalLag, @keyset, @offsets)`),
+    pruneSamples: db.prepare<[string, number]>(`DELETE FROM history_samples WHERE cluster = ? AND at < ?`),
+    pruneKeysets: db.prepare<[]>(`DELETE FROM history_keysets WHERE id NOT IN (SELECT DISTINCT keyset FROM history_samples)`),
+    samples: db.prepare<[string, number], SampleRow>(`
+      SELECT s.group_name, s.at, s.after_gap, s.state, s.member_ids, s.total_lag, s.offsets, k.keys
+      FROM history_samples s JOIN history_keysets k ON k.id = s.keyset
+      WHERE s.cluster = ? AND s.at >= ? ORDER BY s.group_name, s.at`),
   };
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+interface SampleRow {
+  group_name: string;
+  at: number;
+  after_gap: number;
+  state: GroupState;
+  member_ids: string;
+  total_lag: number | null;
+  offsets: Buffer;
+  keys: string;
+}
+
+/** Keysets no sample uses any more are dropped about once an hour of 30-second checks. */
+const KEYSET_SWEEP_EVERY = 120;
 
 /**
  * Incidents, the outbox and monitor state in one SQLite file. WAL with `synchronous = FULL`:
  * every commit is on disk before it returns, because the outbox's promise ("queued means it
  * will be delivered, once") has to survive kill -9 and power loss, not only clean exits.
  */
-export class SqliteIncidentStore implements IncidentStore, OutboxStore {
+export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryStore {
   private readonly sql: Statements;
+  /** Keyset ids by the key list object the histories share between samples. */
+  private keysets = new WeakMap<readonly string[], number>();
+  private appends = 0;
 
   constructor(
     private readonly db: Db,
@@ -276,6 +305,61 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore {
    */
   pruneOutbox(before: number): number {
     return this.sql.prune.run(before).changes;
+  }
+
+  // ---- HistoryStore ----
+
+  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): void {
+    this.db.transaction(() => {
+      for (const { group, record } of samples) {
+        const offsets = Buffer.from(record.values.buffer, record.values.byteOffset, record.values.byteLength);
+        this.sql.insertSample.run({
+          cluster,
+          group,
+          at: record.at,
+          afterGap: record.afterGap ? 1 : 0,
+          state: record.state,
+          memberIds: JSON.stringify(record.memberIds),
+          totalLag: record.totalLag,
+          keyset: this.keysetOf(record.keys),
+          offsets,
+        });
+      }
+      this.sql.pruneSamples.run(cluster, before);
+      if ((this.appends += 1) % KEYSET_SWEEP_EVERY === 0) {
+        this.sql.pruneKeysets.run();
+        this.keysets = new WeakMap();
+      }
+    })();
+  }
+
+  loadSamples(cluster: string, since: number): StoredSample[] {
+    const shared = new Map<string, string[]>();
+    return this.sql.samples.all(cluster, since).map((row) => {
+      let keys = shared.get(row.keys);
+      if (!keys) shared.set(row.keys, (keys = JSON.parse(row.keys) as string[]));
+      const bytes = Buffer.from(row.offsets);
+      const values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8).slice();
+      const record: SampleRecord = {
+        at: row.at,
+        afterGap: row.after_gap === 1,
+        state: row.state,
+        memberIds: JSON.parse(row.member_ids) as string[],
+        totalLag: row.total_lag,
+        keys,
+        values,
+      };
+      return { group: row.group_name, record };
+    });
+  }
+
+  private keysetOf(keys: readonly string[]): number {
+    const known = this.keysets.get(keys);
+    if (known !== undefined) return known;
+    const text = JSON.stringify(keys);
+    const id = this.sql.keysetId.get(text)?.id ?? Number(this.sql.insertKeyset.run(text).lastInsertRowid);
+    this.keysets.set(keys, id);
+    return id;
   }
 
   private saveIncident(incident: Incident): void {

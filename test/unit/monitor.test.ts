@@ -29,6 +29,7 @@ function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: Sqlit
       },
     },
     store,
+    history: store,
     policy,
     clock,
     logger: createLogger('silent'),
@@ -106,6 +107,25 @@ describe('the check loop', () => {
     expect(r.store.openIncidentFor(orders)).toBeNull();
     const resolved = r.store.outboxRows().find((row) => row.message.text.includes('Resolved'));
     expect(resolved?.message.text).toContain('lag under 50,000 for 2 min');
+  });
+
+  it('keeps the lag history across a restart, so a stall seen before it is still seen after', async () => {
+    const first = rig(BASE);
+    const stalledAt = (i: number) => () => [scriptedLag(first.clock.t, { partitions: [{ committed: 1_000, logEnd: 1_000 + i * 500 }], members: 1 }, 'orders')];
+    let i = 0;
+    for (; i < 9; i += 1) {
+      const report = await first.check(stalledAt(i)); // 4 minutes of a standing offset
+      expect(report.ok && report.verdicts[0]?.evaluation.findings.some((f) => f.kind === 'stalled')).toBe(false);
+    }
+    first.clock.t += 10 * 60_000; // lagbot is down for 10 minutes; that is not observed time
+    const restarted = rig(BASE, { clock: first.clock, store: first.store });
+    const stalls: boolean[] = [];
+    for (let k = 0; k < 3; k += 1, i += 1) {
+      const report = await restarted.check(stalledAt(i));
+      stalls.push(report.ok && report.verdicts[0]?.evaluation.findings.some((f) => f.kind === 'stalled') === true);
+    }
+    // 4 min before + 0 for the restart + 30 s + 30 s = 5 min of observed stall on the third check.
+    expect(stalls).toEqual([false, false, true]);
   });
 
   it('keeps incidents per cluster and group', async () => {

@@ -231,3 +231,34 @@ describe('SqliteIncidentStore', () => {
     }
   });
 });
+
+describe('SqliteIncidentStore: the lag history', () => {
+  const record = (at: number, committed: number, afterGap = false) => ({
+    at,
+    afterGap,
+    state: 'Stable' as const,
+    memberIds: ['m-1'],
+    totalLag: 5,
+    keys: ['orders\u00000', 'orders\u00001'],
+    values: new Float64Array([committed, Number.NaN, committed + 5, 10]),
+  });
+
+  it('keeps what it is given, unknown offsets included, and forgets what is older than asked', () => {
+    const store = openSqliteStore(':memory:');
+    store.appendSamples('default', [{ group: 'g', record: record(1_000, 100) }], 0);
+    store.appendSamples('default', [{ group: 'g', record: record(2_000, 101, true) }, { group: 'h', record: record(2_000, 7) }], 0);
+    store.appendSamples('other', [{ group: 'g', record: record(2_000, 9) }], 0);
+    const loaded = store.loadSamples('default', 0);
+    expect(loaded.map((s) => [s.group, s.record.at, s.record.afterGap])).toEqual([
+      ['g', 1_000, false],
+      ['g', 2_000, true],
+      ['h', 2_000, false],
+    ]);
+    expect([...(loaded[1]?.record.values ?? [])]).toEqual([101, Number.NaN, 106, 10]);
+    expect(loaded[0]?.record.keys).toBe(loaded[1]?.record.keys); // one key list, shared
+    store.appendSamples('default', [], 1_500);
+    expect(store.loadSamples('default', 0).map((s) => s.record.at)).toEqual([2_000, 2_000]);
+    expect(store.loadSamples('other', 0)).toHaveLength(1);
+    store.close();
+  });
+});
