@@ -62,12 +62,13 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   const kafka = createKafkaLag(config.kafka, clock, logger, { cluster: DEFAULT_CLUSTER, ...(deps.socketFactory ? { socketFactory: deps.socketFactory } : {}) });
   const delivery = new SlackDelivery({
     store,
-    client: createDeliveryClient(secrets.botToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    client: createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs }),
     logger: logger.child({ component: 'delivery' }),
     clock,
     postMinTimeMs: config.slack.postIntervalMs,
     updatesPerWindow: config.slack.updatesPerMinute,
     updateWindowMs: 60_000,
+    callTimeoutMs: config.slack.requestTimeoutMs,
   });
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
   const monitor = new LagMonitor({

@@ -37,6 +37,11 @@ const SlackSchema = z.strictObject({
   postIntervalMs: z.number().int().min(0).default(1_000),
   /** chat.update budget per minute across all channels (Slack Tier 3 is about 50). */
   updatesPerMinute: z.number().int().min(1).default(50),
+  /**
+   * How long one Web API call may take. A message whose call got no answer is looked up in
+   * Slack only after this, so a post that lands late is never sent twice.
+   */
+  requestTimeoutMs: z.number().int().min(1_000).max(120_000).default(10_000),
 });
 
 const HttpSchema = z.strictObject({

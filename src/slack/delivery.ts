@@ -30,6 +30,11 @@ export interface SlackDeliveryOptions {
   backoffMaxMs?: number;
   /** How far before a row was queued an in-doubt lookup reads, covering clock skew with Slack. Default 10 min. */
   lookupMarginMs?: number;
+  /**
+   * The client's timeout for one call (see createDeliveryClient). A call that got no answer
+   * may still take effect until then, so its row is looked up only after it. Default 10 s.
+   */
+  callTimeoutMs?: number;
 }
 
 export interface DeliveryStatus {
@@ -44,13 +49,15 @@ export interface DeliveryStatus {
 }
 
 /** The WebClient delivery expects: no retries of its own, rate limits handed back as errors. */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
 export function createDeliveryClient(token: string, options: { slackApiUrl?: string; timeoutMs?: number } = {}): webApi.WebClient {
   return new webApi.WebClient(token, {
     ...(options.slackApiUrl !== undefined ? { slackApiUrl: options.slackApiUrl } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     // stop() waits for the call in flight, so a call must not be able to hang forever.
-    timeout: options.timeoutMs ?? 30_000,
+    timeout: options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     // Failures are reported by delivery, with the row they belong to.
     logLevel: webApi.LogLevel.ERROR,
   });
@@ -82,8 +89,12 @@ export class SlackDelivery {
   private readonly calling = new Set<number>();
   /** Channels Slack asked to wait (429 Retry-After), until when. */
   private readonly pausedUntil = new Map<string, number>();
-  /** Consecutive transient failures per row, for the backoff. */
-  private readonly failures = new Map<number, number>();
+  /**
+   * Transient failures in a row across every call, reset by any call Slack carries out: the
+   * backoff follows Slack's health, not one row's luck, so a Slack that answers every other
+   * request delays each reply by about a second, not by a backoff each row builds up alone.
+   */
+  private consecutiveFailures = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private wake: { at: number; timer: NodeJS.Timeout } | undefined;
   private pumpQueued = false;
@@ -103,6 +114,7 @@ export class SlackDelivery {
       backoffInitialMs: options.backoffInitialMs ?? 1_000,
       backoffMaxMs: options.backoffMaxMs ?? 60_000,
       lookupMarginMs: options.lookupMarginMs ?? 10 * 60_000,
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     };
     const { postMinTimeMs, updatesPerWindow, updateWindowMs } = this.settings;
     this.postLimiters = new Bottleneck.Group({ maxConcurrent: 1, minTime: postMinTimeMs });
@@ -222,16 +234,12 @@ export class SlackDelivery {
     if (this.lifecycle !== 'running') return;
     // Re-read: between dispatch and now the row may have been superseded or finished.
     const row = this.store.outboxRow(seq);
-    if (!row || (row.state !== 'pending' && row.state !== 'sending')) {
-      this.failures.delete(seq);
-      return;
-    }
+    if (!row || (row.state !== 'pending' && row.state !== 'sending')) return;
     if ((this.pausedUntil.get(row.channel) ?? 0) > this.clock.now()) return;
     this.calling.add(seq);
     const progress = { inDoubt: row.state === 'sending' && row.kind !== 'update-root' };
     try {
       await this.deliver(row, progress);
-      this.failures.delete(seq);
     } catch (err) {
       this.onFailure(row, err, progress.inDoubt);
     } finally {
@@ -251,6 +259,15 @@ export class SlackDelivery {
         this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now(), error: 'in doubt: edit sent again', outcomeUnknown: false });
         if (this.store.outboxRow(row.seq)?.state !== 'pending') return;
       } else {
+        // A call that got no answer may still land until the client's timeout has run out
+        // (Slack finishing a post a moment after lagbot died): looking it up before then can
+        // miss it, and sending it again would post it twice.
+        const settled = row.lastAnswerAt !== null || row.lastAttemptAt === null ? 0 : row.lastAttemptAt + this.settings.callTimeoutMs;
+        if (this.clock.now() < settled) {
+          this.store.markRetry(row.seq, { nextAttemptAt: settled, error: 'in doubt: waiting until its last call can no longer land', outcomeUnknown: true });
+          this.wakeAt(settled);
+          return;
+        }
         const ts = await findOutboxMessage(this.client, {
           seq: row.seq,
           incidentId: row.incidentId,
@@ -258,6 +275,7 @@ export class SlackDelivery {
           threadTs: row.kind === 'post-thread' ? (root?.ts ?? null) : null,
           notBefore: row.createdAt - this.settings.lookupMarginMs,
         });
+        this.consecutiveFailures = 0;
         if (ts !== null) {
           this.store.markDelivered(row.seq, ts);
           this.log.info({ seq: row.seq, kind: row.kind, ts }, 'in-doubt outbox row was already in Slack: recorded, not sent again');
@@ -271,6 +289,7 @@ export class SlackDelivery {
 
     if (!this.store.markSending(row.seq)) return;
     const sent = await this.send(row, root);
+    this.consecutiveFailures = 0;
     this.store.markDelivered(row.seq, sent.ts, sent.channel);
   }
 
@@ -312,7 +331,9 @@ export class SlackDelivery {
     return { ts: answer.ts, ...(answer.channel !== undefined ? { channel: answer.channel } : {}) };
   }
 
+  /** `stillInDoubt`: the call that failed was the lookup of an in-doubt row, not a send. */
   private onFailure(row: OutboxRow, err: unknown, stillInDoubt: boolean): void {
+    const lookingUp = stillInDoubt;
     const failure = classifySlackError(err);
     const now = this.clock.now();
     this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${failure.message}`;
@@ -326,21 +347,21 @@ export class SlackDelivery {
     if (failure.kind === 'rate-limited') {
       const until = now + failure.retryAfterMs;
       this.pausedUntil.set(row.channel, Math.max(until, this.pausedUntil.get(row.channel) ?? 0));
-      this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: stillInDoubt });
+      this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: stillInDoubt, answered: !lookingUp });
       this.log.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'Slack rate limit: channel paused');
       return;
     }
-    const count = (this.failures.get(row.seq) ?? 0) + 1;
-    this.failures.set(row.seq, count);
+    const count = (this.consecutiveFailures += 1);
     const { backoffInitialMs, backoffMaxMs } = this.settings;
     const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(count - 1, 30));
-    this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || stillInDoubt });
+    // A failed lookup says nothing about the post it looks for: that one's answer stands as it was.
+    const answered = !lookingUp && failure.answered;
+    this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || stillInDoubt, answered });
     this.log.warn({ ...context, attempt: count, retryInMs: delay, outcomeUnknown: failure.outcomeUnknown }, 'Slack call failed: will retry');
   }
 
   private reportFailed(row: OutboxRow, error: string): void {
     this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${error}`;
-    this.failures.delete(row.seq);
     const cascade = row.kind === 'post-root' ? ' (and the rest of its incident timeline, which has no root to go to)' : '';
     this.log.error(
       { seq: row.seq, kind: row.kind, channel: row.channel, incidentId: row.incidentId, error },

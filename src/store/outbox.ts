@@ -26,6 +26,9 @@ export interface OutboxRow {
   nextAttemptAt: number;
   lastError: string | null;
   createdAt: number;
+  /** When the last Slack call for this row began, and when Slack last answered one (null: no answer since it began). */
+  lastAttemptAt: number | null;
+  lastAnswerAt: number | null;
   deliveredAt: number | null;
   /** The ts of the message in Slack, once delivered. */
   slackTs: string | null;
@@ -47,6 +50,8 @@ export interface RetryPlan {
    * is looked up in Slack before it is sent again.
    */
   outcomeUnknown: boolean;
+  /** The failed call got an answer from Slack, so it can no longer take effect later. */
+  answered?: boolean;
 }
 
 /** The store side of delivery: reads the queue and records what happened to each row. */

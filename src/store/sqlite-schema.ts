@@ -73,6 +73,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX history_samples_by_time ON history_samples (cluster, at);
   `,
+  // When an in-doubt row's last call began and whether Slack answered it: a row is looked up
+  // only once that call can no longer land, or a post that lands late is posted twice.
+  `
+  ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
+  ALTER TABLE outbox ADD COLUMN last_answer_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

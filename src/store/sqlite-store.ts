@@ -23,6 +23,8 @@ interface OutboxRecord {
   next_attempt_at: number;
   last_error: string | null;
   created_at: number;
+  last_attempt_at: number | null;
+  last_answer_at: number | null;
   delivered_at: number | null;
   slack_ts: string | null;
 }
@@ -77,6 +79,8 @@ function toRow(r: OutboxRecord): OutboxRow {
     nextAttemptAt: r.next_attempt_at,
     lastError: r.last_error,
     createdAt: r.created_at,
+    lastAttemptAt: r.last_attempt_at,
+    lastAnswerAt: r.last_answer_at,
     deliveredAt: r.delivered_at,
     slackTs: r.slack_ts,
   };
@@ -122,12 +126,15 @@ function prepareStatements(db: Db) {
     row: db.prepare<[number], OutboxRecord>(`SELECT * FROM outbox WHERE seq = ?`),
     rows: db.prepare<[], OutboxRecord>(`SELECT * FROM outbox ORDER BY seq`),
     inDoubt: db.prepare<[], OutboxRecord>(`SELECT * FROM outbox WHERE state = 'sending' ORDER BY seq`),
-    markSending: db.prepare<[number]>(`UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE seq = ? AND ${UNFINISHED}`),
+    markSending: db.prepare<{ seq: number; now: number }>(
+      `UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = @now, last_answer_at = NULL WHERE seq = @seq AND ${UNFINISHED}`,
+    ),
     markDelivered: db.prepare<{ seq: number; ts: string; now: number }>(`
       UPDATE outbox SET state = 'delivered', slack_ts = @ts, delivered_at = @now, last_error = NULL
       WHERE seq = @seq AND ${UNFINISHED}`),
-    markRetry: db.prepare<{ seq: number; state: OutboxState; nextAttemptAt: number; error: string }>(`
-      UPDATE outbox SET state = @state, next_attempt_at = @nextAttemptAt, last_error = @error
+    markRetry: db.prepare<{ seq: number; state: OutboxState; nextAttemptAt: number; error: string; answeredAt: number | null }>(`
+      UPDATE outbox SET state = @state, next_attempt_at = @nextAttemptAt, last_error = @error,
+        last_answer_at = COALESCE(@answeredAt, last_answer_at)
       WHERE seq = @seq AND ${UNFINISHED}`),
     markFailed: db.prepare<{ seq: number; error: string }>(
       `UPDATE outbox SET state = 'failed', last_error = @error WHERE seq = @seq AND ${UNFINISHED}`,
@@ -250,7 +257,7 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryS
   }
 
   markSending(seq: number): boolean {
-    return this.sql.markSending.run(seq).changes === 1;
+    return this.sql.markSending.run({ seq, now: this.clock.now() }).changes === 1;
   }
 
   markDelivered(seq: number, ts: string, channel?: string): void {
@@ -267,7 +274,7 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryS
       if (!row) return;
       // An edit is idempotent, so its outcome never needs finding out: it is simply sent again.
       const state: OutboxState = plan.outcomeUnknown && row.kind !== 'update-root' ? 'sending' : 'pending';
-      this.sql.markRetry.run({ seq, state, nextAttemptAt: plan.nextAttemptAt, error: plan.error });
+      this.sql.markRetry.run({ seq, state, nextAttemptAt: plan.nextAttemptAt, error: plan.error, answeredAt: plan.answered ? this.clock.now() : null });
       if (row.kind === 'update-root' && row.incident_id !== null) this.sql.supersedeRootUpdates.run({ incidentId: row.incident_id });
     })();
   }

@@ -195,6 +195,7 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
     first.store.commit({ incident: incident('i-g', 'billing'), effects: [postRoot('i-g', 'root g never reached Slack')] });
     const [, threadRow, , rootF, rootG] = first.store.outboxRows();
     for (const row of [threadRow!, rootF!, rootG!]) first.store.markSending(row.seq);
+    const crashedAt = Date.now();
     const threadPosted = await client.chat.postMessage({
       channel: CHANNEL,
       text: 'reached Slack (thread)',
@@ -208,9 +209,13 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
     });
     const postsBeforeRestart = posts().length;
 
-    const second = startDelivery(path);
+    // The calls cut off by the crash could still land until their timeout: no lookup before it.
+    const second = startDelivery(path, { callTimeoutMs: 1_500 });
     expect(second.delivery.status().inDoubt).toBe(3);
     await settled(second.store);
+    const lookups = [...slack.callsOf('conversations.history'), ...slack.callsOf('conversations.replies')];
+    expect(lookups.length).toBeGreaterThan(0);
+    for (const call of lookups) expect(call.at).toBeGreaterThanOrEqual(crashedAt + 1_500);
 
     expect(texts(slack.messages(CHANNEL))).toEqual(['root e', 'root f reached Slack', 'root g never reached Slack']);
     expect(texts(slack.thread(CHANNEL, rootE.ts))).toEqual(['root e', 'reached Slack (thread)', 'queued behind it']);
