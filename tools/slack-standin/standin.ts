@@ -16,6 +16,7 @@ import type { StoreSnapshot } from './store.js';
 import type {
   ApiCall,
   Block,
+  Chaos,
   ChannelInfo,
   EphemeralMessage,
   Fault,
@@ -253,6 +254,11 @@ export class SlackStandin {
 
   callsOf(method: string): ApiCall[] {
     return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Every Web API call from now on goes through `chaos` (undefined: back to normal). */
+  setChaos(chaos: Chaos | undefined): void {
+    this.webApi.chaos = chaos;
   }
 
   /** The next `times` calls to `method` get `fault` instead of an answer. */
@@ -552,6 +558,7 @@ export async function startSlackStandin(opts: SlackStandinOptions): Promise<Slac
 export type {
   ApiCall,
   Block,
+  Chaos,
   ChannelInfo,
   EphemeralMessage,
   Fault,

@@ -76,6 +76,28 @@ export interface ResponseRecord {
 
 export type Fault = { status: 429; retryAfter: number } | { status: 500 } | { error: string };
 
+/**
+ * What the stand-in does with one Web API call, for fault drills: the outcomes a real Slack
+ * can give a client, including the ones where the work is done but the answer is lost.
+ */
+export type ChaosAction =
+  | { kind: 'ok' }
+  /** 429 with Retry-After (seconds); nothing is done. */
+  | { kind: 'rate-limit'; retryAfter: number }
+  /** 500; nothing is done. */
+  | { kind: 'error-before' }
+  /** The call takes effect, then the answer is a 500. */
+  | { kind: 'error-after' }
+  /** The call takes effect at once; the answer comes `ms` later. */
+  | { kind: 'hold'; ms: number }
+  /** The call takes effect only after `ms`, then is answered; it takes effect even if the client has gone. */
+  | { kind: 'late'; ms: number }
+  /** The connection is dropped without an answer, before or after the call takes effect. */
+  | { kind: 'reset-before' }
+  | { kind: 'reset-after' };
+
+export type Chaos = (call: { method: string; args: Record<string, unknown> }) => ChaosAction | undefined;
+
 export interface Team {
   id: string;
   domain: string;

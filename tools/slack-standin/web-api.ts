@@ -4,7 +4,7 @@ import type { Directory } from './directory.js';
 import { historyPage, repliesPage } from './history.js';
 import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
 import type { MessageStore } from './store.js';
-import type { ApiCall, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
+import type { ApiCall, Chaos, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
 
 export interface BotIdentity {
   userId: string;
@@ -78,6 +78,8 @@ export class WebApi {
    * that dies has done the work without hearing so (the "in doubt" case of an outbox).
    */
   readonly holds = new Map<string, Array<{ ms: number; when?: (args: Args) => boolean }>>();
+  /** Decides, call by call, what a fault drill does to each Web API call. */
+  chaos: Chaos | undefined;
   private readonly methods: Record<string, (args: Args) => ApiResult>;
 
   constructor(private readonly deps: WebApiDeps) {
@@ -107,6 +109,17 @@ export class WebApi {
     const { token: _token, ...withoutToken } = fields;
     const args = decodeJsonFields(withoutToken);
 
+    const action = this.chaos?.({ method, args }) ?? { kind: 'ok' };
+    if (action.kind === 'rate-limit' || action.kind === 'error-before' || action.kind === 'reset-before') {
+      const fault: Answer = action.kind === 'rate-limit' ? faultAnswer({ status: 429, retryAfter: action.retryAfter }) : faultAnswer({ status: 500 });
+      this.deps.record({ method, args, at, status: action.kind === 'reset-before' ? 0 : fault.status, response: action.kind });
+      if (action.kind === 'reset-before') res.socket?.destroy();
+      else if (typeof fault.body === 'string') sendText(res, fault.status, fault.body);
+      else sendJson(res, fault.status, fault.body, fault.headers);
+      return;
+    }
+    if (action.kind === 'late') await new Promise((r) => setTimeout(r, action.ms));
+
     const answer = this.answer(method, parsed.ok ? undefined : parsed.error, token, bearer !== undefined, args);
     this.deps.record({ method, args, at, status: answer.status, response: answer.body });
     const holds = this.holds.get(method) ?? [];
@@ -114,6 +127,15 @@ export class WebApi {
     if (h >= 0) {
       const [hold] = holds.splice(h, 1);
       await new Promise((r) => setTimeout(r, hold?.ms));
+    }
+    if (action.kind === 'hold') await new Promise((r) => setTimeout(r, action.ms));
+    if (action.kind === 'reset-after') {
+      res.socket?.destroy();
+      return;
+    }
+    if (action.kind === 'error-after') {
+      sendText(res, 500, 'Internal Server Error');
+      return;
     }
     if (res.destroyed || res.writableEnded) return;
     if (typeof answer.body === 'string') sendText(res, answer.status, answer.body);
