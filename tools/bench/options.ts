@@ -6,8 +6,6 @@ export interface Scale {
   partitions: number;
 }
 
-export type ReadPath = 'auto' | 'admin-api';
-
 export interface BenchOptions {
   scales: Scale[];
   /** Check cycles measured per phase, after warm-up. */
@@ -16,8 +14,8 @@ export interface BenchOptions {
   /** Samples of history per group (an hour at 30 s). */
   historySamples: number;
   historyIntervalMs: number;
-  /** Messages each partition moves per replayed sample (log end and committed alike). */
-  replayStep: number;
+  /** While history is filled, each group commits other offsets every this many checks; 0: the state stays still. */
+  commitEvery: number;
   /** `/lag GROUP` commands sent one after another. */
   lagAlone: number;
   /** `/lag GROUP` commands sent while `inFlight` are outstanding. */
@@ -29,12 +27,9 @@ export interface BenchOptions {
   out: string;
   /** Directory for .cpuprofile files of the measured cycles and /lag runs; null: no profiling. */
   cpuProf: string | null;
-  readPath: ReadPath;
   brokerHeap: string | null;
   /** Extra node flags for the measured lagbot process, e.g. --max-semi-space-size=2. */
   nodeOptions: string[];
-  /** Analysis only: compose lagbot without its Prometheus metrics, to see what they cost. */
-  metrics: boolean;
   help: boolean;
 }
 
@@ -58,7 +53,8 @@ the Bolt app, and Kafka's own kafka-consumer-groups on the same state.
   --cycles N           measured check cycles per phase (default 20)
   --warmup N           warm-up cycles (default 3)
   --history-samples N  history samples per group before the memory reading (default 120)
-  --replay-step N      offsets advance N per replayed sample, log end and committed alike (default 10)
+  --commit-every N     while history is filled, each group commits other offsets every N checks
+                       (default 8; 0: nothing moves, every lagging partition looks stalled)
   --lag-alone N        /lag commands one at a time (default 200)
   --lag-concurrent N   /lag commands with --in-flight outstanding (default 400)
   --in-flight N        (default 20)
@@ -66,10 +62,8 @@ the Bolt app, and Kafka's own kafka-consumer-groups on the same state.
   --tool-runs N        runs of kafka-consumer-groups --describe --all-groups (default 3)
   --out FILE           results as JSON (default .cache/bench/results.json)
   --cpu-prof DIR       write V8 CPU profiles (.cpuprofile) of the measured phases to DIR
-  --read-path P        auto (batched requests, default) | admin-api (kafkajs public API only)
   --broker-heap SIZE   broker JVM heap (default: 1g, 2g above 5,000 partitions)
   --node-options FLAGS node flags for the measured lagbot process (default none, as bin/lagbot.js runs)
-  --no-metrics         analysis only: lagbot without its Prometheus metrics
 `;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -106,7 +100,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     warmup: 3,
     historySamples: 120,
     historyIntervalMs: 30_000,
-    replayStep: 10,
+    commitEvery: 8,
     lagAlone: 200,
     lagConcurrent: 400,
     inFlight: 20,
@@ -114,10 +108,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     toolRuns: 3,
     out: '.cache/bench/results.json',
     cpuProf: null,
-    readPath: 'auto',
     brokerHeap: null,
     nodeOptions: [],
-    metrics: true,
     help: false,
   };
   const single: Partial<Scale> = {};
@@ -147,8 +139,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--history-samples':
         options.historySamples = positiveInt(flag, value());
         break;
-      case '--replay-step':
-        options.replayStep = positiveInt(flag, value());
+      case '--commit-every':
+        options.commitEvery = nonNegativeInt(flag, value());
         break;
       case '--lag-alone':
         options.lagAlone = nonNegativeInt(flag, value());
@@ -177,12 +169,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         options.cpuProf = dir;
         break;
       }
-      case '--read-path': {
-        const path = value();
-        if (path !== 'auto' && path !== 'admin-api') throw new Error(`--read-path is auto or admin-api, got ${path ?? 'nothing'}`);
-        options.readPath = path;
-        break;
-      }
       case '--broker-heap': {
         const heap = value();
         if (!heap || !/^\d+[mg]$/i.test(heap)) throw new Error(`--broker-heap needs a JVM size such as 2g, got ${heap ?? 'nothing'}`);
@@ -191,9 +177,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       }
       case '--node-options':
         options.nodeOptions = (value() ?? '').split(/\s+/).filter((f) => f !== '');
-        break;
-      case '--no-metrics':
-        options.metrics = false;
         break;
       case '--help':
       case '-h':

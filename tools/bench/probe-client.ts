@@ -2,7 +2,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type {
   CycleResult,
-  FillResult,
   InitResult,
   MemoryReading,
   ProbeEnvelope,
@@ -59,10 +58,6 @@ export class ProbeClient {
 
   cycles(count: number, advanceMs: number): Promise<CycleResult[]> {
     return this.call({ kind: 'cycles', count, advanceMs });
-  }
-
-  fillHistory(samples: number, intervalMs: number, step: number): Promise<FillResult> {
-    return this.call({ kind: 'fill-history', samples, intervalMs, step });
   }
 
   memory(): Promise<MemoryReading> {

@@ -1,7 +1,5 @@
 /** Messages between the benchmark and the lagbot process it measures (Node IPC). */
 
-import type { ReadPath } from './options.js';
-
 export type ProbeRequest =
   | {
       kind: 'init';
@@ -9,15 +7,11 @@ export type ProbeRequest =
       slackApiUrl: string;
       signingSecret: string;
       botToken: string;
-      readPath: ReadPath;
       storePath: string;
       /** Groups the checks watch (history is kept for these only); all when absent. */
       watch?: string[];
-      /** false: no Prometheus metrics (analysis of what they cost). */
-      metrics: boolean;
     }
   | { kind: 'cycles'; count: number; advanceMs: number }
-  | { kind: 'fill-history'; samples: number; intervalMs: number; step: number }
   | { kind: 'memory' }
   | { kind: 'totals' }
   | { kind: 'profile-start' }
@@ -30,14 +24,19 @@ export interface CycleResult {
   error?: string;
   /** LagMonitor.check(): the Kafka read, history, rules, incidents store, metrics. */
   durationMs: number;
-  /** The Kafka read alone (readAllGroups). */
+  /** The Kafka read: from the start of the check until the read came back (the report's `at`). */
   readMs: number;
   groups: number;
-  /** Requests answered during the cycle, by API name. */
+  /** Partition rows of the groups checked (sum over groups): what one sample adds to history. */
+  partitionRows: number;
+  /** Kafka requests written to the wire during the cycle, by API name (see wire-counter.ts). */
   requests: Record<string, number>;
   totalRequests: number;
+  requestBytes: number;
+  /** Responses received during the cycle, and their bytes. */
+  responses: number;
   responseBytes: number;
-  /** Longest round trip of each API in the cycle (sent to answered, as kafkajs times it). */
+  /** Longest round trip of each API in the cycle: request written until its response arrived. */
   slowestMs: Record<string, number>;
 }
 
@@ -53,15 +52,6 @@ export interface MemoryReading {
 
 export interface InitResult {
   port: number;
-  readPath: 'batched' | 'admin-api';
-}
-
-export interface FillResult {
-  ms: number;
-  groups: number;
-  /** Partition rows in one read (sum over groups). */
-  partitionRows: number;
-  samplesAdded: number;
 }
 
 export interface TotalsResult {

@@ -1,29 +1,26 @@
 /**
- * The lagbot process the benchmark measures: the same parts `lagbot start` composes (Kafka
- * reader, check loop with histories and rules, SQLite store, metrics, the Bolt app over
- * HTTP), in a process of its own so its resident memory is lagbot's alone. Driven by the
- * benchmark over Node IPC; run with --expose-gc so memory is read after a full collection.
+ * The lagbot process the benchmark measures: lagbot composed by `startLagbot`, the same
+ * function `lagbot start` uses (Kafka reader, check loop with histories and rules, SQLite
+ * store, Slack delivery, metrics, the Bolt app over HTTP), with scheduled checks off so the
+ * benchmark drives `monitor.check()`. Its one addition is kafkajs' socketFactory, which counts
+ * the Kafka requests on the wire (wire-counter.ts). In a process of its own so its resident
+ * memory is lagbot's alone; driven by the benchmark over Node IPC; run with --expose-gc so
+ * memory is read after a full collection.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AlertingPolicy } from '../../src/config/alerting.js';
+import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
-import type { Clock, GroupLag } from '../../src/core/protocol.js';
-import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
-import type { LagSource } from '../../src/kafka/lag-reader.js';
+import type { Clock } from '../../src/core/ports.js';
 import { createLogger } from '../../src/log/logger.js';
-import { HealthState } from '../../src/metrics/health.js';
-import { LagMetrics } from '../../src/metrics/metrics.js';
-import { metricsRoutes } from '../../src/metrics/routes.js';
-import { LagMonitor } from '../../src/monitor/monitor.js';
-import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
-import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
-import type { CycleResult, FillResult, InitResult, MemoryReading, ProbeEnvelope, ProbeRequest, TotalsResult } from './probe-protocol.js';
+import type { CheckReport } from '../../src/monitor/monitor.js';
+import type { CycleResult, InitResult, MemoryReading, ProbeEnvelope, ProbeRequest, TotalsResult } from './probe-protocol.js';
+import { WireCounter } from './wire-counter.js';
 
-/** Wall time plus an offset the benchmark moves forward, so an hour of checks takes seconds. */
+/** Wall time plus an offset the benchmark moves forward, so an hour of checks takes a minute or two. */
 class BenchClock implements Clock {
   offsetMs = 0;
   now(): number {
@@ -31,60 +28,12 @@ class BenchClock implements Clock {
   }
 }
 
-/**
- * Real reads, or one real read replayed at the current (advanced) time with every offset
- * moved forward, which is how an hour of history is filled without an hour of checks.
- * Offsets move so no sample equals the one before it, as in a live cluster. The replayed
- * read is let go afterwards: memory is measured on what lagbot itself keeps.
- */
-class BenchSource implements LagSource {
-  replayOf: GroupLag[] | null = null;
-  /** Offsets grow by this much per replayed sample: consumers keeping up, lag steady. */
-  replayStep = 10;
-  replays = 0;
-  lastReadMs = 0;
-
-  constructor(
-    private readonly real: LagSource,
-    private readonly clock: Clock,
-  ) {}
-
-  async readAllGroups(): Promise<GroupLag[]> {
-    if (this.replayOf) {
-      this.replays += 1;
-      return replayed(this.replayOf, this.replays * this.replayStep, this.clock.now());
-    }
-    const started = performance.now();
-    const groups = await this.real.readAllGroups();
-    this.lastReadMs = performance.now() - started;
-    return groups;
-  }
-
-  readGroup(group: string): Promise<GroupLag | null> {
-    return this.real.readGroup(group);
-  }
-
-  listGroupNames(): Promise<string[]> {
-    return this.real.listGroupNames();
-  }
-}
-
-function replayed(groups: readonly GroupLag[], delta: number, at: number): GroupLag[] {
-  const move = (n: number | null) => (n === null ? null : n + delta);
-  return groups.map((g) => ({
-    ...g,
-    readAt: at,
-    partitions: g.partitions.map((p) => ({ ...p, committedOffset: move(p.committedOffset), logEndOffset: move(p.logEndOffset) })),
-  }));
-}
-
 interface Running {
   clock: BenchClock;
-  kafka: KafkaLag;
-  source: BenchSource;
-  monitor: LagMonitor;
-  store: SqliteIncidentStore;
-  slack: RunningSlackApp;
+  wire: WireCounter;
+  lagbot: RunningLagbot;
+  /** The last successful check, for the totals lagbot read. */
+  last: Extract<CheckReport, { ok: true }> | null;
 }
 
 let running: Running | null = null;
@@ -96,12 +45,16 @@ function need(): Running {
 }
 
 async function init(request: Extract<ProbeRequest, { kind: 'init' }>): Promise<InitResult> {
-  // No alerting channel: rules are evaluated for every group, but no incident is posted,
-  // so Slack deliveries do not run inside the measured cycles.
+  // No alerting channel: rules are evaluated for every group, but no incident is opened or
+  // posted, so Slack deliveries do not run inside the measured cycles.
   const yaml = `
 kafka:
   requestTimeoutMs: 30000
   readDeadlineMs: 300000
+slack:
+  mode: http
+http:
+  host: 127.0.0.1
 check:
   schedule: "*/30 * * * * *"
   historyMinutes: 60
@@ -117,88 +70,50 @@ store:
     PORT: '0',
   });
   const clock = new BenchClock();
-  const logger = createLogger('silent');
-  const policy = new AlertingPolicy(config.alerting);
-  const metrics = request.metrics ? new LagMetrics() : undefined;
-  const health = new HealthState({ clock, staleAfterMs: 90_000 });
-  const store = openSqliteStore(config.alerting.store.path, { clock });
-  const kafka = createKafkaLag(config.kafka, clock, logger, { readPath: request.readPath });
-  const source = new BenchSource(kafka.reader, clock);
-  const monitor = new LagMonitor({ lagSource: source, store, policy, clock, logger, health, ...(metrics ? { metrics } : {}) });
-  const slack = await startSlackApp({
-    mode: 'http',
-    botToken: request.botToken,
-    signingSecret: request.signingSecret,
-    apiUrl: request.slackApiUrl,
-    command: '/lag',
-    port: 0,
-    host: '127.0.0.1',
-    lagSource: kafka.reader,
+  const wire = new WireCounter();
+  const lagbot = await startLagbot(config, {
     clock,
-    logger,
-    monitor,
-    ...(metrics ? { routes: metricsRoutes(metrics, health) } : {}),
-    webApiRetries: 0,
+    logger: createLogger('silent'),
+    schedule: false,
+    socketFactory: wire.socketFactory,
   });
-  running = { clock, kafka, source, monitor, store, slack };
-  return { port: slack.port ?? 0, readPath: kafka.readPath() };
+  running = { clock, wire, lagbot, last: null };
+  return { port: lagbot.port ?? 0 };
+}
+
+/** One `monitor.check()` with the clock `advanceMs` further, measured. */
+async function cycle(run: Running, advanceMs: number): Promise<CycleResult> {
+  const { clock, wire, lagbot } = run;
+  clock.offsetMs += advanceMs;
+  wire.take();
+  const startedAt = clock.now();
+  const started = performance.now();
+  const report = await lagbot.monitor.check();
+  const durationMs = performance.now() - started;
+  const counts = wire.take();
+  if (report.ok) run.last = report;
+  return {
+    ok: report.ok,
+    ...(report.ok ? {} : { error: report.error }),
+    durationMs,
+    // The monitor takes `at` from the clock as soon as the read returns: read time to the ms.
+    readMs: report.ok ? report.at - startedAt : durationMs,
+    groups: report.ok ? report.verdicts.length : 0,
+    partitionRows: report.ok ? report.verdicts.reduce((sum, v) => sum + v.evaluation.figures.partitions, 0) : 0,
+    requests: counts.requests,
+    totalRequests: counts.totalRequests,
+    requestBytes: counts.requestBytes,
+    responses: counts.responses,
+    responseBytes: counts.responseBytes,
+    slowestMs: counts.slowestMs,
+  };
 }
 
 async function cycles(count: number, advanceMs: number): Promise<CycleResult[]> {
-  const { clock, kafka, source, monitor } = need();
+  const run = need();
   const results: CycleResult[] = [];
-  for (let i = 0; i < count; i += 1) {
-    clock.offsetMs += advanceMs;
-    const requests: Record<string, number> = {};
-    const slowestMs: Record<string, number> = {};
-    let total = 0;
-    let bytes = 0;
-    const off = kafka.onRequest((event) => {
-      requests[event.apiName] = (requests[event.apiName] ?? 0) + 1;
-      slowestMs[event.apiName] = Math.max(slowestMs[event.apiName] ?? 0, event.durationMs);
-      total += 1;
-      bytes += event.size;
-    });
-    const started = performance.now();
-    const report = await monitor.check();
-    const durationMs = performance.now() - started;
-    off();
-    results.push({
-      ok: report.ok,
-      ...(report.ok ? {} : { error: report.error }),
-      durationMs,
-      readMs: source.lastReadMs,
-      groups: report.ok ? report.verdicts.length : 0,
-      requests,
-      totalRequests: total,
-      responseBytes: bytes,
-      slowestMs,
-    });
-  }
+  for (let i = 0; i < count; i += 1) results.push(await cycle(run, advanceMs));
   return results;
-}
-
-async function fillHistory(samples: number, intervalMs: number, step: number): Promise<FillResult> {
-  const { clock, kafka, source, monitor } = need();
-  const base = await kafka.reader.readAllGroups();
-  const started = performance.now();
-  source.replayOf = base;
-  source.replayStep = step;
-  try {
-    for (let i = 0; i < samples; i += 1) {
-      clock.offsetMs += intervalMs;
-      const report = await monitor.check();
-      if (!report.ok) throw new Error(`replayed check failed: ${report.error}`);
-    }
-  } finally {
-    source.replayOf = null;
-  }
-  return {
-    ms: performance.now() - started,
-    groups: base.length,
-    partitionRows: base.reduce((sum, g) => sum + g.partitions.length, 0),
-    samplesAdded: samples,
-  };
 }
 
 function memory(): MemoryReading {
@@ -224,11 +139,13 @@ function memory(): MemoryReading {
   };
 }
 
+/** Total lag and partitions of every group as lagbot's last check read them. */
 async function totals(): Promise<TotalsResult> {
-  const groups = await need().kafka.reader.readAllGroups();
+  const last = need().last;
+  if (!last) throw new Error('no successful check yet');
   return {
-    totals: Object.fromEntries(groups.map((g) => [g.group, g.totalLag])),
-    partitions: Object.fromEntries(groups.map((g) => [g.group, g.partitions.length])),
+    totals: Object.fromEntries(last.verdicts.map((v) => [v.group, v.evaluation.figures.totalLag])),
+    partitions: Object.fromEntries(last.verdicts.map((v) => [v.group, v.evaluation.figures.partitions])),
   };
 }
 
@@ -266,10 +183,9 @@ async function heapSnapshot(file: string): Promise<string> {
 
 async function stop(): Promise<null> {
   if (running) {
-    await running.slack.stop();
-    await running.kafka.stop();
-    running.store.close();
+    const { lagbot } = running;
     running = null;
+    await lagbot.stop();
   }
   return null;
 }
@@ -280,8 +196,6 @@ async function handle(request: ProbeRequest): Promise<unknown> {
       return init(request);
     case 'cycles':
       return cycles(request.count, request.advanceMs);
-    case 'fill-history':
-      return fillHistory(request.samples, request.intervalMs, request.step);
     case 'memory':
       return memory();
     case 'totals':

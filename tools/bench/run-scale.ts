@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { startKafka, type KafkaTestbed } from '../kafka-testbed/broker.js';
 import { startSlackStandin } from '../slack-standin/standin.js';
 import { runConsumerGroups, type ToolRun } from './kafka-tool.js';
@@ -9,7 +10,7 @@ import { ProbeClient } from './probe-client.js';
 import type { CycleResult, MemoryReading } from './probe-protocol.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { timeSlashLag } from './slash-lag.js';
-import { buildState, expectedLag, layoutOf, type BuildTimes } from './state.js';
+import { buildState, expectedLag, layoutOf, OffsetMover, type BuildTimes } from './state.js';
 import { mb, summarize, type Summary } from './stats.js';
 
 export interface KafkaTarget {
@@ -25,11 +26,12 @@ export interface CyclePhase {
   cycles: number;
   checkMs: Summary;
   readMs: Summary;
-  /** Requests of one cycle by API (the same every cycle at steady state; the median is given). */
+  /** Requests of one cycle by API, counted on the wire (the same every cycle at steady state; the median is given). */
   requests: Record<string, number>;
   totalRequests: number;
+  requestKB: number;
   responseKB: number;
-  /** Median over cycles of each API's longest round trip in a cycle. */
+  /** Median over cycles of each API's longest round trip in a cycle (request written to response received). */
   slowestMs: Record<string, number>;
   failures: string[];
 }
@@ -53,7 +55,6 @@ export interface SteadyMemory extends MemoryFigures {
 export interface ScaleResult {
   scale: Scale & { groupPartitions: number; widePartitions: number; wideGroup: string };
   kafka: { version: string; brokers: number; heap: string | null };
-  readPath: string;
   build: BuildTimes;
   loadAvg: { start: number[]; measured: number[]; end: number[] };
   correctness: { groupsRead: number; groupsExpected: number; lagMismatches: string[]; toolMismatches: string[] };
@@ -61,7 +62,8 @@ export interface ScaleResult {
   checkCycleShortHistory: CyclePhase;
   /** With a full hour of history for every group: lagbot's steady state. */
   checkCycle: CyclePhase;
-  history: { samplesPerGroup: number; partitionRows: number; partitionSamples: number; fillMs: number; how: string };
+  /** commitEvery: checks between two commits of a group while history was filled; 0 when offsets did not move. */
+  history: { samplesPerGroup: number; partitionRows: number; partitionSamples: number; fillMs: number; commitEvery: number; how: string };
   memory: {
     beforeHistory: MemoryFigures;
     /** Every group watched: history for every group-partition. */
@@ -113,10 +115,42 @@ function phase(results: CycleResult[]): CyclePhase {
     readMs: summarize(ok.map((r) => r.readMs)),
     requests,
     totalRequests: medianOf(ok.map((r) => r.totalRequests)),
+    requestKB: Math.round(medianOf(ok.map((r) => r.requestBytes)) / 1024),
     responseKB: Math.round(medianOf(ok.map((r) => r.responseBytes)) / 1024),
     slowestMs: Object.fromEntries(Object.keys(requests).map((api) => [api, Math.round(medianOf(ok.map((r) => r.slowestMs[api] ?? 0)))])),
     failures: results.filter((r) => !r.ok).map((r) => r.error ?? 'failed'),
   };
+}
+
+interface FillResult {
+  ms: number;
+  /** Partition rows of the watched groups in one check (sum over groups). */
+  partitionRows: number;
+}
+
+/**
+ * An hour of history the way lagbot builds it: real checks, the clock `interval` further
+ * each time. Before each check some of the watched groups commit other offsets than
+ * before, each group every `commitEvery` checks (see OffsetMover; 0: nothing moves); the
+ * built offsets are committed again at the end.
+ */
+async function fillHistory(
+  probe: ProbeClient,
+  samples: number,
+  interval: number,
+  moves: { mover: OffsetMover; every: number } | null,
+  groups: readonly number[],
+): Promise<FillResult> {
+  const started = performance.now();
+  let partitionRows = 0;
+  for (let i = 0; i < samples; i += 1) {
+    await moves?.mover.step(groups, i, moves.every);
+    const [cycle] = await probe.cycles(1, interval);
+    if (!cycle?.ok) throw new Error(`check failed while filling history: ${cycle?.error ?? 'no result'}`);
+    partitionRows = cycle.partitionRows;
+  }
+  await moves?.mover.restore();
+  return { ms: performance.now() - started, partitionRows };
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -141,6 +175,9 @@ export async function runScale(
     log(`Building the cluster state on ${kafka.bootstrap}...`);
     const build = await buildState(kafka.brokers, layout, log);
     const expected = expectedLag(layout);
+    const mover = options.commitEvery > 0 ? OffsetMover.open(kafka.brokers, layout) : null;
+    if (mover) cleanups.push(() => mover.close());
+    const moves = mover ? { mover, every: options.commitEvery } : null;
 
     const signingSecret = 'lagbot-bench-signing-secret';
     const slack = await startSlackStandin({ signingSecret });
@@ -149,17 +186,15 @@ export async function runScale(
     cleanups.push(() => rm(work, { recursive: true, force: true }));
     const probe = ProbeClient.start(options.nodeOptions);
     cleanups.push(() => probe.stop());
-    const { port, readPath } = await probe.init({
+    const { port } = await probe.init({
       brokers: kafka.brokers,
       slackApiUrl: slack.apiUrl,
       signingSecret,
       botToken: slack.botToken,
-      readPath: options.readPath,
       storePath: join(work, 'lagbot.db'),
-      metrics: options.metrics,
     });
     slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
-    log(`lagbot (pid ${probe.pid}) reading with the ${readPath} path; Bolt on :${port}`);
+    log(`lagbot (pid ${probe.pid}) composed by startLagbot, checks driven by the benchmark; Bolt on :${port}`);
 
     const interval = options.historyIntervalMs;
     const profiles: ScaleResult['profiles'] = {};
@@ -190,8 +225,14 @@ export async function runScale(
     const short = phase(await probe.cycles(options.cycles, interval));
     const beforeHistory = memoryFigures(await probe.memory());
 
-    log(`Filling ${options.historySamples} samples of history per group (replayed reads, ${interval / 1000} s apart)`);
-    const fill = await probe.fillHistory(options.historySamples, interval, options.replayStep);
+    const movement = moves
+      ? `each group committing other offsets every ${moves.every} checks`
+      : options.commitEvery > 0
+        ? 'offsets not moving: no OffsetCommit for this kafkajs'
+        : 'offsets not moving (--commit-every 0)';
+    log(`Filling ${options.historySamples} samples of history per group (real checks ${interval / 1000} s apart on the clock, ${movement})`);
+    const fill = await fillHistory(probe, options.historySamples, interval, moves, layout.groups.map((_, g) => g));
+    log(`  filled in ${(fill.ms / 1000).toFixed(1)} s`);
     const loadMeasured = loadavg();
     log(`Measuring ${options.cycles} check cycles with a full hour of history`);
     const full = phase(await profiled('check-cycles', () => probe.cycles(options.cycles, interval)));
@@ -214,7 +255,10 @@ export async function runScale(
     // The issue's premise is an hour of history per partition; with several groups on each
     // topic lagbot holds one per group-partition (above). This lagbot watches one group per
     // topic, which covers every partition exactly once.
-    const onePerTopic = layout.groups.filter((g) => g.topics.length === 1).slice(0, layout.topics.length);
+    const onePerTopic = layout.groups
+      .map((g, index) => ({ ...g, index }))
+      .filter((g) => g.topics.length === 1)
+      .slice(0, layout.topics.length);
     let onePerPartition: ScaleResult['memory']['onePerPartition'] = null;
     if (onePerTopic.length === layout.topics.length) {
       log(`Memory with history for each partition once: a second lagbot watching ${onePerTopic.length} groups (one per topic)`);
@@ -225,13 +269,11 @@ export async function runScale(
         slackApiUrl: slack.apiUrl,
         signingSecret,
         botToken: slack.botToken,
-        readPath: options.readPath,
         storePath: join(work, 'lagbot-2.db'),
         watch: onePerTopic.map((g) => g.name),
-        metrics: options.metrics,
       });
       await second.cycles(Math.max(1, options.warmup), interval);
-      await second.fillHistory(options.historySamples, interval, options.replayStep);
+      await fillHistory(second, options.historySamples, interval, moves, onePerTopic.map((g) => g.index));
       const steady = await steadyMemory(second, MEMORY_READINGS, interval);
       onePerPartition = { ...steady, watchedGroups: onePerTopic.length, partitionRows: scale.partitions };
       await second.stop();
@@ -277,7 +319,6 @@ export async function runScale(
     const result: ScaleResult = {
       scale: { ...scale, groupPartitions: layout.groupPartitions, widePartitions, wideGroup: layout.wideGroup },
       kafka: { version: kafka.version, brokers: kafka.brokers.length, heap: kafka.external ? null : brokerHeap(scale, options) },
-      readPath,
       build,
       loadAvg: { start: loadStart, measured: loadMeasured, end: loadavg() },
       correctness: { groupsRead, groupsExpected: expected.size, lagMismatches: lagMismatches.slice(0, 20), toolMismatches: toolMismatches.slice(0, 20) },
@@ -288,7 +329,8 @@ export async function runScale(
         partitionRows,
         partitionSamples: samplesPerGroup * partitionRows,
         fillMs: Math.round(fill.ms),
-        how: `the last real read replayed through LagMonitor.check() ${options.historySamples} times, the clock ${interval / 1000} s further each time and every offset +${options.replayStep} per step; real checks continue on top`,
+        commitEvery: moves?.every ?? 0,
+        how: `${options.historySamples} real checks (monitor.check()), the clock ${interval / 1000} s further each time, ${movement} (its built offsets and one message away in turn); real checks continue on top`,
       },
       memory: { beforeHistory, fullHistory, afterSlashLag, onePerPartition },
       slashLag: {

@@ -60,7 +60,8 @@ export async function timeSlashLag(
       return;
     }
     const text = JSON.stringify(answer.record.body);
-    if (answer.record.error || !text.includes(`${group}: total lag`)) {
+    // The answer names the group, as plain text or as a code span: "`GROUP`: total lag ...".
+    if (answer.record.error || !(text.includes(`${group}: total lag`) || text.includes(`\`${group}\`: total lag`))) {
       failures.push(answer.record.error ?? text.slice(0, 300));
       return;
     }

@@ -1,6 +1,6 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import Bottleneck from 'bottleneck';
-import { createSharedAdmin, type SharedAdmin } from '../../src/kafka/kafkajs-internals.js';
+import { createOffsetCommitter, type OffsetCommitter, type TopicOffsets } from './offset-commit.js';
 import type { Scale } from './options.js';
 
 const { Kafka: KafkaClient, logLevel, Partitioners } = kafkajs;
@@ -121,7 +121,7 @@ export async function buildState(brokers: string[], layout: Layout, log: (line: 
     log(`  messages produced in ${(produceMs / 1000).toFixed(1)} s`);
 
     t0 = Date.now();
-    const commitPath = await commitAll(kafka, admin, layout);
+    const commitPath = await commitAll(brokers, admin, layout);
     const commitMs = Date.now() - t0;
     log(`  offsets of ${layout.groups.length} groups committed in ${(commitMs / 1000).toFixed(1)} s (${commitPath})`);
     return { createTopicsMs, produceMs, commitMs, commitPath, totalMs: Date.now() - started };
@@ -195,26 +195,67 @@ async function logEndOffsets(admin: Admin, layout: Layout): Promise<number[][]> 
   );
 }
 
-function offsetsOf(layout: Layout, g: number): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+/**
+ * The other offset a group commits while history is filled: one message away from the
+ * built one (back when it can, else forward), so lag stays within one of the built state.
+ */
+export function movedOffset(layout: Layout, group: number, topic: number, partition: number): number {
+  const built = committedOffset(layout, group, topic, partition);
+  const end = layout.logEnd[topic]?.[partition] ?? 0;
+  return built > 0 ? built - 1 : Math.min(end, built + 1);
+}
+
+function offsetsOf(layout: Layout, g: number, moved = false): TopicOffsets[] {
   const group = layout.groups[g] as { topics: number[] };
+  const offset = moved ? movedOffset : committedOffset;
   return group.topics.map((t) => {
     const topic = layout.topics[t] as { name: string; partitions: number };
     return {
       topic: topic.name,
-      partitions: Array.from({ length: topic.partitions }, (_, p) => ({ partition: p, offset: String(committedOffset(layout, g, t, p)) })),
+      partitions: Array.from({ length: topic.partitions }, (_, p) => ({ partition: p, offset: String(offset(layout, g, t, p)) })),
     };
   });
 }
 
 /**
- * One OffsetCommit per group, as Kafka's AdminClient.alterConsumerGroupOffsets sends it
- * (generation -1, no member id). kafkajs' admin.setOffsets instead joins the group as a
- * consumer and fetches before committing, one topic at a time: a fallback only.
+ * Each group's offsets in one OffsetCommit, 16 groups at a time, retried while the
+ * coordinator settles. (The test bed's broker takes about 10 ms per OffsetCommit however
+ * many are in flight: 500 groups take 5 s.)
  */
-async function commitAll(kafka: Kafka, admin: Admin, layout: Layout): Promise<BuildTimes['commitPath']> {
+async function commitGroups(committer: OffsetCommitter, layout: Layout, groups: readonly number[], moved: (g: number) => boolean): Promise<void> {
   const limiter = new Bottleneck({ maxConcurrent: 16 });
-  const shared: SharedAdmin | null = createSharedAdmin(kafka, { retries: 5 });
-  if (!shared) {
+  await Promise.all(
+    groups.map((g) =>
+      limiter.schedule(async () => {
+        const name = (layout.groups[g] as { name: string }).name;
+        // The first commits create __consumer_offsets: its partitions answer "not the
+        // coordinator" / "loading" for a moment, which kafkajs marks retriable.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await committer.commit(name, offsetsOf(layout, g, moved(g)));
+            return;
+          } catch (error) {
+            if (attempt >= 20 || (error as { retriable?: boolean }).retriable !== true) throw error;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      }),
+    ),
+  );
+}
+
+const COMMITTER_OPTIONS = { clientId: 'lagbot-bench-builder', requestTimeoutMs: 120_000, retry: { retries: 5 } };
+
+/**
+ * One OffsetCommit per group, as Kafka's AdminClient.alterConsumerGroupOffsets sends it
+ * (generation -1, no member id), through the benchmark's own client (offset-commit.ts).
+ * kafkajs' admin.setOffsets instead joins the group as a consumer and fetches before
+ * committing, one topic at a time: a fallback only.
+ */
+async function commitAll(brokers: string[], admin: Admin, layout: Layout): Promise<BuildTimes['commitPath']> {
+  const committer = createOffsetCommitter(brokers, COMMITTER_OPTIONS);
+  if (!committer) {
+    const limiter = new Bottleneck({ maxConcurrent: 16 });
     await Promise.all(
       layout.groups.map((_, g) =>
         limiter.schedule(async () => {
@@ -226,31 +267,55 @@ async function commitAll(kafka: Kafka, admin: Admin, layout: Layout): Promise<Bu
     );
     return 'set-offsets';
   }
-  const { cluster } = shared;
-  await shared.admin.connect();
   try {
-    await cluster.brokerPool.refreshMetadata([]);
-    await Promise.all(
-      layout.groups.map((group, g) =>
-        limiter.schedule(async () => {
-          // The first commits create __consumer_offsets: its partitions answer "not the
-          // coordinator" / "loading" for a moment, which kafkajs marks retriable.
-          for (let attempt = 1; ; attempt += 1) {
-            try {
-              const { coordinator } = await cluster.findGroupCoordinatorMetadata({ groupId: group.name });
-              const broker = await cluster.findBroker({ nodeId: coordinator.nodeId });
-              await broker.offsetCommit({ groupId: group.name, groupGenerationId: -1, memberId: '', topics: offsetsOf(layout, g) });
-              return;
-            } catch (error) {
-              if (attempt >= 20 || (error as { retriable?: boolean }).retriable !== true) throw error;
-              await new Promise((r) => setTimeout(r, 250));
-            }
-          }
-        }),
-      ),
-    );
+    await commitGroups(committer, layout, layout.groups.map((_, g) => g), () => false);
   } finally {
-    await shared.admin.disconnect();
+    await committer.disconnect();
   }
   return 'offset-commit';
+}
+
+/**
+ * Moves committed offsets while lagbot's history is filled, so history is not made of one
+ * state repeated (in which every lagging partition looks stalled for the whole hour, the
+ * most expensive case for lagbot's stall finding). Before each check, every `every`-th
+ * group commits other offsets than it last did: its built offsets or one message away, in
+ * turn. So each group's committed offsets change every `every` checks, as consumers that
+ * commit every few minutes do, and its lag stays within one message of the built state.
+ * The OffsetCommits are spread over the checks because the broker takes about 10 ms for
+ * each. null when the benchmark's OffsetCommit is not available (another kafkajs).
+ */
+export class OffsetMover {
+  private readonly moved = new Set<number>();
+
+  private constructor(
+    private readonly committer: OffsetCommitter,
+    private readonly layout: Layout,
+  ) {}
+
+  static open(brokers: string[], layout: Layout): OffsetMover | null {
+    const committer = createOffsetCommitter(brokers, COMMITTER_OPTIONS);
+    return committer ? new OffsetMover(committer, layout) : null;
+  }
+
+  /** Round `round` of a fill over `groups` (indexes into the layout): every `every`-th of them moves. */
+  async step(groups: readonly number[], round: number, every: number): Promise<void> {
+    const turn = groups.filter((_, i) => i % every === round % every);
+    for (const g of turn) {
+      if (this.moved.has(g)) this.moved.delete(g);
+      else this.moved.add(g);
+    }
+    await commitGroups(this.committer, this.layout, turn, (g) => this.moved.has(g));
+  }
+
+  /** Back to the built offsets, the ones lagbot's and the tool's answers are checked against. */
+  async restore(): Promise<void> {
+    const back = [...this.moved];
+    this.moved.clear();
+    await commitGroups(this.committer, this.layout, back, () => false);
+  }
+
+  close(): Promise<void> {
+    return this.committer.disconnect();
+  }
 }

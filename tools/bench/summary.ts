@@ -40,12 +40,12 @@ export function formatSummary(results: ScaleResult[]): string {
   for (const r of results) {
     const s = r.scale;
     lines.push('');
-    lines.push(`${s.groups} groups / ${s.topics} topics / ${s.partitions} partitions (${s.groupPartitions} group-partitions), Kafka ${r.kafka.version}, ${r.readPath} reads`);
+    lines.push(`${s.groups} groups / ${s.topics} topics / ${s.partitions} partitions (${s.groupPartitions} group-partitions), Kafka ${r.kafka.version}`);
     lines.push(`  state built in ${(r.build.totalMs / 1000).toFixed(1)} s (topics ${(r.build.createTopicsMs / 1000).toFixed(1)} s, produce ${(r.build.produceMs / 1000).toFixed(1)} s, commits ${(r.build.commitMs / 1000).toFixed(1)} s)`);
     const c = r.checkCycle;
     lines.push(`  check cycle (hour of history): median ${c.checkMs.medianMs} ms, p95 ${c.checkMs.p95Ms} ms; Kafka read median ${c.readMs.medianMs} ms`);
     lines.push(`  check cycle (short history):   median ${r.checkCycleShortHistory.checkMs.medianMs} ms, p95 ${r.checkCycleShortHistory.checkMs.p95Ms} ms`);
-    lines.push(`  Kafka requests per cycle: ${c.totalRequests} (${Object.entries(c.requests).map(([api, n]) => `${api} ${n}`).join(', ')}), ${c.responseKB} KB answered`);
+    lines.push(`  Kafka requests per cycle (on the wire): ${c.totalRequests} (${Object.entries(c.requests).map(([api, n]) => `${api} ${n}`).join(', ')}), ${c.requestKB} KB sent, ${c.responseKB} KB answered`);
     const m = r.memory;
     lines.push(
       `  memory: RSS ${m.fullHistory.rssMB} MB (max ${m.fullHistory.rssMaxMB}, peak ${m.fullHistory.peakRssMB}) with ${r.history.samplesPerGroup} samples x ${r.history.partitionRows} group-partitions; ` +
