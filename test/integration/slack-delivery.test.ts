@@ -179,6 +179,62 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
     ]);
   });
 
+  it('keeps replies within 15 s of their events while Slack answers at least every other request, in order', async () => {
+    // The product's own backoff (1 s doubling to 60 s), not the test's fast one.
+    const rig = startDelivery(join(dir, 'flaky.db'), { backoffInitialMs: 1_000, backoffMaxMs: 60_000, postMinTimeMs: 200 });
+    commit(rig, { incident: incident('i-flaky', 'orders'), effects: [postRoot('i-flaky', 'flaky root')] });
+    const root = await waitFor(() => rig.store.rootMessage('i-flaky'));
+    // Each reply fails its first two posts; everything else (another channel's posts, the
+    // lookups) goes through. Slack answers far more than every other request, but the
+    // thread keeps drawing the failures: a backoff kept per row grows 1, 2 s for each reply
+    // while the replies behind it wait, and the thread falls further behind with each one.
+    const attempts = new Map<string, number>();
+    const outcomes = { ok: 0, failed: 0 };
+    slack.setChaos(({ method, args }) => {
+      if (method !== 'chat.postMessage' || typeof args.thread_ts !== 'string') {
+        outcomes.ok += 1;
+        return undefined;
+      }
+      const text = String(args.text);
+      const n = (attempts.get(text) ?? 0) + 1;
+      attempts.set(text, n);
+      if (n > 2) {
+        outcomes.ok += 1;
+        return undefined;
+      }
+      outcomes.failed += 1;
+      return { kind: 'error-before' };
+    });
+    let filling = true;
+    const filler = (async () => {
+      for (let i = 0; filling; i += 1) {
+        commit(rig, { effects: [postChannel('C0FILLER', `filler ${i}`)] });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    try {
+      const queuedAt = new Map<string, number>();
+      for (let i = 1; i <= 10; i += 1) {
+        const text = `event ${i}`;
+        queuedAt.set(text, Date.now());
+        commit(rig, { effects: [postThread('i-flaky', text)] });
+        await new Promise((r) => setTimeout(r, 1_500));
+      }
+      await waitFor(() => (slack.thread(CHANNEL, root.ts).length === 11 ? true : null), 60_000);
+      filling = false;
+      await filler;
+      const replies = slack.thread(CHANNEL, root.ts).slice(1);
+      expect(texts(replies)).toEqual(Array.from({ length: 10 }, (_, i) => `event ${i + 1}`));
+      expect(outcomes.ok).toBeGreaterThanOrEqual(outcomes.failed);
+      const lateness = replies.map((m) => Number(m.ts) * 1000 - (queuedAt.get(m.text ?? '') ?? 0));
+      console.log(`replies behind their events, ms: ${lateness.map((ms) => Math.round(ms)).join(', ')}`);
+      expect(Math.max(...lateness)).toBeLessThan(15_000);
+    } finally {
+      filling = false;
+      slack.setChaos(undefined);
+    }
+  }, 90_000);
+
   it('after a crash mid-call, finds what reached Slack and sends only what did not', async () => {
     const path = join(dir, 'crashed.db');
     const first = startDelivery(path);
