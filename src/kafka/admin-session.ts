@@ -115,7 +115,7 @@ export class AdminSession {
   /**
    * Run `read` with the admin client under the read deadline. A stale-metadata or
    * connection failure gets one retry on a fresh client; anything still failing becomes
-   * a KafkaUnavailableError that says which brokers were tried.
+   * a LagUnavailableError that says which brokers were tried.
    */
   async use<T>(what: string, read: (reads: ClusterReads) => Promise<T>): Promise<T> {
     const deadline = this.config.readDeadlineMs;

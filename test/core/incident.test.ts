@@ -21,7 +21,7 @@ import {
 import type { Incident, IncidentFigures, Severity } from '../../src/core/protocol.js';
 import type { Evaluation } from '../../src/core/rules.js';
 import { incidentFixture } from '../support/incident-fixture.js';
-import { CHECK_MS, Scenario, T0, ramp } from '../support/scripted.js';
+import { CHECK_MS, Scenario, T0, ramp, type GroupScript } from '../support/scripted.js';
 
 /**
  * The incident state machine, asserted as structure: timeline entry kinds and their
@@ -505,6 +505,23 @@ describe('phases', () => {
         expect(draft.incident).toBe(before);
       }
     });
+  });
+
+  it('a flapping group tells its hot partition once, not again for each new member id of the same client', () => {
+    const s = new Scenario();
+    const hotGroup = (i: number, suffix: string): GroupScript => ({
+      partitions: [
+        { committed: 1_000, logEnd: 2_000 },
+        { committed: 1_000, logEnd: 100_000 + i * 40_000 },
+        { committed: 1_000, logEnd: 2_000 },
+      ],
+      members: 3,
+      memberIdSuffix: suffix,
+    });
+    for (let i = 0; i < 16; i += 1) s.check(hotGroup(i, `-gen${i}`)); // every check, every member rejoined with a new id
+    const hot = ofKind(s.timeline, 'evidence').filter((e) => e.finding.kind === 'hot-partition');
+    expect(hot).toHaveLength(1);
+    expect(ofKind(s.timeline, 'members-changed').length).toBeGreaterThan(5);
   });
 
   it('tellEvidence tells each finding once by identity, and leaves a rebalance to its own entry', () => {

@@ -107,4 +107,14 @@ describe('the npm tarball, installed into an empty folder', () => {
     // The broker is shared with the other test files, so their groups are listed too.
     expect(groups.find((g) => g.group === group)).toMatchObject({ group, totalLag: 10 - 3 + (7 - 5) });
   }, 120_000);
+
+  it('installs a working SQLite store (the native module lagbot start needs)', async () => {
+    const probe = await run(process.execPath, ['-e', "const D = require('better-sqlite3'); const db = new D(':memory:'); console.log(db.prepare('select 1 + 1 as n').get().n)"], {
+      cwd: appDir,
+      env: userEnv,
+      timeout: 60_000,
+    });
+    expect(probe.code, transcript(probe)).toBe(0);
+    expect(probe.stdout.trim()).toBe('2');
+  });
 });

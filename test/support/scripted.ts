@@ -19,6 +19,8 @@ export interface GroupScript {
   /** Number of members; member i owns partitions assigned to it via `owner`. */
   members?: number;
   memberPrefix?: string;
+  /** Appended to member ids only: a member that rejoined gets a new id, its client id and host stay. */
+  memberIdSuffix?: string;
 }
 
 /** A read of group `g` at time `at` with the given offsets, members and state. */
@@ -26,7 +28,7 @@ export function scriptedLag(at: number, script: GroupScript, group = 'user-event
   const memberCount = script.members ?? script.partitions.length;
   const prefix = script.memberPrefix ?? 'consumer';
   const members: GroupMember[] = Array.from({ length: memberCount }, (_, m) => ({
-    memberId: `${prefix}-${m + 1}`,
+    memberId: `${prefix}-${m + 1}${script.memberIdSuffix ?? ''}`,
     clientId: `${prefix}-${m + 1}`,
     host: `10.0.1.${14 + m}`,
     assignment: [
