@@ -40,7 +40,8 @@ const SLACK_PARTITION_COLUMNS: Column[] = [
 
 /** Narrower than the terminal table: Slack code blocks wrap at about 90 characters. */
 function slackPartitionRow(p: PartitionLag): string[] {
-  const owner = p.memberId === null ? '-' : `${truncate(p.memberId, 40)} @ ${p.host ?? '?'}`;
+  // Client id and host, as the case study's table reads; the long member ids are in the members table.
+  const owner = p.memberId === null ? '-' : `${truncate(p.clientId ?? p.memberId, 40)} @ ${p.host ?? '?'}`;
   const mark = p.flags.includes('offset-below-log-start') ? ' !' : p.flags.includes('topic-deleted') ? ' ?' : '';
   return [
     `${p.topic}-${p.partition}`,
