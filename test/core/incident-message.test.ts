@@ -11,7 +11,7 @@ import {
 } from '../../src/views/incident-message.js';
 import { mentionOf } from '../../src/views/text-style.js';
 import { reasonText, timelineText } from '../../src/views/timeline-text.js';
-import { Scenario, T0, ramp } from '../support/scripted.js';
+import { Scenario, T0, ramp, hotPartitionChangingOwner } from '../support/scripted.js';
 import { readable } from '../support/readable.js';
 
 /**
@@ -281,19 +281,7 @@ describe('the thread of a scenario', () => {
   });
 
   it('tells the hot partition per owner, the rebalance and the member change', () => {
-    const s = new Scenario();
-    const hot = (state: 'Stable' | 'PreparingRebalance', prefix: string) => ({
-      partitions: [
-        { committed: 0, logEnd: 10_000 },
-        { committed: 0, logEnd: 700_000 },
-      ],
-      state,
-      memberPrefix: prefix,
-    });
-    s.check(hot('Stable', 'a'));
-    s.check(hot('Stable', 'a'));
-    s.check(hot('PreparingRebalance', 'a'));
-    s.check(hot('Stable', 'b'));
+    const s = hotPartitionChangingOwner();
     const lines = s.timeline.map((e) => timelineText(e));
     expect(lines.filter((l) => l.startsWith('Hot partition user-events-1')).map((l) => l.split('Owner: ')[1])).toEqual([
       'a-2 on 10.0.1.15 (member a-2).',

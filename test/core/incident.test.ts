@@ -21,7 +21,7 @@ import {
 import type { Incident, IncidentFigures, Severity } from '../../src/core/protocol.js';
 import type { Evaluation } from '../../src/core/rules.js';
 import { incidentFixture } from '../support/incident-fixture.js';
-import { CHECK_MS, Scenario, T0, ramp, type GroupScript } from '../support/scripted.js';
+import { CHECK_MS, Scenario, T0, ramp, type GroupScript, hotPartitionChangingOwner } from '../support/scripted.js';
 
 /**
  * The incident state machine, asserted as structure: timeline entry kinds and their
@@ -171,19 +171,7 @@ describe('incident lifecycle', () => {
   });
 
   it('tells the hot partition (per owner), rebalances and member changes in the thread', () => {
-    const s = new Scenario();
-    const hot = (state: 'Stable' | 'PreparingRebalance', prefix: string) => ({
-      partitions: [
-        { committed: 0, logEnd: 10_000 },
-        { committed: 0, logEnd: 700_000 },
-      ],
-      state,
-      memberPrefix: prefix,
-    });
-    s.check(hot('Stable', 'a'));
-    s.check(hot('Stable', 'a'));
-    s.check(hot('PreparingRebalance', 'a'));
-    s.check(hot('Stable', 'b'));
+    const s = hotPartitionChangingOwner();
     const evidence = ofKind(s.timeline, 'evidence');
     expect(evidence.length).toBeGreaterThanOrEqual(1);
     // Told once per owner: after the rebalance the hot partition has a new owner, which is news.

@@ -5,7 +5,7 @@ import { OUTBOX_EVENT_TYPE } from '../../src/slack/delivery-lookup.js';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import type { ChaosAction, StoredMessage } from '../../tools/slack-standin/types.js';
 import { createTopic, kafkaClient, produce, uniqueName } from '../support/kafka.js';
-import { ALERTS, SECRET, spawnLagbot, tempStorePath, type LagbotProcess } from '../support/lagbot.js';
+import { ALERTS, SECRET, fastIncidentYaml, spawnLagbot, tempStorePath, type LagbotProcess } from '../support/lagbot.js';
 
 /**
  * A seeded, replayable fault drill of the incident timeline. One incident plays on a real
@@ -46,32 +46,13 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function yaml(group: string, store: string): string {
-  return `
-check:
-  schedule: "* * * * * *"
-  rateWindowMinutes: 0.05
-  degradedAfterFailures: 1000
-watch:
-  include: [${JSON.stringify(group)}]
-alerting:
-  channel: ${ALERTS}
-  oncall: [S0ONCALL]
-  renotifyMinutes: 60
-  resolveAfterMinutes: ${RESOLVE_AFTER_MS / 60_000}
-  deescalateAfterMinutes: 0.02
-  rootRefreshSeconds: 1
-thresholds:
-  warning: { lag: 200, growingForMinutes: 0.03 }
-  critical: { lag: 1000, doublingWithinMinutes: 0.01 }
-  page: { lag: 3000 }
-store:
-  path: ${JSON.stringify(store)}
-slack:
-  postIntervalMs: 20
-  requestTimeoutMs: ${CALL_TIMEOUT_MS}
-`;
-}
+/** The fast incident configuration, with room for a whole incident and the client timeout the drill counts on. */
+const yaml = (group: string, store: string): string =>
+  fastIncidentYaml(group, store, '', {
+    resolveAfterMinutes: RESOLVE_AFTER_MS / 60_000,
+    degradedAfterFailures: 1000,
+    slack: `  requestTimeoutMs: ${CALL_TIMEOUT_MS}`,
+  });
 
 interface Drill {
   seed: number;

@@ -18,19 +18,24 @@ export const SECRET = 'incident-test-signing-secret';
  * A configuration for fast incidents: checks every second, thresholds and windows
  * scaled down from the case study's so a whole incident plays in seconds.
  */
-export function fastIncidentYaml(group: string, storePath: string, extra = ''): string {
+export function fastIncidentYaml(
+  group: string,
+  storePath: string,
+  extra = '',
+  options: { resolveAfterMinutes?: number; degradedAfterFailures?: number; slack?: string } = {},
+): string {
   return `
 check:
   schedule: "* * * * * *"
   rateWindowMinutes: 0.05
-  degradedAfterFailures: 2
+  degradedAfterFailures: ${options.degradedAfterFailures ?? 2}
 watch:
   include: [${JSON.stringify(group)}]
 alerting:
   channel: ${ALERTS}
   oncall: [S0ONCALL]
   renotifyMinutes: 60
-  resolveAfterMinutes: 0.05
+  resolveAfterMinutes: ${options.resolveAfterMinutes ?? 0.05}
   deescalateAfterMinutes: 0.02
   rootRefreshSeconds: 1
 thresholds:
@@ -41,6 +46,7 @@ store:
   path: ${JSON.stringify(storePath)}
 slack:
   postIntervalMs: 20
+${options.slack ?? ''}
 ${extra}`;
 }
 

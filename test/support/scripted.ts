@@ -121,3 +121,24 @@ export class Scenario {
 export function ramp(from: number, to: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.round(from + ((to - from) * i) / Math.max(1, n - 1)));
 }
+
+/**
+ * A hot partition whose owner changes: two checks of owner "a", a rebalance, then owner
+ * "b" holds it. The incident tests check its structure, the view tests its sentences.
+ */
+export function hotPartitionChangingOwner(): Scenario {
+  const s = new Scenario();
+  const hot = (state: 'Stable' | 'PreparingRebalance', prefix: string): GroupScript => ({
+    partitions: [
+      { committed: 0, logEnd: 10_000 },
+      { committed: 0, logEnd: 700_000 },
+    ],
+    state,
+    memberPrefix: prefix,
+  });
+  s.check(hot('Stable', 'a'));
+  s.check(hot('Stable', 'a'));
+  s.check(hot('PreparingRebalance', 'a'));
+  s.check(hot('Stable', 'b'));
+  return s;
+}

@@ -1,5 +1,7 @@
 /** Messages between the benchmark and the lagbot process it measures (Node IPC). */
 
+import type { WireCounts } from './wire-counter.js';
+
 export type ProbeRequest =
   | {
       kind: 'init';
@@ -19,7 +21,8 @@ export type ProbeRequest =
   | { kind: 'heap-snapshot'; file: string }
   | { kind: 'stop' };
 
-export interface CycleResult {
+/** One check cycle, with what went over the wire during it (see wire-counter.ts). */
+export interface CycleResult extends WireCounts {
   ok: boolean;
   error?: string;
   /** LagMonitor.check(): the Kafka read, history, rules, incidents store, metrics. */
@@ -29,15 +32,6 @@ export interface CycleResult {
   groups: number;
   /** Partition rows of the groups checked (sum over groups): what one sample adds to history. */
   partitionRows: number;
-  /** Kafka requests written to the wire during the cycle, by API name (see wire-counter.ts). */
-  requests: Record<string, number>;
-  totalRequests: number;
-  requestBytes: number;
-  /** Responses received during the cycle, and their bytes. */
-  responses: number;
-  responseBytes: number;
-  /** Longest round trip of each API in the cycle: request written until its response arrived. */
-  slowestMs: Record<string, number>;
 }
 
 export interface MemoryReading {
