@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { FINDING_KINDS, type FindingKind } from '../core/findings.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../core/incident.js';
 import { DEFAULT_RULES, type RuleSettings } from '../core/rules.js';
-import type { GroupRef, Severity } from '../core/protocol.js';
+import { groupKey, type GroupRef, type Severity } from '../core/protocol.js';
 
 /**
  * The alerting part of the configuration: what is watched, when a check runs, the
@@ -194,10 +194,11 @@ export class AlertingPolicy {
   }
 
   forGroup(ref: GroupRef): GroupAlerting {
-    let settings = this.cache.get(ref.group);
+    const key = groupKey(ref);
+    let settings = this.cache.get(key);
     if (!settings) {
       settings = this.overrides.find((o) => o.matches(ref.group))?.settings ?? this.global;
-      this.cache.set(ref.group, settings);
+      this.cache.set(key, settings);
     }
     return settings;
   }
