@@ -48,9 +48,9 @@ export interface DeliveryStatus {
   lastDeliveredAt: number | null;
 }
 
-/** The WebClient delivery expects: no retries of its own, rate limits handed back as errors. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
+/** The WebClient delivery expects: no retries of its own, rate limits handed back as errors. */
 export function createDeliveryClient(token: string, options: { slackApiUrl?: string; timeoutMs?: number } = {}): webApi.WebClient {
   return new webApi.WebClient(token, {
     ...(options.slackApiUrl !== undefined ? { slackApiUrl: options.slackApiUrl } : {}),
@@ -331,9 +331,8 @@ export class SlackDelivery {
     return { ts: answer.ts, ...(answer.channel !== undefined ? { channel: answer.channel } : {}) };
   }
 
-  /** `stillInDoubt`: the call that failed was the lookup of an in-doubt row, not a send. */
-  private onFailure(row: OutboxRow, err: unknown, stillInDoubt: boolean): void {
-    const lookingUp = stillInDoubt;
+  /** `lookingUp`: the call that failed was the lookup of an in-doubt row, not a send; the row stays in doubt. */
+  private onFailure(row: OutboxRow, err: unknown, lookingUp: boolean): void {
     const failure = classifySlackError(err);
     const now = this.clock.now();
     this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${failure.message}`;
@@ -347,7 +346,7 @@ export class SlackDelivery {
     if (failure.kind === 'rate-limited') {
       const until = now + failure.retryAfterMs;
       this.pausedUntil.set(row.channel, Math.max(until, this.pausedUntil.get(row.channel) ?? 0));
-      this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: stillInDoubt, answered: !lookingUp });
+      this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: lookingUp, answered: !lookingUp });
       this.log.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'Slack rate limit: channel paused');
       return;
     }
@@ -356,7 +355,7 @@ export class SlackDelivery {
     const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(count - 1, 30));
     // A failed lookup says nothing about the post it looks for: that one's answer stands as it was.
     const answered = !lookingUp && failure.answered;
-    this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || stillInDoubt, answered });
+    this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || lookingUp, answered });
     this.log.warn({ ...context, attempt: count, retryInMs: delay, outcomeUnknown: failure.outcomeUnknown }, 'Slack call failed: will retry');
   }
 
