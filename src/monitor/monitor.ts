@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy } from '../config/alerting.js';
 import { step, type IncidentInput, type Step } from '../core/incident.js';
-import { HEALTHY, onCheck, type MonitoringState } from '../core/monitoring.js';
+import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
 import type { Evaluation } from '../core/rules.js';
@@ -141,7 +141,7 @@ export class LagMonitor {
   }
 
   /** Runs the monitoring state machine for this check and commits its state and any notice. */
-  private advanceMonitoring(outcome: Parameters<typeof onCheck>[1]): MonitoringState {
+  private advanceMonitoring(outcome: CheckOutcome): MonitoringState {
     const { store, policy, source } = this.deps;
     const key = monitoringKey(source.cluster);
     const before = store.state<MonitoringState>(key) ?? HEALTHY;
