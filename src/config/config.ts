@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { appTokenProblem } from '../slack/tokens.js';
 import { AlertingSchema, thresholdProblems, type AlertingConfig } from './alerting.js';
 
 /**
@@ -210,11 +211,8 @@ function slackProblems(mode: 'http' | 'socket', secrets: SlackSecrets): string[]
   if (mode === 'http' && !secrets.signingSecret) missing.push('SLACK_SIGNING_SECRET (HTTP mode)');
   if (mode === 'socket' && !secrets.appToken) missing.push('SLACK_APP_TOKEN (xapp-..., Socket Mode)');
   const problems = missing.length > 0 ? [`Missing for Slack ${mode} mode: ${missing.join(', ')}`] : [];
-  // Slack answers any other token with not_allowed_token_type, which the Socket Mode client
-  // retries forever: start-up would hang instead of failing.
-  if (mode === 'socket' && secrets.appToken && !secrets.appToken.startsWith('xapp-')) {
-    problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-...), not a bot or user token');
-  }
+  const appToken = mode === 'socket' && secrets.appToken ? appTokenProblem(secrets.appToken) : null;
+  if (appToken) problems.push(appToken);
   return problems;
 }
 

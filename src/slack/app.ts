@@ -6,6 +6,7 @@ import type { Clock } from '../core/ports.js';
 import type { LagMonitor } from '../monitor/monitor.js';
 import type { Logger } from '../log/logger.js';
 import { verifyBotToken } from './bot-identity.js';
+import { appTokenProblem } from './tokens.js';
 import { registerListeners } from './register.js';
 
 export interface SlackAppOptions {
@@ -78,6 +79,8 @@ function refuseFutureTimestamps(receiver: HTTPReceiver, clock: Clock): void {
 /** Build and start the Bolt app in HTTP mode (signed requests) or Socket Mode. */
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
   const logger = boltLogger(options.logger);
+  const wrongToken = options.mode === 'socket' && options.appToken ? appTokenProblem(options.appToken) : null;
+  if (wrongToken) throw new Error(wrongToken);
   const identity = await verifyBotToken(options.botToken, options.apiUrl ? { apiUrl: options.apiUrl } : {});
   // The Web API client never retries: its answers go to people through respond(), and a
   // retry loop of Bolt's default half hour would hide a Slack outage behind silence.
@@ -104,8 +107,6 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     return { app, port, stop: () => receiver.stop() };
   }
 
-  // The configuration has checked the app token is one (xapp-...): Slack answers any other
-  // with not_allowed_token_type, which @slack/socket-mode retries forever.
   if (!options.appToken) throw new Error('Socket Mode needs SLACK_APP_TOKEN');
   const receiver = new SocketModeReceiver({
     appToken: options.appToken,
