@@ -92,7 +92,7 @@ describe('lagbot lag', () => {
     const hot = uniqueName('hot-consumer');
     await admin.setOffsets({ groupId: hot, topic, partitions: [{ partition: 1, offset: '0' }] });
     const dir = await mkdtemp(join(tmpdir(), 'lagbot-check-'));
-    await writeFile(join(dir, 'lagbot.yaml'), `watch:\n  include: [${JSON.stringify(hot)}, ${JSON.stringify(group)}]\nthresholds:\n  critical: { lag: 650 }\n`);
+    await writeFile(join(dir, 'lagbot.yaml'), `watch:\n  include: [${JSON.stringify(hot)}, ${JSON.stringify(group)}]\nthresholds:\n  warning: { lag: 100 }\n  critical: { lag: 650 }\n`);
     const { code, stdout } = await lagbot(['check'], { KAFKA_BROKERS: testbed().bootstrap, LAGBOT_CONFIG: join(dir, 'lagbot.yaml') });
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain('2 watched groups, 1 would alert (1 sample).');
