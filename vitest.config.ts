@@ -16,6 +16,10 @@ export default defineConfig({
           include: ['test/core/**/*.test.ts'],
           environment: 'node',
           setupFiles: ['test/core/no-io.ts'],
+          // Pure functions share nothing between files: one thread pool without per-file isolation
+          // keeps the whole core run near a second.
+          pool: 'threads',
+          isolate: false,
         },
       },
       {
