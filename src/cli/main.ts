@@ -39,7 +39,7 @@ commands:
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
              SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
-export const LAG_USAGE = `usage: lagbot lag [GROUP] [--json | --members]
+export const CLI_LAG_USAGE = `usage: lagbot lag [GROUP] [--json | --members]
 
   lagbot lag                 every group, largest total lag first
   lagbot lag GROUP           lag per partition with owners, members, and what the numbers suggest
@@ -74,15 +74,15 @@ function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 
       options: { json: { type: 'boolean', default: false }, members: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message, LAG_USAGE);
+    throw new UsageError((error as Error).message, CLI_LAG_USAGE);
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals.length > 1) throw new UsageError(`lagbot lag takes at most one group, got: ${positionals.join(' ')}`, LAG_USAGE);
+  if (positionals.length > 1) throw new UsageError(`lagbot lag takes at most one group, got: ${positionals.join(' ')}`, CLI_LAG_USAGE);
   const group = positionals[0];
-  if (group !== undefined && group.trim() === '') throw new UsageError('the group name is empty', LAG_USAGE);
-  if (values.members && group === undefined) throw new UsageError('--members needs a GROUP', LAG_USAGE);
-  if (values.members && values.json) throw new UsageError('--members and --json do not go together: the JSON already holds the members', LAG_USAGE);
+  if (group !== undefined && group.trim() === '') throw new UsageError('the group name is empty', CLI_LAG_USAGE);
+  if (values.members && group === undefined) throw new UsageError('--members needs a GROUP', CLI_LAG_USAGE);
+  if (values.members && values.json) throw new UsageError('--members and --json do not go together: the JSON already holds the members', CLI_LAG_USAGE);
   const request: LagRequest = group === undefined ? { kind: 'list' } : { kind: 'group', group, view: values.members ? 'members' : 'partitions' };
   return { request, json: values.json };
 }
@@ -90,7 +90,7 @@ function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 
 async function runLag(args: string[], io: CliIo): Promise<number> {
   const asked = lagRequestOf(args);
   if (asked === 'help') {
-    io.stdout(LAG_USAGE);
+    io.stdout(CLI_LAG_USAGE);
     return EXIT.ok;
   }
   const config = await loadConfig(io.env);
@@ -115,7 +115,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         io.stderr(`lagbot: ${answer.detail}`);
         return EXIT.failure;
       case 'help':
-        io.stdout(LAG_USAGE);
+        io.stdout(CLI_LAG_USAGE);
         return EXIT.ok;
     }
   } finally {

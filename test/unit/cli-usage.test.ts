@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT, LAG_USAGE, main, type CliIo } from '../../src/cli/main.js';
+import { EXIT, CLI_LAG_USAGE, main, type CliIo } from '../../src/cli/main.js';
 
 /** What the CLI says before it reads any configuration or talks to Kafka. */
 async function lagbot(args: string[]) {
@@ -15,7 +15,7 @@ describe('lagbot usage', () => {
     for (const flag of ['--help', '-h']) {
       const { code, stdout, stderr } = await lagbot(['lag', flag]);
       expect(code).toBe(EXIT.ok);
-      expect(stdout).toBe(LAG_USAGE);
+      expect(stdout).toBe(CLI_LAG_USAGE);
       expect(stderr).toBe('');
     }
   });
