@@ -345,8 +345,8 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryS
     return this.sql.samples.all(cluster, since).map((row) => {
       let keys = shared.get(row.keys);
       if (!keys) shared.set(row.keys, (keys = JSON.parse(row.keys) as string[]));
-      const bytes = Buffer.from(row.offsets);
-      const values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8).slice();
+      // One copy into a fresh, 8-byte aligned buffer: SQLite's blob may sit at any offset.
+      const values = new Float64Array(new Uint8Array(row.offsets).buffer);
       const record: SampleRecord = {
         at: row.at,
         afterGap: row.after_gap === 1,

@@ -8,7 +8,7 @@ import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, fittedTable, header, section } from './blocks.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
-import { slackText } from './text-style.js';
+import { mentionOf, slackText } from './text-style.js';
 import {
   LISTING_COLUMNS,
   MEMBER_COLUMNS,
@@ -52,12 +52,13 @@ function slackPartitionRow(p: PartitionLag): string[] {
   ];
 }
 
-function userMention(userId: string): string {
-  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : escapeSlack(userId);
+/** `Shared by @maria · ` on an answer posted to the channel, nothing otherwise. */
+function sharedByText(options: LagMessageOptions): string {
+  return options.sharedBy ? `Shared by ${mentionOf(options.sharedBy)} · ` : '';
 }
 
 function footer(lag: GroupLag, options: LagMessageOptions): KnownBlock {
-  const shared = options.sharedBy ? `Shared by ${userMention(options.sharedBy)} · ` : '';
+  const shared = sharedByText(options);
   return context(`${shared}Log-end offsets are last stable offsets (read_committed) · read ${formatUtc(lag.readAt)}`);
 }
 
@@ -167,7 +168,7 @@ export function groupListMessage(
     blocks.push(...tableBlocks('*Largest total lag first*', LISTING_COLUMNS, listings.map(listingRow), 30, 'groups'));
     blocks.push(context('Type `/lag GROUP` for partitions, owners and hints.'));
   }
-  const shared = options.sharedBy ? `Shared by ${userMention(options.sharedBy)} · ` : '';
+  const shared = sharedByText(options);
   blocks.push(...postButton(options.commandText, options), context(`${shared}Read ${formatUtc(readAt)}`));
   const top = listings[0];
   const text = top
