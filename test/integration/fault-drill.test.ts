@@ -4,17 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_EVENT_TYPE } from '../../src/slack/delivery-lookup.js';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import type { ChaosAction, StoredMessage } from '../../tools/slack-standin/types.js';
-import { createTopic, kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import kafkajs from 'kafkajs';
+import { startKafka, type KafkaTestbed } from '../../tools/kafka-testbed/broker.js';
+import { createTopic, produce, uniqueName } from '../support/kafka.js';
 import { ALERTS, SECRET, fastIncidentYaml, spawnLagbot, tempStorePath, type LagbotProcess } from '../support/lagbot.js';
 
 /**
  * A seeded, replayable fault drill of the incident timeline. One incident plays on a real
  * broker (warning, critical, page, drain, resolve) while the real lagbot process is killed
- * with SIGKILL several times, and Slack answers 429, 500 before or after taking effect, holds
- * its answers, takes effect late, or drops the connection before or after the work; the
- * seed draws every fault, its timing and every kill. Afterwards the channel must hold one
- * root, every reply exactly once, in order, and the incident must have resolved within two
- * checks of its resolve window once lag drained.
+ * with SIGKILL several times, the broker itself is killed and restarted once or twice, and
+ * Slack answers 429, 500 before or after taking effect, holds its answers, takes effect
+ * late, or drops the connection before or after the work; the seed draws every fault, its
+ * timing and every kill. Afterwards the channel must hold one root, every reply exactly
+ * once, in order, one "degraded" and one "recovered" notice per broker outage, and the
+ * incident must have resolved within two checks of its resolve window once lag drained.
+ *
+ * The drill has a broker of its own, since it kills it.
  *
  * `LAGBOT_DRILL_SEEDS=1-50` (or `7,9,12`) replays other seeds; CI runs a handful.
  */
@@ -22,6 +27,8 @@ const SEEDS = parseSeeds(process.env.LAGBOT_DRILL_SEEDS ?? '1-3');
 const CHECK_MS = 1_000;
 const RESOLVE_AFTER_MS = 6_000;
 const CALL_TIMEOUT_MS = 2_500;
+const DEGRADED_AFTER = 2;
+const MIN_FAULTS = 30;
 const FAULTED = new Set(['chat.postMessage', 'chat.update', 'conversations.history', 'conversations.replies']);
 
 function parseSeeds(text: string): number[] {
@@ -50,17 +57,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const yaml = (group: string, store: string): string =>
   fastIncidentYaml(group, store, '', {
     resolveAfterMinutes: RESOLVE_AFTER_MS / 60_000,
-    degradedAfterFailures: 1000,
+    degradedAfterFailures: DEGRADED_AFTER,
     slack: `  requestTimeoutMs: ${CALL_TIMEOUT_MS}`,
   });
 
 interface Drill {
   seed: number;
   kills: number;
+  brokerKills: number;
   /** Kills that landed while a post had taken effect, or was about to, without its answer. */
   inCallKills: number;
   faults: Record<string, number>;
 }
+
+const faultCount = (drill: Drill): number => Object.entries(drill.faults).reduce((n, [kind, count]) => (kind === 'ok' ? n : n + count), 0);
 
 const outboxSeq = (m: StoredMessage): number | null => {
   const meta = m.metadata as { event_type?: string; event_payload?: { seq?: unknown } } | undefined;
@@ -68,25 +78,28 @@ const outboxSeq = (m: StoredMessage): number | null => {
 };
 
 describe('fault drill: the incident timeline is exactly once and in order under kills and Slack faults', () => {
+  let broker: KafkaTestbed;
   let kafka: Kafka;
   let admin: Admin;
   let slack: SlackStandin;
 
   beforeAll(async () => {
-    kafka = kafkaClient();
+    broker = await startKafka();
+    kafka = new kafkajs.Kafka({ brokers: broker.brokers, clientId: 'lagbot-drill', logLevel: kafkajs.logLevel.NOTHING });
     admin = kafka.admin();
     await admin.connect();
     slack = await startSlackStandin({ signingSecret: SECRET });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await slack?.stop();
     await admin?.disconnect();
+    await broker?.stop();
   });
 
   it.each(SEEDS)('seed %i', async (seed) => {
     const random = prng(seed);
-    const drill: Drill = { seed, kills: 0, inCallKills: 0, faults: {} };
+    const drill: Drill = { seed, kills: 0, brokerKills: 0, inCallKills: 0, faults: {} };
     const topic = uniqueName(`drill-${seed}`);
     const group = uniqueName(`drill-${seed}-consumer`);
     const store = await tempStorePath();
@@ -96,19 +109,21 @@ describe('fault drill: the incident timeline is exactly once and in order under 
 
     // Kills asked for by the chaos itself, in the window where a call took effect but its answer is not back yet.
     let killSoon: number | null = null;
+    // Four calls in five fail while the incident plays; one in two once lag drained, so the
+    // backlog can drain in bounded time.
+    let faultShare = 0.8;
     slack.setChaos(({ method }) => {
       if (!FAULTED.has(method)) return undefined;
-      const roll = random();
+      const roll = (random() * 0.8) / faultShare;
       let action: ChaosAction = { kind: 'ok' };
-      // Two calls in three are faulted.
-      if (roll < 0.1) action = { kind: 'rate-limit', retryAfter: 1 };
-      else if (roll < 0.21) action = { kind: 'error-before' };
-      else if (roll < 0.32) action = { kind: 'error-after' };
-      else if (roll < 0.44) action = { kind: 'hold', ms: Math.round(200 + random() * 1_500) };
+      if (roll < 0.12) action = { kind: 'rate-limit', retryAfter: 1 };
+      else if (roll < 0.25) action = { kind: 'error-before' };
+      else if (roll < 0.38) action = { kind: 'error-after' };
+      else if (roll < 0.52) action = { kind: 'hold', ms: Math.round(200 + random() * 1_500) };
       // Late enough to land after a killed lagbot has restarted, never after the client's timeout.
-      else if (roll < 0.54) action = { kind: 'late', ms: Math.round(600 + random() * 1_700) };
-      else if (roll < 0.6) action = { kind: 'reset-before' };
-      else if (roll < 0.66) action = { kind: 'reset-after' };
+      else if (roll < 0.64) action = { kind: 'late', ms: Math.round(600 + random() * 1_700) };
+      else if (roll < 0.72) action = { kind: 'reset-before' };
+      else if (roll < 0.8) action = { kind: 'reset-after' };
       drill.faults[action.kind] = (drill.faults[action.kind] ?? 0) + 1;
       // A kill inside a held answer or before a late effect: the post is done, or will be, and lagbot never hears.
       const killOdds = action.kind === 'late' ? 0.7 : action.kind === 'hold' ? 0.4 : 0;
@@ -118,15 +133,20 @@ describe('fault drill: the incident timeline is exactly once and in order under 
       return action;
     });
 
-    let bot: LagbotProcess = await spawnLagbot(yaml(group, store), slack);
+    const spawn = () => spawnLagbot(yaml(group, store), slack, { brokers: broker.bootstrap, ready: 'listening' });
+    let bot: LagbotProcess = await spawn();
     try {
       // The incident, driven by offsets: lag climbs past warning, critical and page, holds, then drains.
+      // The climb lasts its drawn time and until the lag is well past page, whatever the outages took from it.
       const climbUntil = Date.now() + 12_000 + random() * 4_000;
-      const holdUntil = climbUntil + 8_000;
-      const timedKills = Array.from({ length: 6 + Math.floor(random() * 3) }, () => Date.now() + 1_500 + random() * (holdUntil - Date.now() - 2_000)).sort((a, b) => a - b);
+      const PAST_PAGE = 5_000;
+      let holdUntil = climbUntil + 12_000;
+      // A quiet seed holds the incident longer, until Slack has failed at least MIN_FAULTS calls.
+      const holding = () => Date.now() < holdUntil || (faultCount(drill) < MIN_FAULTS && Date.now() < holdUntil + 30_000);
+      const timedKills = Array.from({ length: 7 + Math.floor(random() * 3) }, () => Date.now() + 1_500 + random() * (holdUntil - Date.now() - 2_000)).sort((a, b) => a - b);
       // The killer watches closely, so a kill asked for inside a held or late call lands inside it.
       const killer = (async () => {
-        while (Date.now() < holdUntil) {
+        while (holding()) {
           const inCall = killSoon !== null && Date.now() >= killSoon;
           if (inCall || (timedKills[0] !== undefined && Date.now() >= timedKills[0])) {
             if (inCall) drill.inCallKills += 1;
@@ -134,19 +154,49 @@ describe('fault drill: the incident timeline is exactly once and in order under 
             await bot.kill9();
             killSoon = null;
             drill.kills += 1;
-            bot = await spawnLagbot(yaml(group, store), slack);
+            bot = await spawn();
           }
           await sleep(25);
         }
       })();
-      while (Date.now() < climbUntil) {
-        await produce(kafka, topic, [40, 40, 80]);
+      // The broker dies once or twice, stays down long enough to be noticed, and comes back
+      // (log recovery included) well before the drain, which needs it.
+      let brokerDown = false;
+      const outages = Array.from({ length: 1 + Math.floor(random() * 2) }, () => 2_000 + random() * 3_000);
+      const brokerKiller = (async () => {
+        let at = Date.now() + 2_000 + random() * 3_000;
+        for (const downMs of outages) {
+          await sleep(Math.max(0, at - Date.now()));
+          brokerDown = true;
+          await broker.kill();
+          drill.brokerKills += 1;
+          await sleep(downMs);
+          await broker.restart();
+          brokerDown = false;
+          // Room for lagbot to see Kafka again before the next outage.
+          at = Date.now() + 4_000 + random() * 3_000;
+        }
+      })();
+      let produced = 0;
+      let outagesOver = false;
+      // A failed restart surfaces through Promise.all below; here it only ends the climb.
+      const over = () => (outagesOver = true);
+      void brokerKiller.then(over, over);
+      while (Date.now() < climbUntil || produced < PAST_PAGE || !outagesOver) {
+        if (!brokerDown && produced < PAST_PAGE * 1.5) {
+          await produce(kafka, topic, [40, 40, 80]).then(
+            () => (produced += 160),
+            () => undefined,
+          );
+        }
         await sleep(300);
       }
-      await killer;
+      holdUntil = Math.max(holdUntil, Date.now() + 12_000);
+      await Promise.all([killer, brokerKiller]);
       const ends = await admin.fetchTopicOffsets(topic);
       await admin.setOffsets({ groupId: group, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
       const drainedAt = Date.now();
+      faultShare = 0.5;
 
       // Everything the drill queued reaches Slack, and the incident resolves; Slack stays faulty meanwhile.
       const db = new Database(store, { readonly: true, fileMustExist: true });
@@ -174,8 +224,17 @@ describe('fault drill: the incident timeline is exactly once and in order under 
         expect(rows.filter((r) => r.state === 'failed'), `seed ${seed}: failed rows`).toEqual([]);
 
         // One root, and every reply of the thread exactly once, in the order it was queued.
-        const roots = slack.messages(ALERTS).filter((m) => !channelBefore.has(m.ts) && outboxSeq(m) !== null);
+        const kindOf = new Map(rows.map((r) => [r.seq, r.kind]));
+        const posted = slack.messages(ALERTS).filter((m) => !channelBefore.has(m.ts) && outboxSeq(m) !== null);
+        const roots = posted.filter((m) => kindOf.get(outboxSeq(m)!) === 'post-root');
         expect(roots.map(outboxSeq), `seed ${seed}: roots`).toEqual(rows.filter((r) => r.kind === 'post-root').map((r) => r.seq));
+        expect(posted.filter((m) => !kindOf.has(outboxSeq(m)!)), `seed ${seed}: messages of another run`).toEqual([]);
+
+        // Each broker outage said once when noticed and once when over, in that order.
+        const notices = posted.filter((m) => kindOf.get(outboxSeq(m)!) === 'post-channel');
+        expect(notices.map(outboxSeq), `seed ${seed}: channel notices`).toEqual(rows.filter((r) => r.kind === 'post-channel').map((r) => r.seq));
+        const said = notices.map((m) => (/Monitoring degraded/.test(m.text) ? 'degraded' : /Monitoring recovered/.test(m.text) ? 'recovered' : m.text));
+        expect(said, `seed ${seed}: notices for ${drill.brokerKills} broker outages`).toEqual(Array.from({ length: drill.brokerKills }, () => ['degraded', 'recovered']).flat());
         const replies = slack.thread(ALERTS, roots[0]!.ts).slice(1).map(outboxSeq);
         const queued = rows.filter((r) => r.kind === 'post-thread').map((r) => r.seq);
         expect(replies, `seed ${seed}: thread replies (by outbox seq, in thread order)`).toEqual(queued);
@@ -183,8 +242,8 @@ describe('fault drill: the incident timeline is exactly once and in order under 
       } finally {
         db.close();
       }
-      const faulted = Object.entries(drill.faults).reduce((n, [kind, count]) => (kind === 'ok' ? n : n + count), 0);
-      console.log(`fault drill seed ${seed}: clean, ${drill.kills} kills (${drill.inCallKills} inside a call), ${faulted} Slack faults ${JSON.stringify(drill.faults)}`);
+      const faulted = faultCount(drill);
+      console.log(`fault drill seed ${seed}: clean, ${drill.kills} lagbot kills (${drill.inCallKills} inside a call), ${drill.brokerKills} broker kills, ${faulted} Slack faults ${JSON.stringify(drill.faults)}`);
     } finally {
       slack.setChaos(undefined);
       await bot.stop();

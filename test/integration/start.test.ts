@@ -26,7 +26,7 @@ describe('lagbot start (HTTP mode)', () => {
     await produce(kafka, topic, [50, 70]);
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '40' }, { partition: 1, offset: '70' }] });
     slack = await startSlackStandin({ signingSecret: SECRET });
-    bot = await spawnLagbot(null, slack, SECRET);
+    bot = await spawnLagbot(null, slack, { signingSecret: SECRET });
   });
 
   afterAll(async () => {

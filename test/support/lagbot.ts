@@ -91,12 +91,21 @@ export interface LagbotProcess {
   stop(): Promise<number | null>;
 }
 
+export interface SpawnOptions {
+  signingSecret?: string;
+  /** KAFKA_BROKERS; the shared test broker by default. */
+  brokers?: string;
+  /** Ready once /healthz answers 200 (the default), or once it answers at all: a lagbot started while Kafka is down is up but unhealthy. */
+  ready?: 'healthy' | 'listening';
+}
+
 /**
  * `lagbot start` as a separate process (the built bin), configured by a YAML file, or
  * by the environment alone when `yaml` is null. It runs in a fresh folder, where the
  * default ./lagbot.db lands.
  */
-export async function spawnLagbot(yaml: string | null, slack: SlackStandin, signingSecret = SECRET): Promise<LagbotProcess> {
+export async function spawnLagbot(yaml: string | null, slack: SlackStandin, options: SpawnOptions = {}): Promise<LagbotProcess> {
+  const signingSecret = options.signingSecret ?? SECRET;
   const dir = await mkdtemp(join(tmpdir(), 'lagbot-proc-'));
   if (yaml !== null) await writeFile(join(dir, 'lagbot.yaml'), yaml);
   const [port] = (await freePorts(1)) as [number];
@@ -105,7 +114,7 @@ export async function spawnLagbot(yaml: string | null, slack: SlackStandin, sign
     env: {
       PATH: process.env.PATH,
       ...(yaml !== null ? { LAGBOT_CONFIG: join(dir, 'lagbot.yaml') } : {}),
-      KAFKA_BROKERS: testbed().bootstrap,
+      KAFKA_BROKERS: options.brokers ?? testbed().bootstrap,
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_SIGNING_SECRET: signingSecret,
       SLACK_API_URL: slack.apiUrl,
@@ -117,7 +126,12 @@ export async function spawnLagbot(yaml: string | null, slack: SlackStandin, sign
   let output = '';
   child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  await eventually(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, `lagbot on port ${port}`, 30_000).catch((e: Error) => {
+  const up = async (): Promise<boolean> => {
+    if (child.exitCode !== null) return false;
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    return options.ready === 'listening' || health.ok;
+  };
+  await eventually(up, `lagbot on port ${port}`, 30_000).catch((e: Error) => {
     throw new Error(`${e.message}\n${output}`);
   });
   slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);

@@ -25,9 +25,14 @@ export interface KafkaTestbed {
   version: string;
   /** A -cp value ("<libs>/*") with the broker's jars, reusable for Kafka's CLI tools. */
   classpath: string;
-  pid: number;
-  /** Settles when the broker JVM exits, whether through stop() or a crash. */
-  exited: Promise<{ code: number | null; signal: string | null }>;
+  /** The running JVM's pid; a new one after restart(). */
+  readonly pid: number;
+  /** Settles when the running broker JVM exits, whether through stop(), kill() or a crash. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** SIGKILL, as a crash: no shutdown runs, and the data stays for restart(). */
+  kill(): Promise<void>;
+  /** Kills the broker if it runs, then starts it again on the same ports and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -265,11 +270,11 @@ async function startOnce(args: {
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), WORK_PREFIX));
   await writeFile(join(work, OWNER_FILE), `${process.pid}\n`);
-  let child: ChildProcess | undefined;
+  let current: BrokerProcess | undefined;
   const onExit = () => {
     // Synchronous only: this runs inside process 'exit'.
     try {
-      child?.kill('SIGKILL');
+      current?.child.kill('SIGKILL');
     } catch {
       // already gone
     }
@@ -299,50 +304,126 @@ async function startOnce(args: {
       throw new Error(`Formatting the Kafka ${version} log dir failed (exit ${fmt.code}):\n${lastLines(fmt.out, 30)}`);
     }
 
-    const [cmd, ...pre] = [...pdeathsigWrapper(), java];
-    child = spawn(
-      cmd as string,
-      [
-        ...pre,
-        `-Xmx${opts.heap ?? '512m'}`,
-        '-XX:+UseSerialGC',
-        '-Djava.awt.headless=true',
-        ...logCfg.jvmArgs,
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        propsFile,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const proc = child;
-    const tail: string[] = [];
-    const state = {
-      sawStarted: false,
-      exited: null as { code: number | null; signal: string | null } | null,
-      spawnError: null as Error | null,
-    };
-    const exitPromise = new Promise<{ code: number | null; signal: string | null }>((resolveP) => {
-      proc.on('exit', (code, signal) => {
-        state.exited = { code, signal };
-        resolveP(state.exited);
-      });
-    });
-    proc.on('error', (err) => {
-      state.spawnError = err;
-    });
-    for (const stream of [proc.stdout, proc.stderr]) {
-      if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => {
-        tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
-        if (STARTED_RE.test(line)) state.sawStarted = true;
-        log(`[kafka ${version}] ${line}`);
-      });
-    }
+    const launchArgs = [
+      `-Xmx${opts.heap ?? '512m'}`,
+      '-XX:+UseSerialGC',
+      '-Djava.awt.headless=true',
+      ...logCfg.jvmArgs,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      propsFile,
+    ];
+    const launchOptions = { version, java, args: launchArgs, port, log, timeoutMs: opts.startTimeoutMs ?? 90_000 };
+    current = await launchBroker(launchOptions);
+    log(`Kafka ${version} ready on ${HOST}:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${current.child.pid})`);
 
-    const timeoutMs = opts.startTimeoutMs ?? 90_000;
-    const deadline = Date.now() + timeoutMs;
+    let stopping: Promise<void> | null = null;
+    const bootstrap = `${HOST}:${port}`;
+    const live = (): BrokerProcess => {
+      if (!current) throw new Error('no Kafka broker process');
+      return current;
+    };
+    const kill = async (): Promise<void> => {
+      const proc = live();
+      if (proc.state.exited === null) proc.child.kill('SIGKILL');
+      await proc.exited;
+    };
+    return {
+      bootstrap,
+      brokers: [bootstrap],
+      version,
+      classpath,
+      get pid() {
+        return live().child.pid ?? -1;
+      },
+      get exited() {
+        return live().exited;
+      },
+      kill,
+      async restart() {
+        if (stopping) throw new Error('the Kafka broker was stopped; it cannot restart');
+        await kill();
+        const again = Date.now();
+        // Same ports, same log dir: a restart after a crash, with its log recovery.
+        current = await launchBroker(launchOptions);
+        log(`Kafka ${version} restarted on ${HOST}:${port} in ${((Date.now() - again) / 1000).toFixed(1)}s (pid ${current.child.pid})`);
+      },
+      stop() {
+        stopping ??= (async () => {
+          const proc = live();
+          if (proc.state.exited === null) {
+            proc.child.kill('SIGTERM');
+            if (!(await exitsWithin(proc.exited, 10_000))) {
+              log(`Kafka ${version} did not stop within 10s of SIGTERM; killing it`);
+              proc.child.kill('SIGKILL');
+              await proc.exited;
+            }
+          }
+          process.off('exit', onExit);
+          await rm(work, { recursive: true, force: true, maxRetries: 3 });
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    const c = current?.child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await gone;
+    }
+    process.off('exit', onExit);
+    await rm(work, { recursive: true, force: true, maxRetries: 3 });
+    throw err;
+  }
+}
+
+interface BrokerProcess {
+  child: ChildProcess;
+  state: { exited: { code: number | null; signal: string | null } | null };
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+/** Spawns the broker JVM and waits until it serves; a JVM that fails to get there is killed. */
+async function launchBroker(o: {
+  version: string;
+  java: string;
+  args: string[];
+  port: number;
+  log: (line: string) => void;
+  timeoutMs: number;
+}): Promise<BrokerProcess> {
+  const { version, port, log } = o;
+  const [cmd, ...pre] = [...pdeathsigWrapper(), o.java];
+  const proc = spawn(cmd as string, [...pre, ...o.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  const state = {
+    sawStarted: false,
+    exited: null as { code: number | null; signal: string | null } | null,
+    spawnError: null as Error | null,
+  };
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolveP) => {
+    proc.on('exit', (code, signal) => {
+      state.exited = { code, signal };
+      resolveP(state.exited);
+    });
+  });
+  proc.on('error', (err) => {
+    state.spawnError = err;
+  });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      if (STARTED_RE.test(line)) state.sawStarted = true;
+      log(`[kafka ${version}] ${line}`);
+    });
+  }
+
+  try {
+    const deadline = Date.now() + o.timeoutMs;
     let connectableSince: number | null = null;
     for (;;) {
       if (state.spawnError) throw new Error(`Could not start java: ${state.spawnError.message}`);
@@ -358,50 +439,20 @@ async function startOnce(args: {
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `Kafka ${version} broker did not become ready on ${HOST}:${port} within ${timeoutMs / 1000}s. ` +
+          `Kafka ${version} broker did not become ready on ${HOST}:${port} within ${o.timeoutMs / 1000}s. ` +
             `Last output:\n${tail.join('\n')}`,
         );
       }
       await sleep(200);
     }
-    log(`Kafka ${version} ready on ${HOST}:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${proc.pid})`);
-
-    let stopping: Promise<void> | null = null;
-    const bootstrap = `${HOST}:${port}`;
-    return {
-      bootstrap,
-      brokers: [bootstrap],
-      version,
-      classpath,
-      pid: proc.pid ?? -1,
-      exited: exitPromise,
-      stop() {
-        stopping ??= (async () => {
-          if (state.exited === null) {
-            proc.kill('SIGTERM');
-            if (!(await exitsWithin(exitPromise, 10_000))) {
-              log(`Kafka ${version} did not stop within 10s of SIGTERM; killing it`);
-              proc.kill('SIGKILL');
-              await exitPromise;
-            }
-          }
-          process.off('exit', onExit);
-          await rm(work, { recursive: true, force: true, maxRetries: 3 });
-        })();
-        return stopping;
-      },
-    };
   } catch (err) {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const c = child;
-      const gone = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      await gone;
+    if (state.exited === null) {
+      proc.kill('SIGKILL');
+      await exited;
     }
-    process.off('exit', onExit);
-    await rm(work, { recursive: true, force: true, maxRetries: 3 });
     throw err;
   }
+  return { child: proc, state, exited };
 }
 
 function lastLines(text: string, n: number): string {
