@@ -3,7 +3,6 @@ import type { ISocketFactory } from 'kafkajs';
 import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import type { Clock } from '../core/ports.js';
-import { DEFAULT_CLUSTER } from '../core/protocol.js';
 import { createKafkaLag } from '../kafka/connect.js';
 import type { Logger } from '../log/logger.js';
 import { HealthState } from '../metrics/health.js';
@@ -59,7 +58,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   }
 
   const store = openSqliteStore(config.store.path, { clock });
-  const kafka = createKafkaLag(config.kafka, clock, logger, { cluster: DEFAULT_CLUSTER, ...(deps.socketFactory ? { socketFactory: deps.socketFactory } : {}) });
+  const kafka = createKafkaLag(config.clusters[0]!, clock, logger, { ...(deps.socketFactory ? { socketFactory: deps.socketFactory } : {}) });
   const delivery = new SlackDelivery({
     store,
     client: createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs }),

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AlertingPolicy } from '../config/alerting.js';
 import { loadConfig } from '../config/config.js';
-import { DEFAULT_CLUSTER } from '../core/protocol.js';
 import { type Severity } from '../core/protocol.js';
 import { systemClock } from '../core/ports.js';
 import type { Evaluation } from '../core/rules.js';
@@ -66,7 +65,7 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
 
   const config = await loadConfig(io.env);
   const policy = new AlertingPolicy(config);
-  const kafka = createKafkaLag(config.kafka, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'), { cluster: DEFAULT_CLUSTER });
+  const kafka = createKafkaLag(config.clusters[0]!, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'));
   const histories = new GroupHistories(policy);
   try {
     let evaluations: Evaluation[] = [];

@@ -5,7 +5,6 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import type { LagRequest } from '../core/command.js';
 import { answerLag } from '../core/lag-query.js';
 import { LagUnavailableError, systemClock } from '../core/ports.js';
-import { DEFAULT_CLUSTER } from '../core/protocol.js';
 import { createKafkaLag } from '../kafka/connect.js';
 import { createLogger } from '../log/logger.js';
 import { groupJson } from '../views/json.js';
@@ -95,7 +94,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
   }
   const config = await loadConfig(io.env);
   const logger = createLogger(io.env.LOG_LEVEL ?? 'silent');
-  const kafka = createKafkaLag(config.kafka, systemClock, logger, { cluster: DEFAULT_CLUSTER });
+  const kafka = createKafkaLag(config.clusters[0]!, systemClock, logger);
   try {
     const answer = await answerLag(asked.request, { source: kafka.reader, clock: systemClock, findingSettings: new AlertingPolicy(config).findingSettings });
     switch (answer.kind) {

@@ -27,7 +27,7 @@ export async function runStart(env: Record<string, string | undefined>): Promise
   }
   const lagbot: RunningLagbot = first.lagbot;
   logger.info(
-    { mode: config.slack.mode, port: lagbot.port, brokers: config.kafka.brokers, config: config.source, schedule: config.check.schedule },
+    { mode: config.slack.mode, port: lagbot.port, clusters: config.clusters.map((c) => `${c.name} (${c.brokers.join(',')})`), config: config.source, schedule: config.check.schedule },
     `lagbot started (${config.slack.mode} mode${lagbot.port !== null ? `, port ${lagbot.port}` : ''})`,
   );
   await signal;

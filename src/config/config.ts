@@ -3,31 +3,14 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { appTokenProblem } from '../slack/tokens.js';
 import { AlertingSchema, thresholdProblems, type AlertingConfig } from './alerting.js';
+import { ClusterSchema, KafkaSchema, LEGACY_PASSWORD_ENV, resolveCluster, type ClusterConfig } from './clusters.js';
+import { DEFAULT_CLUSTER } from '../core/protocol.js';
 
 /**
  * lagbot's configuration: one YAML file (LAGBOT_CONFIG) for settings, environment
  * variables for secrets and for the few settings people pass on the command line.
  * Validation happens here, before anything connects, so a typo stops lagbot at start.
  */
-
-const brokerAddress = z
-  .string()
-  .regex(/^[^\s,:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9092');
-
-const KafkaSchema = z.strictObject({
-  brokers: z.array(brokerAddress).min(1, 'at least one broker (host:port)'),
-  clientId: z.string().min(1).default('lagbot'),
-  ssl: z.boolean().default(false),
-  sasl: z
-    .strictObject({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string().min(1),
-    })
-    .optional(),
-  connectionTimeoutMs: z.number().int().positive().default(3_000),
-  requestTimeoutMs: z.number().int().positive().default(10_000),
-  readDeadlineMs: z.number().int().positive().default(8_000),
-});
 
 const SlackSchema = z.strictObject({
   /** `http` (Events API over HTTP, needs the signing secret) or `socket` (Socket Mode, needs an app token). */
@@ -52,12 +35,11 @@ const HttpSchema = z.strictObject({
 
 const FileSchema = z.strictObject({
   kafka: KafkaSchema.partial({ brokers: true }).optional(),
+  clusters: z.array(ClusterSchema).min(1, 'at least one cluster').optional(),
   slack: SlackSchema.optional(),
   http: HttpSchema.optional(),
   ...AlertingSchema.shape,
 });
-
-export type KafkaConfig = z.infer<typeof KafkaSchema> & { saslPassword?: string };
 
 export interface SlackSecrets {
   botToken: string | undefined;
@@ -67,7 +49,8 @@ export interface SlackSecrets {
 
 /** The configuration under the YAML file's own top-level names, validated and with defaults. */
 export interface LagbotConfig extends AlertingConfig {
-  kafka: KafkaConfig;
+  /** Every cluster watched, in the file's order; the `kafka:` section is one named `default`. */
+  clusters: ClusterConfig[];
   slack: z.infer<typeof SlackSchema> & { mode: 'http' | 'socket' } & SlackSecrets;
   http: z.infer<typeof HttpSchema>;
   /** Where the settings came from, for the start-up log line. */
@@ -157,25 +140,13 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment', 
     throw new ConfigError(yamlProblem(source, yamlText, error));
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`${source}: expected a YAML mapping with keys kafka, slack, http`);
+    throw new ConfigError(`${source}: expected a YAML mapping with keys such as clusters, kafka, slack, http`);
   }
   const file = FileSchema.safeParse(raw);
   if (!file.success) throw new ConfigError(`${source}:\n${issuesText(file.error)}`);
 
   const problems: string[] = [];
-  const envBrokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
-  const kafka = KafkaSchema.safeParse({ ...file.data.kafka, ...(envBrokers ? { brokers: envBrokers } : {}) });
-  if (!kafka.success) {
-    const noBrokers = !envBrokers && !file.data.kafka?.brokers;
-    problems.push(
-      noBrokers
-        ? 'No Kafka brokers: set KAFKA_BROKERS=host:port[,host:port] or kafka.brokers in the LAGBOT_CONFIG file'
-        : `${envBrokers ? 'KAFKA_BROKERS / ' : ''}${source}:\n${issuesText(kafka.error, ['kafka'])}`,
-    );
-  } else if (kafka.data.sasl && !env.KAFKA_SASL_PASSWORD) {
-    problems.push('kafka.sasl is set but KAFKA_SASL_PASSWORD is not: the password comes from the environment only');
-  }
-
+  const clusters = clustersOf(file.data, env, source, problems);
   const slackFile = SlackSchema.parse({ ...file.data.slack, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) });
   const secrets: SlackSecrets = {
     botToken: env.SLACK_BOT_TOKEN || undefined,
@@ -191,18 +162,52 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment', 
     problems.push(`PORT: expected a port number 0-65535, got "${portText}"`);
   }
 
-  const { kafka: _kafka, slack: _slack, http: _http, ...alertingFile } = file.data;
+  const { kafka: _kafka, clusters: _clusters, slack: _slack, http: _http, ...alertingFile } = file.data;
   const alerting = AlertingSchema.parse(alertingFile);
   problems.push(...thresholdProblems(alerting).map((p) => `${source}: ${p}`));
-  if (problems.length > 0 || !kafka.success) throw new ConfigError(problems.join('\n'));
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   return {
     ...alerting,
-    kafka: { ...kafka.data, ...(env.KAFKA_SASL_PASSWORD ? { saslPassword: env.KAFKA_SASL_PASSWORD } : {}) },
+    clusters,
     slack: { ...slackFile, mode, ...secrets },
     http: HttpSchema.parse({ ...file.data.http, ...(port !== undefined ? { port } : {}) }),
     source,
   };
+}
+
+/**
+ * The clusters: the `clusters:` list, or the first version's `kafka:` section (with
+ * KAFKA_BROKERS) as one cluster named `default`. Both at once contradict each other.
+ */
+function clustersOf(file: z.infer<typeof FileSchema>, env: Env, source: string, problems: string[]): ClusterConfig[] {
+  const envBrokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  if (file.clusters) {
+    if (file.kafka) problems.push(`${source}: kafka and clusters are both set: list every cluster under clusters (kafka is the one-cluster form)`);
+    if (envBrokers) problems.push(`KAFKA_BROKERS is set, but ${source} lists clusters: set each cluster's brokers in the file (KAFKA_BROKERS is for the one-cluster form)`);
+    const seen = new Set<string>();
+    for (const c of file.clusters) {
+      if (seen.has(c.name)) problems.push(`${source}: clusters: the name "${c.name}" is used twice; each cluster needs its own name`);
+      seen.add(c.name);
+    }
+    return file.clusters.map((c, i) => resolveCluster(c, env, `${source}: clusters[${i}] (${c.name})`, problems));
+  }
+  const kafka = KafkaSchema.safeParse({ ...file.kafka, ...(envBrokers ? { brokers: envBrokers } : {}) });
+  if (!kafka.success) {
+    const noBrokers = !envBrokers && !file.kafka?.brokers;
+    problems.push(
+      noBrokers
+        ? 'No Kafka brokers: set KAFKA_BROKERS=host:port[,host:port], kafka.brokers or a clusters list in the LAGBOT_CONFIG file'
+        : `${envBrokers ? 'KAFKA_BROKERS / ' : ''}${source}:\n${issuesText(kafka.error, ['kafka'])}`,
+    );
+    return [];
+  }
+  const sasl = kafka.data.sasl;
+  if (sasl && 'username' in sasl && !sasl.passwordEnv && !env[LEGACY_PASSWORD_ENV]) {
+    problems.push(`kafka.sasl is set but ${LEGACY_PASSWORD_ENV} is not: the password comes from the environment only`);
+    return [];
+  }
+  return [resolveCluster({ ...kafka.data, name: DEFAULT_CLUSTER }, env, `${source}: kafka`, problems)];
 }
 
 function slackProblems(mode: 'http' | 'socket', secrets: SlackSecrets): string[] {

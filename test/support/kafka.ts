@@ -3,7 +3,6 @@ import kafkajs, { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { inject } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/core/ports.js';
-import { DEFAULT_CLUSTER } from '../../src/core/protocol.js';
 import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
 import { createLogger } from '../../src/log/logger.js';
 
@@ -24,7 +23,7 @@ export function kafkaClient(clientId = 'lagbot-test'): Kafka {
 
 export function lagReader(brokers: string[] = testbed().brokers): KafkaLag {
   const config = parseConfig('', { KAFKA_BROKERS: brokers.join(',') });
-  return createKafkaLag(config.kafka, systemClock, createLogger('silent'), { cluster: DEFAULT_CLUSTER });
+  return createKafkaLag(config.clusters[0]!, systemClock, createLogger('silent'));
 }
 
 export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {

@@ -6,7 +6,7 @@ const ref = (group: string) => ({ cluster: 'default', group });
 describe('parseConfig', () => {
   it('starts from the environment alone', () => {
     const config = parseConfig('', { KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', PORT: '8080' });
-    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(config.clusters[0]!.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
     expect(config.slack.mode).toBe('http');
     expect(config.http.port).toBe(8080);
     expect(config.slack.command).toBe('/lag');
@@ -19,14 +19,14 @@ describe('parseConfig', () => {
   it('reads the YAML file, with KAFKA_BROKERS and SLACK_API_URL taking precedence', () => {
     const yaml = 'kafka:\n  brokers: [a:1]\n  clientId: ops-lagbot\nslack:\n  mode: socket\nhttp:\n  port: 9000\n';
     const config = parseConfig(yaml, { KAFKA_BROKERS: 'b:2', SLACK_API_URL: 'http://127.0.0.1:5555/api/' }, 'lagbot.yaml');
-    expect(config.kafka).toMatchObject({ brokers: ['b:2'], clientId: 'ops-lagbot' });
+    expect(config.clusters[0]).toMatchObject({ brokers: ['b:2'], clientId: 'ops-lagbot' });
     expect(config.slack).toMatchObject({ mode: 'socket', apiUrl: 'http://127.0.0.1:5555/api/' });
     expect(config.http.port).toBe(9000);
   });
 
   it('names an unknown key and where it is', () => {
     expect(() => parseConfig('kafka:\n  brokers: [a:1]\n  brokerz: [b:2]\n', {}, 'lagbot.yaml')).toThrow(/lagbot\.yaml:\n\s+kafka\.brokerz: unknown key \(allowed: brokers, clientId, ssl, sasl,/);
-    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, slack, http, check, watch, alerting, thresholds, signals, groups, store)');
+    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, clusters, slack, http, check, watch, alerting, thresholds, signals, groups, store)');
   });
 
   it('names a bad value and what is allowed', () => {
