@@ -3,11 +3,11 @@ import type { ISocketFactory } from 'kafkajs';
 import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import type { Clock } from '../core/ports.js';
-import { createKafkaLag } from '../kafka/connect.js';
 import type { Logger } from '../log/logger.js';
 import { HealthState } from '../metrics/health.js';
 import { LagMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
+import { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
 import { startSlackApp } from '../slack/app.js';
@@ -15,10 +15,12 @@ import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { slackEffectsOf } from '../views/incident-message.js';
+import { openClusters } from './clusters.js';
 
 export interface RunningLagbot {
   port: number | null;
-  monitor: LagMonitor;
+  /** One monitor per cluster. */
+  monitors: ClusterMonitors;
   delivery: SlackDelivery;
   metrics: LagMetrics;
   stop(): Promise<void>;
@@ -27,7 +29,7 @@ export interface RunningLagbot {
 export interface LagbotDeps {
   clock: Clock;
   logger: Logger;
-  /** Off for a process whose checks are driven from outside (the benchmark calls `monitor.check()`). */
+  /** Off for a process whose checks are driven from outside (the benchmark calls a monitor's `check()`). */
   schedule?: boolean;
   /** kafkajs' socketFactory, for a proxy or for counting requests on the wire. */
   socketFactory?: ISocketFactory;
@@ -49,16 +51,16 @@ function scheduleIntervalMs(schedule: string): number {
 export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promise<RunningLagbot> {
   const { clock, logger } = deps;
   const secrets = requireSlackSecrets(config);
-  const policy = new AlertingPolicy(config);
+  const policy = new AlertingPolicy(config, config.clusters);
   const interval = scheduleIntervalMs(config.check.schedule);
-  const metrics = new LagMetrics();
-  const health = new HealthState({ clock, staleAfterMs: Math.max(3 * interval, 60_000) });
-  if (!policy.defaultChannel) {
-    logger.warn('alerting is off: set alerting.channel (a channel id) in the LAGBOT_CONFIG file to open incidents; /lag, /metrics and checks work without it');
+  const metrics = new LagMetrics({}, config.clusters.map((c) => c.name));
+  if (config.clusters.every((c) => policy.channelFor(c.name) === null)) {
+    logger.warn('alerting is off: set alerting.channel (a channel id) in the LAGBOT_CONFIG file, or a channel per cluster, to open incidents; /lag, /metrics and checks work without it');
   }
 
+  // A cluster whose key file is missing stops start-up here, before the store is opened.
+  const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
   const store = openSqliteStore(config.store.path, { clock });
-  const kafka = createKafkaLag(config.clusters[0]!, clock, logger, { ...(deps.socketFactory ? { socketFactory: deps.socketFactory } : {}) });
   const delivery = new SlackDelivery({
     store,
     client: createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs }),
@@ -70,26 +72,39 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     callTimeoutMs: config.slack.requestTimeoutMs,
   });
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
-  const monitor = new LagMonitor({
-    source: kafka.reader,
+  const health = new Map(clusters.sources.map((source) => [source.cluster, new HealthState({ clock, staleAfterMs: Math.max(3 * interval, 60_000) })]));
+  const monitors = new ClusterMonitors(
+    new Map(
+      clusters.sources.map((source) => [
+        source.cluster,
+        new LagMonitor({
+          source,
+          store,
+          history: store,
+          policy,
+          clock,
+          logger: logger.child({ component: 'monitor', cluster: source.cluster }),
+          render: slackEffectsOf,
+          metrics,
+          health: health.get(source.cluster) as HealthState,
+          delivery,
+        }),
+      ]),
+    ),
     store,
-    history: store,
-    policy,
-    clock,
-    logger: logger.child({ component: 'monitor' }),
-    render: slackEffectsOf,
-    metrics,
-    health,
-    delivery,
-  });
-  const scheduler = new CheckScheduler(
-    config.check.schedule,
-    async () => {
-      const report = await monitor.check();
-      metrics.setOutboxPending(delivery.status().pending);
-      return report;
-    },
-    logger,
+  );
+  // A scheduler per cluster: a slow or dead cluster skips its own ticks, never the others'.
+  const schedulers = [...monitors.byCluster].map(
+    ([cluster, monitor]) =>
+      new CheckScheduler(
+        config.check.schedule,
+        async () => {
+          const report = await monitor.check();
+          metrics.setOutboxPending(delivery.status().pending);
+          return report;
+        },
+        logger.child({ cluster }),
+      ),
   );
 
   let slack: Awaited<ReturnType<typeof startSlackApp>>;
@@ -101,34 +116,34 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       command: config.slack.command,
       port: config.http.port,
       host: config.http.host,
-      query: { source: kafka.reader, clock, findingSettings: policy.findingSettings },
+      query: { sources: clusters.sources, clock, findingSettings: policy.findingSettings },
       logger,
-      monitor,
-      routes: metricsRoutes(metrics, health),
+      incidents: monitors,
+      routes: metricsRoutes(metrics, health, () => clock.now()),
     });
   } catch (error) {
     // Nothing else has started yet; what was opened is closed, so the process can end.
-    await kafka.stop();
+    await clusters.stop();
     store.close();
     throw error;
   }
   janitor.start();
   delivery.start();
-  if (deps.schedule !== false) scheduler.start();
+  if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
 
   let stopped: Promise<void> | null = null;
   return {
     port: slack.port,
-    monitor,
+    monitors,
     delivery,
     metrics,
     stop: () => {
       stopped ??= (async () => {
-        await scheduler.stop();
+        await Promise.all(schedulers.map((s) => s.stop()));
         await slack.stop();
         await delivery.stop();
         janitor.stop();
-        await kafka.stop();
+        await clusters.stop();
         store.close();
       })();
       return stopped;

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { AlertingPolicy } from '../config/alerting.js';
 import { loadConfig } from '../config/config.js';
-import { type Severity } from '../core/protocol.js';
+import { DEFAULT_CLUSTER, type Severity } from '../core/protocol.js';
 import { systemClock } from '../core/ports.js';
 import type { Evaluation } from '../core/rules.js';
-import { createKafkaLag } from '../kafka/connect.js';
+import { openClusters } from '../app/clusters.js';
 import { createLogger } from '../log/logger.js';
 import { GroupHistories } from '../monitor/histories.js';
 import { findingText } from '../views/finding-text.js';
@@ -18,6 +18,9 @@ export interface CheckIo {
 }
 
 const RANK: Record<Severity, number> = { page: 3, critical: 2, warning: 1 };
+
+/** The group, with its cluster when the cluster has a name of its own. */
+const groupName = (e: Evaluation): string => (e.ref.cluster === DEFAULT_CLUSTER ? e.ref.group : `${e.ref.cluster}/${e.ref.group}`);
 
 function report(evaluations: Evaluation[], samples: number): string {
   const alerting = evaluations.filter((e) => e.severity !== null).sort((a, b) => RANK[b.severity as Severity] - RANK[a.severity as Severity]);
@@ -35,11 +38,11 @@ function report(evaluations: Evaluation[], samples: number): string {
           { header: 'TOTAL-LAG', align: 'right' },
           { header: 'WHY', align: 'left' },
         ],
-        alerting.map((e) => [e.ref.group, (e.severity as Severity).toUpperCase(), formatCount(e.figures.totalLag), reasonsText(e.reasons)]),
+        alerting.map((e) => [groupName(e), (e.severity as Severity).toUpperCase(), formatCount(e.figures.totalLag), reasonsText(e.reasons)]),
       ),
     );
   }
-  const evidence = evaluations.flatMap((e) => e.findings.map((f) => `  ${e.ref.group}: ${findingText(f)}`));
+  const evidence = evaluations.flatMap((e) => e.findings.map((f) => `  ${groupName(e)}: ${findingText(f)}`));
   if (evidence.length > 0) lines.push('', 'Evidence:', ...evidence);
   return lines.join('\n');
 }
@@ -53,7 +56,7 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
   try {
     ({ values } = parseArgs({
       args,
-      options: { samples: { type: 'string', default: '1' }, interval: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
+      options: { samples: { type: 'string', default: '1' }, interval: { type: 'string', default: '30' }, json: { type: 'boolean', default: false }, cluster: { type: 'string' } },
     }));
   } catch (error) {
     throw usageError((error as Error).message);
@@ -65,13 +68,17 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
 
   const config = await loadConfig(io.env);
   const policy = new AlertingPolicy(config);
-  const kafka = createKafkaLag(config.clusters[0]!, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'));
+  if (values.cluster !== undefined && !config.clusters.some((c) => c.name === values.cluster)) {
+    throw usageError(`no cluster named "${values.cluster}"; known clusters: ${config.clusters.map((c) => c.name).join(', ')}`);
+  }
+  const clusters = openClusters(config.clusters, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'), values.cluster === undefined ? {} : { only: values.cluster });
   const histories = new GroupHistories(policy);
   try {
     let evaluations: Evaluation[] = [];
     for (let i = 0; i < samples; i += 1) {
       if (i > 0) await new Promise((r) => setTimeout(r, intervalSec * 1000));
-      const groups = (await kafka.reader.readAllGroups()).filter((g) => policy.watches(g));
+      // Clusters in parallel; one that cannot be read fails the check, naming itself.
+      const groups = (await Promise.all(clusters.sources.map((source) => source.readAllGroups()))).flat().filter((g) => policy.watches(g));
       evaluations = groups.map((g) => histories.observe(g));
     }
     if (values.json) {
@@ -94,6 +101,6 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
     }
     return 0;
   } finally {
-    await kafka.stop();
+    await clusters.stop();
   }
 }

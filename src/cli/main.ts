@@ -5,10 +5,10 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import type { LagRequest } from '../core/command.js';
 import { answerLag } from '../core/lag-query.js';
 import { LagUnavailableError, systemClock } from '../core/ports.js';
-import { createKafkaLag } from '../kafka/connect.js';
+import { openClusters } from '../app/clusters.js';
 import { createLogger } from '../log/logger.js';
 import { groupJson } from '../views/json.js';
-import { groupText, listText, membersText } from '../views/terminal.js';
+import { clusterListText, groupText, membersText } from '../views/terminal.js';
 import { runCheck } from './check.js';
 import { runStart } from './start.js';
 
@@ -30,7 +30,8 @@ commands:
   start                      run the Slack bot (HTTP or Socket Mode, see README)
   lag [GROUP] [--json]       lag per partition and members of GROUP; without GROUP, every group
       [--members]            with GROUP: the member view only
-  check [--samples N] [--interval SECONDS] [--json]
+      [--cluster NAME]       one cluster only (every configured cluster by default)
+  check [--samples N] [--interval SECONDS] [--json] [--cluster NAME]
                              one evaluation pass over every watched group: what would alert
                              (reads Kafka only, never Slack)
   --version                  the lagbot version
@@ -38,12 +39,14 @@ commands:
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
              SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
-export const CLI_LAG_USAGE = `usage: lagbot lag [GROUP] [--json | --members]
+export const CLI_LAG_USAGE = `usage: lagbot lag [GROUP] [--json | --members] [--cluster NAME]
 
-  lagbot lag                 every group, largest total lag first
-  lagbot lag GROUP           lag per partition with owners, members, and what the numbers suggest
+  lagbot lag                 every group, largest total lag first, by cluster
+  lagbot lag GROUP           lag per partition with owners, members, and what the numbers suggest,
+                             in every cluster that has GROUP
   lagbot lag GROUP --members the members view (kafka-consumer-groups --members --verbose)
-  lagbot lag [GROUP] --json  the same as JSON (see README: a stable interface)`;
+  lagbot lag [GROUP] --json  the same as JSON (see README: a stable interface)
+  --cluster NAME             read that cluster only`;
 
 /** Exit codes: 0 ok, 1 Kafka or runtime failure, 2 bad input or configuration. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -70,7 +73,12 @@ function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, members: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        members: { type: 'boolean', default: false },
+        cluster: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
   } catch (error) {
     throw new UsageError((error as Error).message, CLI_LAG_USAGE);
@@ -82,7 +90,9 @@ function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 
   if (group !== undefined && group.trim() === '') throw new UsageError('the group name is empty', CLI_LAG_USAGE);
   if (values.members && group === undefined) throw new UsageError('--members needs a GROUP', CLI_LAG_USAGE);
   if (values.members && values.json) throw new UsageError('--members and --json do not go together: the JSON already holds the members', CLI_LAG_USAGE);
-  const request: LagRequest = group === undefined ? { kind: 'list' } : { kind: 'group', group, view: values.members ? 'members' : 'partitions' };
+  if (values.cluster !== undefined && values.cluster.trim() === '') throw new UsageError('--cluster needs a cluster name', CLI_LAG_USAGE);
+  const where = values.cluster === undefined ? {} : { cluster: values.cluster };
+  const request: LagRequest = group === undefined ? { kind: 'list', ...where } : { kind: 'group', group, view: values.members ? 'members' : 'partitions', ...where };
   return { request, json: values.json };
 }
 
@@ -94,32 +104,46 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
   }
   const config = await loadConfig(io.env);
   const logger = createLogger(io.env.LOG_LEVEL ?? 'silent');
-  const kafka = createKafkaLag(config.clusters[0]!, systemClock, logger);
+  const clusters = openClusters(config.clusters, systemClock, logger);
   try {
-    const answer = await answerLag(asked.request, { source: kafka.reader, clock: systemClock, findingSettings: new AlertingPolicy(config).findingSettings });
+    const answer = await answerLag(asked.request, { sources: clusters.sources, clock: systemClock, findingSettings: new AlertingPolicy(config).findingSettings });
     switch (answer.kind) {
-      case 'list':
-        io.stdout(asked.json ? JSON.stringify(answer.groups.map(groupJson), null, 2) : listText(answer.listings));
-        return EXIT.ok;
-      case 'group':
-        if (asked.json) io.stdout(JSON.stringify(groupJson(answer.lag), null, 2));
-        else io.stdout(answer.view === 'members' ? membersText(answer.lag) : groupText(answer.lag, answer.findings));
-        return EXIT.ok;
+      case 'list': {
+        const groups = answer.clusters.flatMap((c) => c.groups);
+        io.stdout(asked.json ? JSON.stringify(groups.map(groupJson), null, 2) : clusterListText(answer.clusters));
+        return reportProblems(answer.unavailable, io);
+      }
+      case 'group': {
+        const [only] = answer.found;
+        // One cluster has the group: one object, as before clusters; several: an array, one object each.
+        if (asked.json) io.stdout(JSON.stringify(answer.found.length === 1 && only ? groupJson(only.lag) : answer.found.map((f) => groupJson(f.lag)), null, 2));
+        else io.stdout(answer.found.map((f) => (answer.view === 'members' ? membersText(f.lag) : groupText(f.lag, f.findings))).join('\n\n'));
+        return reportProblems(answer.unavailable, io);
+      }
       case 'unknown-group': {
-        const { group, suggestions } = answer;
-        io.stderr(`lagbot: no such group "${group}"${suggestions.length ? ` (did you mean ${suggestions.join(', ')}?)` : ''}`);
+        const { group, suggestions, searched } = answer;
+        const where = searched.length > 1 || answer.unavailable.length > 0 ? ` in ${searched.join(', ') || 'any reachable cluster'}` : '';
+        io.stderr(`lagbot: no such group "${group}"${where}${suggestions.length ? ` (did you mean ${suggestions.join(', ')}?)` : ''}`);
+        reportProblems(answer.unavailable, io);
         return EXIT.failure;
       }
+      case 'unknown-cluster':
+        throw new UsageError(`no cluster named "${answer.cluster}"; known clusters: ${answer.known.join(', ')}`, CLI_LAG_USAGE);
       case 'unavailable':
-        io.stderr(`lagbot: ${answer.detail}`);
-        return EXIT.failure;
+        return reportProblems(answer.problems, io);
       case 'help':
         io.stdout(CLI_LAG_USAGE);
         return EXIT.ok;
     }
   } finally {
-    await kafka.stop();
+    await clusters.stop();
   }
+}
+
+/** Clusters that could not be read, one line each on stderr; any makes the exit code a failure. */
+function reportProblems(problems: ReadonlyArray<{ cluster: string; detail: string }>, io: CliIo): number {
+  for (const p of problems) io.stderr(`lagbot: ${p.detail}`);
+  return problems.length > 0 ? EXIT.failure : EXIT.ok;
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {

@@ -32,7 +32,10 @@ const SignalsSchema = z.strictObject({
 });
 
 const GroupOverrideSchema = z.strictObject({
-  match: z.string().min(1),
+  /** A glob over group ids; every group when absent. */
+  match: z.string().min(1).optional(),
+  /** A glob over cluster names, such as prod-*; every cluster when absent. */
+  cluster: z.string().min(1).optional(),
   channel: channelId.optional(),
   oncall: z.array(slackTarget).optional(),
   thresholds: ThresholdsSchema.optional(),
@@ -71,7 +74,9 @@ export const AlertingSchema = z.strictObject({
     .prefault({}),
   thresholds: ThresholdsSchema.prefault({}),
   signals: SignalsSchema.prefault({}),
-  groups: z.array(GroupOverrideSchema).default([]),
+  groups: z
+    .array(GroupOverrideSchema.refine((g) => g.match !== undefined || g.cluster !== undefined, { message: 'a groups entry needs match (a group glob), cluster (a cluster glob), or both' }))
+    .default([]),
   store: z
     .strictObject({
       path: z.string().min(1).default('lagbot.db'),
@@ -124,6 +129,26 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
 
 const LEVELS = ['warning', 'critical', 'page'] as const;
 
+/** How a `groups` entry is named in messages: what it matches. */
+function ruleName(g: z.infer<typeof GroupOverrideSchema>): string {
+  return [g.match !== undefined ? `match "${g.match}"` : null, g.cluster !== undefined ? `cluster "${g.cluster}"` : null].filter((x) => x !== null).join(', ');
+}
+
+/** What the policy needs of each cluster: its own watch list and channel, when it has them. */
+export interface ClusterAlerting {
+  name: string;
+  watch: { include: string[]; exclude: string[] } | null;
+  channel: string | null;
+}
+
+type GroupFilter = (group: string) => boolean;
+
+function watchFilter(watch: { include: string[]; exclude: string[] }): GroupFilter {
+  const included = picomatch(watch.include, { dot: true });
+  const excluded = watch.exclude.length > 0 ? picomatch(watch.exclude, { dot: true }) : () => false;
+  return (group) => included(group) && !excluded(group);
+}
+
 /**
  * Thresholds that contradict each other (a warning line above the critical one, a group's
  * critical line below the global warning line it inherits, ...) would make severities that
@@ -150,25 +175,32 @@ export function thresholdProblems(config: AlertingConfig): string[] {
   check(globalKey, global);
   config.groups.forEach((g, i) => {
     const key = (level: Level) =>
-      g.thresholds?.[level]?.lag !== undefined ? `groups[${i}] (match "${g.match}") thresholds.${level}.lag` : globalKey(level);
+      g.thresholds?.[level]?.lag !== undefined ? `groups[${i}] (${ruleName(g)}) thresholds.${level}.lag` : globalKey(level);
     // Only contradictions this entry brings in; the global ones are reported once, above.
     check(key, rulesFrom(global, g.thresholds, g.signals), (level) => g.thresholds?.[level]?.lag !== undefined);
   });
   return problems;
 }
 
-/** Settings per group: global ones, with the first matching `groups` entry on top. */
+/**
+ * Settings per group: global ones, with the first matching `groups` entry on top. A
+ * cluster's own watch list and channel stand in for the global ones on that cluster.
+ */
 export class AlertingPolicy {
   private readonly global: GroupAlerting;
-  private readonly overrides: Array<{ matches: (g: string) => boolean; settings: GroupAlerting }>;
-  private readonly included: (g: string) => boolean;
-  private readonly excluded: (g: string) => boolean;
+  private readonly overrides: Array<{ matches: (ref: GroupRef) => boolean; thresholds: Thresholds | undefined; signals: Signals | undefined; entry: z.infer<typeof GroupOverrideSchema> }>;
+  private readonly watchOf: (cluster: string) => GroupFilter;
+  private readonly clusterChannel: (cluster: string) => string | null;
   private readonly cache = new Map<string, GroupAlerting>();
+  private readonly incidentSettings: (r: RuleSettings) => IncidentSettings;
 
-  constructor(readonly config: AlertingConfig) {
+  constructor(
+    readonly config: AlertingConfig,
+    clusters: readonly ClusterAlerting[] = [],
+  ) {
     const a = config.alerting;
     const rules = rulesFrom({ ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN }, config.thresholds, config.signals);
-    const incident = (r: RuleSettings): IncidentSettings => ({
+    this.incidentSettings = (r: RuleSettings): IncidentSettings => ({
       ...DEFAULT_INCIDENT_SETTINGS,
       resolveAfterMs: a.resolveAfterMinutes * MIN,
       deescalateAfterMs: a.deescalateAfterMinutes * MIN,
@@ -176,31 +208,44 @@ export class AlertingPolicy {
       rootRefreshMs: a.rootRefreshSeconds * 1000,
       warningLag: r.thresholds.warning.lag,
     });
-    this.global = { rules, incident: incident(rules), channel: a.channel ?? null, oncall: a.oncall };
+    this.global = { rules, incident: this.incidentSettings(rules), channel: a.channel ?? null, oncall: a.oncall };
     this.overrides = config.groups.map((g) => {
-      const r = rulesFrom(rules, g.thresholds, g.signals);
-      return {
-        matches: picomatch(g.match, { dot: true }),
-        settings: { rules: r, incident: incident(r), channel: g.channel ?? this.global.channel, oncall: g.oncall ?? this.global.oncall },
-      };
+      const group = g.match !== undefined ? picomatch(g.match, { dot: true }) : () => true;
+      const cluster = g.cluster !== undefined ? picomatch(g.cluster, { dot: true }) : () => true;
+      return { matches: (ref: GroupRef) => group(ref.group) && cluster(ref.cluster), thresholds: g.thresholds, signals: g.signals, entry: g };
     });
-    this.included = picomatch(config.watch.include, { dot: true });
-    this.excluded = config.watch.exclude.length > 0 ? picomatch(config.watch.exclude, { dot: true }) : () => false;
+    const globalWatch = watchFilter(config.watch);
+    const byCluster = new Map(clusters.map((c) => [c.name, c]));
+    const watches = new Map(clusters.map((c) => [c.name, c.watch ? watchFilter(c.watch) : globalWatch]));
+    this.watchOf = (cluster) => watches.get(cluster) ?? globalWatch;
+    this.clusterChannel = (cluster) => byCluster.get(cluster)?.channel ?? null;
   }
 
   /** Whether a group is watched by the scheduled checks (`/lag` answers for every group). */
   watches(ref: GroupRef): boolean {
-    return this.included(ref.group) && !this.excluded(ref.group);
+    return this.watchOf(ref.cluster)(ref.group);
   }
 
   forGroup(ref: GroupRef): GroupAlerting {
     const key = groupKey(ref);
     let settings = this.cache.get(key);
     if (!settings) {
-      settings = this.overrides.find((o) => o.matches(ref.group))?.settings ?? this.global;
+      const home = this.channelFor(ref.cluster);
+      const override = this.overrides.find((o) => o.matches(ref));
+      if (override) {
+        const r = rulesFrom(this.global.rules, override.thresholds, override.signals);
+        settings = { rules: r, incident: this.incidentSettings(r), channel: override.entry.channel ?? home, oncall: override.entry.oncall ?? this.global.oncall };
+      } else {
+        settings = { ...this.global, channel: home };
+      }
       this.cache.set(key, settings);
     }
     return settings;
+  }
+
+  /** Where a cluster's incidents and notices go unless a `groups` entry says otherwise. */
+  channelFor(cluster: string): string | null {
+    return this.clusterChannel(cluster) ?? this.global.channel;
   }
 
   /** Settings of the findings detectors, for one-off reads such as `/lag`. */
@@ -208,7 +253,7 @@ export class AlertingPolicy {
     return this.global.rules.signals;
   }
 
-  /** The channel for lagbot's own notices (monitoring degraded/recovered). */
+  /** The global channel (`alerting.channel`). */
   get defaultChannel(): string | null {
     return this.global.channel;
   }

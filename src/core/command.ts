@@ -3,15 +3,17 @@ import { unescapeSlack } from './slack-escape.js';
 /** What a person asked for with `/lag ...` (the text after the command). */
 export type LagRequest =
   | { kind: 'help' }
-  | { kind: 'list' }
-  | { kind: 'group'; group: string; view: 'partitions' | 'members' };
+  /** `cluster`: only that cluster; every cluster when absent. */
+  | { kind: 'list'; cluster?: string }
+  | { kind: 'group'; group: string; view: 'partitions' | 'members'; cluster?: string };
 
 export type ParsedLagCommand = { ok: true; request: LagRequest } | { ok: false; error: string };
 
 export const LAG_USAGE = [
-  '`/lag GROUP` - lag per partition, owners and hints for one consumer group',
+  '`/lag GROUP` - lag per partition, owners and hints for one consumer group, in every cluster that has it',
   '`/lag GROUP members` - members, hosts, client ids and their assigned partitions',
-  '`/lag` or `/lag list` - every consumer group, largest total lag first',
+  '`/lag` or `/lag list` - every consumer group, largest total lag first, by cluster',
+  '`/lag GROUP in CLUSTER`, `/lag list in CLUSTER` - one cluster only',
   '`/lag help` - this help',
 ].join('\n');
 
@@ -32,8 +34,19 @@ function splitWords(text: string): string[] {
  * `/lag group list`.
  */
 export function parseLagCommand(rawText: string): ParsedLagCommand {
-  const words = splitWords(unescapeSlack(rawText).replace(/[“”]/g, '"'));
-  if (words.length === 0) return { ok: true, request: { kind: 'list' } };
+  const all = splitWords(unescapeSlack(rawText).replace(/[“”]/g, '"'));
+  // `in CLUSTER` (or the CLI's `--cluster CLUSTER`) at the end names the cluster; cluster names are [a-z0-9-].
+  let cluster: string | undefined;
+  let words = all;
+  const marker = all.length >= 2 ? (all[all.length - 2] as string).toLowerCase() : '';
+  if (marker === 'in' || marker === '--cluster') {
+    cluster = all[all.length - 1] as string;
+    words = all.slice(0, -2);
+  } else if (all.length > 1 && ['in', '--cluster'].includes((all[all.length - 1] as string).toLowerCase()) && !(all.length === 2 && all[0]?.toLowerCase() === 'group')) {
+    return { ok: false, error: `\`${all[all.length - 1]}\` needs a cluster name after it, e.g. \`/lag ${all[0]} in prod-eu\`.` };
+  }
+  const where = cluster === undefined ? {} : { cluster };
+  if (words.length === 0) return { ok: true, request: { kind: 'list', ...where } };
 
   let [first, ...rest] = words as [string, ...string[]];
   if (first.toLowerCase() === 'group' && rest.length > 0) {
@@ -41,14 +54,14 @@ export function parseLagCommand(rawText: string): ParsedLagCommand {
   } else if (rest.length === 0) {
     const word = first.toLowerCase();
     if (word === 'help' || word === '-h' || word === '--help') return { ok: true, request: { kind: 'help' } };
-    if (word === 'list' || word === 'ls') return { ok: true, request: { kind: 'list' } };
+    if (word === 'list' || word === 'ls') return { ok: true, request: { kind: 'list', ...where } };
   }
 
-  if (rest.length === 0) return { ok: true, request: { kind: 'group', group: first, view: 'partitions' } };
+  if (rest.length === 0) return { ok: true, request: { kind: 'group', group: first, view: 'partitions', ...where } };
   if (rest.length === 1) {
     const view = VIEWS[(rest[0] as string).toLowerCase()];
-    if (view) return { ok: true, request: { kind: 'group', group: first, view } };
-    return { ok: false, error: `Unknown view "${rest[0]}" for group "${first}": use \`/lag ${first}\` or \`/lag ${first} members\`.` };
+    if (view) return { ok: true, request: { kind: 'group', group: first, view, ...where } };
+    return { ok: false, error: `Unknown view "${rest[0]}" for group "${first}": use \`/lag ${first}\`, \`/lag ${first} members\` or \`/lag ${first} in CLUSTER\`.` };
   }
-  return { ok: false, error: `Too many words: \`/lag\` takes a group name and optionally \`members\` (got ${words.length} words).` };
+  return { ok: false, error: `Too many words: \`/lag\` takes a group name, optionally \`members\`, and optionally \`in CLUSTER\` (got ${all.length} words).` };
 }

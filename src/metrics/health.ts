@@ -106,3 +106,29 @@ export class HealthState {
 function seconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
+
+/** `/healthz`: each cluster's verdict, and one for lagbot. */
+export interface ClustersHealthReport {
+  /** HTTP 200 unless no cluster is healthy: one unreachable cluster degrades that cluster only. */
+  ok: boolean;
+  /** `degraded`: some clusters are unhealthy, others fine. */
+  status: HealthStatus | 'degraded';
+  reason: string | null;
+  now: number;
+  clusters: Record<string, HealthReport>;
+}
+
+export function clustersHealth(byCluster: ReadonlyMap<string, HealthState>, now: number): ClustersHealthReport {
+  const clusters = Object.fromEntries([...byCluster].map(([name, health]) => [name, health.report()]));
+  const reports = Object.entries(clusters);
+  const unhealthy = reports.filter(([, r]) => !r.ok);
+  const reason = unhealthy.length === 0 ? null : unhealthy.map(([name, r]) => `${name}: ${r.reason}`).join('; ');
+  if (unhealthy.length === 0) {
+    const status = reports.every(([, r]) => r.status === 'starting') ? 'starting' : 'ok';
+    return { ok: true, status, reason, now, clusters };
+  }
+  if (unhealthy.length < reports.length) return { ok: true, status: 'degraded', reason, now, clusters };
+  // Every cluster is unhealthy: lagbot as a whole is, in the worst way any of them is.
+  const status = unhealthy.some(([, r]) => r.status === 'failing') ? 'failing' : 'stale';
+  return { ok: false, status, reason, now, clusters };
+}

@@ -27,13 +27,16 @@ export class LagMetrics {
   private readonly groupMembers: Gauge<'cluster' | 'group'>;
   private readonly groupPartitions: Gauge<'cluster' | 'group'>;
   private readonly incidentSeverity: Gauge<'cluster' | 'group'>;
-  private readonly checkDuration: Histogram;
-  private readonly checksTotal: Counter<'result'>;
-  private readonly consecutiveFailures: Gauge;
-  private readonly lastSuccess: Gauge;
+  private readonly checkDuration: Histogram<'cluster'>;
+  private readonly checksTotal: Counter<'cluster' | 'result'>;
+  private readonly consecutiveFailures: Gauge<'cluster'>;
+  private readonly lastSuccess: Gauge<'cluster'>;
+  /** The group and partition series each cluster's last check set, so the next one replaces only its own. */
+  private readonly seriesOf = new Map<string, { partitions: Array<Record<'cluster' | 'group' | 'topic' | 'partition', string>>; groups: Array<Record<'cluster' | 'group', string>> }>();
   private readonly outboxPending: Gauge;
 
-  constructor(options: LagMetricsOptions = {}) {
+  /** `clusters`: their check series exist from the start, so rate() and increase() see the first error. */
+  constructor(options: LagMetricsOptions = {}, clusters: readonly string[] = []) {
     this.registry = new Registry();
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lagbot_' });
     const registers = [this.registry];
@@ -72,22 +75,25 @@ export class LagMetrics {
       name: 'lagbot_check_duration_seconds',
       help: 'Duration of a lag check (reading offsets of all watched groups).',
       buckets: CHECK_DURATION_BUCKETS,
+      labelNames: ['cluster'],
       registers,
     });
     this.checksTotal = new Counter({
       name: 'lagbot_checks_total',
-      help: 'Lag checks by result.',
-      labelNames: ['result'],
+      help: 'Lag checks by cluster and result.',
+      labelNames: ['cluster', 'result'],
       registers,
     });
     this.consecutiveFailures = new Gauge({
       name: 'lagbot_check_failures_consecutive',
-      help: 'Lag checks failed in a row since the last successful one.',
+      help: 'Lag checks of a cluster failed in a row since its last successful one.',
+      labelNames: ['cluster'],
       registers,
     });
     this.lastSuccess = new Gauge({
       name: 'lagbot_last_successful_check_timestamp_seconds',
-      help: 'Unix time of the last successful lag check.',
+      help: 'Unix time of the last successful lag check of a cluster.',
+      labelNames: ['cluster'],
       registers,
     });
     this.outboxPending = new Gauge({
@@ -96,9 +102,10 @@ export class LagMetrics {
       registers,
     });
 
-    // Both results exist from the start, so rate() and increase() see the first error.
-    this.checksTotal.inc({ result: 'ok' }, 0);
-    this.checksTotal.inc({ result: 'error' }, 0);
+    for (const cluster of clusters) {
+      this.checksTotal.inc({ cluster, result: 'ok' }, 0);
+      this.checksTotal.inc({ cluster, result: 'error' }, 0);
+    }
   }
 
   get contentType(): string {
@@ -106,46 +113,56 @@ export class LagMetrics {
   }
 
   /**
-   * A successful check. `groups` is everything the check saw: series of groups and partitions
-   * missing from it are dropped, so a deleted group or topic leaves no frozen value behind.
+   * A successful check of one cluster. `groups` is everything it saw: that cluster's series
+   * of groups and partitions missing from it are dropped, so a deleted group or topic leaves
+   * no frozen value behind, and the other clusters' series stay as they are.
    */
-  recordCheck(groups: GroupLag[], at: number, durationSec?: number): void {
-    // Rebuilt from scratch rather than diffed: this method is synchronous, so a scrape never
-    // sees the gauges half-empty, and rebuilding cannot miss a vanished series.
-    this.consumerLag.reset();
-    this.groupLagTotal.reset();
-    this.groupMembers.reset();
-    this.groupPartitions.reset();
+  recordCheck(cluster: string, groups: GroupLag[], at: number, durationSec?: number): void {
+    // Replaced rather than diffed: this method is synchronous, so a scrape never sees the
+    // gauges half-empty, and replacing cannot miss a vanished series.
+    const before = this.seriesOf.get(cluster);
+    for (const labels of before?.partitions ?? []) this.consumerLag.remove(labels);
+    for (const labels of before?.groups ?? []) {
+      this.groupLagTotal.remove(labels);
+      this.groupMembers.remove(labels);
+      this.groupPartitions.remove(labels);
+    }
+    const now: { partitions: Array<Record<'cluster' | 'group' | 'topic' | 'partition', string>>; groups: Array<Record<'cluster' | 'group', string>> } = { partitions: [], groups: [] };
     for (const g of groups) {
       for (const p of g.partitions) {
         // Unknown lag is left out: 0 would read as "caught up" and silence alerts.
         if (p.lag === null) continue;
-        this.consumerLag.set({ cluster: g.cluster, group: g.group, topic: p.topic, partition: String(p.partition) }, p.lag);
+        const labels = { cluster: g.cluster, group: g.group, topic: p.topic, partition: String(p.partition) };
+        this.consumerLag.set(labels, p.lag);
+        now.partitions.push(labels);
       }
-      if (g.totalLag !== null) this.groupLagTotal.set({ cluster: g.cluster, group: g.group }, g.totalLag);
-      if (g.membersVisible) this.groupMembers.set({ cluster: g.cluster, group: g.group }, g.members.length);
-      this.groupPartitions.set({ cluster: g.cluster, group: g.group }, g.partitions.length);
+      const labels = { cluster: g.cluster, group: g.group };
+      now.groups.push(labels);
+      if (g.totalLag !== null) this.groupLagTotal.set(labels, g.totalLag);
+      if (g.membersVisible) this.groupMembers.set(labels, g.members.length);
+      this.groupPartitions.set(labels, g.partitions.length);
     }
-    this.checksTotal.inc({ result: 'ok' });
-    this.consecutiveFailures.set(0);
-    this.lastSuccess.set(at / 1000);
-    if (durationSec !== undefined) this.recordCheckDuration(durationSec);
+    this.seriesOf.set(cluster, now);
+    this.checksTotal.inc({ cluster, result: 'ok' });
+    this.consecutiveFailures.set({ cluster }, 0);
+    this.lastSuccess.set({ cluster }, at / 1000);
+    if (durationSec !== undefined) this.recordCheckDuration(cluster, durationSec);
   }
 
   /**
-   * A failed check. The lag series keep their last values: the check learned nothing new, and
-   * dropping them would look like the lag went away; the failure gauge and the last-success
-   * timestamp tell how old they are. The error is not a label: its text would make one series
-   * per message.
+   * A failed check of one cluster. Its lag series keep their last values: the check learned
+   * nothing new, and dropping them would look like the lag went away; the failure gauge and
+   * the last-success timestamp tell how old they are. The error is not a label: its text
+   * would make one series per message.
    */
-  recordCheckFailure(_error: unknown, durationSec?: number): void {
-    this.checksTotal.inc({ result: 'error' });
-    this.consecutiveFailures.inc();
-    if (durationSec !== undefined) this.recordCheckDuration(durationSec);
+  recordCheckFailure(cluster: string, _error: unknown, durationSec?: number): void {
+    this.checksTotal.inc({ cluster, result: 'error' });
+    this.consecutiveFailures.inc({ cluster });
+    if (durationSec !== undefined) this.recordCheckDuration(cluster, durationSec);
   }
 
-  recordCheckDuration(seconds: number): void {
-    this.checkDuration.observe(seconds);
+  recordCheckDuration(cluster: string, seconds: number): void {
+    this.checkDuration.observe({ cluster }, seconds);
   }
 
   /** null: no open incident (0), kept as a series so "no incident" and "not exported" differ. */

@@ -1,9 +1,9 @@
 import type { CustomRoute } from '@slack/bolt';
-import type { HealthState } from './health.js';
+import { clustersHealth, type HealthState } from './health.js';
 import type { LagMetrics } from './metrics.js';
 
-/** `GET /metrics` (Prometheus text) and `GET /healthz` (JSON; 503 when unhealthy), as Bolt custom routes. */
-export function metricsRoutes(metrics: LagMetrics, health: HealthState): CustomRoute[] {
+/** `GET /metrics` (Prometheus text) and `GET /healthz` (JSON per cluster; 503 when no cluster is healthy), as Bolt custom routes. */
+export function metricsRoutes(metrics: LagMetrics, health: ReadonlyMap<string, HealthState>, now: () => number): CustomRoute[] {
   return [
     {
       path: '/metrics',
@@ -26,7 +26,7 @@ export function metricsRoutes(metrics: LagMetrics, health: HealthState): CustomR
       path: '/healthz',
       method: ['GET'],
       handler: (_req, res) => {
-        const report = health.report();
+        const report = clustersHealth(health, now());
         res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(JSON.stringify(report));
       },

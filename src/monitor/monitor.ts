@@ -83,7 +83,7 @@ export class LagMonitor {
     this.keepHistory(groups, at);
 
     const durationMs = clock.now() - startedAt;
-    this.deps.metrics?.recordCheck(groups, at, durationMs / 1000);
+    this.deps.metrics?.recordCheck(source.cluster, groups, at, durationMs / 1000);
     this.deps.health?.recordSuccess(at);
     this.deps.delivery?.kick();
     return { ok: true, at, durationMs, verdicts };
@@ -134,7 +134,7 @@ export class LagMonitor {
     this.sawPreviousCheck = false;
     const state = this.advanceMonitoring({ ok: false, error: detail });
     logger.warn({ failures: state.consecutiveFailures, err: detail }, 'check failed: Kafka could not be read');
-    metrics?.recordCheckFailure(error, durationMs / 1000);
+    metrics?.recordCheckFailure(this.deps.source.cluster, error, durationMs / 1000);
     health?.recordFailure(error, clock.now());
     this.deps.delivery?.kick();
     return { ok: false, at: startedAt, durationMs, error: detail, consecutiveFailures: state.consecutiveFailures };
@@ -147,7 +147,7 @@ export class LagMonitor {
     const before = store.state<MonitoringState>(key) ?? HEALTHY;
     const { state, change } = onCheck(before, outcome, policy.degradedAfterFailures);
     if (state.consecutiveFailures === before.consecutiveFailures && state.degraded === before.degraded) return state;
-    const channel = policy.defaultChannel;
+    const channel = policy.channelFor(source.cluster);
     const effects = change && channel ? this.deps.render([{ kind: 'monitoring', cluster: source.cluster, channel, change }]) : [];
     store.commit({ state: { [key]: state }, effects });
     return state;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
 import type { LagQueryDeps } from '../core/lag-query.js';
 import type { Clock } from '../core/ports.js';
-import type { LagMonitor } from '../monitor/monitor.js';
+import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { Logger } from '../log/logger.js';
 import { verifyBotToken } from './bot-identity.js';
 import { appTokenProblem } from './tokens.js';
@@ -24,7 +24,7 @@ export interface SlackAppOptions {
   /** Extra HTTP routes served beside /slack/events (health, metrics). */
   routes?: CustomRoute[];
   /** When incidents are on, their buttons act through it. */
-  monitor?: LagMonitor;
+  incidents?: IncidentActions;
 }
 
 export interface RunningSlackApp {
@@ -52,7 +52,7 @@ function boltLogger(logger: Logger): BoltLogger {
 }
 
 function listenerDeps(options: SlackAppOptions) {
-  return { query: options.query, logger: options.logger, ...(options.monitor ? { monitor: options.monitor } : {}) };
+  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}) };
 }
 
 /** Slack's replay window: a request signed more than this far from now, either way, is refused. */

@@ -1,6 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { ActionIds } from '../core/action-ids.js';
-import type { LagMonitor } from '../monitor/monitor.js';
+import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { LagAnswerDeps } from './lag-reply.js';
 import { INCIDENT_BUTTON_IDS, incidentButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
@@ -20,14 +20,14 @@ export const registered = {
 
 export interface ListenerDeps extends LagAnswerDeps {
   /** Present when incidents are on: their buttons need it. */
-  monitor?: LagMonitor;
+  incidents?: IncidentActions;
 }
 
 export function registerListeners(app: App, deps: ListenerDeps, command: string = registered.commands[0]): void {
   app.command(command, lagCommand(deps));
   app.action<BlockButtonAction>(ActionIds.postLagToChannel, postLagToChannel(deps));
-  if (deps.monitor) {
-    const onClick = incidentButton(deps.monitor);
+  if (deps.incidents) {
+    const onClick = incidentButton(deps.incidents);
     for (const id of INCIDENT_BUTTON_IDS) app.action<BlockButtonAction>(id, onClick);
   }
 }

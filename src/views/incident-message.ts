@@ -7,7 +7,7 @@ import type { MonitorEffect } from '../monitor/effects.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate } from './format.js';
-import { mentionOf, slackText } from './text-style.js';
+import { mentionOf, onCluster, slackText } from './text-style.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
 const SEVERITY_ICON: Record<Severity, string> = { warning: ':warning:', critical: ':red_circle:', page: ':rotating_light:' };
@@ -94,7 +94,7 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
   const members = f.members === null ? 'not visible (KIP-848)' : String(f.members);
   const ack = incident.acknowledged ? `${mentionOf(incident.acknowledged.by)} at ${formatClock(incident.acknowledged.at)}` : 'not yet';
   const blocks: KnownBlock[] = [
-    header(`${status} · consumer lag · ${incident.group}`),
+    header(`${status} · consumer lag · ${incident.group}${onCluster(incident.cluster)}`),
     fields([
       ['Total lag', `${formatCount(f.totalLag)}${trend(f.lagGrowthPerSec)}`],
       ['Hot partition', hotText(incident)],
@@ -108,7 +108,7 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
   if (incident.snoozed && incident.status === 'open') notes.push(`:zzz: Snoozed by ${mentionOf(incident.snoozed.by)} until ${formatClock(incident.snoozed.until)}`);
   notes.push(`Consume ${formatRate(f.consumePerSec)} · produce ${formatRate(f.producePerSec)} · updated ${formatClock(f.at)} · timeline in the thread`);
   blocks.push(...actions(incident), context(notes.join(' · ')));
-  const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${codeSpan(incident.group)}`;
+  const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${codeSpan(incident.group)}${onCluster(incident.cluster)}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 
@@ -153,11 +153,11 @@ export function noticeText(notice: Notice): string {
 }
 
 /** lagbot's own notice in the channel: it cannot see a cluster, or sees it again. */
-export function monitoringMessage(change: MonitoringChange): SlackMessage {
+export function monitoringMessage(cluster: string, change: MonitoringChange): SlackMessage {
   const text =
     change.kind === 'degraded'
-      ? `:warning: Monitoring degraded: ${change.failures} checks in a row could not read Kafka (${escapeSlack(change.error)}). lagbot opens and resolves no incidents until it can read Kafka again.`
-      : `:white_check_mark: Monitoring recovered: Kafka answers again; ${change.groups} groups read.`;
+      ? `:warning: Monitoring degraded${onCluster(cluster)}: ${change.failures} checks in a row could not read Kafka (${escapeSlack(change.error)}). lagbot opens and resolves no incidents${onCluster(cluster)} until it can read Kafka again.`
+      : `:white_check_mark: Monitoring recovered${onCluster(cluster)}: Kafka answers again; ${change.groups} groups read.`;
   return { text, blocks: [section(text)] };
 }
 
@@ -176,6 +176,6 @@ export function effectsOf(step: Step, oncall: readonly string[]): SlackEffect[] 
 /** How the monitor's effects become Slack messages for the outbox. */
 export function slackEffectsOf(effects: readonly MonitorEffect[]): SlackEffect[] {
   return effects.flatMap((e): SlackEffect[] =>
-    e.kind === 'incident' ? effectsOf(e.step, e.oncall) : [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.change) }],
+    e.kind === 'incident' ? effectsOf(e.step, e.oncall) : [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.cluster, e.change) }],
   );
 }

@@ -2,13 +2,13 @@ import type { KnownBlock } from '@slack/types';
 import { ActionIds } from '../core/action-ids.js';
 import { LAG_USAGE } from '../core/command.js';
 import type { Finding } from '../core/findings.js';
-import type { LagAnswer } from '../core/lag-query.js';
-import type { GroupLag, GroupListing, PartitionLag, SlackMessage } from '../core/protocol.js';
+import type { ClusterGroups, ClusterProblem, FoundGroup, LagAnswer } from '../core/lag-query.js';
+import { DEFAULT_CLUSTER, type GroupLag, type PartitionLag, type SlackMessage } from '../core/protocol.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
-import { LIMITS, context, fields, fittedTable, header, section } from './blocks.js';
+import { LIMITS, context, divider, fields, fittedTable, header, section } from './blocks.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
-import { mentionOf, slackText } from './text-style.js';
+import { mentionOf, onCluster, slackText } from './text-style.js';
 import {
   LISTING_COLUMNS,
   MEMBER_COLUMNS,
@@ -90,13 +90,14 @@ function membersText(lag: GroupLag): string {
 
 /** Fallback text: the group as a code span, so a name like `*bold*_x_` is not read as formatting. */
 function headline(lag: GroupLag): string {
-  return `${codeSpan(lag.group)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${lag.state}, ${membersText(lag)} members)`;
+  return `${codeSpan(lag.group)}${onCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${lag.state}, ${membersText(lag)} members)`;
 }
 
 function summaryFields(lag: GroupLag): KnownBlock {
   const topics = lag.topics.length === 1 ? '1 topic' : `${lag.topics.length} topics`;
   const strategy = lag.assignmentStrategy ? escapeSlack(lag.assignmentStrategy) : '-';
   return fields([
+    ...(lag.cluster === DEFAULT_CLUSTER ? [] : [['Cluster', lag.cluster] as const]),
     ['State', stateText(lag)],
     ['Members', membersText(lag)],
     ['Total lag', formatCount(lag.totalLag)],
@@ -120,7 +121,7 @@ function tableBlocks(title: string, columns: readonly Column[], rows: readonly s
 
 /** `/lag GROUP`: the answer to "which partition is hot, who owns it, is it rebalancing". */
 export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}`), summaryFields(lag), ...findingsBlock(findings)];
+  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...findingsBlock(findings)];
   if (lag.partitions.length > 0) {
     blocks.push(
       ...tableBlocks(
@@ -141,7 +142,7 @@ export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], opt
 
 /** `/lag GROUP members`: the `--members --verbose` view. */
 export function groupMembersMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Members: ${lag.group}`), summaryFields(lag), ...findingsBlock(findings)];
+  const blocks: KnownBlock[] = [header(`Members: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...findingsBlock(findings)];
   if (!lag.membersVisible) {
     blocks.push(section('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.'));
   } else if (lag.members.length === 0) {
@@ -150,31 +151,66 @@ export function groupMembersMessage(lag: GroupLag, findings: readonly Finding[],
     blocks.push(...tableBlocks('*Members*', MEMBER_COLUMNS, sortedMembers(lag).map(memberRow), 40, 'members'));
   }
   blocks.push(...postButton(options.commandText, options), footer(lag, options));
-  const text = `${codeSpan(lag.group)}: ${membersText(lag)} members (${lag.state})`;
+  const text = `${codeSpan(lag.group)}${onCluster(lag.cluster)}: ${membersText(lag)} members (${lag.state})`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 
-/** `/lag` and `/lag list`: every group, largest total lag first. */
+/** `/lag` and `/lag list`: every group, largest total lag first, a section per named cluster. */
 export function groupListMessage(
-  listings: readonly GroupListing[],
+  clusters: readonly ClusterGroups[],
+  unavailable: readonly ClusterProblem[],
   readAt: number,
   options: LagMessageOptions = {},
 ): SlackMessage {
+  const listings = clusters.flatMap((c) => c.listings);
   const total = listings.reduce((n, l) => n + (l.totalLag ?? 0), 0);
   const blocks: KnownBlock[] = [header('Consumer groups'), fields([['Groups', String(listings.length)], ['Total lag', formatCount(total)]])];
-  if (listings.length === 0) {
-    blocks.push(section('No consumer groups on this cluster.'));
-  } else {
-    blocks.push(...tableBlocks('*Largest total lag first*', LISTING_COLUMNS, listings.map(listingRow), 30, 'groups'));
-    blocks.push(context('Type `/lag GROUP` for partitions, owners and hints.'));
+  const named = clusters.length > 1 || clusters.some((c) => c.cluster !== DEFAULT_CLUSTER);
+  // Slack allows 50 blocks: the per-cluster tables share the rows a single table would have.
+  const rowsEach = Math.max(5, Math.floor(30 / Math.max(1, clusters.length)));
+  for (const c of clusters) {
+    const title = named ? `*${c.cluster}*, largest total lag first` : '*Largest total lag first*';
+    if (c.listings.length === 0) blocks.push(section(named ? `*${c.cluster}*: no consumer groups.` : 'No consumer groups on this cluster.'));
+    else blocks.push(...tableBlocks(title, LISTING_COLUMNS, c.listings.map(listingRow), rowsEach, 'groups'));
   }
+  blocks.push(...problemBlocks(unavailable));
+  if (listings.length > 0) blocks.push(context(named ? 'Type `/lag GROUP` for partitions, owners and hints, `/lag GROUP in CLUSTER` for one cluster.' : 'Type `/lag GROUP` for partitions, owners and hints.'));
   const shared = sharedByText(options);
   blocks.push(...postButton(options.commandText, options), context(`${shared}Read ${formatUtc(readAt)}`));
-  const top = listings[0];
+  const top = [...listings].sort((a, b) => (b.totalLag ?? 0) - (a.totalLag ?? 0))[0];
+  const topCluster = top ? clusters.find((c) => c.listings.includes(top))?.cluster ?? DEFAULT_CLUSTER : DEFAULT_CLUSTER;
   const text = top
-    ? `${listings.length} consumer groups; largest lag ${formatCount(top.totalLag)} in ${codeSpan(top.group)}`
+    ? `${listings.length} consumer groups; largest lag ${formatCount(top.totalLag)} in ${codeSpan(top.group)}${onCluster(topCluster)}`
     : 'No consumer groups';
   return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
+
+/** Clusters left out of an answer: named, with what went wrong, so a partial answer never passes for a whole one. */
+function problemBlocks(problems: readonly ClusterProblem[]): KnownBlock[] {
+  if (problems.length === 0) return [];
+  return [section(problems.map((p) => `:rotating_light: *${p.cluster}* could not be read: ${escapeSlack(p.detail)}`).join('\n'))];
+}
+
+/** `/lag GROUP` for a group found in several clusters: a short section each, the full view one command away. */
+export function groupAcrossClustersMessage(found: readonly FoundGroup[], unavailable: readonly ClusterProblem[], options: LagMessageOptions = {}): SlackMessage {
+  const group = (found[0] as FoundGroup).lag.group;
+  const blocks: KnownBlock[] = [header(`Consumer lag: ${group}`), section(`Found in ${found.length} clusters.`)];
+  for (const { lag, findings } of found) {
+    blocks.push(divider, section(`*${lag.cluster}*: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${stateText(lag)}, ${membersText(lag)} members)`));
+    blocks.push(...findingsBlock(findings));
+    if (lag.partitions.length > 0) blocks.push(...tableBlocks('*Largest lag*', SLACK_PARTITION_COLUMNS, lag.partitions.map(slackPartitionRow), 3, 'partitions'));
+    blocks.push(context(`\`/lag ${codeSpanSafe(group)} in ${lag.cluster}\` for every partition and member · read ${formatUtc(lag.readAt)}`));
+  }
+  blocks.push(...problemBlocks(unavailable), ...postButton(options.commandText, options));
+  if (options.sharedBy) blocks.push(context(sharedByText(options).replace(/ · $/, '')));
+  const text = `${codeSpan(group)}: ${found.map(({ lag }) => `${lag.cluster} ${formatCount(lag.totalLag)}`).join(', ')}`;
+  return { text: truncate(text, LIMITS.fallbackText), blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
+}
+
+/** A group name inside a code span of a command to type: quoted when it has spaces, as `/lag` reads it. */
+function codeSpanSafe(group: string): string {
+  const typed = /\s/.test(group) ? `"${group}"` : group;
+  return escapeSlack(typed.replace(/`/g, "'"));
 }
 
 export function helpMessage(): SlackMessage {
@@ -190,16 +226,39 @@ export function usageErrorMessage(error: string): SlackMessage {
   return { text, blocks: [section(`:warning: ${text}`), context(LAG_USAGE.replace(/\n/g, ' · '))] };
 }
 
-export function unknownGroupMessage(group: string, suggestions: readonly string[]): SlackMessage {
+export function unknownGroupMessage(group: string, suggestions: readonly string[], searched: readonly string[] = [DEFAULT_CLUSTER], unavailable: readonly ClusterProblem[] = []): SlackMessage {
   const didYouMean = suggestions.length > 0 ? ` Did you mean ${suggestions.map(codeSpan).join(', ')}?` : '';
-  const text = `No such group ${codeSpan(group)} on this cluster.${didYouMean}`;
-  return { text: `No such group: ${codeSpan(group)}`, blocks: [section(`:mag: ${text}`), context('`/lag list` shows every group.')] };
+  const where = searched.length === 1 && searched[0] === DEFAULT_CLUSTER ? 'on this cluster' : `on ${searched.join(', ')}`;
+  const text = `No such group ${codeSpan(group)} ${where}.${didYouMean}`;
+  return {
+    text: `No such group: ${codeSpan(group)}`,
+    blocks: [section(`:mag: ${text}`), ...problemBlocks(unavailable), context('`/lag list` shows every group.')],
+  };
 }
 
-/** Kafka could not answer: say what failed and that nothing was guessed. */
-export function clusterErrorMessage(detail: string): SlackMessage {
-  const text = `Could not read from Kafka: ${escapeSlack(detail)}`;
+export function unknownClusterMessage(cluster: string, known: readonly string[]): SlackMessage {
+  const text = `No cluster named ${codeSpan(cluster)}. Known clusters: ${known.map(codeSpan).join(', ')}.`;
+  return { text: `No such cluster: ${codeSpan(cluster)}`, blocks: [section(`:mag: ${text}`), context('`/lag GROUP in CLUSTER` reads one cluster; `/lag GROUP` reads them all.')] };
+}
+
+/** Kafka could not answer: say which cluster failed and why, and that nothing was guessed. */
+export function clusterErrorMessage(detail: string, cluster?: string): SlackMessage {
+  const text = `Could not read from Kafka${cluster === undefined || cluster === DEFAULT_CLUSTER ? '' : ` cluster ${cluster}`}: ${escapeSlack(detail)}`;
   return { text, blocks: [section(`:rotating_light: ${text}`), context('No numbers are shown rather than stale or guessed ones. Try again, or check the brokers.')] };
+}
+
+function unavailableMessage(problems: readonly ClusterProblem[]): SlackMessage {
+  if (problems.length === 1) return clusterErrorMessage((problems[0] as ClusterProblem).detail, (problems[0] as ClusterProblem).cluster);
+  const text = `Could not read from Kafka: none of ${problems.map((p) => p.cluster).join(', ')} answered`;
+  return { text, blocks: [section(`:rotating_light: ${escapeSlack(text)}`), ...problemBlocks(problems), context('No numbers are shown rather than stale or guessed ones.')] };
+}
+
+/** A group answer, with the clusters that could not be searched named under it. */
+function withProblems(message: SlackMessage, problems: readonly ClusterProblem[]): SlackMessage {
+  if (problems.length === 0) return message;
+  const blocks = [...message.blocks];
+  blocks.splice(Math.max(1, blocks.length - 1), 0, ...problemBlocks(problems));
+  return { ...message, blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
 }
 
 /** The Slack rendering of any answer to a `/lag` request. */
@@ -208,12 +267,18 @@ export function lagAnswerMessage(answer: LagAnswer, options: LagMessageOptions =
     case 'help':
       return helpMessage();
     case 'list':
-      return groupListMessage(answer.listings, answer.readAt, options);
-    case 'group':
-      return answer.view === 'members' ? groupMembersMessage(answer.lag, answer.findings, options) : groupLagMessage(answer.lag, answer.findings, options);
+      return groupListMessage(answer.clusters, answer.unavailable, answer.readAt, options);
+    case 'group': {
+      if (answer.found.length > 1) return groupAcrossClustersMessage(answer.found, answer.unavailable, options);
+      const { lag, findings } = answer.found[0] as FoundGroup;
+      const message = answer.view === 'members' ? groupMembersMessage(lag, findings, options) : groupLagMessage(lag, findings, options);
+      return withProblems(message, answer.unavailable);
+    }
     case 'unknown-group':
-      return unknownGroupMessage(answer.group, answer.suggestions);
+      return unknownGroupMessage(answer.group, answer.suggestions, answer.searched, answer.unavailable);
+    case 'unknown-cluster':
+      return unknownClusterMessage(answer.cluster, answer.known);
     case 'unavailable':
-      return clusterErrorMessage(answer.detail);
+      return unavailableMessage(answer.problems);
   }
 }

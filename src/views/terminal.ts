@@ -1,5 +1,6 @@
 import type { Finding } from '../core/findings.js';
-import type { GroupLag, GroupListing } from '../core/protocol.js';
+import type { ClusterGroups } from '../core/lag-query.js';
+import { DEFAULT_CLUSTER, type GroupLag, type GroupListing } from '../core/protocol.js';
 import { findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
 import {
@@ -22,7 +23,7 @@ function stateLine(lag: GroupLag): string {
 /** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
 export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
   const lines = [
-    `GROUP ${lag.group}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
+    `GROUP ${lag.group}${lag.cluster === DEFAULT_CLUSTER ? '' : ` (cluster ${lag.cluster})`}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
     stateLine(lag),
     '',
   ];
@@ -38,9 +39,15 @@ export function listText(listings: readonly GroupListing[]): string {
   return renderTable(LISTING_COLUMNS, listings.map(listingRow)).join('\n');
 }
 
+/** `lagbot lag`: one table, or one per cluster under its name when clusters have names. */
+export function clusterListText(clusters: readonly ClusterGroups[]): string {
+  if (clusters.length === 1 && clusters[0]?.cluster === DEFAULT_CLUSTER) return listText(clusters[0].listings);
+  return clusters.map((c) => `CLUSTER ${c.cluster}\n${listText(c.listings)}`).join('\n\n');
+}
+
 /** `lagbot lag GROUP --members`: the `--members --verbose` view. */
 export function membersText(lag: GroupLag): string {
-  const lines = [`GROUP ${lag.group}: ${stateLine(lag)}`, ''];
+  const lines = [`GROUP ${lag.group}${lag.cluster === DEFAULT_CLUSTER ? '' : ` (cluster ${lag.cluster})`}: ${stateLine(lag)}`, ''];
   if (!lag.membersVisible) lines.push('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.');
   else if (lag.members.length === 0) lines.push('No active members.');
   else lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)));

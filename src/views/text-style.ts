@@ -1,3 +1,4 @@
+import { DEFAULT_CLUSTER } from '../core/protocol.js';
 import { codeSpan, escapeSlack } from '../core/slack-escape.js';
 
 /**
@@ -37,4 +38,12 @@ export function slackText(write: (style: TextStyle) => string): string {
   const slot = (rendered: string): string => `${OPEN}${parts.push(rendered) - 1}${CLOSE}`;
   const sentence = write({ name: (text) => slot(codeSpan(text)), user: (id) => slot(mentionOf(id)) });
   return escapeSlack(sentence).replace(SLOT, (_, i: string) => parts[Number(i)] ?? '');
+}
+
+/**
+ * " on prod-eu" where the cluster matters: any cluster with a name of its own. The one
+ * cluster of a `kafka:` section (`default`) goes unnamed, as before clusters existed.
+ */
+export function onCluster(cluster: string): string {
+  return cluster === DEFAULT_CLUSTER ? '' : ` on ${cluster}`;
 }

@@ -326,11 +326,18 @@ describe('click notices', () => {
 
 describe('monitoring notices', () => {
   it('say that lagbot cannot read Kafka, with the error escaped, and that it can again', () => {
-    const degraded = monitoringMessage({ kind: 'degraded', failures: 3, error: 'Cannot reach <k:9092>' });
+    const degraded = monitoringMessage('default', { kind: 'degraded', failures: 3, error: 'Cannot reach <k:9092>' });
     expect(degraded.text).toBe(
       ':warning: Monitoring degraded: 3 checks in a row could not read Kafka (Cannot reach &lt;k:9092&gt;). lagbot opens and resolves no incidents until it can read Kafka again.',
     );
-    expect(monitoringMessage({ kind: 'recovered', groups: 12 }).text).toBe(':white_check_mark: Monitoring recovered: Kafka answers again; 12 groups read.');
+    expect(monitoringMessage('default', { kind: 'recovered', groups: 12 }).text).toBe(':white_check_mark: Monitoring recovered: Kafka answers again; 12 groups read.');
+  });
+
+  it('name the cluster when it has a name of its own', () => {
+    expect(monitoringMessage('prod-eu', { kind: 'degraded', failures: 3, error: 'timeout' }).text).toBe(
+      ':warning: Monitoring degraded on prod-eu: 3 checks in a row could not read Kafka (timeout). lagbot opens and resolves no incidents on prod-eu until it can read Kafka again.',
+    );
+    expect(monitoringMessage('prod-eu', { kind: 'recovered', groups: 2 }).text).toBe(':white_check_mark: Monitoring recovered on prod-eu: Kafka answers again; 2 groups read.');
   });
 });
 
@@ -362,6 +369,6 @@ describe('effects of a step', () => {
       ['post-thread', 'C0ALERTS'],
       ['post-channel', 'C0ALERTS'],
     ]);
-    expect(effects[2]?.message).toEqual(monitoringMessage({ kind: 'recovered', groups: 1 }));
+    expect(effects[2]?.message).toEqual(monitoringMessage('default', { kind: 'recovered', groups: 1 }));
   });
 });

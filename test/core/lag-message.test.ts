@@ -133,7 +133,7 @@ describe('other /lag views', () => {
   it('lists groups largest lag first within limits', () => {
     const lag = computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0);
     const listings = Array.from({ length: 300 }, (_, i) => ({ ...listingOf(lag), group: `group-${i}`, totalLag: 300 - i }));
-    const message = groupListMessage(listings, 0);
+    const message = groupListMessage([{ cluster: 'default', groups: [], listings }], [], 0);
     assertWithinLimits(message);
     const joined = texts(message).join('\n');
     expect(joined.indexOf('group-0 ')).toBeLessThan(joined.indexOf('group-1 '));

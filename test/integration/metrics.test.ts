@@ -49,7 +49,7 @@ describe('/metrics and /healthz', () => {
       }, 'the lag series');
       expect(text).toContain(lagLine(0, 0));
       expect(text).toContain(`kafka_consumergroup_lag_total{cluster="default",group="${group}"} 50`);
-      expect(text).toMatch(/lagbot_checks_total\{result="ok"\} [1-9]/);
+      expect(text).toMatch(/lagbot_checks_total\{cluster="default",result="ok"\} [1-9]/);
       expect((await scrape(rig.lagbot.port)).type).toContain('text/plain');
       const health = await fetch(`http://127.0.0.1:${rig.lagbot.port}/healthz`);
       expect(health.status).toBe(200);

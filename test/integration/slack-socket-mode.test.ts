@@ -24,7 +24,7 @@ function startSocketLagbot(slack: SlackStandin, lagSource: LagSource, appToken: 
     apiUrl: slack.apiUrl,
     command: '/lag',
     port: 0,
-    query: { source: lagSource, clock: systemClock, findingSettings: DEFAULT_RULES.signals },
+    query: { sources: [lagSource], clock: systemClock, findingSettings: DEFAULT_RULES.signals },
     logger: createLogger('silent'),
   });
 }

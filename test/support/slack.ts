@@ -24,7 +24,7 @@ export async function startSlackRig(lagSource: LagSource, standin: Omit<SlackSta
     command: '/lag',
     port: 0,
     host: '127.0.0.1',
-    query: { source: lagSource, clock: systemClock, findingSettings: DEFAULT_RULES.signals },
+    query: { sources: [lagSource], clock: systemClock, findingSettings: DEFAULT_RULES.signals },
     logger: createLogger('silent'),
   });
   slack.setEventsUrl(`http://127.0.0.1:${lagbot.port}/slack/events`);

@@ -140,7 +140,7 @@ describe('alerting configuration', () => {
     expect(() => parseConfig('alerting:\n  channel: "#alerts"\n', env)).toThrow(/alerting\.channel: a channel id such as C0123ABCD/);
     expect(() => parseConfig('check:\n  schedule: "every minute"\n', env)).toThrow(/check\.schedule: a node-cron expression/);
     expect(() => parseConfig('signals:\n  raise: { stalled: urgent }\n', env)).toThrow(/signals\.raise\.stalled: .*"warning"\|"critical"\|"page"/);
-    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, channel, oncall, thresholds, signals\)/);
+    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, cluster, channel, oncall, thresholds, signals\)/);
     expect(() => parseConfig('alerting:\n  oncall: [oncall-team]\n', env)).toThrow(/alerting\.oncall\.0: a user group id/);
   });
 });

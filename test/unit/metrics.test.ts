@@ -57,12 +57,12 @@ function billing(at = 1_000): GroupLag {
   return computeGroupLag(snapshot, caseStudyOffsets(), at);
 }
 
-const lite = () => new LagMetrics({ defaultMetrics: false });
+const lite = () => new LagMetrics({ defaultMetrics: false }, ['default']);
 
 describe('LagMetrics: kafka_consumer_lag', () => {
   it('exports one series per partition with known lag, labelled group/topic/partition', async () => {
     const metrics = lite();
-    metrics.recordCheck([userEvents(), billing()], 1_000);
+    metrics.recordCheck('default', [userEvents(), billing()], 1_000);
     expect(series(await scrape(metrics), 'kafka_consumer_lag')).toEqual([
       [{ cluster: 'default', group: 'billing', topic: 'user-events', partition: '0' }, 234],
       [{ cluster: 'default', group: 'user-events-consumer', topic: 'user-events', partition: '0' }, 488_333],
@@ -73,7 +73,7 @@ describe('LagMetrics: kafka_consumer_lag', () => {
 
   it('leaves unknown lag out instead of exporting 0', async () => {
     const metrics = lite();
-    metrics.recordCheck([billing()], 1_000);
+    metrics.recordCheck('default', [billing()], 1_000);
     const samples = await scrape(metrics);
     const billingPartitions = series(samples, 'kafka_consumer_lag').map(([l]) => l.partition);
     expect(billingPartitions).toEqual(['0']);
@@ -82,9 +82,9 @@ describe('LagMetrics: kafka_consumer_lag', () => {
 
   it('drops every series of a group that vanished between checks', async () => {
     const metrics = lite();
-    metrics.recordCheck([userEvents(), billing()], 1_000);
+    metrics.recordCheck('default', [userEvents(), billing()], 1_000);
     metrics.setSeverity({ cluster: 'default', group: 'billing' }, null);
-    metrics.recordCheck([userEvents(2_000)], 2_000);
+    metrics.recordCheck('default', [userEvents(2_000)], 2_000);
     const samples = await scrape(metrics);
     for (const name of ['kafka_consumer_lag', 'kafka_consumergroup_lag_total', 'kafka_consumergroup_members', 'kafka_consumergroup_partitions']) {
       expect(series(samples, name).map(([l]) => l.group)).not.toContain('billing');
@@ -97,13 +97,13 @@ describe('LagMetrics: kafka_consumer_lag', () => {
 
   it('drops a partition whose lag became unknown, keeps the others', async () => {
     const metrics = lite();
-    metrics.recordCheck([userEvents()], 1_000);
+    metrics.recordCheck('default', [userEvents()], 1_000);
     const later = computeGroupLag(
       caseStudySnapshot({ committed: caseStudySnapshot().committed.filter((c) => c.partition !== 1) }),
       caseStudyOffsets(),
       2_000,
     );
-    metrics.recordCheck([later], 2_000);
+    metrics.recordCheck('default', [later], 2_000);
     expect(series(await scrape(metrics), 'kafka_consumer_lag').map(([l]) => l.partition)).toEqual(['0', '2']);
   });
 });
@@ -111,7 +111,7 @@ describe('LagMetrics: kafka_consumer_lag', () => {
 describe('LagMetrics: group gauges', () => {
   it('exports total lag, members and partitions per group', async () => {
     const metrics = lite();
-    metrics.recordCheck([userEvents(), billing()], 1_000);
+    metrics.recordCheck('default', [userEvents(), billing()], 1_000);
     const samples = await scrape(metrics);
     expect(series(samples, 'kafka_consumergroup_lag_total')).toEqual([
       [{ cluster: 'default', group: 'billing' }, 234],
@@ -135,7 +135,7 @@ describe('LagMetrics: group gauges', () => {
       caseStudyOffsets(),
       0,
     );
-    metrics.recordCheck([nothingKnown, kip848], 0);
+    metrics.recordCheck('default', [nothingKnown, kip848], 0);
     const samples = await scrape(metrics);
     expect(series(samples, 'kafka_consumergroup_lag_total').map(([l]) => l.group)).toEqual(['kip848']);
     expect(series(samples, 'kafka_consumergroup_members').map(([l]) => l.group)).toEqual(['fresh']);
@@ -168,40 +168,40 @@ describe('LagMetrics: incidents, checks, outbox', () => {
     const metrics = lite();
     let samples = await scrape(metrics);
     expect(series(samples, 'lagbot_checks_total')).toEqual([
-      [{ result: 'error' }, 0],
-      [{ result: 'ok' }, 0],
+      [{ cluster: 'default', result: 'error' }, 0],
+      [{ cluster: 'default', result: 'ok' }, 0],
     ]);
 
-    metrics.recordCheck([userEvents()], 1_700_000_000_000, 0.2);
-    metrics.recordCheckFailure(new Error('broker down'), 3);
-    metrics.recordCheckFailure(new Error('broker down'), 12);
+    metrics.recordCheck('default', [userEvents()], 1_700_000_000_000, 0.2);
+    metrics.recordCheckFailure('default', new Error('broker down'), 3);
+    metrics.recordCheckFailure('default', new Error('broker down'), 12);
     samples = await scrape(metrics);
-    expect(value(samples, 'lagbot_checks_total', { result: 'ok' })).toBe(1);
-    expect(value(samples, 'lagbot_checks_total', { result: 'error' })).toBe(2);
-    expect(value(samples, 'lagbot_check_failures_consecutive')).toBe(2);
-    expect(value(samples, 'lagbot_last_successful_check_timestamp_seconds')).toBe(1_700_000_000);
+    expect(value(samples, 'lagbot_checks_total', { cluster: 'default', result: 'ok' })).toBe(1);
+    expect(value(samples, 'lagbot_checks_total', { cluster: 'default', result: 'error' })).toBe(2);
+    expect(value(samples, 'lagbot_check_failures_consecutive', { cluster: 'default' })).toBe(2);
+    expect(value(samples, 'lagbot_last_successful_check_timestamp_seconds', { cluster: 'default' })).toBe(1_700_000_000);
     // A failed check keeps the last known lag rather than pretending it went away.
     expect(series(samples, 'kafka_consumer_lag')).toHaveLength(3);
 
-    metrics.recordCheck([userEvents()], 1_700_000_060_000);
+    metrics.recordCheck('default', [userEvents()], 1_700_000_060_000);
     samples = await scrape(metrics);
-    expect(value(samples, 'lagbot_check_failures_consecutive')).toBe(0);
-    expect(value(samples, 'lagbot_last_successful_check_timestamp_seconds')).toBe(1_700_000_060);
+    expect(value(samples, 'lagbot_check_failures_consecutive', { cluster: 'default' })).toBe(0);
+    expect(value(samples, 'lagbot_last_successful_check_timestamp_seconds', { cluster: 'default' })).toBe(1_700_000_060);
   });
 
   it('observes check durations in the histogram', async () => {
     const metrics = lite();
-    metrics.recordCheck([], 0, 0.02);
-    metrics.recordCheckFailure('timeout', 12);
-    metrics.recordCheckDuration(0.7);
-    metrics.recordCheck([], 0); // no duration given: not observed
+    metrics.recordCheck('default', [], 0, 0.02);
+    metrics.recordCheckFailure('default', 'timeout', 12);
+    metrics.recordCheckDuration('default', 0.7);
+    metrics.recordCheck('default', [], 0); // no duration given: not observed
     const samples = await scrape(metrics);
-    expect(value(samples, 'lagbot_check_duration_seconds_count')).toBe(3);
-    expect(value(samples, 'lagbot_check_duration_seconds_sum')).toBeCloseTo(12.72);
-    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '0.025' })).toBe(1);
-    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '1' })).toBe(2);
-    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '10' })).toBe(2);
-    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
+    expect(value(samples, 'lagbot_check_duration_seconds_count', { cluster: 'default' })).toBe(3);
+    expect(value(samples, 'lagbot_check_duration_seconds_sum', { cluster: 'default' })).toBeCloseTo(12.72);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '0.025', cluster: 'default' })).toBe(1);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '1', cluster: 'default' })).toBe(2);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '10', cluster: 'default' })).toBe(2);
+    expect(value(samples, 'lagbot_check_duration_seconds_bucket', { le: '+Inf', cluster: 'default' })).toBe(3);
   });
 
   it('exports the outbox backlog', async () => {

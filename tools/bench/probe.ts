@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
+import { DEFAULT_CLUSTER } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { CheckReport } from '../../src/monitor/monitor.js';
 import type { CycleResult, InitResult, MemoryReading, ProbeEnvelope, ProbeRequest, TotalsResult } from './probe-protocol.js';
@@ -88,7 +89,7 @@ async function cycle(run: Running, advanceMs: number): Promise<CycleResult> {
   wire.take();
   const startedAt = clock.now();
   const started = performance.now();
-  const report = await lagbot.monitor.check();
+  const report = await lagbot.monitors.of(DEFAULT_CLUSTER).check();
   const durationMs = performance.now() - started;
   const counts = wire.take();
   if (report.ok) run.last = report;

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { ActionIds, SNOOZE_BUTTONS } from '../../core/action-ids.js';
-import type { IncidentAction, LagMonitor } from '../../monitor/monitor.js';
+import type { IncidentActions } from '../../monitor/cluster-monitors.js';
+import type { IncidentAction } from '../../monitor/monitor.js';
 import { noticeText } from '../../views/incident-message.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -20,7 +21,7 @@ function actionFor(actionId: string): IncidentAction | null {
  * acknowledged at once; the root message and the thread change through the outbox.
  * Only a click that changes nothing gets a private answer saying so.
  */
-export function incidentButton(monitor: LagMonitor) {
+export function incidentButton(monitor: IncidentActions) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs): Promise<void> => {
     await ack();
     const incidentAction = actionFor(action.action_id);

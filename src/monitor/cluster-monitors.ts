@@ -1,0 +1,36 @@
+import type { IncidentStore } from '../core/ports.js';
+import type { Step } from '../core/incident.js';
+import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
+
+/** What an incident's buttons need: act on an incident by id, whichever cluster it is on. */
+export interface IncidentActions {
+  act(incidentId: string, user: string, action: IncidentAction): Step;
+}
+
+/** One monitor per cluster, and a click routed to the monitor of its incident's cluster. */
+export class ClusterMonitors implements IncidentActions {
+  constructor(
+    readonly byCluster: ReadonlyMap<string, LagMonitor>,
+    private readonly store: Pick<IncidentStore, 'incident'>,
+  ) {
+    if (byCluster.size === 0) throw new Error('at least one cluster');
+  }
+
+  of(cluster: string): LagMonitor {
+    const monitor = this.byCluster.get(cluster);
+    if (!monitor) throw new Error(`no monitor for cluster "${cluster}"`);
+    return monitor;
+  }
+
+  act(incidentId: string, user: string, action: IncidentAction): Step {
+    const cluster = this.store.incident(incidentId)?.cluster;
+    // An unknown incident gets its "no such incident" answer from any monitor.
+    const monitor = (cluster !== undefined ? this.byCluster.get(cluster) : undefined) ?? (this.byCluster.values().next().value as LagMonitor);
+    return monitor.act(incidentId, user, action);
+  }
+
+  /** Every cluster's check at once, for callers that drive checks themselves. */
+  checkAll(): Promise<CheckReport[]> {
+    return Promise.all([...this.byCluster.values()].map((m) => m.check()));
+  }
+}
