@@ -144,3 +144,107 @@ describe('alerting configuration', () => {
     expect(() => parseConfig('alerting:\n  oncall: [oncall-team]\n', env)).toThrow(/alerting\.oncall\.0: a user group id/);
   });
 });
+
+describe('clusters', () => {
+  const yaml = `
+clusters:
+  - name: prod-eu
+    brokers: [b1.prod-eu:9093, b2.prod-eu:9093]
+    ssl:
+      ca: /etc/lagbot/prod-eu-ca.pem
+      cert: /etc/lagbot/lagbot.pem
+      key: /etc/lagbot/lagbot.key
+      passphraseEnv: LAGBOT_KEY_PASSPHRASE
+      servername: kafka.prod-eu.internal
+    sasl:
+      mechanism: scram-sha-512
+      username: lagbot
+      passwordEnv: KAFKA_PROD_EU_PASSWORD
+    watch: { include: ["*"], exclude: ["connect-*"] }
+    channel: C0123PRODEU
+  - name: staging
+    brokers: [staging-kafka:9092]
+    ssl: true
+alerting:
+  channel: C0ALERTS
+groups:
+  - cluster: staging
+    channel: C0STAGING
+  - match: "payments-*"
+    cluster: "prod-*"
+    oncall: [S0PAYMENTS]
+`;
+  const env = { KAFKA_PROD_EU_PASSWORD: 'pw', LAGBOT_KEY_PASSPHRASE: 'phrase' };
+
+  it('reads every cluster with its TLS, SASL secret from the named variable, watch list and channel', () => {
+    const config = parseConfig(yaml, env, 'lagbot.yaml');
+    expect(config.clusters).toEqual([
+      {
+        name: 'prod-eu',
+        brokers: ['b1.prod-eu:9093', 'b2.prod-eu:9093'],
+        clientId: 'lagbot',
+        tls: { ca: '/etc/lagbot/prod-eu-ca.pem', cert: '/etc/lagbot/lagbot.pem', key: '/etc/lagbot/lagbot.key', passphrase: 'phrase', servername: 'kafka.prod-eu.internal' },
+        sasl: { mechanism: 'scram-sha-512', username: 'lagbot', password: 'pw' },
+        connectionTimeoutMs: 3_000,
+        requestTimeoutMs: 10_000,
+        readDeadlineMs: 8_000,
+        watch: { include: ['*'], exclude: ['connect-*'] },
+        channel: 'C0123PRODEU',
+      },
+      expect.objectContaining({ name: 'staging', tls: {}, sasl: null, watch: null, channel: null }),
+    ]);
+  });
+
+  it('routes by cluster: its watch list, its channel, and groups rules that match on cluster', async () => {
+    const { AlertingPolicy } = await import('../../src/config/alerting.js');
+    const config = parseConfig(yaml, env);
+    const policy = new AlertingPolicy(config, config.clusters);
+    expect(policy.watches({ cluster: 'prod-eu', group: 'connect-sink' })).toBe(false);
+    expect(policy.watches({ cluster: 'staging', group: 'connect-sink' })).toBe(true);
+    expect(policy.forGroup({ cluster: 'prod-eu', group: 'orders' }).channel).toBe('C0123PRODEU');
+    expect(policy.forGroup({ cluster: 'staging', group: 'orders' }).channel).toBe('C0STAGING');
+    expect(policy.forGroup({ cluster: 'prod-eu', group: 'payments-ledger' })).toMatchObject({ channel: 'C0123PRODEU', oncall: ['S0PAYMENTS'] });
+    expect(policy.forGroup({ cluster: 'staging', group: 'payments-ledger' }).oncall).toEqual([]);
+    expect(policy.channelFor('prod-eu')).toBe('C0123PRODEU');
+    expect(policy.channelFor('staging')).toBe('C0ALERTS');
+  });
+
+  it('refuses what contradicts itself or is missing, all at once', () => {
+    const bad = `
+kafka:
+  brokers: [a:1]
+clusters:
+  - name: prod-eu
+    brokers: [a:1]
+    sasl: { mechanism: plain, username: u, passwordEnv: PROD_PW }
+  - name: prod-eu
+    brokers: [b:1]
+    sasl: { mechanism: oauthbearer, tokenEndpoint: "https://idp.example/token", clientId: lagbot, clientSecretEnv: IDP_SECRET }
+`;
+    let message = '';
+    try {
+      parseConfig(bad, { KAFKA_BROKERS: 'c:1' }, 'lagbot.yaml');
+    } catch (error) {
+      message = (error as ConfigError).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'lagbot.yaml: kafka and clusters are both set: list every cluster under clusters (kafka is the one-cluster form)',
+      'KAFKA_BROKERS is set, but lagbot.yaml lists clusters: set each cluster\'s brokers in the file (KAFKA_BROKERS is for the one-cluster form)',
+      'lagbot.yaml: clusters: the name "prod-eu" is used twice; each cluster needs its own name',
+      'lagbot.yaml: clusters[0] (prod-eu).sasl.passwordEnv: the environment variable PROD_PW is not set',
+      'lagbot.yaml: clusters[1] (prod-eu).sasl.clientSecretEnv: the environment variable IDP_SECRET is not set',
+    ]);
+  });
+
+  it('names bad cluster values by their keys', () => {
+    expect(() => parseConfig('clusters:\n  - name: Prod_EU\n    brokers: [a:1]\n', {})).toThrow(/clusters\.0\.name: lower-case letters, digits and dashes/);
+    expect(() => parseConfig('clusters:\n  - name: p\n    brokers: [a:1]\n    ssl: { cert: /c.pem }\n', {})).toThrow(/clusters\.0\.ssl: cert and key go together/);
+    expect(() => parseConfig('clusters:\n  - name: p\n    brokers: [a:1]\n    sasl: { mechanism: gssapi }\n', {})).toThrow(/clusters\.0\.sasl\.mechanism/);
+    expect(() => parseConfig('groups:\n  - oncall: [S0X]\n', { KAFKA_BROKERS: 'a:1' })).toThrow(/groups\.0: a groups entry needs match \(a group glob\), cluster \(a cluster glob\), or both/);
+  });
+
+  it('keeps the one-cluster kafka section, named default, with KAFKA_SASL_PASSWORD', () => {
+    const config = parseConfig('kafka:\n  sasl: { mechanism: scram-sha-256, username: lagbot }\n  ssl: true\n', { KAFKA_BROKERS: 'k:9093', KAFKA_SASL_PASSWORD: 'pw' });
+    expect(config.clusters).toEqual([expect.objectContaining({ name: 'default', brokers: ['k:9093'], tls: {}, sasl: { mechanism: 'scram-sha-256', username: 'lagbot', password: 'pw' } })]);
+  });
+});

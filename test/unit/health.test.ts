@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/ports.js';
-import { HealthState } from '../../src/metrics/health.js';
+import { HealthState, clustersHealth } from '../../src/metrics/health.js';
 
 function fakeClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
   let now = start;
@@ -93,5 +93,28 @@ describe('HealthState', () => {
 
   it('rejects a non-positive staleness limit', () => {
     expect(() => new HealthState({ clock: fakeClock(), staleAfterMs: 0 })).toThrow(/staleAfterMs/);
+  });
+});
+
+describe('/healthz over clusters', () => {
+  it('degrades for one unreachable cluster, and fails only when none is healthy', () => {
+    const clock = fakeClock();
+    const prod = new HealthState({ clock, staleAfterMs: 3 * INTERVAL });
+    const staging = new HealthState({ clock, staleAfterMs: 3 * INTERVAL });
+    const both = new Map([
+      ['prod-eu', prod],
+      ['staging', staging],
+    ]);
+    expect(clustersHealth(both, clock.now())).toMatchObject({ ok: true, status: 'starting', reason: null });
+    prod.recordSuccess();
+    staging.recordFailure(new Error('cluster staging: connection refused'));
+    const one = clustersHealth(both, clock.now());
+    expect(one).toMatchObject({ ok: true, status: 'degraded', clusters: { 'prod-eu': { status: 'ok' }, staging: { status: 'failing', consecutiveFailures: 1 } } });
+    expect(one.reason).toMatch(/^staging: last check failed: cluster staging: connection refused/);
+    prod.recordFailure('timeout');
+    expect(clustersHealth(both, clock.now())).toMatchObject({ ok: false, status: 'failing' });
+    prod.recordSuccess();
+    staging.recordSuccess();
+    expect(clustersHealth(both, clock.now())).toMatchObject({ ok: true, status: 'ok', reason: null });
   });
 });

@@ -71,6 +71,23 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     ]);
   });
 
+  it('replaces only the checked cluster\'s series: another cluster keeps its own', async () => {
+    const metrics = new LagMetrics({ defaultMetrics: false }, ['prod-eu', 'staging']);
+    const on = (cluster: string, lag: GroupLag): GroupLag => ({ ...lag, cluster });
+    metrics.recordCheck('prod-eu', [on('prod-eu', userEvents())], 1_000);
+    metrics.recordCheck('staging', [on('staging', billing())], 1_000);
+    metrics.recordCheck('prod-eu', [], 2_000);
+    const samples = await scrape(metrics);
+    expect(series(samples, 'kafka_consumer_lag')).toEqual([[{ cluster: 'staging', group: 'billing', topic: 'user-events', partition: '0' }, 234]]);
+    expect(series(samples, 'kafka_consumergroup_lag_total').map(([l]) => l.cluster)).toEqual(['staging']);
+    metrics.recordCheckFailure('staging', new Error('down'));
+    const after = await scrape(metrics);
+    expect(value(after, 'lagbot_checks_total', { cluster: 'staging', result: 'error' })).toBe(1);
+    expect(value(after, 'lagbot_checks_total', { cluster: 'prod-eu', result: 'error' })).toBe(0);
+    expect(value(after, 'lagbot_check_failures_consecutive', { cluster: 'staging' })).toBe(1);
+    expect(value(after, 'lagbot_check_failures_consecutive', { cluster: 'prod-eu' })).toBe(0);
+  });
+
   it('leaves unknown lag out instead of exporting 0', async () => {
     const metrics = lite();
     metrics.recordCheck('default', [billing()], 1_000);
