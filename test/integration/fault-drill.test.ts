@@ -162,7 +162,8 @@ describe('fault drill: the incident timeline is exactly once and in order under 
       // The broker dies once or twice, stays down long enough to be noticed, and comes back
       // (log recovery included) well before the drain, which needs it.
       let brokerDown = false;
-      const outages = Array.from({ length: 1 + Math.floor(random() * 2) }, () => 2_000 + random() * 3_000);
+      // Down long enough for two failed checks however long a failing check takes, plus the restart.
+      const outages = Array.from({ length: 1 + Math.floor(random() * 2) }, () => 4_000 + random() * 3_000);
       const brokerKiller = (async () => {
         let at = Date.now() + 2_000 + random() * 3_000;
         for (const downMs of outages) {
@@ -244,6 +245,11 @@ describe('fault drill: the incident timeline is exactly once and in order under 
       }
       const faulted = faultCount(drill);
       console.log(`fault drill seed ${seed}: clean, ${drill.kills} lagbot kills (${drill.inCallKills} inside a call), ${drill.brokerKills} broker kills, ${faulted} Slack faults ${JSON.stringify(drill.faults)}`);
+    } catch (error) {
+      // Said at once, not only in the summary at the end of a long run.
+      const what = error instanceof Error ? error.message.split('\n').slice(0, 12).join('\n') : String(error);
+      console.log(`fault drill seed ${seed}: FAILED after ${drill.kills} lagbot kills, ${drill.brokerKills} broker kills, ${faultCount(drill)} Slack faults: ${what}`);
+      throw error;
     } finally {
       slack.setChaos(undefined);
       await bot.stop();
