@@ -1,3 +1,4 @@
+import { completeTotal } from './lag.js';
 import type { GroupLag, GroupState } from './protocol.js';
 
 /**
@@ -167,7 +168,7 @@ export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false
   });
   const memberIds = lag.membersVisible && lag.members.length > 0 ? lag.members.map((m) => m.memberId).sort() : NO_MEMBERS;
   const keys = ordered.map((p) => partitionKey(p.topic, p.partition));
-  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: lag.totalLag, afterGap, keys, values }, previous);
+  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: completeTotal(lag), afterGap, keys, values }, previous);
 }
 
 /** A sample as plain data: what the store keeps so the history survives a restart. */

@@ -137,6 +137,17 @@ export function computeGroupLag(
   };
 }
 
+/**
+ * The total the rules may compare over time: null unless the log end of every partition
+ * the group has committed on is known. With a broker down, the sum of what is known is a
+ * lower bound; a rule comparing it with the whole sum of a minute ago would see a recovery,
+ * and, when the partitions come back, a doubling, that never happened.
+ */
+export function completeTotal(lag: GroupLag): number | null {
+  const missing = lag.partitions.some((p) => p.committedOffset !== null && p.logEndOffset === null && !p.flags.includes('topic-deleted'));
+  return missing ? null : lag.totalLag;
+}
+
 export function listingOf(lag: GroupLag): GroupListing {
   return {
     cluster: lag.cluster,

@@ -1,4 +1,5 @@
 import { findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
+import { completeTotal } from './lag.js';
 import { observedWindow, ratesOf, sampleObservedAgo, type GroupSample } from './history.js';
 import type { GroupLag, GroupRef, IncidentFigures, Severity } from './protocol.js';
 
@@ -102,7 +103,7 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
   const rates = ratesOf(history, settings.rateWindowMs);
   const hot = findingOfKind(findings, 'hot-partition');
   const growth = rates?.lagGrowthPerSec ?? null;
-  const total = lag.totalLag;
+  const total = completeTotal(lag);
   let nextThreshold: IncidentFigures['nextThreshold'] = null;
   if (growth !== null && growth > 0 && total !== null) {
     const { warning, critical, page } = settings.thresholds;
@@ -139,7 +140,9 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
 /** Evaluate one group's current read against its history (which ends with this read). */
 export function evaluate(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings): Evaluation {
   const { warning, critical, page } = settings.thresholds;
-  const total = lag.totalLag;
+  // A read missing some partitions is missing data to the rules: it neither opens, raises,
+  // lowers nor resolves anything, and the time it covers is not observed.
+  const total = completeTotal(lag);
   const reasons: Reason[] = [];
   let severity: Severity | null = null;
 

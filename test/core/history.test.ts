@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { completeTotal } from '../../src/core/lag.js';
 import { appendSample, ratesOf, sampleOf, stalledPartitions, type GroupSample } from '../../src/core/history.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 
@@ -48,7 +49,8 @@ function plainSample(lag: GroupLag): GroupSample {
     keys: ordered.map((p) => `${p.topic}\u0000${p.partition}`),
     committed: Float64Array.from(ordered, (p) => p.committedOffset ?? Number.NaN),
     logEnd: Float64Array.from(ordered, (p) => p.logEndOffset ?? Number.NaN),
-    totalLag: lag.totalLag,
+    // A sample keeps the total only when every committed partition's log end is known.
+    totalLag: completeTotal(lag),
   };
 }
 

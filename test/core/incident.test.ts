@@ -197,6 +197,39 @@ describe('incident lifecycle', () => {
   });
 });
 
+describe('a read missing partitions (a broker down)', () => {
+  const two = (p0: number, p1: number | null): GroupScript => ({
+    partitions: [
+      { committed: 1_000_000, logEnd: 1_000_000 + p0 },
+      { committed: 1_000_000, logEnd: p1 === null ? null : 1_000_000 + p1 },
+    ],
+  });
+
+  it('never resolves an incident on what it can still see, and does not count that time as observed', () => {
+    const s = new Scenario();
+    s.check(two(300_000, 300_000));
+    expect(s.incident?.severity).toBe('critical');
+    // The partition holding the lag is unreadable for 20 checks (10 min, twice the resolve window): what is left is under the line.
+    for (let i = 0; i < 20; i += 1) s.check(two(10_000, null));
+    expect(s.incident).toMatchObject({ status: 'open', severity: 'critical', belowWarningSince: null });
+    expect(s.kinds()).toEqual(['opened', 'evidence']);
+    // Back, and really drained: now the resolve window starts, from the first whole read.
+    s.check(two(10_000, 10_000));
+    expect(s.kinds()).toEqual(['opened', 'evidence', 'recovering']);
+  });
+
+  it('does not see a doubling when the missing partitions come back', () => {
+    const s = new Scenario();
+    for (let i = 0; i < 4; i += 1) s.check(two(200_000, 200_000));
+    expect(s.incident).toBeNull();
+    for (let i = 0; i < 3; i += 1) s.check(two(200_000, null));
+    s.check(two(200_000, 200_000));
+    // 200,000 known while a partition was missing, then 400,000 whole: not a doubling.
+    expect(s.incident).toBeNull();
+    expect(s.steps.every((step) => step.incident === null)).toBe(true);
+  });
+});
+
 describe('buttons', () => {
   it('acknowledge records who and when; a repeated click changes nothing and says so', () => {
     const s = openedAtWarning();

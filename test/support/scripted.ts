@@ -9,7 +9,8 @@ export const T0 = Date.UTC(2024, 6, 23, 3, 0, 0);
 
 export interface PartitionScript {
   committed: number;
-  logEnd: number;
+  /** null: the log end could not be read (its leader is down). */
+  logEnd: number | null;
   owner?: number | null;
 }
 
@@ -51,7 +52,14 @@ export function scriptedLag(at: number, script: GroupScript, group = 'user-event
       committed: script.partitions.map((p, partition) => ({ topic: 'user-events', partition, offset: p.committed })),
     },
     new Map([
-      ['user-events', { topic: 'user-events', exists: true, partitions: script.partitions.map((p, partition) => ({ partition, logEndOffset: p.logEnd, logStartOffset: 0 })) }],
+      [
+        'user-events',
+        {
+          topic: 'user-events',
+          exists: true,
+          partitions: script.partitions.flatMap((p, partition) => (p.logEnd === null ? [] : [{ partition, logEndOffset: p.logEnd, logStartOffset: 0 }])),
+        },
+      ],
     ]),
     at,
   );
