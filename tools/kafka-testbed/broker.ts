@@ -25,6 +25,8 @@ export interface KafkaTestbed {
   version: string;
   /** A -cp value ("<libs>/*") with the broker's jars, reusable for Kafka's CLI tools. */
   classpath: string;
+  /** "127.0.0.1:PORT" of each extra listener asked for in StartKafkaOptions.listeners, by name. */
+  listeners?: Record<string, string>;
   /** The running JVM's pid; a new one after restart(). */
   readonly pid: number;
   /** Settles when the running broker JVM exits, whether through stop(), kill() or a crash. */
@@ -45,6 +47,19 @@ export interface StartKafkaOptions {
   startTimeoutMs?: number;
   /** JVM -Xmx of the broker, e.g. "2g"; thousands of partitions need more than the default. */
   heap?: string;
+  /**
+   * Listeners besides PLAINTEXT (which stays the inter-broker one), each on a free port; their
+   * settings (certificates, JAAS) go in brokerProps as listener.name.<name>.* entries.
+   */
+  listeners?: ExtraListener[];
+  /** Extra `kafka-storage format` arguments, e.g. --add-scram for SCRAM users. */
+  formatArgs?: string[];
+}
+
+export interface ExtraListener {
+  /** Upper case, e.g. SASL_SSL or MTLS. */
+  name: string;
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 }
 
 const HOST = '127.0.0.1';
@@ -102,6 +117,7 @@ export function brokerProperties(opts: {
   controllerPort: number;
   logDir: string;
   extra?: Record<string, string>;
+  listeners?: Array<ExtraListener & { port: number }>;
 }): Record<string, string> {
   const { major } = parseKafkaVersion(opts.version);
   const props: Record<string, string> = {
@@ -125,6 +141,11 @@ export function brokerProperties(opts: {
     // The cleaner reserves this buffer up front (128 MiB by default): too much for a test JVM.
     'log.cleaner.dedupe.buffer.size': '2097152',
   };
+  for (const l of opts.listeners ?? []) {
+    props['listeners'] += `,${l.name}://${HOST}:${l.port}`;
+    props['advertised.listeners'] += `,${l.name}://${HOST}:${l.port}`;
+    props['listener.security.protocol.map'] += `,${l.name}:${l.protocol}`;
+  }
   if (major >= 4) {
     props['share.coordinator.state.topic.replication.factor'] = '1';
     props['share.coordinator.state.topic.min.isr'] = '1';
@@ -283,12 +304,13 @@ async function startOnce(args: {
   process.on('exit', onExit);
 
   try {
-    const [port, controllerPort] = (await freePorts(2)) as [number, number];
+    const [port, controllerPort, ...extraPorts] = (await freePorts(2 + (opts.listeners?.length ?? 0))) as [number, number, ...number[]];
+    const listeners = (opts.listeners ?? []).map((l, i) => ({ ...l, port: extraPorts[i] as number }));
     const propsFile = join(work, 'server.properties');
     await writeFile(
       propsFile,
       toProperties(
-        brokerProperties({ version, port, controllerPort, logDir: join(work, 'data'), extra: opts.brokerProps }),
+        brokerProperties({ version, port, controllerPort, logDir: join(work, 'data'), extra: opts.brokerProps, listeners }),
       ) + '\n',
     );
     const logCfg = await writeLogConfigs(work, { stream: 'stdout' });
@@ -297,7 +319,7 @@ async function startOnce(args: {
     const clusterId = randomClusterId();
     const fmt = await run(
       java,
-      [...toolJvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
+      [...toolJvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...(opts.formatArgs ?? [])],
       60_000,
     );
     if (fmt.code !== 0) {
@@ -334,6 +356,7 @@ async function startOnce(args: {
       brokers: [bootstrap],
       version,
       classpath,
+      listeners: Object.fromEntries(listeners.map((l) => [l.name, `${HOST}:${l.port}`])),
       get pid() {
         return live().child.pid ?? -1;
       },

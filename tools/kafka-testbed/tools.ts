@@ -12,6 +12,8 @@ export interface KafkaToolTarget {
 
 export interface RunToolOptions {
   timeoutMs?: number;
+  /** More JVM options, e.g. -D system properties a client's security setting needs. */
+  jvmArgs?: string[];
 }
 
 export const CONSUMER_GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand';
@@ -42,7 +44,7 @@ export async function runKafkaClass(
   const java = javaBinary();
   if (!java) throw new Error(missingToolsMessage(['java']));
   // Short-lived JVMs: C1 only and a small heap start noticeably faster on a 2-core box.
-  const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...(await toolLogArgs())];
+  const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...(await toolLogArgs()), ...(opts.jvmArgs ?? [])];
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolveP, reject) => {
     const [cmd, ...pre] = [...pdeathsigWrapper(), java];
