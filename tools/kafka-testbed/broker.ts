@@ -153,7 +153,7 @@ export function brokerProperties(opts: {
   return { ...props, ...(opts.extra ?? {}) };
 }
 
-function toProperties(props: Record<string, string>): string {
+export function toProperties(props: Record<string, string>): string {
   // Backslashes are escapes in .properties files; paths here are POSIX so none is expected.
   return Object.entries(props)
     .map(([k, v]) => `${k}=${v.replace(/\\/g, '\\\\')}`)
@@ -213,14 +213,14 @@ async function writeAtomic(path: string, content: string): Promise<void> {
   await rename(tmp, path);
 }
 
-const WORK_PREFIX = 'lagbot-kafka-';
-const OWNER_FILE = 'owner.pid';
+export const WORK_PREFIX = 'lagbot-kafka-';
+export const OWNER_FILE = 'owner.pid';
 
 /**
  * Removes work dirs of brokers whose Node owner died without cleaning up (killed by a signal).
  * The JVM itself is gone by then (pdeathsig / exit handler); only its data dir is left.
  */
-async function sweepStaleWorkDirs(): Promise<void> {
+export async function sweepStaleWorkDirs(): Promise<void> {
   const base = tmpdir();
   const names = await readdir(base).catch(() => [] as string[]);
   await Promise.all(
@@ -241,7 +241,7 @@ async function sweepStaleWorkDirs(): Promise<void> {
   );
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+export function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -402,14 +402,14 @@ async function startOnce(args: {
   }
 }
 
-interface BrokerProcess {
+export interface BrokerProcess {
   child: ChildProcess;
   state: { exited: { code: number | null; signal: string | null } | null };
   exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
 /** Spawns the broker JVM and waits until it serves; a JVM that fails to get there is killed. */
-async function launchBroker(o: {
+export async function launchBroker(o: {
   version: string;
   java: string;
   args: string[];
@@ -478,7 +478,7 @@ async function launchBroker(o: {
   return { child: proc, state, exited };
 }
 
-function lastLines(text: string, n: number): string {
+export function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
 
