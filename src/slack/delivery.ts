@@ -269,6 +269,7 @@ export class SlackDelivery {
           return;
         }
         const ts = await findOutboxMessage(this.client, {
+          stamp: this.store.outboxStamp,
           seq: row.seq,
           incidentId: row.incidentId,
           channel: root?.channel ?? row.channel,
@@ -322,7 +323,7 @@ export class SlackDelivery {
       text,
       blocks,
       ...(root ? { thread_ts: root.ts } : {}),
-      metadata: outboxMetadata(row.seq, row.incidentId),
+      metadata: outboxMetadata(this.store.outboxStamp, row.seq, row.incidentId),
       unfurl_links: false,
       unfurl_media: false,
     });

@@ -56,6 +56,8 @@ export interface RetryPlan {
 
 /** The store side of delivery: reads the queue and records what happened to each row. */
 export interface OutboxStore {
+  /** Names this store's messages in Slack beside their seq, which other stores reuse. */
+  readonly outboxStamp: string;
   /**
    * The oldest unfinished (`pending` or `sending`) row of each ordering stream, oldest first. A
    * stream is one incident's rows, or one channel's standalone rows: only a stream's head may

@@ -79,6 +79,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
   ALTER TABLE outbox ADD COLUMN last_answer_at INTEGER;
   `,
+  // This store's own name, stamped on every message beside the outbox seq. Seqs count from 1
+  // in every store, so without it a lookup could take another store's message (a second
+  // install in the channel, a store deleted and started afresh) for its own.
+  `
+  INSERT INTO monitor_state (key, json) VALUES ('outbox-stamp', json_quote(lower(hex(randomblob(16)))));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

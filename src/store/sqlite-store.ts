@@ -189,12 +189,16 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryS
   /** Keyset ids by the key list object the histories share between samples. */
   private keysets = new WeakMap<readonly string[], number>();
   private appends = 0;
+  readonly outboxStamp: string;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
   ) {
     this.sql = prepareStatements(db);
+    const stamp = this.state<string>('outbox-stamp');
+    if (typeof stamp !== 'string' || stamp.length === 0) throw new Error('lagbot database has no outbox stamp (migration 5 did not run)');
+    this.outboxStamp = stamp;
   }
 
   // ---- IncidentStore ----

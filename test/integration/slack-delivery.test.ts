@@ -84,7 +84,7 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
     expect(texts(channel)).toEqual(['orders lagging']);
     const root = channel[0]!;
     const rootRow = rig.store.outboxRows()[0]!;
-    expect(root.metadata).toEqual({ event_type: 'lagbot_outbox', event_payload: { seq: rootRow.seq, incident_id: 'i-a' } });
+    expect(root.metadata).toEqual({ event_type: 'lagbot_outbox', event_payload: { store: rig.store.outboxStamp, seq: rootRow.seq, incident_id: 'i-a' } });
     expect(texts(slack.thread(CHANNEL, root.ts))).toEqual(['orders lagging', ...entries.map((e) => e.message.text)]);
     expect(posts()).toHaveLength(11);
     expect(posts().slice(1).every((c) => c.args.thread_ts === root.ts)).toBe(true);
@@ -256,12 +256,12 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
       channel: CHANNEL,
       text: 'reached Slack (thread)',
       thread_ts: rootE.ts,
-      metadata: outboxMetadata(threadRow!.seq, 'i-e'),
+      metadata: outboxMetadata(first.store.outboxStamp, threadRow!.seq, 'i-e'),
     });
     const rootFPosted = await client.chat.postMessage({
       channel: CHANNEL,
       text: 'root f reached Slack',
-      metadata: outboxMetadata(rootF!.seq, 'i-f'),
+      metadata: outboxMetadata(first.store.outboxStamp, rootF!.seq, 'i-f'),
     });
     const postsBeforeRestart = posts().length;
 
@@ -287,6 +287,26 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
     );
     expect(slack.callsOf('conversations.history')).toHaveLength(2);
     expect(second.delivery.status()).toMatchObject({ pending: 0, inDoubt: 0, failed: 0 });
+  });
+
+  it('does not take another store\'s message with the same seq for its own', async () => {
+    // Another lagbot (or this one before its store was deleted) posted its own notice #1 here.
+    const client = createDeliveryClient(slack.botToken, { slackApiUrl: slack.apiUrl });
+    await client.chat.postMessage({ channel: CHANNEL, text: 'another store\'s notice', metadata: outboxMetadata('another-store', 1, null) });
+    const path = join(dir, 'fresh.db');
+    const first = startDelivery(path);
+    await first.delivery.stop();
+    first.store.commit({ effects: [postChannel(CHANNEL, 'our notice')] });
+    const [row] = first.store.outboxRows();
+    expect(row!.seq).toBe(1);
+    // In doubt, as after a crash mid-call: the lookup finds a seq-1 notice, but not ours.
+    first.store.markSending(row!.seq);
+    const second = startDelivery(path, { callTimeoutMs: 0 });
+    await settled(second.store);
+    expect(texts(slack.messages(CHANNEL))).toEqual(["another store's notice", 'our notice']);
+    const ours = slack.messages(CHANNEL)[1]!;
+    expect(second.store.outboxRow(1)).toMatchObject({ state: 'delivered', slackTs: ours.ts });
+    expect(ours.metadata).toEqual({ event_type: 'lagbot_outbox', event_payload: { store: second.store.outboxStamp, seq: 1 } });
   });
 
   it('fails a row Slack refuses for good, with its thread, and goes on with the rest', async () => {
