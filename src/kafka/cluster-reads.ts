@@ -1,5 +1,6 @@
 import type { Admin, GroupDescription } from 'kafkajs';
 import type { CommittedOffset, TopicOffsets } from '../core/protocol.js';
+import { isConnectionFailure } from './errors.js';
 import { createLimiter, type Limiter } from './limit.js';
 import type { InternalBroker, InternalCluster, RawMetadata, RawTopicPartitionOffsets } from './kafkajs-internals.js';
 
@@ -119,6 +120,50 @@ function catalogOf(metadata: RawMetadata): TopicCatalog {
 
 const LATEST = -1;
 const EARLIEST = -2;
+
+/** Log start and end of each partition, by topic, as the partition leaders answered. */
+export type LeaderAnswers = ReadonlyMap<string, ReadonlyMap<number, { end?: number; start?: number }>>;
+
+/**
+ * The log offsets of `topics` from what their leaders answered. A partition is left out
+ * when its leader did not give both offsets (no leader, or a leader that could not be
+ * reached): its log end is unknown, and lag computed from it is null, never 0 or an
+ * older value. A topic missing from `leaders` no longer exists.
+ */
+export function offsetsOfTopics(
+  topics: readonly string[],
+  leaders: ReadonlyMap<string, ReadonlyArray<{ partition: number; leader: number }>>,
+  answers: LeaderAnswers,
+): Map<string, TopicOffsets> {
+  const result = new Map<string, TopicOffsets>();
+  for (const topic of topics) {
+    const partitionsOfTopic = leaders.get(topic);
+    if (!partitionsOfTopic) {
+      result.set(topic, { topic, exists: false });
+      continue;
+    }
+    const forTopic = answers.get(topic);
+    const partitions = [];
+    for (const { partition } of partitionsOfTopic) {
+      const entry = forTopic?.get(partition);
+      if (entry?.end === undefined || entry.start === undefined) continue;
+      partitions.push({ partition, logEndOffset: entry.end, logStartOffset: entry.start });
+    }
+    result.set(topic, { topic, exists: true, partitions });
+  }
+  return result;
+}
+
+/**
+ * A leader that cannot answer ListOffsets right now: it is down but still in the metadata
+ * (until the controller fences it), unreachable from here, or just elected and not sure of
+ * its high watermark yet (KIP-207). Its partitions' log ends are unknown for this read; the
+ * rest of the read stands. Stale-metadata errors (NOT_LEADER_OR_FOLLOWER, a deleted topic)
+ * are not among them: they still fail the read, and the session retries it on fresh metadata.
+ */
+function leaderCannotAnswer(error: unknown): boolean {
+  return isConnectionFailure(error) || errorType(error) === 'OFFSET_NOT_AVAILABLE';
+}
 
 /**
  * The batched path: one Metadata per read (all topics), ListGroups to every broker at
@@ -253,15 +298,11 @@ export class BatchedReads implements ClusterReads {
   }
 
   async topicOffsets(topics: readonly string[], catalog: TopicCatalog): Promise<Map<string, TopicOffsets>> {
-    const result = new Map<string, TopicOffsets>();
     const leaders = catalog.leaders ?? (await this.topics()).leaders ?? new Map();
     const byLeader = new Map<number, Map<string, number[]>>();
     for (const topic of topics) {
       const partitions = leaders.get(topic);
-      if (!partitions) {
-        result.set(topic, { topic, exists: false });
-        continue;
-      }
+      if (!partitions) continue;
       for (const { partition, leader } of partitions) {
         // No leader (offline partition): its offsets are unknown, the rest of the read stands.
         if (leader < 0) continue;
@@ -287,29 +328,23 @@ export class BatchedReads implements ClusterReads {
     };
     await Promise.all(
       [...byLeader.entries()].map(async ([nodeId, partitionsByTopic]) => {
-        const broker = await this.cluster.findBroker({ nodeId });
-        const request = (timestamp: number) => ({
-          topics: [...partitionsByTopic.entries()].map(([topic, partitions]) => ({ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) })),
-        });
-        // A partition can be asked for once per ListOffsets request: log end and log start
-        // are two requests, sent together.
-        const [latest, earliest] = await Promise.all([broker.listOffsets(request(LATEST)), broker.listOffsets(request(EARLIEST))]);
-        record(latest.responses, 'end');
-        record(earliest.responses, 'start');
+        try {
+          const broker = await this.cluster.findBroker({ nodeId });
+          const request = (timestamp: number) => ({
+            topics: [...partitionsByTopic.entries()].map(([topic, partitions]) => ({ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) })),
+          });
+          // A partition can be asked for once per ListOffsets request: log end and log start
+          // are two requests, sent together.
+          const [latest, earliest] = await Promise.all([broker.listOffsets(request(LATEST)), broker.listOffsets(request(EARLIEST))]);
+          record(latest.responses, 'end');
+          record(earliest.responses, 'start');
+        } catch (error) {
+          // Nothing of this leader was recorded (both answers are recorded together, or
+          // neither): its partitions come out unknown.
+          if (!leaderCannotAnswer(error)) throw error;
+        }
       }),
     );
-
-    for (const topic of topics) {
-      if (result.has(topic)) continue;
-      const forTopic = ends.get(topic);
-      const partitions = [];
-      for (const { partition } of leaders.get(topic) ?? []) {
-        const entry = forTopic?.get(partition);
-        if (entry?.end === undefined || entry.start === undefined) continue;
-        partitions.push({ partition, logEndOffset: entry.end, logStartOffset: entry.start });
-      }
-      result.set(topic, { topic, exists: true, partitions });
-    }
-    return result;
+    return offsetsOfTopics(topics, leaders, ends);
   }
 }
