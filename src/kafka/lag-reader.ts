@@ -23,6 +23,9 @@ const KNOWN_STATES = new Set<GroupState>([
  * partition leader where kafkajs allows it, see cluster-reads.ts).
  */
 export class KafkaLagReader implements LagSource {
+  /** The groups the last readAllGroups answered with (see readAllGroups). */
+  private lastGroups: ReadonlySet<string> = new Set();
+
   constructor(
     readonly cluster: string,
     private readonly session: AdminSession,
@@ -43,12 +46,21 @@ export class KafkaLagReader implements LagSource {
     });
   }
 
+  /**
+   * Every group of the cluster. ListGroups asks each broker for the groups it coordinates,
+   * and while a coordinator moves (a broker failed or came back) a group can be listed by
+   * neither the old broker nor the new one for a moment. So a group the previous answer had
+   * is read anyway: at its coordinator it is found (or the read fails while that coordinator
+   * loads), and only a group that is really gone (no members, no offsets) drops out.
+   */
   async readAllGroups(): Promise<GroupLag[]> {
     return this.session.use('reading all groups', async (reads) => {
       const catalog = reads.topics();
       const groups = await reads.listGroups(await catalog);
       const listed = new Set(groups.map((g) => g.groupId));
-      return this.readGroups(reads, [...listed], listed, catalog);
+      const lags = await this.readGroups(reads, [...new Set([...listed, ...this.lastGroups])], listed, catalog);
+      this.lastGroups = new Set(lags.map((l) => l.group));
+      return lags;
     });
   }
 
