@@ -1,8 +1,12 @@
-import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type RetryOptions, type SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Mechanism, type RetryOptions, type SASLOptions } from 'kafkajs';
+import type { TlsSettings } from '../config/clusters.js';
 import { LagUnavailableError } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import { AdminReads, BatchedReads, type ClusterReads } from './cluster-reads.js';
-import { describeError, isConnectionFailure, isStaleMetadata } from './errors.js';
+import type { SaslIdentity } from './auth/sasl.js';
+import { speaksTls } from './auth/tls-probe.js';
+import { describeError, explainSecurityFailure, isConnectionFailure, isStaleMetadata, speaksTlsMessage, type Explanation } from './errors.js';
 import { INTERNALS_KAFKAJS_VERSION, createSharedAdmin } from './kafkajs-internals.js';
 import { createLimiter, type Limiter } from './limit.js';
 
@@ -18,10 +22,14 @@ export interface KafkaConnectionConfig {
   requestTimeoutMs: number;
   /** Upper bound for any single read, so a slow cluster yields an answer, not a hang. */
   readDeadlineMs: number;
-  ssl?: boolean;
-  sasl?: SASLOptions;
+  /** node TLS options (certificates already read); absent for plaintext. */
+  ssl?: ConnectionOptions;
+  sasl?: SASLOptions | Mechanism;
+  /** What the cluster is configured with, to explain a refused handshake or login in its terms. */
+  security?: { tls: TlsSettings | null; sasl: SaslIdentity | null };
   /** kafkajs' own extension point for how sockets are opened (proxies, or a benchmark that counts requests). */
   socketFactory?: ISocketFactory;
+  reauthenticationThresholdMs?: number;
 }
 
 function kafkaLogs(logger: Logger) {
@@ -54,6 +62,8 @@ export class AdminSession {
   private connection: Connection | null = null;
   private connecting: Promise<Connection> | null = null;
   private saidFallback = false;
+  /** Once a read worked, a closed connection is a broker failing, not a listener spoken to wrongly. */
+  private everRead = false;
   /** Bounds requests in flight per read: OffsetFetch per group, coordinator lookups. */
   private readonly limiter: Limiter;
 
@@ -68,9 +78,10 @@ export class AdminSession {
       clientId: config.clientId,
       connectionTimeout: config.connectionTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
-      ssl: config.ssl,
+      ...(config.ssl ? { ssl: config.ssl } : {}),
       ...(config.sasl ? { sasl: config.sasl } : {}),
       ...(config.socketFactory ? { socketFactory: config.socketFactory } : {}),
+      ...(config.reauthenticationThresholdMs !== undefined ? { reauthenticationThreshold: config.reauthenticationThresholdMs } : {}),
       retry: RETRY,
       logLevel: logLevel.WARN,
       logCreator: kafkaLogs(logger),
@@ -130,6 +141,8 @@ export class AdminSession {
       try {
         return await read((await this.connected()).reads);
       } catch (error) {
+        const refused = this.explain(error);
+        if (refused?.certain) throw this.unavailable(refused.message, error);
         if (!isStaleMetadata(error) && !isConnectionFailure(error)) throw error;
         this.logger.warn({ err: describeError(error), what }, 'kafka admin client reset');
         await this.reset();
@@ -137,12 +150,14 @@ export class AdminSession {
           return await read((await this.connected()).reads);
         } catch (retryError) {
           await this.reset();
-          throw this.unavailable(`Cannot reach Kafka at ${this.config.brokers.join(',')} while ${what}: ${describeError(retryError)}`, retryError);
+          throw this.unavailable(await this.whyUnreachable(retryError, what), retryError);
         }
       }
     };
     try {
-      return await Promise.race([attempt(), timeout]);
+      const result = await Promise.race([attempt(), timeout]);
+      this.everRead = true;
+      return result;
     } catch (error) {
       if (error instanceof LagUnavailableError) {
         await this.reset();
@@ -152,6 +167,23 @@ export class AdminSession {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A refused handshake or login, in the cluster's own terms; null for anything else. */
+  private explain(error: unknown): Explanation | null {
+    if (!this.config.security) return null;
+    return explainSecurityFailure(error, { cluster: this.config.cluster, ...this.config.security });
+  }
+
+  private async whyUnreachable(error: unknown, what: string): Promise<string> {
+    const explained = this.explain(error);
+    if (!explained || (!explained.certain && this.everRead)) return `Cannot reach Kafka at ${this.config.brokers.join(',')} while ${what}: ${describeError(error)}`;
+    // A TLS listener closes a plaintext connection without a word; one handshake tells it
+    // apart from a SASL listener doing the same.
+    if (explained.closedInPlaintext && (await speaksTls(explained.closedInPlaintext, this.config.connectionTimeoutMs))) {
+      return speaksTlsMessage(this.config.cluster, explained.closedInPlaintext);
+    }
+    return explained.message;
   }
 
   private unavailable(message: string, cause?: unknown): LagUnavailableError {
