@@ -1,10 +1,21 @@
 import type { GroupDescription } from 'kafkajs';
 import { computeGroupLag } from '../core/lag.js';
-import type { Clock, LagSource } from '../core/ports.js';
+import { LagUnavailableError, type Clock, type LagSource } from '../core/ports.js';
 import type { CommittedOffset, GroupLag, GroupSnapshot, GroupState, TopicOffsets } from '../core/protocol.js';
 import type { AdminSession } from './admin-session.js';
 import { decodeAssignment } from './assignment.js';
 import type { ClusterReads, TopicCatalog } from './cluster-reads.js';
+import { describeError, rootCause } from './errors.js';
+
+/**
+ * Kafka's retriable errors: the cluster changing under the read (a leader or coordinator
+ * moved, a new coordinator still loading its groups). What was asked cannot be answered
+ * right now, which is what LagUnavailableError says; it is not a bug to crash on.
+ */
+export function isTransient(error: unknown): boolean {
+  const root = rootCause(error) as { name?: unknown; retriable?: unknown } | null;
+  return typeof root === 'object' && root !== null && root.name === 'KafkaJSProtocolError' && root.retriable === true;
+}
 
 const KNOWN_STATES = new Set<GroupState>([
   'Stable',
@@ -33,14 +44,14 @@ export class KafkaLagReader implements LagSource {
   ) {}
 
   async listGroupNames(): Promise<string[]> {
-    return this.session.use('listing groups', async (reads) => {
+    return this.use('listing groups', async (reads) => {
       const groups = await reads.listGroups(await reads.topics());
       return groups.map((g) => g.groupId).sort();
     });
   }
 
   async readGroup(group: string): Promise<GroupLag | null> {
-    return this.session.use(`reading group ${group}`, async (reads) => {
+    return this.use(`reading group ${group}`, async (reads) => {
       const [lag] = await this.readGroups(reads, [group], null, reads.topics());
       return lag ?? null;
     });
@@ -54,7 +65,7 @@ export class KafkaLagReader implements LagSource {
    * loads), and only a group that is really gone (no members, no offsets) drops out.
    */
   async readAllGroups(): Promise<GroupLag[]> {
-    return this.session.use('reading all groups', async (reads) => {
+    return this.use('reading all groups', async (reads) => {
       const catalog = reads.topics();
       const groups = await reads.listGroups(await catalog);
       const listed = new Set(groups.map((g) => g.groupId));
@@ -62,6 +73,21 @@ export class KafkaLagReader implements LagSource {
       this.lastGroups = new Set(lags.map((l) => l.group));
       return lags;
     });
+  }
+
+  /** A read through the session; a failure that is the cluster changing becomes LagUnavailableError. */
+  private async use<T>(what: string, read: (reads: ClusterReads) => Promise<T>): Promise<T> {
+    try {
+      return await this.session.use(what, read);
+    } catch (error) {
+      if (error instanceof LagUnavailableError || !isTransient(error)) throw error;
+      throw new LagUnavailableError(
+        `Kafka cluster ${this.cluster} is moving a partition leader or group coordinator (${what}): ${describeError(error)}`,
+        this.cluster,
+        this.session.config.brokers,
+        { cause: error },
+      );
+    }
   }
 
   private async readGroups(reads: ClusterReads, groupIds: string[], listed: Set<string> | null, catalogRead: Promise<TopicCatalog>): Promise<GroupLag[]> {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { computeGroupLag } from '../../src/core/lag.js';
 import type { GroupSnapshot } from '../../src/core/protocol.js';
+import kafkajs from 'kafkajs';
 import { offsetsOfTopics } from '../../src/kafka/cluster-reads.js';
+import { isTransient } from '../../src/kafka/lag-reader.js';
 
 /**
  * How the batched reader turns what the partition leaders answered into log offsets, when
@@ -74,5 +76,24 @@ describe('log offsets from partition leaders', () => {
     const lag = computeGroupLag(snapshot, offsets, 1_000);
     expect(lag.partitions.every((p) => p.lag === null && p.logEndOffset === null)).toBe(true);
     expect(lag.totalLag).toBeNull();
+  });
+});
+
+describe('errors that are the cluster changing under a read', () => {
+  const { KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError } = kafkajs;
+  // As kafkajs makes them from an error code (its typings take only a message).
+  const protocolError = (type: string, code: number, retriable: boolean) =>
+    new KafkaJSProtocolError({ type, code, retriable, message: type } as unknown as Error);
+  const loading = protocolError('COORDINATOR_LOAD_IN_PROGRESS', 14, true);
+
+  it("are Kafka's retriable protocol errors, also wrapped in kafkajs' retries", () => {
+    expect(isTransient(loading)).toBe(true);
+    expect(isTransient(new KafkaJSNumberOfRetriesExceeded(loading, { retryCount: 2, retryTime: 200 }))).toBe(true);
+  });
+
+  it('are not errors that a retry would not cure', () => {
+    expect(isTransient(protocolError('GROUP_AUTHORIZATION_FAILED', 30, false))).toBe(false);
+    expect(isTransient(new KafkaJSNonRetriableError('bad request'))).toBe(false);
+    expect(isTransient(new TypeError('a bug'))).toBe(false);
   });
 });
