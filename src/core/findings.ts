@@ -46,7 +46,9 @@ export type Finding =
   /** Retention deleted messages the group never read. */
   | { kind: 'retention-loss'; partitions: PartitionId[]; lost: number }
   /** Assigned, never committed: lag unknown. */
-  | { kind: 'no-committed-offset'; partitions: PartitionId[] };
+  | { kind: 'no-committed-offset'; partitions: PartitionId[] }
+  /** Log ends that could not be read right now (their leader is down or moving): lag unknown, the total a lower bound. */
+  | { kind: 'log-end-unknown'; partitions: PartitionId[]; knownLag: number | null };
 
 export type FindingKind = Finding['kind'];
 
@@ -64,6 +66,7 @@ export const FINDING_KINDS = [
   'topic-deleted',
   'retention-loss',
   'no-committed-offset',
+  'log-end-unknown',
 ] as const satisfies readonly FindingKind[];
 
 /** Settings of the detectors that look at history. */
@@ -164,6 +167,11 @@ const noCommittedOffset: Detector = ({ lag }) => {
   return none.length > 0 ? [{ kind: 'no-committed-offset', partitions: none.map(idOf) }] : [];
 };
 
+const logEndUnknown: Detector = ({ lag }) => {
+  const unknown = lag.partitions.filter((p) => p.flags.includes('log-end-unknown'));
+  return unknown.length > 0 ? [{ kind: 'log-end-unknown', partitions: unknown.map(idOf), knownLag: lag.totalLag }] : [];
+};
+
 const DETECTORS: Record<FindingKind, Detector> = {
   'hot-partition': hotPartition,
   rebalancing,
@@ -177,6 +185,7 @@ const DETECTORS: Record<FindingKind, Detector> = {
   'topic-deleted': topicDeleted,
   'retention-loss': retentionLoss,
   'no-committed-offset': noCommittedOffset,
+  'log-end-unknown': logEndUnknown,
 };
 
 /** Every finding over a read and its history, in catalogue order. */
@@ -209,6 +218,7 @@ export function findingIdentity(f: Finding): string {
     case 'unowned-partitions':
     case 'retention-loss':
     case 'no-committed-offset':
+    case 'log-end-unknown':
       return `${f.kind}:${partitionsIdentity(f.partitions)}`;
     case 'topic-deleted':
       return `${f.kind}:${f.topics.join(',')}`;

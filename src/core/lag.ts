@@ -94,6 +94,7 @@ export function computeGroupLag(
     const { lag, belowLogStart } = partitionLag({ committedOffset: row.offset, logEndOffset, logStartOffset });
     if (belowLogStart) flags.push('offset-below-log-start');
     if (row.offset === null) flags.push('no-committed-offset');
+    if (row.offset !== null && logEndOffset === null && !(topicState && !topicState.exists)) flags.push('log-end-unknown');
     const owner = owners.get(key(row.topic, row.partition));
     partitions.push({
       topic: row.topic,
@@ -144,7 +145,7 @@ export function computeGroupLag(
  * and, when the partitions come back, a doubling, that never happened.
  */
 export function completeTotal(lag: GroupLag): number | null {
-  const missing = lag.partitions.some((p) => p.committedOffset !== null && p.logEndOffset === null && !p.flags.includes('topic-deleted'));
+  const missing = lag.partitions.some((p) => p.flags.includes('log-end-unknown'));
   return missing ? null : lag.totalLag;
 }
 

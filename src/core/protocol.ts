@@ -92,7 +92,9 @@ export type PartitionFlag =
   /** The group still has offsets on a topic that no longer exists. */
   | 'topic-deleted'
   /** Assigned, but the group never committed: lag unknown. */
-  | 'no-committed-offset';
+  | 'no-committed-offset'
+  /** The partition's leader could not be asked for its log end right now (a broker down, a leader moving): lag unknown. */
+  | 'log-end-unknown';
 
 export interface PartitionLag {
   topic: string;

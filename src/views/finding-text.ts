@@ -17,6 +17,7 @@ export const FINDING_ICONS: Record<FindingKind, string> = {
   'topic-deleted': ':wastebasket:',
   'retention-loss': ':warning:',
   'no-committed-offset': ':grey_question:',
+  'log-end-unknown': ':satellite_antenna:',
 };
 
 function listSome(items: readonly string[], max = 5): string {
@@ -95,5 +96,11 @@ export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
       );
     case 'no-committed-offset':
       return `No committed offset yet on ${tps(f.partitions, s)}: lag unknown until the owner commits.`;
+    case 'log-end-unknown':
+      return (
+        `The log end of ${tps(f.partitions, s)} cannot be read right now (its leader is down or moving): ` +
+        `lag there is unknown, so the total of ${formatCount(f.knownLag)} counts only the other partitions. ` +
+        'lagbot neither opens nor resolves incidents on such a read.'
+      );
   }
 }

@@ -42,7 +42,7 @@ const SLACK_PARTITION_COLUMNS: Column[] = [
 function slackPartitionRow(p: PartitionLag): string[] {
   // Client id and host, as the case study's table reads; the long member ids are in the members table.
   const owner = p.memberId === null ? '-' : `${truncate(p.clientId ?? p.memberId, 40)} @ ${p.host ?? '?'}`;
-  const mark = p.flags.includes('offset-below-log-start') ? ' !' : p.flags.includes('topic-deleted') ? ' ?' : '';
+  const mark = p.flags.includes('offset-below-log-start') ? ' !' : p.flags.includes('topic-deleted') || p.flags.includes('log-end-unknown') ? ' ?' : '';
   return [
     `${p.topic}-${p.partition}`,
     formatCount(p.lag) + mark,

@@ -32,7 +32,7 @@ export const PARTITION_COLUMNS: Column[] = [
 ];
 
 export function partitionRow(p: PartitionLag): string[] {
-  const flag = p.flags.includes('offset-below-log-start') ? '!' : p.flags.includes('topic-deleted') ? '?' : '';
+  const flag = p.flags.includes('offset-below-log-start') ? '!' : p.flags.includes('topic-deleted') || p.flags.includes('log-end-unknown') ? '?' : '';
   return [
     p.topic,
     String(p.partition),

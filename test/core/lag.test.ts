@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeGroupLag, listingOf, partitionLag, sortListings } from '../../src/core/lag.js';
+import { completeTotal, computeGroupLag, listingOf, partitionLag, sortListings } from '../../src/core/lag.js';
 import type { TopicOffsets } from '../../src/core/protocol.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 
@@ -87,5 +87,29 @@ describe('computeGroupLag', () => {
       { ...listingOf(base), group: 'c', totalLag: 900 },
     ];
     expect(sortListings(listings).map((l) => l.group)).toEqual(['c', 'a', 'b', 'z']);
+  });
+});
+
+describe('a partition whose leader cannot be asked (a broker down)', () => {
+  const withoutPartition1 = (): Map<string, TopicOffsets> => {
+    const offsets = caseStudyOffsets();
+    const topic = offsets.get('user-events')!;
+    return new Map([['user-events', { ...topic, partitions: topic.partitions.filter((p) => p.partition !== 1) }]]);
+  };
+
+  it('is unknown, flagged as such, and leaves the total incomplete for the rules', async () => {
+    const lag = computeGroupLag(caseStudySnapshot(), withoutPartition1(), 0);
+    const p1 = lag.partitions.find((p) => p.partition === 1)!;
+    expect(p1).toMatchObject({ committedOffset: 8_100_442, logEndOffset: null, lag: null, flags: ['log-end-unknown'] });
+    expect(lag.totalLag).toBe(488_333 + 164_432);
+    expect(completeTotal(lag)).toBeNull();
+    expect(completeTotal(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0))).toBe(5_095_533);
+    const { findingsOf } = await import('../../src/core/findings.js');
+    const { DEFAULT_RULES } = await import('../../src/core/rules.js');
+    const { findingText } = await import('../../src/views/finding-text.js');
+    const unknown = findingsOf({ lag, history: [], settings: DEFAULT_RULES.signals }).find((f) => f.kind === 'log-end-unknown')!;
+    expect(findingText(unknown)).toBe(
+      'The log end of user-events-1 cannot be read right now (its leader is down or moving): lag there is unknown, so the total of 652,765 counts only the other partitions. lagbot neither opens nor resolves incidents on such a read.',
+    );
   });
 });
