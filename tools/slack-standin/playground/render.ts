@@ -73,6 +73,7 @@ export function createRenderer() {
     ghost: '\u{1F47B}',
     wastebasket: '\u{1F5D1}\uFE0F',
     grey_question: '\u2754',
+    satellite_antenna: '\u{1F4E1}',
     question: '\u2753',
     information_source: '\u2139\uFE0F',
     bell: '\u{1F514}',
