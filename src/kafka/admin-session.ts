@@ -176,14 +176,15 @@ export class AdminSession {
   }
 
   private async whyUnreachable(error: unknown, what: string): Promise<string> {
+    const unreachable = `Cannot reach Kafka at ${this.config.brokers.join(',')} while ${what}: ${describeError(error)}`;
     const explained = this.explain(error);
-    if (!explained || (!explained.certain && this.everRead)) return `Cannot reach Kafka at ${this.config.brokers.join(',')} while ${what}: ${describeError(error)}`;
+    if (!explained || (!explained.certain && this.everRead)) return unreachable;
     // A TLS listener closes a plaintext connection without a word; one handshake tells it
     // apart from a SASL listener doing the same.
     if (explained.closedInPlaintext && (await speaksTls(explained.closedInPlaintext, this.config.connectionTimeoutMs))) {
       return speaksTlsMessage(this.config.cluster, explained.closedInPlaintext);
     }
-    return explained.message;
+    return explained.certain ? explained.message : `${unreachable}; ${explained.message}`;
   }
 
   private unavailable(message: string, cause?: unknown): LagUnavailableError {

@@ -64,8 +64,9 @@ export interface SecurityContext {
 
 /**
  * A failure explained in the cluster's terms. `certain`: nothing but the settings (or the
- * broker's) can change it, so a retry is pointless; otherwise it is a hint to give only if
- * a fresh connection fails the same way (a broker restarting also closes connections).
+ * broker's) can change it, so a retry is pointless, and the message is the whole answer.
+ * Otherwise it is a hint added to "Cannot reach Kafka", and only when a fresh connection
+ * fails the same way before any read ever worked: a broker restarting also closes connections.
  */
 export interface Explanation {
   message: string;
@@ -144,7 +145,7 @@ export function explainSecurityFailure(error: unknown, ctx: SecurityContext): Ex
     return { certain: true, message: `client certificate refused: ${on} refused ${what} (${nodeWords})` };
   }
   if (tls && code === 'ECONNRESET' && /before secure TLS connection/.test(innermost.message ?? '')) {
-    return { certain: false, message: `TLS handshake failed: ${on} closed the connection instead of answering TLS; it may be a plaintext listener (ssl is set for ${ctx.cluster}) (${nodeWords})` };
+    return { certain: false, message: `${broker} closed the connection during the TLS handshake: it may be a plaintext listener (ssl is set for ${ctx.cluster})` };
   }
 
   const sasl = ctx.sasl;
@@ -173,7 +174,7 @@ export function explainSecurityFailure(error: unknown, ctx: SecurityContext): Ex
   if (names.includes('KafkaJSConnectionClosedError') && !tls) {
     return {
       certain: false,
-      message: `${on} closed the connection at lagbot's first request: the listener may need TLS (ssl is not set for ${ctx.cluster})${sasl ? '' : ` or SASL (sasl is not set for ${ctx.cluster})`}`,
+      message: `${broker} closed the connection at lagbot's first request: the listener may need TLS (ssl is not set for ${ctx.cluster})${sasl ? '' : ` or SASL (sasl is not set for ${ctx.cluster})`}`,
       closedInPlaintext: broker,
     };
   }
