@@ -71,7 +71,7 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
   if (values.cluster !== undefined && !config.clusters.some((c) => c.name === values.cluster)) {
     throw usageError(`no cluster named "${values.cluster}"; known clusters: ${config.clusters.map((c) => c.name).join(', ')}`);
   }
-  const clusters = openClusters(config.clusters, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'), values.cluster === undefined ? {} : { only: values.cluster });
+  const clusters = openClusters(config.clusters, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'), { env: io.env, ...(values.cluster === undefined ? {} : { only: values.cluster }) });
   const histories = new GroupHistories(policy);
   try {
     let evaluations: Evaluation[] = [];

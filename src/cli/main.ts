@@ -105,7 +105,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
   }
   const config = await loadConfig(io.env);
   const logger = createLogger(io.env.LOG_LEVEL ?? 'silent');
-  const clusters = openClusters(config.clusters, systemClock, logger);
+  const clusters = openClusters(config.clusters, systemClock, logger, { env: io.env });
   try {
     const answer = await answerLag(asked.request, { sources: clusters.sources, clock: systemClock, findingSettings: new AlertingPolicy(config).findingSettings });
     switch (answer.kind) {
@@ -143,7 +143,8 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
 
 /** Clusters that could not be read, one line each on stderr; any makes the exit code a failure. */
 function reportProblems(problems: ReadonlyArray<{ cluster: string; detail: string }>, io: CliIo): number {
-  for (const p of problems) io.stderr(`lagbot: ${p.cluster === DEFAULT_CLUSTER ? '' : `${p.cluster} could not be read: `}${p.detail}`);
+  // Most Kafka messages name their cluster already; the rest get it in front.
+  for (const p of problems) io.stderr(`lagbot: ${p.cluster === DEFAULT_CLUSTER || p.detail.includes(p.cluster) ? '' : `${p.cluster}: `}${p.detail}`);
   return problems.length > 0 ? EXIT.failure : EXIT.ok;
 }
 

@@ -93,7 +93,8 @@ describe('computeGroupLag', () => {
 describe('a partition whose leader cannot be asked (a broker down)', () => {
   const withoutPartition1 = (): Map<string, TopicOffsets> => {
     const offsets = caseStudyOffsets();
-    const topic = offsets.get('user-events')!;
+    const topic = offsets.get('user-events');
+    if (!topic?.exists) throw new Error('the case study topic exists');
     return new Map([['user-events', { ...topic, partitions: topic.partitions.filter((p) => p.partition !== 1) }]]);
   };
 

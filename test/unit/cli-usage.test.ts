@@ -46,3 +46,31 @@ describe('lagbot usage', () => {
     expect(stderr).toContain('usage: lagbot lag');
   });
 });
+
+describe('cluster settings that cannot work', () => {
+  it('a missing TLS file is bad configuration (exit 2), named by cluster and key, before anything connects', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'lagbot-cli-'));
+    const missing = join(dir, 'no-such-ca.pem');
+    await writeFile(join(dir, 'lagbot.yaml'), `clusters:\n  - name: prod-eu\n    brokers: [127.0.0.1:1]\n    ssl: { ca: ${JSON.stringify(missing)} }\n`);
+    for (const command of [['lag'], ['check']]) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(command, { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: { LAGBOT_CONFIG: join(dir, 'lagbot.yaml') } });
+      expect(code).toBe(EXIT.usage);
+      expect(err.join('\n')).toBe(`lagbot: configuration error: cluster prod-eu: ssl.ca ${missing} cannot be read (ENOENT)`);
+    }
+  });
+
+  it('an unknown --cluster lists the known ones', async () => {
+    const { code, stderr } = await (async () => {
+      const err: string[] = [];
+      const c = await main(['check', '--cluster', 'prod-us'], { stdout: () => undefined, stderr: (t) => err.push(t), env: { KAFKA_BROKERS: '127.0.0.1:1' } });
+      return { code: c, stderr: err.join('\n') };
+    })();
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('no cluster named "prod-us"; known clusters: default');
+  });
+});
