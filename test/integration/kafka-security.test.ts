@@ -1,3 +1,4 @@
+import { ourRows, theirRowsByGroup } from '../support/consumer-groups.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,6 @@ import { LagUnavailableError, systemClock } from '../../src/core/ports.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import { createKafkaLag } from '../../src/kafka/connect.js';
 import { createLogger } from '../../src/log/logger.js';
-import { groupJson } from '../../src/views/json.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import {
   LISTENER,
@@ -21,7 +21,7 @@ import {
   type SecureKafka,
   type TokenEndpoint,
 } from '../../tools/kafka-testbed/security.js';
-import { kafkaConsumerGroups, parseDescribeOffsets } from '../../tools/kafka-testbed/tools.js';
+import { kafkaConsumerGroups } from '../../tools/kafka-testbed/tools.js';
 import { createTopic, produce, uniqueName } from '../support/kafka.js';
 
 /**
@@ -78,8 +78,6 @@ async function withLag<T>(config: ClusterConfig, use: (lag: ReturnType<typeof cr
   }
 }
 
-const stripSlash = (host: string | null) => (host === null ? null : host.replace(/^\//, ''));
-
 /** lagbot's rows of the group and kafka-consumer-groups' rows, over the same listener with the same credentials. */
 async function bothReadings(config: ClusterConfig, security: ClientSecurity, name: string) {
   const lag = await withLag(config, (l) => l.reader.readGroup(group));
@@ -87,13 +85,8 @@ async function bothReadings(config: ClusterConfig, security: ClientSecurity, nam
   const properties = await writeClientProperties(join(work, `${name}.properties`), security);
   const address = config.brokers[0] as string;
   const out = await kafkaConsumerGroups({ bootstrap: address, classpath: kafka.broker.classpath }, ['--describe', '--group', group, '--command-config', properties]);
-  const theirs = parseDescribeOffsets(out)
-    .map((r) => ({ topic: r.topic, partition: r.partition, committedOffset: r.currentOffset, logEndOffset: r.logEndOffset, lag: r.lag, memberId: r.consumerId, host: stripSlash(r.host), clientId: r.clientId }))
-    .sort((a, b) => a.partition - b.partition);
-  const ours = groupJson(lag as GroupLag)
-    .partitions.map(({ logStartOffset: _ignored, ...row }) => row)
-    .sort((a, b) => a.partition - b.partition);
-  return { ours, theirs, totalLag: (lag as GroupLag).totalLag };
+  const theirs = theirRowsByGroup(out).get(group) ?? [];
+  return { ours: ourRows(lag as GroupLag), theirs, totalLag: (lag as GroupLag).totalLag };
 }
 
 /** The refusal lagbot gives for a read, and how long it took. */

@@ -1,4 +1,5 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { ourRows, stripSlash, theirRowsByGroup } from '../support/consumer-groups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/findings.js';
 import { findingText } from '../../src/views/finding-text.js';
@@ -7,7 +8,7 @@ import type { GroupLag } from '../../src/core/protocol.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
 import { LagUnavailableError } from '../../src/core/ports.js';
 import { groupJson } from '../../src/views/json.js';
-import { kafkaConsumerGroups, parseDescribeMembers, parseDescribeOffsets } from '../../tools/kafka-testbed/tools.js';
+import { kafkaConsumerGroups, parseDescribeMembers } from '../../tools/kafka-testbed/tools.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import {
   createTopic,
@@ -35,27 +36,10 @@ function cli() {
   return { bootstrap, classpath };
 }
 
-const stripSlash = (host: string | null) => (host === null ? null : host.replace(/^\//, ''));
-
 /** lagbot's rows and Kafka's tool's rows for the same group, in the same shape. */
 async function compareWithKafkaTool(lag: GroupLag) {
-  const rows = parseDescribeOffsets(await kafkaConsumerGroups(cli(), ['--describe', '--group', lag.group]));
-  const theirs = rows
-    .map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      committedOffset: r.currentOffset,
-      logEndOffset: r.logEndOffset,
-      lag: r.lag,
-      memberId: r.consumerId,
-      host: stripSlash(r.host),
-      clientId: r.clientId,
-    }))
-    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-  const ours = groupJson(lag)
-    .partitions.map(({ logStartOffset: _ignored, ...row }) => row)
-    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-  return { ours, theirs };
+  const theirs = theirRowsByGroup(await kafkaConsumerGroups(cli(), ['--describe', '--group', lag.group])).get(lag.group) ?? [];
+  return { ours: ourRows(lag), theirs };
 }
 
 describe('lag engine on a real broker', () => {

@@ -1,13 +1,13 @@
 import kafkajs, { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { ourRows, theirRowsByGroup, type DescribedRow } from '../support/consumer-groups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LagUnavailableError } from '../../src/core/ports.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
 import { createSharedAdmin, type InternalCluster } from '../../src/kafka/kafkajs-internals.js';
-import { groupJson } from '../../src/views/json.js';
 import { startKafkaCluster, type KafkaCluster } from '../../tools/kafka-testbed/cluster.js';
 import { kafkaVersionFromEnv } from '../../tools/kafka-testbed/jars.js';
-import { runKafkaClass, kafkaConsumerGroups, parseDescribeOffsets } from '../../tools/kafka-testbed/tools.js';
+import { runKafkaClass, kafkaConsumerGroups } from '../../tools/kafka-testbed/tools.js';
 import { eventually, lagReader, produce, uniqueName } from '../support/kafka.js';
 
 /**
@@ -35,38 +35,9 @@ const log = process.env['LAGBOT_KAFKA_LOG'] === '1' ? (line: string) => console.
   if (!line.startsWith('[kafka ')) console.log(`[cluster] ${line}`);
 };
 
-type Row = ReturnType<typeof groupJson>['partitions'][number];
-const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }) =>
-  a.topic.localeCompare(b.topic) || a.partition - b.partition;
-const stripSlash = (host: string | null) => (host === null ? null : host.replace(/^\//, ''));
-
-/** lagbot's rows of one group, in the shape of kafka-consumer-groups' (as lag-reader.test.ts compares them). */
-function ourRows(lag: GroupLag): Array<Omit<Row, 'logStartOffset'>> {
-  return groupJson(lag)
-    .partitions.map(({ logStartOffset: _ignored, ...row }) => row)
-    .sort(byPartition);
-}
-
 /** `kafka-consumer-groups --describe --all-groups` over `bootstrap`, by group. */
-async function cliRowsByGroup(cluster: KafkaCluster, bootstrap: string): Promise<Map<string, Array<Omit<Row, 'logStartOffset'>>>> {
-  const out = await kafkaConsumerGroups({ bootstrap, classpath: cluster.classpath }, ['--describe', '--all-groups']);
-  const byGroup = new Map<string, Array<Omit<Row, 'logStartOffset'>>>();
-  for (const r of parseDescribeOffsets(out)) {
-    const rows = byGroup.get(r.group) ?? [];
-    rows.push({
-      topic: r.topic,
-      partition: r.partition,
-      committedOffset: r.currentOffset,
-      logEndOffset: r.logEndOffset,
-      lag: r.lag,
-      memberId: r.consumerId,
-      host: stripSlash(r.host),
-      clientId: r.clientId,
-    });
-    byGroup.set(r.group, rows);
-  }
-  for (const rows of byGroup.values()) rows.sort(byPartition);
-  return byGroup;
+async function cliRowsByGroup(cluster: KafkaCluster, bootstrap: string): Promise<Map<string, DescribedRow[]>> {
+  return theirRowsByGroup(await kafkaConsumerGroups({ bootstrap, classpath: cluster.classpath }, ['--describe', '--all-groups']));
 }
 
 /** What happened to the reads made while the cluster changed, for the log line and the asserts. */

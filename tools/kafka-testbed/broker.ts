@@ -261,6 +261,26 @@ export function run(cmd: string, args: string[], timeoutMs: number): Promise<{ c
 
 /** Starts a fresh single-node KRaft broker+controller on free 127.0.0.1 ports. */
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTestbed> {
+  return withKafkaJars(opts, 'the broker', (ctx) => startOnce({ ...ctx, opts }));
+}
+
+export interface JarsContext {
+  version: string;
+  java: string;
+  classpath: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Java and the jars of the version asked for, stale work dirs swept, then `start`. A port
+ * found free can be taken by another process before the JVM binds it (parallel test runs on
+ * one machine), so a bind failure gets fresh ports rather than failing the run.
+ */
+export async function withKafkaJars<T>(
+  opts: { version?: string; cacheDir?: string; log?: (line: string) => void },
+  what: string,
+  start: (ctx: JarsContext) => Promise<T>,
+): Promise<T> {
   const version = opts.version ?? kafkaVersionFromEnv();
   const log = opts.log ?? (() => {});
   const java = javaBinary();
@@ -268,14 +288,12 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaTes
   const libs = await resolveKafkaJars(version, { cacheDir: opts.cacheDir, log });
   const classpath = join(libs, '*');
   await sweepStaleWorkDirs();
-  // A port found free can be taken by another process before the JVM binds it (parallel test
-  // runs on one machine), so a bind failure gets fresh ports rather than failing the run.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ version, java, classpath, log, opts });
+      return await start({ version, java, classpath, log });
     } catch (err) {
       if (attempt >= 3 || !/BindException|Address already in use/.test(String(err))) throw err;
-      log(`Kafka ${version}: port taken before the broker bound it; retrying with new ports`);
+      log(`Kafka ${version}: a port was taken before ${what} bound it; retrying with new ports`);
     }
   }
 }

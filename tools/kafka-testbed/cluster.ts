@@ -10,12 +10,12 @@ import {
   launchBroker,
   randomClusterId,
   run,
-  sweepStaleWorkDirs,
   toProperties,
+  withKafkaJars,
   writeLogConfigs,
   type BrokerProcess,
 } from './broker.js';
-import { javaBinary, kafkaVersionFromEnv, missingToolsMessage, parseKafkaVersion, resolveKafkaJars } from './jars.js';
+import { parseKafkaVersion } from './jars.js';
 
 /**
  * A three-broker KRaft cluster for tests that kill brokers: one dedicated controller (node 0,
@@ -157,22 +157,7 @@ interface NodeSpec {
 
 /** Starts a fresh KRaft cluster: one controller and `brokers` brokers (3 by default). */
 export async function startKafkaCluster(opts: StartClusterOptions = {}): Promise<KafkaCluster> {
-  const version = opts.version ?? kafkaVersionFromEnv();
-  const log = opts.log ?? (() => {});
-  const java = javaBinary();
-  if (!java) throw new Error(missingToolsMessage(['java']));
-  const libs = await resolveKafkaJars(version, { cacheDir: opts.cacheDir, log });
-  const classpath = join(libs, '*');
-  await sweepStaleWorkDirs();
-  // As startKafka: a port can be taken between finding it free and the JVM binding it.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startClusterOnce({ version, java, classpath, log, opts });
-    } catch (err) {
-      if (attempt >= 3 || !/BindException|Address already in use/.test(String(err))) throw err;
-      log(`Kafka ${version} cluster: a port was taken before a node bound it; retrying with new ports`);
-    }
-  }
+  return withKafkaJars(opts, 'a node of the cluster', (ctx) => startClusterOnce({ ...ctx, opts }));
 }
 
 async function startClusterOnce(args: {
