@@ -27,9 +27,11 @@ export function rootCause(error: unknown): unknown {
 }
 
 /** The metadata went stale (kafkajs issue 1622: a deleted topic poisons every refresh). */
+// kafkajs 2.2.4 still calls error 6 by its old name, NOT_LEADER_FOR_PARTITION; Kafka's is NOT_LEADER_OR_FOLLOWER.
+const STALE_METADATA = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
+
 export function isStaleMetadata(error: unknown): boolean {
-  const types = [asShape(error).type, asShape(rootCause(error)).type];
-  return types.includes('UNKNOWN_TOPIC_OR_PARTITION') || types.includes('LEADER_NOT_AVAILABLE') || types.includes('NOT_LEADER_OR_FOLLOWER');
+  return [asShape(error).type, asShape(rootCause(error)).type].some((type) => type !== undefined && STALE_METADATA.has(type));
 }
 
 export function isConnectionFailure(error: unknown): boolean {
