@@ -11,6 +11,11 @@ export interface OpenClusters {
   stop(): Promise<void>;
 }
 
+/** The one wording for a cluster name lagbot does not know, in every surface. */
+export function unknownClusterText(name: string, known: readonly string[]): string {
+  return `no cluster named "${name}"; known clusters: ${known.join(', ')}`;
+}
+
 /**
  * Configure every cluster (nothing connects until the first read; TLS files are read and
  * checked now). `only` picks one by name; an unknown name is a configuration error listing
@@ -23,17 +28,25 @@ export function openClusters(
   options: { only?: string; socketFactory?: ISocketFactory; env?: Record<string, string | undefined> } = {},
 ): OpenClusters {
   const chosen = options.only === undefined ? clusters : clusters.filter((c) => c.name === options.only);
-  if (chosen.length === 0) throw new ConfigError(`no cluster named "${options.only}"; known clusters: ${clusters.map((c) => c.name).join(', ')}`);
+  if (chosen.length === 0) throw new ConfigError(unknownClusterText(options.only ?? '', clusters.map((c) => c.name)));
   const opened: KafkaLag[] = [];
-  try {
-    for (const cluster of chosen) {
+  // A key file that is missing or does not fit is bad configuration, found before anything
+  // connects, and every cluster's is reported at once.
+  const problems: string[] = [];
+  for (const cluster of chosen) {
+    try {
       opened.push(createKafkaLag(cluster, clock, logger, { ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}), ...(options.env ? { env: options.env } : {}) }));
+    } catch (error) {
+      if (!(error instanceof KafkaSetupError)) {
+        void Promise.all(opened.map((k) => k.stop()));
+        throw error;
+      }
+      problems.push(error.message);
     }
-  } catch (error) {
+  }
+  if (problems.length > 0) {
     void Promise.all(opened.map((k) => k.stop()));
-    // A key file that is missing or does not fit is bad configuration, found before anything connects.
-    if (error instanceof KafkaSetupError) throw new ConfigError(error.message);
-    throw error;
+    throw new ConfigError(problems.join('\n'));
   }
   return {
     sources: opened.map((k) => k.reader),

@@ -54,8 +54,11 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   const policy = new AlertingPolicy(config, config.clusters);
   const interval = scheduleIntervalMs(config.check.schedule);
   const metrics = new LagMetrics({}, config.clusters.map((c) => c.name));
-  if (config.clusters.every((c) => policy.channelFor(c.name) === null)) {
+  const silent = config.clusters.filter((c) => policy.channelFor(c.name) === null).map((c) => c.name);
+  if (silent.length === config.clusters.length) {
     logger.warn('alerting is off: set alerting.channel (a channel id) in the LAGBOT_CONFIG file, or a channel per cluster, to open incidents; /lag, /metrics and checks work without it');
+  } else if (silent.length > 0) {
+    logger.warn({ clusters: silent }, `alerting is off for ${silent.join(', ')}: no channel of its own and no alerting.channel; a groups rule with a channel still alerts`);
   }
 
   // A cluster whose key file is missing stops start-up here, before the store is opened.

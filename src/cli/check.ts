@@ -14,6 +14,7 @@ import { reasonsText } from '../views/timeline-text.js';
 
 export interface CheckIo {
   stdout: (text: string) => void;
+  stderr: (text: string) => void;
   env: Record<string, string | undefined>;
 }
 
@@ -67,18 +68,18 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
   if (!Number.isFinite(intervalSec) || intervalSec <= 0) throw usageError(`--interval must be seconds > 0, got "${values.interval}"`);
 
   const config = await loadConfig(io.env);
-  const policy = new AlertingPolicy(config);
-  if (values.cluster !== undefined && !config.clusters.some((c) => c.name === values.cluster)) {
-    throw usageError(`no cluster named "${values.cluster}"; known clusters: ${config.clusters.map((c) => c.name).join(', ')}`);
-  }
+  const policy = new AlertingPolicy(config, config.clusters);
   const clusters = openClusters(config.clusters, systemClock, createLogger(io.env.LOG_LEVEL ?? 'silent'), { env: io.env, ...(values.cluster === undefined ? {} : { only: values.cluster }) });
   const histories = new GroupHistories(policy);
   try {
     let evaluations: Evaluation[] = [];
+    let unreadable: string[] = [];
     for (let i = 0; i < samples; i += 1) {
       if (i > 0) await new Promise((r) => setTimeout(r, intervalSec * 1000));
-      // Clusters in parallel; one that cannot be read fails the check, naming itself.
-      const groups = (await Promise.all(clusters.sources.map((source) => source.readAllGroups()))).flat().filter((g) => policy.watches(g));
+      // As the scheduled checks do: each cluster on its own, so a dead one costs only its own groups.
+      const reads = await Promise.allSettled(clusters.sources.map((source) => source.readAllGroups()));
+      unreadable = reads.flatMap((r, n) => (r.status === 'rejected' ? [`${clusters.sources[n]?.cluster}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+      const groups = reads.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])).filter((g) => policy.watches(g));
       evaluations = groups.map((g) => histories.observe(g));
     }
     if (values.json) {
@@ -99,7 +100,9 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
     } else {
       io.stdout(report(evaluations, samples));
     }
-    return 0;
+    // The rest is printed; a cluster left out makes the answer partial, and the exit code says so.
+    for (const line of unreadable) io.stderr(`lagbot: ${line}`);
+    return unreadable.length > 0 ? 1 : 0;
   } finally {
     await clusters.stop();
   }

@@ -6,7 +6,7 @@ import type { LagRequest } from '../core/command.js';
 import { answerLag } from '../core/lag-query.js';
 import { LagUnavailableError, systemClock } from '../core/ports.js';
 import { DEFAULT_CLUSTER } from '../core/protocol.js';
-import { openClusters } from '../app/clusters.js';
+import { openClusters, unknownClusterText } from '../app/clusters.js';
 import { createLogger } from '../log/logger.js';
 import { groupJson } from '../views/json.js';
 import { clusterListText, groupText, membersText } from '../views/terminal.js';
@@ -105,9 +105,10 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
   }
   const config = await loadConfig(io.env);
   const logger = createLogger(io.env.LOG_LEVEL ?? 'silent');
-  const clusters = openClusters(config.clusters, systemClock, logger, { env: io.env });
+  const only = asked.request.kind === 'help' ? undefined : asked.request.cluster;
+  const clusters = openClusters(config.clusters, systemClock, logger, { env: io.env, ...(only === undefined ? {} : { only }) });
   try {
-    const answer = await answerLag(asked.request, { sources: clusters.sources, clock: systemClock, findingSettings: new AlertingPolicy(config).findingSettings });
+    const answer = await answerLag(asked.request, { sources: clusters.sources, clock: systemClock, findingSettings: new AlertingPolicy(config, config.clusters).findingSettings });
     switch (answer.kind) {
       case 'list': {
         const groups = answer.clusters.flatMap((c) => c.groups);
@@ -115,9 +116,10 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         return reportProblems(answer.unavailable, io);
       }
       case 'group': {
-        const [only] = answer.found;
-        // One cluster has the group: one object, as before clusters; several: an array, one object each.
-        if (asked.json) io.stdout(JSON.stringify(answer.found.length === 1 && only ? groupJson(only.lag) : answer.found.map((f) => groupJson(f.lag)), null, 2));
+        // The shape depends on the question, never on the answer: one cluster read (one configured,
+        // or --cluster) gives one object; several give an array, one object per cluster that has the group.
+        const single = clusters.sources.length === 1 ? answer.found[0] : undefined;
+        if (asked.json) io.stdout(JSON.stringify(single ? groupJson(single.lag) : answer.found.map((f) => groupJson(f.lag)), null, 2));
         else io.stdout(answer.found.map((f) => (answer.view === 'members' ? membersText(f.lag) : groupText(f.lag, f.findings))).join('\n\n'));
         return reportProblems(answer.unavailable, io);
       }
@@ -129,7 +131,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         return EXIT.failure;
       }
       case 'unknown-cluster':
-        throw new UsageError(`no cluster named "${answer.cluster}"; known clusters: ${answer.known.join(', ')}`, CLI_LAG_USAGE);
+        throw new UsageError(unknownClusterText(answer.cluster, answer.known), CLI_LAG_USAGE);
       case 'unavailable':
         return reportProblems(answer.problems, io);
       case 'help':
@@ -143,8 +145,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
 
 /** Clusters that could not be read, one line each on stderr; any makes the exit code a failure. */
 function reportProblems(problems: ReadonlyArray<{ cluster: string; detail: string }>, io: CliIo): number {
-  // Most Kafka messages name their cluster already; the rest get it in front.
-  for (const p of problems) io.stderr(`lagbot: ${p.cluster === DEFAULT_CLUSTER || p.detail.includes(p.cluster) ? '' : `${p.cluster}: `}${p.detail}`);
+  for (const p of problems) io.stderr(`lagbot: ${p.cluster === DEFAULT_CLUSTER ? '' : `${p.cluster}: `}${p.detail}`);
   return problems.length > 0 ? EXIT.failure : EXIT.ok;
 }
 

@@ -129,6 +129,15 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
 
 const LEVELS = ['warning', 'critical', 'page'] as const;
 
+/** A `groups` entry whose cluster glob matches no configured cluster is a routing rule that silently never applies. */
+export function clusterRuleProblems(config: AlertingConfig, clusters: readonly string[]): string[] {
+  return config.groups.flatMap((g, i) => {
+    if (g.cluster === undefined) return [];
+    const matches = picomatch(g.cluster, { dot: true });
+    return clusters.some((name) => matches(name)) ? [] : [`groups[${i}] (${ruleName(g)}): the cluster glob matches none of the clusters (${clusters.join(', ')}), so the rule would never apply`];
+  });
+}
+
 /** How a `groups` entry is named in messages: what it matches. */
 function ruleName(g: z.infer<typeof GroupOverrideSchema>): string {
   return [g.match !== undefined ? `match "${g.match}"` : null, g.cluster !== undefined ? `cluster "${g.cluster}"` : null].filter((x) => x !== null).join(', ');
@@ -194,9 +203,10 @@ export class AlertingPolicy {
   private readonly cache = new Map<string, GroupAlerting>();
   private readonly incidentSettings: (r: RuleSettings) => IncidentSettings;
 
+  /** `clusters`: every configured cluster; without them, a cluster's own watch list and channel would be ignored. */
   constructor(
     readonly config: AlertingConfig,
-    clusters: readonly ClusterAlerting[] = [],
+    clusters: readonly ClusterAlerting[],
   ) {
     const a = config.alerting;
     const rules = rulesFrom({ ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN }, config.thresholds, config.signals);

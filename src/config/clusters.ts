@@ -32,10 +32,16 @@ const PasswordSasl = z.strictObject({
   passwordEnv: envName.optional(),
 });
 
+/** Where the client secret goes: never in cleartext off this machine, never with credentials in the URL (messages quote it). */
+const tokenEndpoint = z
+  .url()
+  .refine((u) => { const url = new URL(u); return url.username === '' && url.password === ''; }, { message: 'no user or password in the URL: the secret comes from clientSecretEnv' })
+  .refine((u) => { const url = new URL(u); return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)); }, { message: 'an https:// URL: over http the client secret would cross the network in cleartext' });
+
 const OauthSasl = z.strictObject({
   mechanism: z.literal('oauthbearer'),
   /** OAuth 2 token endpoint for the client credentials grant. */
-  tokenEndpoint: z.url(),
+  tokenEndpoint,
   clientId: z.string().min(1),
   clientSecretEnv: envName,
   scope: z.string().min(1).optional(),
@@ -65,16 +71,30 @@ const connection = {
   readDeadlineMs: z.number().int().positive().default(8_000),
 };
 
-export const KafkaSchema = z.strictObject(connection);
+/** MSK serves IAM on its TLS listener only: IAM without ssl can never connect. */
+function mskOverTls(c: { sasl?: { mechanism: string } | undefined; ssl: unknown }): boolean {
+  return c.sasl?.mechanism !== 'aws-msk-iam' || c.ssl !== false;
+}
+const MSK_OVER_TLS = 'sasl aws-msk-iam needs ssl (ssl: true): MSK serves IAM on its TLS port (9098) only';
 
-export const ClusterSchema = z.strictObject({
-  name: z.string().regex(CLUSTER_NAME, 'lower-case letters, digits and dashes, such as prod-eu'),
-  ...connection,
-  /** Groups watched on this cluster; the top-level `watch` when absent. */
-  watch: WatchSchema.optional(),
-  /** Incidents of this cluster go here unless a `groups` rule names another channel. */
-  channel: channelId.optional(),
-});
+/** The `kafka:` section's keys, as the file may leave out brokers (KAFKA_BROKERS has them). */
+export const KafkaShape = z.strictObject(connection);
+export const KafkaSchema = KafkaShape.refine(mskOverTls, { message: MSK_OVER_TLS, path: ['ssl'] });
+
+export const ClusterSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(CLUSTER_NAME, 'lower-case letters, digits and dashes, such as prod-eu')
+      // `default` is the one cluster of the `kafka:` form, which messages leave unnamed.
+      .refine((n) => n !== 'default', { message: '"default" is the unnamed cluster of the one-cluster kafka form; give this cluster the name people call it' }),
+    ...connection,
+    /** Groups watched on this cluster; the top-level `watch` when absent. */
+    watch: WatchSchema.optional(),
+    /** Incidents of this cluster go here unless a `groups` rule names another channel. */
+    channel: channelId.optional(),
+  })
+  .refine(mskOverTls, { message: MSK_OVER_TLS, path: ['ssl'] });
 
 export type TlsFiles = z.infer<typeof TlsSchema>;
 export type SaslFile = z.infer<typeof SaslSchema>;
@@ -120,7 +140,7 @@ export const LEGACY_PASSWORD_ENV = 'KAFKA_SASL_PASSWORD';
  * A cluster entry with its secrets resolved; every missing secret is a problem naming the
  * key and the variable, so all of them are reported together.
  */
-export function resolveCluster(file: ClusterFile, env: Env, where: string, problems: string[]): ClusterConfig {
+export function resolveCluster(file: ClusterFile, env: Env, where: string, problems: string[], form: 'kafka' | 'clusters'): ClusterConfig {
   const secret = (key: string, name: string): string => {
     const value = env[name];
     if (!value) problems.push(`${where}.${key}: the environment variable ${name} is not set`);
@@ -139,7 +159,11 @@ export function resolveCluster(file: ClusterFile, env: Env, where: string, probl
   } else if (s?.mechanism === 'aws-msk-iam') {
     sasl = { mechanism: s.mechanism, ...(s.region ? { region: s.region } : {}) };
   } else if (s) {
-    sasl = { mechanism: s.mechanism, username: s.username, password: secret('sasl.passwordEnv', s.passwordEnv ?? LEGACY_PASSWORD_ENV) };
+    // One variable for every cluster would send one cluster's password to the others: only
+    // the one-cluster form keeps the first version's KAFKA_SASL_PASSWORD.
+    const variable = s.passwordEnv ?? (form === 'kafka' ? LEGACY_PASSWORD_ENV : undefined);
+    if (variable === undefined) problems.push(`${where}.sasl.passwordEnv: required: the environment variable that holds ${s.username}'s password`);
+    sasl = { mechanism: s.mechanism, username: s.username, password: variable === undefined ? '' : secret('sasl.passwordEnv', variable) };
   }
   return {
     name: file.name,

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { appTokenProblem } from '../slack/tokens.js';
-import { AlertingSchema, thresholdProblems, type AlertingConfig } from './alerting.js';
-import { ClusterSchema, KafkaSchema, LEGACY_PASSWORD_ENV, resolveCluster, type ClusterConfig } from './clusters.js';
+import { AlertingSchema, clusterRuleProblems, thresholdProblems, type AlertingConfig } from './alerting.js';
+import { ClusterSchema, KafkaSchema, KafkaShape, resolveCluster, type ClusterConfig } from './clusters.js';
 import { DEFAULT_CLUSTER } from '../core/protocol.js';
 
 /**
@@ -34,7 +34,7 @@ const HttpSchema = z.strictObject({
 });
 
 const FileSchema = z.strictObject({
-  kafka: KafkaSchema.partial({ brokers: true }).optional(),
+  kafka: KafkaShape.partial({ brokers: true }).optional(),
   clusters: z.array(ClusterSchema).min(1, 'at least one cluster').optional(),
   slack: SlackSchema.optional(),
   http: HttpSchema.optional(),
@@ -165,6 +165,7 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment', 
   const { kafka: _kafka, clusters: _clusters, slack: _slack, http: _http, ...alertingFile } = file.data;
   const alerting = AlertingSchema.parse(alertingFile);
   problems.push(...thresholdProblems(alerting).map((p) => `${source}: ${p}`));
+  if (clusters.length > 0) problems.push(...clusterRuleProblems(alerting, clusters.map((c) => c.name)).map((p) => `${source}: ${p}`));
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   return {
@@ -190,7 +191,7 @@ function clustersOf(file: z.infer<typeof FileSchema>, env: Env, source: string, 
       if (seen.has(c.name)) problems.push(`${source}: clusters: the name "${c.name}" is used twice; each cluster needs its own name`);
       seen.add(c.name);
     }
-    return file.clusters.map((c, i) => resolveCluster(c, env, `${source}: clusters[${i}] (${c.name})`, problems));
+    return file.clusters.map((c, i) => resolveCluster(c, env, `${source}: clusters[${i}] (${c.name})`, problems, 'clusters'));
   }
   const kafka = KafkaSchema.safeParse({ ...file.kafka, ...(envBrokers ? { brokers: envBrokers } : {}) });
   if (!kafka.success) {
@@ -202,12 +203,7 @@ function clustersOf(file: z.infer<typeof FileSchema>, env: Env, source: string, 
     );
     return [];
   }
-  const sasl = kafka.data.sasl;
-  if (sasl && 'username' in sasl && !sasl.passwordEnv && !env[LEGACY_PASSWORD_ENV]) {
-    problems.push(`kafka.sasl is set but ${LEGACY_PASSWORD_ENV} is not: the password comes from the environment only`);
-    return [];
-  }
-  return [resolveCluster({ ...kafka.data, name: DEFAULT_CLUSTER }, env, `${source}: kafka`, problems)];
+  return [resolveCluster({ ...kafka.data, name: DEFAULT_CLUSTER }, env, `${source}: kafka`, problems, 'kafka')];
 }
 
 function slackProblems(mode: 'http' | 'socket', secrets: SlackSecrets): string[] {

@@ -17,6 +17,9 @@ export const LAG_USAGE = [
   '`/lag help` - this help',
 ].join('\n');
 
+/** Words `/lag` reads as its own: a group with one of these names is reached as `/lag group NAME`. */
+export const COMMAND_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help', 'list', 'ls', 'group', 'in', '--cluster', 'members', 'member', 'partitions']);
+
 const VIEWS: Record<string, 'partitions' | 'members'> = {
   members: 'members',
   member: 'members',

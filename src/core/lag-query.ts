@@ -73,8 +73,9 @@ async function readEach<T>(sources: readonly LagSource[], read: (s: LagSource) =
       results[i] = { cluster: source.cluster, ok: true, value };
       graceTimer ??= setTimeout(leaveBehind, graceMs);
     } catch (error) {
-      if (!(error instanceof LagUnavailableError)) throw error;
-      results[i] = { cluster: source.cluster, ok: false, detail: error.message };
+      // Even a surprise is this cluster's alone: the others' answers still go out.
+      const detail = error instanceof LagUnavailableError ? error.message : `unexpected error reading cluster ${source.cluster}: ${error instanceof Error ? error.message : String(error)}`;
+      results[i] = { cluster: source.cluster, ok: false, detail };
     }
   });
   try {

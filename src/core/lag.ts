@@ -157,6 +157,7 @@ export function listingOf(lag: GroupLag): GroupListing {
     protocol: lag.protocol,
     members: lag.membersVisible ? lag.members.length : null,
     totalLag: lag.totalLag,
+    totalComplete: completeTotal(lag) !== null || lag.totalLag === null,
     partitions: lag.partitions.length,
   };
 }

@@ -140,6 +140,8 @@ export interface GroupListing extends GroupRef {
   protocol: GroupProtocol;
   members: number | null;
   totalLag: number | null;
+  /** False when some partition's log end could not be read: totalLag is then a lower bound. */
+  totalComplete: boolean;
   partitions: number;
 }
 

@@ -17,6 +17,9 @@ export function isTransient(error: unknown): boolean {
   return typeof root === 'object' && root !== null && root.name === 'KafkaJSProtocolError' && root.retriable === true;
 }
 
+/** A remembered group that cannot be read this many checks in a row is no longer looked for. */
+const FORGET_AFTER_MISSES = 3;
+
 const KNOWN_STATES = new Set<GroupState>([
   'Stable',
   'PreparingRebalance',
@@ -34,8 +37,8 @@ const KNOWN_STATES = new Set<GroupState>([
  * partition leader where kafkajs allows it, see cluster-reads.ts).
  */
 export class KafkaLagReader implements LagSource {
-  /** The groups the last readAllGroups answered with (see readAllGroups). */
-  private lastGroups: ReadonlySet<string> = new Set();
+  /** The groups readAllGroups answered with lately, and how many reads in a row each could not be re-read (see readAllGroups). */
+  private remembered = new Map<string, number>();
 
   constructor(
     readonly cluster: string,
@@ -61,16 +64,35 @@ export class KafkaLagReader implements LagSource {
    * Every group of the cluster. ListGroups asks each broker for the groups it coordinates,
    * and while a coordinator moves (a broker failed or came back) a group can be listed by
    * neither the old broker nor the new one for a moment. So a group the previous answer had
-   * is read anyway: at its coordinator it is found (or the read fails while that coordinator
-   * loads), and only a group that is really gone (no members, no offsets) drops out.
+   * is read anyway, apart from the listed ones: found at its coordinator, it stays in; gone
+   * (no members, no offsets), it drops out. Its read failing does not fail the check (lagbot
+   * may have lost Describe on it); after a few failures in a row it is forgotten.
    */
   async readAllGroups(): Promise<GroupLag[]> {
     return this.use('reading all groups', async (reads) => {
       const catalog = reads.topics();
       const groups = await reads.listGroups(await catalog);
       const listed = new Set(groups.map((g) => g.groupId));
-      const lags = await this.readGroups(reads, [...new Set([...listed, ...this.lastGroups])], listed, catalog);
-      this.lastGroups = new Set(lags.map((l) => l.group));
+      const unlisted = [...this.remembered.keys()].filter((g) => !listed.has(g));
+      const [lags, extra] = await Promise.all([
+        this.readGroups(reads, [...listed], listed, catalog),
+        this.readGroups(reads, unlisted, listed, catalog).then(
+          (found) => ({ ok: true as const, found }),
+          () => ({ ok: false as const }),
+        ),
+      ]);
+      const remembered = new Map<string, number>();
+      for (const lag of lags) remembered.set(lag.group, 0);
+      if (extra.ok) {
+        lags.push(...extra.found);
+        for (const lag of extra.found) remembered.set(lag.group, 0);
+      } else {
+        for (const g of unlisted) {
+          const misses = (this.remembered.get(g) ?? 0) + 1;
+          if (misses < FORGET_AFTER_MISSES) remembered.set(g, misses);
+        }
+      }
+      this.remembered = remembered;
       return lags;
     });
   }

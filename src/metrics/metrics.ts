@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { completeTotal } from '../core/lag.js';
 import type { GroupLag, GroupRef, Severity } from '../core/protocol.js';
 
 export interface LagMetricsOptions {
@@ -138,7 +139,9 @@ export class LagMetrics {
       }
       const labels = { cluster: g.cluster, group: g.group };
       now.groups.push(labels);
-      if (g.totalLag !== null) this.groupLagTotal.set(labels, g.totalLag);
+      // Absent, like an unknown partition's lag, when a log end is missing: a partial sum would look like a drop, then a jump.
+      const total = completeTotal(g);
+      if (total !== null) this.groupLagTotal.set(labels, total);
       if (g.membersVisible) this.groupMembers.set(labels, g.members.length);
       this.groupPartitions.set(labels, g.partitions.length);
     }

@@ -1,3 +1,4 @@
+import { completeTotal } from '../core/lag.js';
 import type { GroupLag } from '../core/protocol.js';
 
 /** The `lagbot lag GROUP --json` object: a stable interface, unknown values are null. */
@@ -49,6 +50,7 @@ export function groupJson(lag: GroupLag): GroupLagJson {
       clientId: p.clientId,
       host: p.host,
     })),
-    totalLag: lag.totalLag,
+    // null, not a partial sum, when a partition's log end could not be read: scripts compare totals over time.
+    totalLag: completeTotal(lag),
   };
 }

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { ActionIds } from '../core/action-ids.js';
-import { LAG_USAGE } from '../core/command.js';
+import { COMMAND_WORDS, LAG_USAGE } from '../core/command.js';
 import type { Finding } from '../core/findings.js';
 import type { ClusterGroups, ClusterProblem, FoundGroup, LagAnswer } from '../core/lag-query.js';
 import { DEFAULT_CLUSTER, type GroupLag, type PartitionLag, type SlackMessage } from '../core/protocol.js';
@@ -79,9 +79,10 @@ function postButton(commandText: string | undefined, options: LagMessageOptions)
   ];
 }
 
+/** The broker's words for the state, escaped: they go into mrkdwn. */
 function stateText(lag: GroupLag): string {
-  if (lag.protocol === 'consumer') return `${lag.state} (consumer protocol, KIP-848)`;
-  return lag.state;
+  if (lag.protocol === 'consumer') return `${escapeSlack(lag.state)} (consumer protocol, KIP-848)`;
+  return escapeSlack(lag.state);
 }
 
 function membersText(lag: GroupLag): string {
@@ -166,14 +167,18 @@ export function groupListMessage(
   const total = listings.reduce((n, l) => n + (l.totalLag ?? 0), 0);
   const blocks: KnownBlock[] = [header('Consumer groups'), fields([['Groups', String(listings.length)], ['Total lag', formatCount(total)]])];
   const named = clusters.length > 1 || clusters.some((c) => c.cluster !== DEFAULT_CLUSTER);
-  // Slack allows 50 blocks: the per-cluster tables share the rows a single table would have.
+  // The clusters that could not be read come first: a message cut at Slack's 50 blocks must
+  // never pass for a whole answer. The tables share the rows a single table would have.
+  blocks.push(...problemBlocks(unavailable));
   const rowsEach = Math.max(5, Math.floor(30 / Math.max(1, clusters.length)));
-  for (const c of clusters) {
+  const room = LIMITS.blocksPerMessage - blocks.length - 4;
+  const shown = clusters.slice(0, Math.max(1, Math.floor(room / 2)));
+  for (const c of shown) {
     const title = named ? `*${c.cluster}*, largest total lag first` : '*Largest total lag first*';
     if (c.listings.length === 0) blocks.push(section(named ? `*${c.cluster}*: no consumer groups.` : 'No consumer groups on this cluster.'));
     else blocks.push(...tableBlocks(title, LISTING_COLUMNS, c.listings.map(listingRow), rowsEach, 'groups'));
   }
-  blocks.push(...problemBlocks(unavailable));
+  if (shown.length < clusters.length) blocks.push(context(`${clusters.length - shown.length} more clusters not shown: \`/lag list in CLUSTER\` lists one.`));
   if (listings.length > 0) blocks.push(context(named ? 'Type `/lag GROUP` for partitions, owners and hints, `/lag GROUP in CLUSTER` for one cluster.' : 'Type `/lag GROUP` for partitions, owners and hints.'));
   const shared = sharedByText(options);
   blocks.push(...postButton(options.commandText, options), context(`${shared}Read ${formatUtc(readAt)}`));
@@ -194,22 +199,27 @@ function problemBlocks(problems: readonly ClusterProblem[]): KnownBlock[] {
 /** `/lag GROUP` for a group found in several clusters: a short section each, the full view one command away. */
 export function groupAcrossClustersMessage(found: readonly FoundGroup[], unavailable: readonly ClusterProblem[], options: LagMessageOptions = {}): SlackMessage {
   const group = (found[0] as FoundGroup).lag.group;
-  const blocks: KnownBlock[] = [header(`Consumer lag: ${group}`), section(`Found in ${found.length} clusters.`)];
+  // Clusters that could not be searched come first, so a message cut at 50 blocks never hides them.
+  const blocks: KnownBlock[] = [header(`Consumer lag: ${group}`), section(`Found in ${found.length} clusters.`), ...problemBlocks(unavailable)];
   for (const { lag, findings } of found) {
     blocks.push(divider, section(`*${lag.cluster}*: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${stateText(lag)}, ${membersText(lag)} members)`));
     blocks.push(...findingsBlock(findings));
     if (lag.partitions.length > 0) blocks.push(...tableBlocks('*Largest lag*', SLACK_PARTITION_COLUMNS, lag.partitions.map(slackPartitionRow), 3, 'partitions'));
     blocks.push(context(`\`/lag ${codeSpanSafe(group)} in ${lag.cluster}\` for every partition and member · read ${formatUtc(lag.readAt)}`));
   }
-  blocks.push(...problemBlocks(unavailable), ...postButton(options.commandText, options));
+  blocks.push(...postButton(options.commandText, options));
   if (options.sharedBy) blocks.push(context(sharedByText(options).replace(/ · $/, '')));
   const text = `${codeSpan(group)}: ${found.map(({ lag }) => `${lag.cluster} ${formatCount(lag.totalLag)}`).join(', ')}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
 }
 
-/** A group name inside a code span of a command to type: quoted when it has spaces, as `/lag` reads it. */
+/**
+ * A group name as `/lag` reads it back, for a command to type: quoted when it has spaces,
+ * behind `group` when it is one of the command's own words.
+ */
 function codeSpanSafe(group: string): string {
-  const typed = /\s/.test(group) ? `"${group}"` : group;
+  const quoted = /\s/.test(group) ? `"${group}"` : group;
+  const typed = COMMAND_WORDS.has(group.toLowerCase()) ? `group ${quoted}` : quoted;
   return escapeSlack(typed.replace(/`/g, "'"));
 }
 

@@ -84,5 +84,6 @@ export const LISTING_COLUMNS: Column[] = [
 
 export function listingRow(l: GroupListing): string[] {
   const state = l.protocol === 'consumer' ? `${l.state} (KIP-848)` : l.state;
-  return [l.group, state, l.members === null ? '?' : String(l.members), String(l.partitions), formatCount(l.totalLag)];
+  // A sum missing some partitions is shown as what it is: at least that much.
+  return [l.group, state, l.members === null ? '?' : String(l.members), String(l.partitions), `${l.totalComplete ? '' : '≥ '}${formatCount(l.totalLag)}`];
 }

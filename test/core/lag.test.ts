@@ -109,6 +109,11 @@ describe('a partition whose leader cannot be asked (a broker down)', () => {
     const { DEFAULT_RULES } = await import('../../src/core/rules.js');
     const { findingText } = await import('../../src/views/finding-text.js');
     const unknown = findingsOf({ lag, history: [], settings: DEFAULT_RULES.signals }).find((f) => f.kind === 'log-end-unknown')!;
+    const { listingRow } = await import('../../src/views/table.js');
+    const { groupJson } = await import('../../src/views/json.js');
+    expect(listingOf(lag)).toMatchObject({ totalLag: 652_765, totalComplete: false });
+    expect(listingRow(listingOf(lag))[4]).toBe('≥ 652,765');
+    expect(groupJson(lag).totalLag).toBeNull();
     expect(findingText(unknown)).toBe(
       'The log end of user-events-1 cannot be read right now (its leader is down or moving): lag there is unknown, so the total of 652,765 counts only the other partitions. lagbot neither opens nor resolves incidents on such a read.',
     );

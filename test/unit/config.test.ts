@@ -110,7 +110,8 @@ describe('alerting configuration', () => {
 
   it('defaults to the case study thresholds and a 30-second check', async () => {
     const { AlertingPolicy } = await import('../../src/config/alerting.js');
-    const policy = new AlertingPolicy(parseConfig('', env));
+    const parsed = parseConfig('', env);
+    const policy = new AlertingPolicy(parsed, parsed.clusters);
     const g = policy.forGroup(ref('user-events-consumer'));
     expect(g.rules.thresholds).toEqual({
       warning: { lag: 50_000, growingForMs: 300_000 },
@@ -124,7 +125,8 @@ describe('alerting configuration', () => {
 
   it('applies global settings, then the first matching group override', async () => {
     const { AlertingPolicy } = await import('../../src/config/alerting.js');
-    const policy = new AlertingPolicy(parseConfig(yaml, env));
+    const parsed = parseConfig(yaml, env);
+    const policy = new AlertingPolicy(parsed, parsed.clusters);
     expect(policy.forGroup(ref('orders'))).toMatchObject({ channel: 'C0ALERTS', oncall: ['S0ONCALL'] });
     expect(policy.forGroup(ref('orders')).rules.thresholds.warning.lag).toBe(10_000);
     const pay = policy.forGroup(ref('payments-eu'));
@@ -241,6 +243,20 @@ clusters:
     expect(() => parseConfig('clusters:\n  - name: p\n    brokers: [a:1]\n    ssl: { cert: /c.pem }\n', {})).toThrow(/clusters\.0\.ssl: cert and key go together/);
     expect(() => parseConfig('clusters:\n  - name: p\n    brokers: [a:1]\n    sasl: { mechanism: gssapi }\n', {})).toThrow(/clusters\.0\.sasl\.mechanism/);
     expect(() => parseConfig('groups:\n  - oncall: [S0X]\n', { KAFKA_BROKERS: 'a:1' })).toThrow(/groups\.0: a groups entry needs match \(a group glob\), cluster \(a cluster glob\), or both/);
+  });
+
+  it('refuses settings that can never work or would leak a secret', () => {
+    const one = (entry: string, extra = '') => () => parseConfig(`clusters:\n  - name: p\n    brokers: [a:1]\n${entry}${extra}`, { PW: 'x', SECRET: 'y' });
+    expect(() => parseConfig('clusters:\n  - name: default\n    brokers: [a:1]\n', {})).toThrow(/clusters\.0\.name: "default" is the unnamed cluster/);
+    expect(one('    sasl: { mechanism: aws-msk-iam, region: eu-west-1 }\n')).toThrow(/clusters\.0\.ssl: sasl aws-msk-iam needs ssl/);
+    expect(one('    ssl: true\n    sasl: { mechanism: aws-msk-iam, region: eu-west-1 }\n')).not.toThrow();
+    const oauth = (url: string) => one(`    ssl: true\n    sasl: { mechanism: oauthbearer, tokenEndpoint: "${url}", clientId: c, clientSecretEnv: SECRET }\n`);
+    expect(oauth('http://sso.example.com/token')).toThrow(/tokenEndpoint: an https:\/\/ URL/);
+    expect(oauth('https://u:pw@sso.example.com/token')).toThrow(/tokenEndpoint: no user or password in the URL/);
+    expect(oauth('http://127.0.0.1:8080/token')).not.toThrow();
+    // One cluster's password variable is never another's by default.
+    expect(one('    sasl: { mechanism: plain, username: u }\n')).toThrow(/clusters\[0\] \(p\)\.sasl\.passwordEnv: required: the environment variable that holds u's password/);
+    expect(one('', 'groups:\n  - cluster: "prd-*"\n    oncall: [S0X]\n')).toThrow(/groups\[0\] \(cluster "prd-\*"\): the cluster glob matches none of the clusters \(p\)/);
   });
 
   it('keeps the one-cluster kafka section, named default, with KAFKA_SASL_PASSWORD', () => {

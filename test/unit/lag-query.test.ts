@@ -99,6 +99,14 @@ describe('the lag query over several clusters', () => {
     expect(took).toBeLessThan(2_000);
   });
 
+  it('keeps the other clusters\' answer when one fails in a way nobody foresaw', async () => {
+    const broken: LagSource = { ...prod(), cluster: 'broken', readAllGroups: () => Promise.reject(new Error('Failed to find group coordinator')) };
+    const answer = await answerLag(request('list'), deps([broken, staging()]));
+    if (answer.kind !== 'list') throw new Error(answer.kind);
+    expect(answer.clusters.map((c) => c.cluster)).toEqual(['staging']);
+    expect(answer.unavailable).toEqual([{ cluster: 'broken', detail: 'unexpected error reading cluster broken: Failed to find group coordinator' }]);
+  });
+
   it('is unavailable only when no cluster could be read, and names each', async () => {
     const answer = await answerLag(request('billing'), deps([cluster('a', [], { down: 'timeout' }), cluster('b', [], { down: 'auth failed' })]));
     expect(answer).toEqual({

@@ -88,6 +88,18 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     expect(value(after, 'lagbot_check_failures_consecutive', { cluster: 'prod-eu' })).toBe(0);
   });
 
+  it('exports no group total while a partition\'s log end is unknown, as for an unknown partition', async () => {
+    const metrics = lite();
+    const offsets = caseStudyOffsets();
+    const topic = offsets.get('user-events');
+    if (!topic?.exists) throw new Error('the case study topic exists');
+    const partial = computeGroupLag(caseStudySnapshot(), new Map([['user-events', { ...topic, partitions: topic.partitions.filter((p) => p.partition !== 1) }]]), 1_000);
+    metrics.recordCheck('default', [partial], 1_000);
+    const samples = await scrape(metrics);
+    expect(value(samples, 'kafka_consumergroup_lag_total', { cluster: 'default', group: 'user-events-consumer' })).toBeUndefined();
+    expect(series(samples, 'kafka_consumer_lag').map(([l]) => l.partition)).toEqual(['0', '2']);
+  });
+
   it('leaves unknown lag out instead of exporting 0', async () => {
     const metrics = lite();
     metrics.recordCheck('default', [billing()], 1_000);

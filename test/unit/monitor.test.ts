@@ -18,7 +18,8 @@ function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: Sqlit
   const clock: Clock & { t: number } = shared?.clock ?? { t: T0, now() { return this.t; } };
   let next: (() => GroupLag[]) | Error = () => [];
   const store = shared?.store ?? openSqliteStore(':memory:', { clock });
-  const policy = new AlertingPolicy(parseConfig(yaml, { KAFKA_BROKERS: 'k:9092' }));
+  const config = parseConfig(yaml, { KAFKA_BROKERS: 'k:9092' });
+  const policy = new AlertingPolicy(config, config.clusters);
   let ids = 0;
   const monitor = new LagMonitor({
     source: {
