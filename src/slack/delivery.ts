@@ -64,9 +64,13 @@ export function createDeliveryClient(token: string, options: { slackApiUrl?: str
 }
 
 /** Rows of one stream are delivered strictly one after another, in seq order. */
-const streamKey = (row: OutboxRow): string => (row.incidentId === null ? `channel:${row.channel}` : `incident:${row.incidentId}`);
+/** As the store orders rows (see OutboxStore.outboxHeads): root edits are a stream of their own. */
+const streamKey = (row: OutboxRow): string =>
+  row.incidentId === null ? `channel:${row.channel}` : row.kind === 'update-root' ? `root:${row.incidentId}` : `incident:${row.incidentId}`;
 
 const HEADS_PER_ROUND = 500;
+/** How soon a root edit that came up before its post-root landed looks again. */
+const ROOT_WAIT_MS = 250;
 
 type Lifecycle = 'new' | 'running' | 'stopped';
 
@@ -191,6 +195,8 @@ export class SlackDelivery {
     for (const row of heads) {
       const key = streamKey(row);
       if (this.inFlight.has(key)) continue;
+      // A root edit before its root is posted would spend chat.update budget on nothing; the post-root's delivery kicks the pump.
+      if (row.kind === 'update-root' && row.incidentId !== null && this.store.rootMessage(row.incidentId) === null && this.store.rootPending(row.incidentId)) continue;
       const readyAt = Math.max(row.nextAttemptAt, this.pausedUntil.get(row.channel) ?? 0);
       if (readyAt > now) {
         wakeAt = Math.min(wakeAt, readyAt);
@@ -251,6 +257,11 @@ export class SlackDelivery {
   private async deliver(row: OutboxRow, progress: { inDoubt: boolean }): Promise<void> {
     const root = this.rootFor(row);
     if (root === 'missing') return;
+    if (root === 'waiting') {
+      // Not a failure: the post-root's delivery kicks the pump when it lands.
+      this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now() + ROOT_WAIT_MS, error: 'waiting for the root message', outcomeUnknown: false });
+      return;
+    }
 
     if (row.state === 'sending') {
       if (row.kind === 'update-root') {
@@ -295,13 +306,16 @@ export class SlackDelivery {
   }
 
   /**
-   * Where thread replies and root edits go. 'missing' when the incident has no root message:
+   * Where thread replies and root edits go. 'waiting': a root edit whose post-root is still
+   * on its way. 'missing' when the incident has no root message:
    * the row was failed here, as it can never be delivered.
    */
-  private rootFor(row: OutboxRow): { channel: string; ts: string } | null | 'missing' {
+  private rootFor(row: OutboxRow): { channel: string; ts: string } | null | 'missing' | 'waiting' {
     if (row.kind === 'post-root' || row.kind === 'post-channel' || row.incidentId === null) return null;
     const root = this.store.rootMessage(row.incidentId);
     if (root) return root;
+    // A root edit is its own stream, so it can come up while the post-root is still on its way.
+    if (row.kind === 'update-root' && this.store.rootPending(row.incidentId)) return 'waiting';
     // Only reachable when the incident's post-root failed (or was never queued): the post-root
     // comes first in the incident's stream, so a live one would still be ahead of this row.
     const error = `incident ${row.incidentId} has no root message in Slack`;

@@ -60,8 +60,8 @@ export interface OutboxStore {
   readonly outboxStamp: string;
   /**
    * The oldest unfinished (`pending` or `sending`) row of each ordering stream, oldest first. A
-   * stream is one incident's rows, or one channel's standalone rows: only a stream's head may
-   * be delivered, which keeps each incident's timeline in order.
+   * stream is one incident's posts, one incident's root edits, or one channel's standalone
+   * rows: only a stream's head may be delivered, which keeps each incident's timeline in order.
    */
   outboxHeads(limit: number): OutboxRow[];
   outboxRow(seq: number): OutboxRow | null;
@@ -85,5 +85,7 @@ export interface OutboxStore {
   /** Rows left `sending`, oldest first. */
   inDoubt(): OutboxRow[];
   rootMessage(incidentId: string): { channel: string; ts: string } | null;
+  /** The incident's post-root is still to be delivered: its root edits wait for it. */
+  rootPending(incidentId: string): boolean;
   outboxCounts(): OutboxCounts;
 }

@@ -31,8 +31,10 @@ interface OutboxRecord {
 
 const UNFINISHED = `state IN ('pending', 'sending')`;
 
-// Standalone channel messages have no incident; they are ordered per channel instead.
-const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel ELSE 'incident:' || incident_id END`;
+// Standalone channel messages have no incident; they are ordered per channel instead. A root
+// edit carries the whole current state and waits for its own budget (chat.update), so it is a
+// stream of its own: the thread never waits behind it.
+const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel WHEN kind = 'update-root' THEN 'root:' || incident_id ELSE 'incident:' || incident_id END`;
 
 type StoredIncident = Omit<Incident, 'cluster' | 'figures'> & {
   cluster?: string;
@@ -139,6 +141,7 @@ function prepareStatements(db: Db) {
     markFailed: db.prepare<{ seq: number; error: string }>(
       `UPDATE outbox SET state = 'failed', last_error = @error WHERE seq = @seq AND ${UNFINISHED}`,
     ),
+    rootUnfinished: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE incident_id = ? AND kind = 'post-root' AND ${UNFINISHED}`),
     failIncidentRest: db.prepare<{ incidentId: string; seq: number; error: string }>(`
       UPDATE outbox SET state = 'failed', last_error = @error
       WHERE incident_id = @incidentId AND seq > @seq AND ${UNFINISHED}`),
@@ -228,6 +231,10 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryS
         else this.sql.upsertState.run(key, JSON.stringify(value));
       }
     })();
+  }
+
+  rootPending(incidentId: string): boolean {
+    return (this.sql.rootUnfinished.get(incidentId)?.n ?? 0) > 0;
   }
 
   rootMessage(incidentId: string): { channel: string; ts: string } | null {

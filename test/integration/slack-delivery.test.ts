@@ -147,6 +147,34 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
     expect(otherCalls.filter((c) => c.at > first && c.at < last).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('never holds the thread behind a root edit that waits for the chat.update budget', async () => {
+    // One edit a minute: the second edit waits for the budget; the replies queued after it must not.
+    const rig = startDelivery(undefined, { updatesPerWindow: 1, updateWindowMs: 60_000 });
+    commit(rig, { incident: incident('i-u', 'orders'), effects: [postRoot('i-u', 'root'), updateRoot('i-u', 'edit 1')] });
+    const root = await waitFor(() => rig.store.rootMessage('i-u'));
+    await waitFor(() => slack.message(CHANNEL, root.ts)?.text === 'edit 1');
+    const queuedAt = Date.now();
+    commit(rig, { effects: [updateRoot('i-u', 'edit 2'), postThread('i-u', 'reply 1'), postThread('i-u', 'reply 2')] });
+    await waitFor(() => slack.thread(CHANNEL, root.ts).length === 3);
+    expect(Date.now() - queuedAt).toBeLessThan(5_000);
+    expect(texts(slack.thread(CHANNEL, root.ts))).toEqual(['edit 1', 'reply 1', 'reply 2']);
+    // The edit is still owed, not lost: it waits for the next minute's budget.
+    expect(rig.store.outboxRows().filter((r) => r.message.text === 'edit 2').map((r) => r.state)).toEqual(['pending']);
+  });
+
+  it('holds a root edit until its root message is posted, then sends it', async () => {
+    const rig = startDelivery();
+    slack.holdNext('chat.postMessage', 800);
+    commit(rig, { incident: incident('i-w', 'orders'), effects: [postRoot('i-w', 'root'), updateRoot('i-w', 'edited')] });
+    await settled(rig.store);
+    const root = rig.store.rootMessage('i-w')!;
+    expect(slack.message(CHANNEL, root.ts)?.text).toBe('edited');
+    expect(rig.store.outboxRows().map((r) => [r.message.text, r.state])).toEqual([
+      ['root', 'delivered'],
+      ['edited', 'delivered'],
+    ]);
+  });
+
   it('coalesces root edits queued while Slack fails: only the latest content is sent', async () => {
     const rig = startDelivery();
     commit(rig, { incident: incident('i-d', 'orders'), effects: [postRoot('i-d', 'v0')] });
