@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { AlertingPolicy } from '../config/alerting.js';
 import { loadConfig } from '../config/config.js';
-import { DEFAULT_CLUSTER, type Severity } from '../core/protocol.js';
+import type { Severity } from '../core/protocol.js';
+import { isNamed } from '../views/text-style.js';
 import { systemClock } from '../core/ports.js';
 import type { Evaluation } from '../core/rules.js';
 import { openClusters } from '../app/clusters.js';
@@ -21,7 +22,7 @@ export interface CheckIo {
 const RANK: Record<Severity, number> = { page: 3, critical: 2, warning: 1 };
 
 /** The group, with its cluster when the cluster has a name of its own. */
-const groupName = (e: Evaluation): string => (e.ref.cluster === DEFAULT_CLUSTER ? e.ref.group : `${e.ref.cluster}/${e.ref.group}`);
+const groupName = (e: Evaluation): string => (isNamed(e.ref.cluster) ? `${e.ref.cluster}/${e.ref.group}` : e.ref.group);
 
 function report(evaluations: Evaluation[], samples: number): string {
   const alerting = evaluations.filter((e) => e.severity !== null).sort((a, b) => RANK[b.severity as Severity] - RANK[a.severity as Severity]);

@@ -5,10 +5,10 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import type { LagRequest } from '../core/command.js';
 import { answerLag } from '../core/lag-query.js';
 import { LagUnavailableError, systemClock } from '../core/ports.js';
-import { DEFAULT_CLUSTER } from '../core/protocol.js';
 import { openClusters, unknownClusterText } from '../app/clusters.js';
 import { createLogger } from '../log/logger.js';
 import { groupJson } from '../views/json.js';
+import { isNamed } from '../views/text-style.js';
 import { clusterListText, groupText, membersText } from '../views/terminal.js';
 import { runCheck } from './check.js';
 import { runStart } from './start.js';
@@ -145,7 +145,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
 
 /** Clusters that could not be read, one line each on stderr; any makes the exit code a failure. */
 function reportProblems(problems: ReadonlyArray<{ cluster: string; detail: string }>, io: CliIo): number {
-  for (const p of problems) io.stderr(`lagbot: ${p.cluster === DEFAULT_CLUSTER ? '' : `${p.cluster}: `}${p.detail}`);
+  for (const p of problems) io.stderr(`lagbot: ${isNamed(p.cluster) ? `${p.cluster}: ` : ''}${p.detail}`);
   return problems.length > 0 ? EXIT.failure : EXIT.ok;
 }
 

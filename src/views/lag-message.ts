@@ -8,7 +8,7 @@ import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, divider, fields, fittedTable, header, section } from './blocks.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
-import { mentionOf, onCluster, slackText } from './text-style.js';
+import { isNamed, mentionOf, onCluster, slackText } from './text-style.js';
 import {
   LISTING_COLUMNS,
   MEMBER_COLUMNS,
@@ -98,7 +98,7 @@ function summaryFields(lag: GroupLag): KnownBlock {
   const topics = lag.topics.length === 1 ? '1 topic' : `${lag.topics.length} topics`;
   const strategy = lag.assignmentStrategy ? escapeSlack(lag.assignmentStrategy) : '-';
   return fields([
-    ...(lag.cluster === DEFAULT_CLUSTER ? [] : [['Cluster', lag.cluster] as const]),
+    ...(isNamed(lag.cluster) ? [['Cluster', lag.cluster] as const] : []),
     ['State', stateText(lag)],
     ['Members', membersText(lag)],
     ['Total lag', formatCount(lag.totalLag)],
@@ -166,7 +166,7 @@ export function groupListMessage(
   const listings = clusters.flatMap((c) => c.listings);
   const total = listings.reduce((n, l) => n + (l.totalLag ?? 0), 0);
   const blocks: KnownBlock[] = [header('Consumer groups'), fields([['Groups', String(listings.length)], ['Total lag', formatCount(total)]])];
-  const named = clusters.length > 1 || clusters.some((c) => c.cluster !== DEFAULT_CLUSTER);
+  const named = clusters.length > 1 || clusters.some((c) => isNamed(c.cluster));
   // The clusters that could not be read come first: a message cut at Slack's 50 blocks must
   // never pass for a whole answer. The tables share the rows a single table would have.
   blocks.push(...problemBlocks(unavailable));
@@ -183,9 +183,8 @@ export function groupListMessage(
   const shared = sharedByText(options);
   blocks.push(...postButton(options.commandText, options), context(`${shared}Read ${formatUtc(readAt)}`));
   const top = [...listings].sort((a, b) => (b.totalLag ?? 0) - (a.totalLag ?? 0))[0];
-  const topCluster = top ? clusters.find((c) => c.listings.includes(top))?.cluster ?? DEFAULT_CLUSTER : DEFAULT_CLUSTER;
   const text = top
-    ? `${listings.length} consumer groups; largest lag ${formatCount(top.totalLag)} in ${codeSpan(top.group)}${onCluster(topCluster)}`
+    ? `${listings.length} consumer groups; largest lag ${formatCount(top.totalLag)} in ${codeSpan(top.group)}${onCluster(top.cluster)}`
     : 'No consumer groups';
   return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
@@ -238,7 +237,7 @@ export function usageErrorMessage(error: string): SlackMessage {
 
 export function unknownGroupMessage(group: string, suggestions: readonly string[], searched: readonly string[] = [DEFAULT_CLUSTER], unavailable: readonly ClusterProblem[] = []): SlackMessage {
   const didYouMean = suggestions.length > 0 ? ` Did you mean ${suggestions.map(codeSpan).join(', ')}?` : '';
-  const where = searched.length === 1 && searched[0] === DEFAULT_CLUSTER ? 'on this cluster' : `on ${searched.join(', ')}`;
+  const where = searched.length === 1 && !isNamed(searched[0] as string) ? 'on this cluster' : `on ${searched.join(', ')}`;
   const text = `No such group ${codeSpan(group)} ${where}.${didYouMean}`;
   return {
     text: `No such group: ${codeSpan(group)}`,
@@ -253,7 +252,7 @@ export function unknownClusterMessage(cluster: string, known: readonly string[])
 
 /** Kafka could not answer: say which cluster failed and why, and that nothing was guessed. */
 export function clusterErrorMessage(detail: string, cluster?: string): SlackMessage {
-  const text = `Could not read from Kafka${cluster === undefined || cluster === DEFAULT_CLUSTER ? '' : ` cluster ${cluster}`}: ${escapeSlack(detail)}`;
+  const text = `Could not read from Kafka${cluster !== undefined && isNamed(cluster) ? ` cluster ${cluster}` : ''}: ${escapeSlack(detail)}`;
   return { text, blocks: [section(`:rotating_light: ${text}`), context('No numbers are shown rather than stale or guessed ones. Try again, or check the brokers.')] };
 }
 

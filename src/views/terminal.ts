@@ -1,6 +1,7 @@
 import type { Finding } from '../core/findings.js';
 import type { ClusterGroups } from '../core/lag-query.js';
-import { DEFAULT_CLUSTER, type GroupLag, type GroupListing } from '../core/protocol.js';
+import type { GroupLag, GroupListing } from '../core/protocol.js';
+import { isNamed } from './text-style.js';
 import { findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
 import {
@@ -14,6 +15,9 @@ import {
   sortedMembers,
 } from './table.js';
 
+/** " (cluster prod-eu)" for a named cluster. */
+const inCluster = (cluster: string): string => (isNamed(cluster) ? ` (cluster ${cluster})` : '');
+
 function stateLine(lag: GroupLag): string {
   const members = lag.membersVisible ? String(lag.members.length) : 'not visible (KIP-848)';
   const strategy = lag.assignmentStrategy ? `, strategy ${lag.assignmentStrategy}` : '';
@@ -23,7 +27,7 @@ function stateLine(lag: GroupLag): string {
 /** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
 export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
   const lines = [
-    `GROUP ${lag.group}${lag.cluster === DEFAULT_CLUSTER ? '' : ` (cluster ${lag.cluster})`}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
+    `GROUP ${lag.group}${inCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
     stateLine(lag),
     '',
   ];
@@ -41,13 +45,13 @@ export function listText(listings: readonly GroupListing[]): string {
 
 /** `lagbot lag`: one table, or one per cluster under its name when clusters have names. */
 export function clusterListText(clusters: readonly ClusterGroups[]): string {
-  if (clusters.length === 1 && clusters[0]?.cluster === DEFAULT_CLUSTER) return listText(clusters[0].listings);
+  if (clusters.length === 1 && clusters[0] && !isNamed(clusters[0].cluster)) return listText(clusters[0].listings);
   return clusters.map((c) => `CLUSTER ${c.cluster}\n${listText(c.listings)}`).join('\n\n');
 }
 
 /** `lagbot lag GROUP --members`: the `--members --verbose` view. */
 export function membersText(lag: GroupLag): string {
-  const lines = [`GROUP ${lag.group}${lag.cluster === DEFAULT_CLUSTER ? '' : ` (cluster ${lag.cluster})`}: ${stateLine(lag)}`, ''];
+  const lines = [`GROUP ${lag.group}${inCluster(lag.cluster)}: ${stateLine(lag)}`, ''];
   if (!lag.membersVisible) lines.push('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.');
   else if (lag.members.length === 0) lines.push('No active members.');
   else lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)));

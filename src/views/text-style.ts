@@ -41,9 +41,14 @@ export function slackText(write: (style: TextStyle) => string): string {
 }
 
 /**
- * " on prod-eu" where the cluster matters: any cluster with a name of its own. The one
- * cluster of a `kafka:` section (`default`) goes unnamed, as before clusters existed.
+ * Whether a cluster is named to users: any cluster with a name of its own. The one cluster
+ * of a `kafka:` section (`default`) goes unnamed, as before clusters existed.
  */
+export function isNamed(cluster: string): boolean {
+  return cluster !== DEFAULT_CLUSTER;
+}
+
+/** " on prod-eu" for a named cluster, nothing for the unnamed one. */
 export function onCluster(cluster: string): string {
-  return cluster === DEFAULT_CLUSTER ? '' : ` on ${cluster}`;
+  return isNamed(cluster) ? ` on ${cluster}` : '';
 }
