@@ -53,7 +53,7 @@ describe('/metrics and /healthz', () => {
       expect((await scrape(rig.lagbot.port)).type).toContain('text/plain');
       const health = await fetch(`http://127.0.0.1:${rig.lagbot.port}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ ok: true, status: 'ok', consecutiveFailures: 0 });
+      expect(await health.json()).toMatchObject({ ok: true, status: 'ok', clusters: { default: { ok: true, status: 'ok', consecutiveFailures: 0 } } });
     });
   });
 
