@@ -164,7 +164,6 @@ describe('fault drill: the incident timeline is exactly once and in order under 
       })();
       // The broker dies once or twice, stays down long enough to be noticed, and comes back
       // (log recovery included) well before the drain, which needs it.
-      let brokerDown = false;
       // Down long enough for two failed checks however long a failing check takes, plus the restart.
       const outages = Array.from({ length: 1 + Math.floor(random() * 2) }, () => 4_000 + random() * 3_000);
       const brokerKiller = (async () => {
