@@ -70,6 +70,23 @@ interface Drill {
   faults: Record<string, number>;
 }
 
+/** Waits until the lagbot behind `store` has stored a healthy monitoring state again (a good check after an outage). */
+async function seenHealthy(store: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const db = new Database(store, { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare(`SELECT json FROM monitor_state WHERE key = 'monitoring:default'`).get() as { json: string } | undefined;
+      const state = row ? (JSON.parse(row.json) as { degraded: boolean; consecutiveFailures: number }) : null;
+      if (state && !state.degraded && state.consecutiveFailures === 0) return;
+    } finally {
+      db.close();
+    }
+    if (Date.now() > deadline) throw new Error(`lagbot did not see Kafka again within ${timeoutMs / 1000} s of the broker's restart`);
+    await sleep(200);
+  }
+}
+
 const faultCount = (drill: Drill): number => Object.entries(drill.faults).reduce((n, [kind, count]) => (kind === 'ok' ? n : n + count), 0);
 
 const outboxSeq = (m: StoredMessage): number | null => {
@@ -176,8 +193,10 @@ describe('fault drill: the incident timeline is exactly once and in order under 
           await sleep(downMs);
           await broker.restart();
           brokerDown = false;
-          // Room for lagbot to see Kafka again before the next outage.
-          at = Date.now() + 4_000 + random() * 3_000;
+          // The next outage only once lagbot has seen Kafka again (its stored monitoring state
+          // is healthy): two outages with no good check between them are rightly one outage.
+          await seenHealthy(store);
+          at = Date.now() + 1_000 + random() * 3_000;
         }
       })();
       let produced = 0;
