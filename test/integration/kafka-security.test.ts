@@ -11,6 +11,8 @@ import { createKafkaLag } from '../../src/kafka/connect.js';
 import { createLogger } from '../../src/log/logger.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
 import {
+  allowedOAuthUrlsJvmArgs,
+  DEFAULT_USERS,
   LISTENER,
   MTLS_PRINCIPAL,
   startCapturingProxy,
@@ -27,9 +29,10 @@ import { createTopic, produce, uniqueName } from '../support/kafka.js';
 /**
  * lagbot against one real broker with every listener operators use: TLS with a CA made for
  * this run, mutual TLS, SASL PLAIN and SCRAM over TLS and plaintext, OAUTHBEARER with a local
- * token endpoint, and TLS listeners whose certificate expired or names another host. Its
- * rows are compared with kafka-consumer-groups run over the same listener with the same
- * credentials, and every refusal must come back within seconds as a sentence naming the cluster.
+ * token endpoint (signed JWTs checked against its JWKS, and unsecured ones), and TLS listeners
+ * whose certificate expired or names another host. Its rows are compared with
+ * kafka-consumer-groups run over the same listener with the same credentials, and every
+ * refusal must come back within seconds as a sentence naming the cluster.
  *
  * Authorization is on (StandardAuthorizer): lagbot's principals get Describe on groups and
  * topics and nothing else, which is the README's claim of what lagbot needs.
@@ -79,12 +82,12 @@ async function withLag<T>(config: ClusterConfig, use: (lag: ReturnType<typeof cr
 }
 
 /** lagbot's rows of the group and kafka-consumer-groups' rows, over the same listener with the same credentials. */
-async function bothReadings(config: ClusterConfig, security: ClientSecurity, name: string) {
+async function bothReadings(config: ClusterConfig, security: ClientSecurity, name: string, jvmArgs: string[] = []) {
   const lag = await withLag(config, (l) => l.reader.readGroup(group));
   expect(lag, 'lagbot found the group').not.toBeNull();
   const properties = await writeClientProperties(join(work, `${name}.properties`), security);
   const address = config.brokers[0] as string;
-  const out = await kafkaConsumerGroups({ bootstrap: address, classpath: kafka.broker.classpath }, ['--describe', '--group', group, '--command-config', properties]);
+  const out = await kafkaConsumerGroups({ bootstrap: address, classpath: kafka.broker.classpath }, ['--describe', '--group', group, '--command-config', properties], { jvmArgs });
   const theirs = theirRowsByGroup(out).get(group) ?? [];
   return { ours: ourRows(lag as GroupLag), theirs, totalLag: (lag as GroupLag).totalLag };
 }
@@ -121,7 +124,9 @@ function describeAcls(principal: string) {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'lagbot-security-'));
-  kafka = await startSecureKafka({ oauthReauthMs: OAUTH_REAUTH_MS });
+  // First: the broker's OAUTH_JWKS listener reads the endpoint's JWKS as it starts.
+  tokens = await startTokenEndpoint({ subject: DEFAULT_USERS.username });
+  kafka = await startSecureKafka({ oauthReauthMs: OAUTH_REAUTH_MS, oauthIssuer: tokens });
   // The test's own client speaks PLAINTEXT, a super user: it sets the scene and the ACLs.
   const client = new kafkajs.Kafka({ brokers: [kafka.broker.bootstrap], clientId: 'lagbot-test', logLevel: kafkajs.logLevel.NOTHING });
   admin = client.admin();
@@ -130,7 +135,6 @@ beforeAll(async () => {
   await produce(client, topic, PRODUCED);
   await admin.setOffsets({ groupId: group, topic, partitions: COMMITTED.map((offset, partition) => ({ partition, offset: String(offset) })) });
   await admin.createAcls({ acl: [...describeAcls(`User:${kafka.users.username}`), ...describeAcls(MTLS_PRINCIPAL)] });
-  tokens = await startTokenEndpoint({ subject: kafka.users.username });
 }, 180_000);
 
 afterAll(async () => {
@@ -147,8 +151,8 @@ describe('lagbot reads lag over every listener kind, as kafka-consumer-groups do
     [2, 1_900, 2_000, 100],
   ];
 
-  async function expectSameRows(config: ClusterConfig, security: ClientSecurity, name: string) {
-    const { ours, theirs, totalLag } = await bothReadings(config, security, name);
+  async function expectSameRows(config: ClusterConfig, security: ClientSecurity, name: string, jvmArgs?: string[]) {
+    const { ours, theirs, totalLag } = await bothReadings(config, security, name, jvmArgs);
     expect(ours.map((r) => [r.partition, r.committedOffset, r.logEndOffset, r.lag])).toEqual(expected);
     expect(ours).toEqual(theirs);
     expect(totalLag).toBe(11_400);
@@ -164,8 +168,9 @@ describe('lagbot reads lag over every listener kind, as kafka-consumer-groups do
   });
 
   it('TLS with the servername override: the certificate names localhost, lagbot connects to 127.0.0.1', async () => {
-    const lag = await withLag(cluster(kafka.listener(LISTENER.ssl), { ca: kafka.pki.ca, servername: 'localhost' }, null), (l) => l.reader.readGroup(group));
-    expect(lag?.totalLag).toBe(11_400);
+    // Kafka's Java client has no SNI or host name override: it runs over the same SSL listener
+    // with the same CA, checking the certificate's IP SAN 127.0.0.1.
+    await expectSameRows(cluster(kafka.listener(LISTENER.ssl), { ca: kafka.pki.ca, servername: 'localhost' }, null), { protocol: 'SSL', ca: kafka.pki.ca }, 'ssl-servername');
   });
 
   for (const mechanism of ['scram-sha-256', 'scram-sha-512'] as const) {
@@ -196,19 +201,26 @@ describe('lagbot reads lag over every listener kind, as kafka-consumer-groups do
       { protocol: 'SASL_SSL', ca: kafka.pki.ca, sasl: { mechanism: 'PLAIN', username, password } },
       'plain-ssl',
     );
-    const plaintext = await withLag(cluster(kafka.listener(LISTENER.saslPlaintext), null, { mechanism: 'plain', username, password }), (l) => l.reader.readGroup(group));
-    expect(plaintext?.totalLag).toBe(11_400);
+    await expectSameRows(
+      cluster(kafka.listener(LISTENER.saslPlaintext), null, { mechanism: 'plain', username, password }),
+      { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'PLAIN', username, password } },
+      'plain-plaintext',
+    );
   });
 
-  it('SASL OAUTHBEARER with a token from the client credentials grant', async () => {
-    const sasl: SaslSettings = { mechanism: 'oauthbearer', tokenEndpoint: tokens.url, clientId: tokens.clientId, clientSecret: tokens.clientSecret, scope: 'kafka' };
-    // The CLI logs in with Kafka's unsecured login as the same subject: Kafka's own OAuth
-    // client insists on a signed JWT, which the broker's unsecured validator would refuse.
+  it('SASL OAUTHBEARER with a signed token from the client credentials grant, checked by the broker against the JWKS', async () => {
+    // Both clients ask the same endpoint with the same client id, secret and scope, and log in
+    // to the listener that checks the tokens' RS256 signature: Kafka's own OAuth client takes
+    // only signed JWTs, which is why this is not the unsecured OAUTH listener.
+    const credentials = { tokenEndpoint: tokens.signedUrl, clientId: tokens.clientId, clientSecret: tokens.clientSecret, scope: 'kafka' };
+    const before = tokens.requests;
     await expectSameRows(
-      cluster(kafka.listener(LISTENER.oauth), null, sasl),
-      { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'OAUTHBEARER', subject: kafka.users.username } },
-      'oauth',
+      cluster(kafka.listener(LISTENER.oauthJwks), null, { mechanism: 'oauthbearer', ...credentials }),
+      { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'OAUTHBEARER', ...credentials } },
+      'oauth-jwks',
+      allowedOAuthUrlsJvmArgs(tokens),
     );
+    expect(tokens.requests - before, 'one token for lagbot, one for the CLI').toBeGreaterThanOrEqual(2);
   });
 
   it('OAUTHBEARER: one token for many logins, a new one before the old expires, and the broker takes it', async () => {
@@ -335,6 +347,19 @@ describe('refusals say what is wrong, naming the cluster, within seconds', () =>
       expect(message).toMatch(new RegExp(`^authentication failed for OAuth client lagbot-client on prod-eu \\(SASL OAUTHBEARER, token from ${anonymous.url}\\): the broker refused the token \\(invalid_token\\)$`));
     } finally {
       await anonymous.stop();
+    }
+  });
+
+  it('OAUTHBEARER: the JWKS listener refuses an unsigned token, and one signed by a key not in its JWKS', async () => {
+    const address = kafka.listener(LISTENER.oauthJwks);
+    const unsigned = await refusal(cluster(address, null, { mechanism: 'oauthbearer', tokenEndpoint: tokens.url, clientId: tokens.clientId, clientSecret: tokens.clientSecret }));
+    expect(unsigned.message).toMatch(/: the broker refused the token \(invalid_token\)$/);
+    const stranger = await startTokenEndpoint({ subject: kafka.users.username });
+    try {
+      const { message } = await refusal(cluster(address, null, { mechanism: 'oauthbearer', tokenEndpoint: stranger.signedUrl, clientId: stranger.clientId, clientSecret: stranger.clientSecret }));
+      expect(message).toMatch(/: the broker refused the token \(invalid_token\)$/);
+    } finally {
+      await stranger.stop();
     }
   });
 });

@@ -54,6 +54,8 @@ export interface StartKafkaOptions {
   listeners?: ExtraListener[];
   /** Extra `kafka-storage format` arguments, e.g. --add-scram for SCRAM users. */
   formatArgs?: string[];
+  /** More options for the broker JVM, e.g. -D system properties a listener's setting needs. */
+  jvmArgs?: string[];
 }
 
 export interface ExtraListener {
@@ -349,6 +351,7 @@ async function startOnce(args: {
       '-XX:+UseSerialGC',
       '-Djava.awt.headless=true',
       ...logCfg.jvmArgs,
+      ...(opts.jvmArgs ?? []),
       '-cp',
       classpath,
       'kafka.Kafka',

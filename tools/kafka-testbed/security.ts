@@ -1,16 +1,19 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPair, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { startKafka, type ExtraListener, type KafkaTestbed, type StartKafkaOptions } from './broker.js';
 
 /**
  * A broker with every kind of listener operators put in front of Kafka, for proving lagbot
  * connects the way they require: TLS with a private CA, mutual TLS, SASL PLAIN and SCRAM over
- * TLS and plaintext, OAUTHBEARER, and TLS listeners with an expired certificate and one for
- * another host. All key material is made here at test time with openssl; none is committed.
+ * TLS and plaintext, OAUTHBEARER (unsecured JWTs, and signed ones checked against a JWKS),
+ * and TLS listeners with an expired certificate and one for another host. All key material is
+ * made here at test time, with openssl and node:crypto; none is committed.
  */
 
 const OPENSSL_TIMEOUT_MS = 20_000;
@@ -154,6 +157,8 @@ export const LISTENER = {
   saslSsl: 'SASL_SSL',
   saslPlaintext: 'SASL_PLAINTEXT',
   oauth: 'OAUTH',
+  /** OAUTHBEARER with signed JWTs checked against a JWKS: only when startSecureKafka has an oauthIssuer. */
+  oauthJwks: 'OAUTH_JWKS',
   expired: 'EXPIRED',
   wrongHost: 'WRONGHOST',
 } as const;
@@ -182,8 +187,11 @@ function keystoreProps(listener: string, pair: KeyPair): Record<string, string> 
  */
 export const MTLS_PRINCIPAL = 'User:CN=lagbot';
 
-/** The broker properties and format arguments of the secure listeners. */
-export function secureBrokerOptions(pki: TestPki, users: SecureUsers, opts: { oauthReauthMs?: number } = {}): Pick<StartKafkaOptions, 'brokerProps' | 'listeners' | 'formatArgs'> {
+/**
+ * The broker properties and format arguments of the secure listeners; with `jwksUrl`, also the
+ * OAUTH_JWKS listener, which takes only JWTs signed by a key of that JWK Set.
+ */
+export function secureBrokerOptions(pki: TestPki, users: SecureUsers, opts: { oauthReauthMs?: number; jwksUrl?: string } = {}): Pick<StartKafkaOptions, 'brokerProps' | 'listeners' | 'formatArgs'> {
   const saslMechanisms = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512';
   const saslJaas = (listener: string): Record<string, string> => {
     const p = `listener.name.${listener.toLowerCase()}.`;
@@ -212,6 +220,7 @@ export function secureBrokerOptions(pki: TestPki, users: SecureUsers, opts: { oa
     [`${oauth}oauthbearer.sasl.jaas.config`]: 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
     [`${oauth}oauthbearer.sasl.server.callback.handler.class`]: 'org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler',
     ...(opts.oauthReauthMs ? { [`${oauth}oauthbearer.connections.max.reauth.ms`]: String(opts.oauthReauthMs) } : {}),
+    ...(opts.jwksUrl ? jwksListenerProps(opts.jwksUrl) : {}),
     // Authorization on, so the tests prove which ACLs lagbot needs: PLAINTEXT (the test's own
     // admin, the controller and inter-broker traffic) and unauthenticated TLS are ANONYMOUS.
     'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
@@ -223,7 +232,23 @@ export function secureBrokerOptions(pki: TestPki, users: SecureUsers, opts: { oa
     // A user who can log in but has no ACLs: what lagbot says when it is not authorized.
     '--add-scram', `SCRAM-SHA-512=[name=nobody,password=${users.scram512Password}]`,
   ];
-  return { brokerProps, listeners: LISTENERS, formatArgs };
+  const listeners = opts.jwksUrl ? [...LISTENERS, { name: LISTENER.oauthJwks, protocol: 'SASL_PLAINTEXT' as const }] : LISTENERS;
+  return { brokerProps, listeners, formatArgs };
+}
+
+/**
+ * Kafka's production validator, as brokers behind a real IdP run it: the token's RS256
+ * signature checked with the key its kid names in the JWK Set at `jwksUrl`, and its exp, iat
+ * and sub; the principal is User:<sub>.
+ */
+function jwksListenerProps(jwksUrl: string): Record<string, string> {
+  const p = `listener.name.${LISTENER.oauthJwks.toLowerCase()}.`;
+  return {
+    [`${p}sasl.enabled.mechanisms`]: 'OAUTHBEARER',
+    [`${p}oauthbearer.sasl.jaas.config`]: 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+    [`${p}oauthbearer.sasl.server.callback.handler.class`]: 'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+    [`${p}sasl.oauthbearer.jwks.endpoint.url`]: jwksUrl,
+  };
 }
 
 export interface SecureKafka {
@@ -236,14 +261,21 @@ export interface SecureKafka {
   stop(): Promise<void>;
 }
 
-/** One broker with every listener of LISTENER, its certificates made for this run. */
-export async function startSecureKafka(opts: Omit<StartKafkaOptions, 'listeners' | 'formatArgs'> & { users?: SecureUsers; oauthReauthMs?: number } = {}): Promise<SecureKafka> {
-  const { users = DEFAULT_USERS, oauthReauthMs, ...start } = opts;
+/**
+ * One broker with every listener of LISTENER, its certificates made for this run. OAUTH_JWKS
+ * is there only with `oauthIssuer`, a running token endpoint whose JWKS it reads (so the
+ * endpoint starts first).
+ */
+export async function startSecureKafka(
+  opts: Omit<StartKafkaOptions, 'listeners' | 'formatArgs'> & { users?: SecureUsers; oauthReauthMs?: number; oauthIssuer?: TokenEndpoint } = {},
+): Promise<SecureKafka> {
+  const { users = DEFAULT_USERS, oauthReauthMs, oauthIssuer, ...start } = opts;
   const dir = await mkdtemp(join(tmpdir(), 'lagbot-pki-'));
   try {
     const pki = await makeTestPki(dir);
-    const secure = secureBrokerOptions(pki, users, oauthReauthMs ? { oauthReauthMs } : {});
-    const broker = await startKafka({ ...start, ...secure, brokerProps: { ...secure.brokerProps, ...(start.brokerProps ?? {}) } });
+    const secure = secureBrokerOptions(pki, users, { ...(oauthReauthMs ? { oauthReauthMs } : {}), ...(oauthIssuer ? { jwksUrl: oauthIssuer.jwksUrl } : {}) });
+    const jvmArgs = [...(start.jvmArgs ?? []), ...(oauthIssuer ? allowedOAuthUrlsJvmArgs(oauthIssuer) : [])];
+    const broker = await startKafka({ ...start, ...secure, jvmArgs, brokerProps: { ...secure.brokerProps, ...(start.brokerProps ?? {}) } });
     return {
       broker,
       pki,
@@ -274,7 +306,12 @@ export interface ClientSecurity {
   sasl?:
     | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
     /** Kafka's unsecured login: a token `alg: none` for this subject, for the unsecured validator. */
-    | { mechanism: 'OAUTHBEARER'; subject: string };
+    | { mechanism: 'OAUTHBEARER'; subject: string }
+    /**
+     * Kafka's OAuth client (OAuthBearerLoginCallbackHandler): a token from `tokenEndpoint` by
+     * the client credentials grant. Its JVM needs allowedOAuthUrlsJvmArgs() on Kafka 4.x.
+     */
+    | { mechanism: 'OAUTHBEARER'; tokenEndpoint: string; clientId: string; clientSecret: string; scope?: string };
 }
 
 /** The client .properties for `kafka-consumer-groups --command-config`. */
@@ -289,7 +326,13 @@ export function clientProperties(security: ClientSecurity): Record<string, strin
     props['ssl.keystore.location'] = security.keystore;
   }
   const sasl = security.sasl;
-  if (sasl?.mechanism === 'OAUTHBEARER') {
+  if (sasl?.mechanism === 'OAUTHBEARER' && 'tokenEndpoint' in sasl) {
+    props['sasl.mechanism'] = 'OAUTHBEARER';
+    props['sasl.login.callback.handler.class'] = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler';
+    props['sasl.oauthbearer.token.endpoint.url'] = sasl.tokenEndpoint;
+    const scope = sasl.scope === undefined ? '' : ` scope=${jaasString(sasl.scope)}`;
+    props['sasl.jaas.config'] = `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=${jaasString(sasl.clientId)} clientSecret=${jaasString(sasl.clientSecret)}${scope};`;
+  } else if (sasl?.mechanism === 'OAUTHBEARER') {
     props['sasl.mechanism'] = 'OAUTHBEARER';
     props['sasl.jaas.config'] = `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=${jaasString(sasl.subject)};`;
   } else if (sasl) {
@@ -315,56 +358,87 @@ export function unsecuredJwt(claims: Record<string, unknown>): string {
 }
 
 export interface TokenEndpoint {
-  /** http://127.0.0.1:PORT/token */
+  /** http://127.0.0.1:PORT/token: issues unsecured JWTs, for the OAUTH listener's unsecured validator. */
   url: string;
+  /** http://127.0.0.1:PORT/signed/token: issues RS256-signed JWTs, for the OAUTH_JWKS listener. */
+  signedUrl: string;
+  /** http://127.0.0.1:PORT/jwks: the public key of the signed tokens, as a JWK Set. */
+  jwksUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Token requests answered so far, successful or not. */
+  /** Token requests answered so far, successful or not (JWKS requests not counted). */
   readonly requests: number;
   /** Seconds each new token lives (expires_in and the JWT's exp). */
   expiresInSeconds: number;
-  /** When set, requests are held and never answered: an IdP that hangs. */
+  /** When set, token requests are held and never answered: an IdP that hangs. */
   hang: boolean;
   stop(): Promise<void>;
 }
 
 /**
+ * The -D option a Kafka 4.x JVM needs to use the endpoint's token and JWKS URLs: Kafka refuses
+ * OAuth URLs its org.apache.kafka.sasl.oauthbearer.allowed.urls system property does not list.
+ */
+export function allowedOAuthUrlsJvmArgs(endpoint: Pick<TokenEndpoint, 'signedUrl' | 'jwksUrl'>): string[] {
+  return [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${endpoint.signedUrl},${endpoint.jwksUrl}`];
+}
+
+/**
  * A local OAuth 2 token endpoint for the client credentials grant, standing in for an IdP:
- * it checks the client's HTTP Basic credentials and issues unsecured JWTs for `subject`.
+ * it checks the client's HTTP Basic credentials and issues JWTs for `subject`, unsecured at
+ * /token and RS256-signed at /signed/token with a key pair made here, whose public half it
+ * serves at /jwks.
  */
 export async function startTokenEndpoint(opts: { subject: string; clientId?: string; clientSecret?: string; expiresInSeconds?: number }): Promise<TokenEndpoint> {
   const clientId = opts.clientId ?? 'lagbot-client';
   const clientSecret = opts.clientSecret ?? 'oauth-secret-for-tests';
+  const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  const kid = `lagbot-test-${randomBytes(4).toString('hex')}`;
+  const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] };
   const held = new Set<ServerResponse>();
   const state = { requests: 0, expiresInSeconds: opts.expiresInSeconds ?? 3600, hang: false };
   const server = createHttpServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (c: string) => (body += c));
     req.on('end', () => {
+      const json = (status: number, o: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(o));
+      };
+      if (req.method === 'GET' && req.url === '/jwks') return json(200, jwks);
       state.requests += 1;
       if (state.hang) {
         held.add(res);
         return;
       }
-      const json = (status: number, o: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(o));
-      };
       const form = new URLSearchParams(body);
       const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const [id, secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').map((s) => decodeURIComponent(s.replace(/\+/g, ' '))) : [];
-      if (req.method !== 'POST' || req.url !== '/token') return json(404, { error: 'not_found' });
+      const signed = req.url === '/signed/token';
+      if (req.method !== 'POST' || (req.url !== '/token' && !signed)) return json(404, { error: 'not_found' });
       if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
       if (id !== clientId || secret !== clientSecret) return json(401, { error: 'invalid_client', error_description: 'Invalid client credentials' });
-      const now = Date.now() / 1000;
       const scope = form.get('scope');
-      const token = unsecuredJwt({ sub: opts.subject, iat: now, exp: now + state.expiresInSeconds, ...(scope ? { scope } : {}) });
+      let token: string;
+      if (signed) {
+        // Whole seconds, as RFC 7519's NumericDate is usually sent. Kafka's validators read a
+        // scope string as one scope and an array as a scope each: the array says what was asked.
+        const now = Math.floor(Date.now() / 1000);
+        const claims = { sub: opts.subject, iat: now, exp: now + state.expiresInSeconds, ...(scope ? { scope: scope.split(' ').filter((s) => s !== '') } : {}) };
+        token = signedJwt(claims, privateKey, kid);
+      } else {
+        const now = Date.now() / 1000;
+        token = unsecuredJwt({ sub: opts.subject, iat: now, exp: now + state.expiresInSeconds, ...(scope ? { scope } : {}) });
+      }
       json(200, { access_token: token, token_type: 'Bearer', expires_in: state.expiresInSeconds });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}/token`,
+    url: `${base}/token`,
+    signedUrl: `${base}/signed/token`,
+    jwksUrl: `${base}/jwks`,
     clientId,
     clientSecret,
     get requests() {
@@ -388,6 +462,13 @@ export async function startTokenEndpoint(opts: { subject: string; clientId?: str
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A JWS (RFC 7515) of `claims`, RS256 with `key`, its header naming the JWKS key `kid`. */
+function signedJwt(claims: Record<string, unknown>, key: KeyObject, kid: string): string {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${part({ alg: 'RS256', typ: 'JWT', kid })}.${part(claims)}`;
+  return `${input}.${cryptoSign('sha256', Buffer.from(input), key).toString('base64url')}`;
 }
 
 export interface CapturingProxy {
