@@ -69,6 +69,7 @@ const connection = {
   connectionTimeoutMs: z.number().int().positive().default(3_000),
   requestTimeoutMs: z.number().int().positive().default(10_000),
   readDeadlineMs: z.number().int().positive().default(8_000),
+  flexibleRequests: z.boolean().default(true),
 };
 
 /** MSK serves IAM on its TLS listener only: IAM without ssl can never connect. */
@@ -124,6 +125,11 @@ export interface ClusterConfig {
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
   readDeadlineMs: number;
+  /**
+   * false: only kafkajs' own requests (one OffsetFetch per group, no KIP-848 members), for a
+   * broker whose newer requests misbehave. Absent means true.
+   */
+  flexibleRequests?: boolean;
   /** null: the top-level `watch`. */
   watch: { include: string[]; exclude: string[] } | null;
   /** null: the top-level `alerting.channel`. */
@@ -174,6 +180,7 @@ export function resolveCluster(file: ClusterFile, env: Env, where: string, probl
     connectionTimeoutMs: file.connectionTimeoutMs,
     requestTimeoutMs: file.requestTimeoutMs,
     readDeadlineMs: file.readDeadlineMs,
+    flexibleRequests: file.flexibleRequests,
     watch: file.watch ?? null,
     channel: file.channel ?? null,
   };

@@ -131,6 +131,7 @@ export function computeGroupLag(
     assignmentStrategy: snapshot.assignmentStrategy,
     membersVisible: snapshot.membersVisible,
     members: snapshot.members,
+    ...(snapshot.epochs ? { epochs: snapshot.epochs } : {}),
     partitions,
     topics: [...topics.values()].sort((a, b) => b.lag - a.lag || (a.topic < b.topic ? -1 : 1)),
     totalLag,

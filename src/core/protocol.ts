@@ -36,11 +36,14 @@ export type GroupState =
   | 'Unknown';
 
 /**
- * `classic`: the JoinGroup/SyncGroup protocol, fully visible through DescribeGroups.
- * `consumer`: the KIP-848 protocol; offsets and lag are readable, members are not (kafkajs
- * has no ConsumerGroupDescribe), and its state is not known to lagbot.
+ * The group's type, as Kafka names it (ListGroups v5, `kafka-consumer-groups --list --type`).
+ * `classic`: the JoinGroup/SyncGroup protocol, described by DescribeGroups.
+ * `consumer`: the KIP-848 protocol, described by ConsumerGroupDescribe; where a broker lacks
+ * it (before Kafka 3.8), offsets and lag are still readable but members are not.
+ * `share`: a KIP-932 share group; it commits no offsets, so it has no consumer lag.
+ * `other`: a type this lagbot does not know (Kafka 4.1's streams groups, KIP-1071).
  */
-export type GroupProtocol = 'classic' | 'consumer';
+export type GroupProtocol = 'classic' | 'consumer' | 'share' | 'other';
 
 export interface TopicPartitions {
   topic: string;
@@ -52,6 +55,15 @@ export interface GroupMember {
   clientId: string;
   host: string;
   assignment: TopicPartitions[];
+  /** KIP-848 members only: the epoch the member is at, and the assignment it is moving to. */
+  memberEpoch?: number;
+  targetAssignment?: TopicPartitions[];
+}
+
+/** KIP-848 groups only: the group's epoch and the epoch of the target assignment its members move to. */
+export interface GroupEpochs {
+  group: number;
+  assignment: number;
 }
 
 export interface CommittedOffset {
@@ -69,9 +81,10 @@ export interface GroupSnapshot extends GroupRef {
   protocolType: string;
   /** Assignment strategy (classic: the chosen protocol name, e.g. `range`). */
   assignmentStrategy: string | null;
-  /** False when members cannot be read (KIP-848 groups); `members` is then empty. */
+  /** False when members cannot be read (KIP-848 groups on a broker without ConsumerGroupDescribe); `members` is then empty. */
   membersVisible: boolean;
   members: GroupMember[];
+  epochs?: GroupEpochs;
   committed: CommittedOffset[];
 }
 
@@ -125,6 +138,7 @@ export interface GroupLag extends GroupRef {
   assignmentStrategy: string | null;
   membersVisible: boolean;
   members: GroupMember[];
+  epochs?: GroupEpochs;
   /** Largest lag first; unknown lag last. */
   partitions: PartitionLag[];
   topics: TopicLag[];

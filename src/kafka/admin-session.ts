@@ -30,6 +30,8 @@ export interface KafkaConnectionConfig {
   /** kafkajs' own extension point for how sockets are opened (proxies, or a benchmark that counts requests). */
   socketFactory?: ISocketFactory;
   reauthenticationThresholdMs?: number;
+  /** false: kafkajs' own requests only, never lagbot's flexible-version ones (flexible/requests.ts). */
+  flexibleRequests?: boolean;
 }
 
 function kafkaLogs(logger: Logger) {
@@ -91,7 +93,7 @@ export class AdminSession {
   /** The batched path shares the admin's connections and metadata; without kafkajs' internals, the admin API alone. */
   private open(): Connection {
     const shared = createSharedAdmin(this.kafka, RETRY);
-    if (shared) return { admin: shared.admin, reads: new BatchedReads(shared.cluster, this.limiter) };
+    if (shared) return { admin: shared.admin, reads: new BatchedReads(shared.cluster, this.limiter, this.logger, this.config.flexibleRequests ?? true) };
     if (!this.saidFallback) {
       this.saidFallback = true;
       this.logger.warn(`this kafkajs is not ${INTERNALS_KAFKAJS_VERSION}: reading through its public admin API, which sends more requests for the same numbers`);

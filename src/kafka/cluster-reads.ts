@@ -1,12 +1,90 @@
 import type { Admin, GroupDescription } from 'kafkajs';
-import type { CommittedOffset, TopicOffsets } from '../core/protocol.js';
+import type { CommittedOffset, GroupEpochs, GroupMember, GroupProtocol, TopicOffsets, TopicPartitions } from '../core/protocol.js';
+import type { Logger } from '../log/logger.js';
+import { decodeAssignment } from './assignment.js';
 import { isConnectionFailure } from './errors.js';
+import { BrokerApis } from './flexible/broker-apis.js';
+import { API, describeConsumerGroups, fetchGroupOffsets, findCoordinators, listGroups, type ConsumerGroupAnswer } from './flexible/requests.js';
 import { createLimiter, type Limiter } from './limit.js';
-import type { InternalBroker, InternalCluster, RawMetadata, RawTopicPartitionOffsets } from './kafkajs-internals.js';
+import { kafkaError, sendFlexible, type InternalBroker, type InternalCluster, type RawMetadata, type RawTopicPartitionOffsets } from './kafkajs-internals.js';
 
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
+  /** null when the broker does not say (ListGroups before v5) and the protocol type cannot tell. */
+  type: GroupProtocol | null;
+}
+
+/** One group as its coordinator describes it, classic (DescribeGroups) or KIP-848 (ConsumerGroupDescribe). */
+export interface DescribedGroup {
+  groupId: string;
+  type: 'classic' | 'consumer';
+  state: string;
+  protocolType: string;
+  /** Classic: the chosen protocol (e.g. `range`); KIP-848: the server-side assignor (e.g. `uniform`). */
+  assignor: string | null;
+  members: GroupMember[];
+  epochs: GroupEpochs | null;
+}
+
+const sortedTopics = (topics: readonly TopicPartitions[]): TopicPartitions[] =>
+  topics
+    .map((t) => ({ topic: t.topic, partitions: [...t.partitions].sort((a, b) => a - b) }))
+    .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+
+function classicGroup(d: GroupDescription): DescribedGroup {
+  return {
+    groupId: d.groupId,
+    type: 'classic',
+    state: d.state,
+    protocolType: d.protocolType,
+    assignor: d.protocol ? d.protocol : null,
+    members: d.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost.replace(/^\//, ''),
+      assignment: decodeAssignment(d.protocolType, m.memberAssignment),
+    })),
+    epochs: null,
+  };
+}
+
+function consumerGroup(a: ConsumerGroupAnswer): DescribedGroup {
+  return {
+    groupId: a.groupId,
+    type: 'consumer',
+    state: a.state,
+    protocolType: 'consumer',
+    assignor: a.assignor ? a.assignor : null,
+    members: a.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost.replace(/^\//, ''),
+      assignment: sortedTopics(m.assignment),
+      memberEpoch: m.memberEpoch,
+      targetAssignment: sortedTopics(m.targetAssignment),
+    })),
+    epochs: { group: a.groupEpoch, assignment: a.assignmentEpoch },
+  };
+}
+
+/** Kafka's group type names (ListGroups v5) in lagbot's terms. */
+function typeOf(type: string | null, protocolType: string): GroupProtocol | null {
+  switch (type?.toLowerCase()) {
+    case 'classic':
+      return 'classic';
+    case 'consumer':
+      return 'consumer';
+    case 'share':
+      return 'share';
+    case undefined:
+    case '':
+      // Older brokers: only the protocol type. `consumer` is either protocol; Connect and others are classic.
+      if (protocolType === 'share') return 'share';
+      return protocolType === 'consumer' ? null : 'classic';
+    default:
+      return 'other';
+  }
 }
 
 /** The topics that exist, read once per lag read; with the batched path also their leaders. */
@@ -25,7 +103,8 @@ export interface TopicCatalog {
 export interface ClusterReads {
   topics(): Promise<TopicCatalog>;
   listGroups(catalog: TopicCatalog): Promise<ListedGroup[]>;
-  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /** Groups listed as KIP-848 in `types` are described as such; a group of unknown type is tried both ways. */
+  describeGroups(groupIds: readonly string[], types?: ReadonlyMap<string, GroupProtocol | null>): Promise<DescribedGroup[]>;
   /** Committed offsets of each group, in the order given. */
   fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]>;
   /** Log start and end offsets of the given topics (each asked for once). */
@@ -54,11 +133,11 @@ export class AdminReads implements ClusterReads {
   }
 
   async listGroups(): Promise<ListedGroup[]> {
-    return (await this.admin.listGroups()).groups;
+    return (await this.admin.listGroups()).groups.map((g) => ({ ...g, type: typeOf(null, g.protocolType) }));
   }
 
-  async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
-    return (await this.admin.describeGroups([...groupIds])).groups;
+  async describeGroups(groupIds: readonly string[]): Promise<DescribedGroup[]> {
+    return (await this.admin.describeGroups([...groupIds])).groups.map(classicGroup);
   }
 
   fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]> {
@@ -165,11 +244,19 @@ function leaderCannotAnswer(error: unknown): boolean {
   return isConnectionFailure(error) || errorType(error) === 'OFFSET_NOT_AVAILABLE';
 }
 
+const isMoved = (error: unknown): boolean => COORDINATOR_MOVED.has(errorType(error) ?? '') || (error as { name?: string }).name === 'KafkaJSBrokerNotFound';
+const isLoading = (error: unknown): boolean => COORDINATOR_LOADING.has(errorType(error) ?? '');
+const pause = (attempt: number) => new Promise((r) => setTimeout(r, 100 * attempt));
+/** ConsumerGroupDescribe's answer for a group that is not a KIP-848 group (a classic one, or none). */
+const GROUP_ID_NOT_FOUND = 69;
+
 /**
- * The batched path: one Metadata per read (all topics), ListGroups to every broker at
- * once, a coordinator lookup only for groups not seen before, DescribeGroups once per
- * coordinator, OffsetFetch per group (kafkajs cannot send the multi-group OffsetFetch v8),
- * and two ListOffsets (log end, log start) per partition leader for all topics together.
+ * The batched path, at the protocol's floor where the brokers allow it: one Metadata per
+ * read (all topics), one ListGroups per broker, one FindCoordinator for every group not
+ * seen before, per coordinator one DescribeGroups, one ConsumerGroupDescribe and one
+ * OffsetFetch for all its groups, and per partition leader the ListOffsets for all topics.
+ * The requests kafkajs cannot send are lagbot's own (flexible/requests.ts); a broker that
+ * lacks one gets kafkajs' request instead (one group per request), as BrokerApis decides.
  */
 export class BatchedReads implements ClusterReads {
   /** Coordinators move only on broker failover or reassignment; a wrong one answers NOT_COORDINATOR and is forgotten. */
@@ -179,11 +266,18 @@ export class BatchedReads implements ClusterReads {
   /** Coordinator lookups under way, so a group is looked up once however many requests need it. */
   private readonly lookups = new Map<string, Promise<number>>();
   private readonly lookupLimiter = createLimiter(16);
+  /** The batched FindCoordinator under way: describe and offset reads of the same groups share it. */
+  private batchLookup: Promise<void> | null = null;
+  private readonly apis: BrokerApis;
 
   constructor(
     private readonly cluster: InternalCluster,
     private readonly limiter: Limiter,
-  ) {}
+    logger: Logger,
+    flexible = true,
+  ) {
+    this.apis = new BrokerApis(flexible, logger);
+  }
 
   /**
    * One Metadata request for every topic. Reads that start while one is on its way share
@@ -212,8 +306,37 @@ export class BatchedReads implements ClusterReads {
 
   async listGroups(catalog: TopicCatalog): Promise<ListedGroup[]> {
     const brokers = catalog.brokers ?? (await this.topics()).brokers ?? [];
-    const answers = await Promise.all(brokers.map(async (nodeId) => (await this.cluster.findBroker({ nodeId })).listGroups()));
-    return answers.flatMap((a) => a.groups);
+    const answers = await Promise.all(
+      brokers.map(async (nodeId): Promise<ListedGroup[]> => {
+        const broker = await this.cluster.findBroker({ nodeId });
+        const version = this.apis.version(broker, nodeId, API.ListGroups);
+        if (version === null) return (await broker.listGroups()).groups.map((g) => ({ ...g, type: typeOf(null, g.protocolType) }));
+        const { errorCode, groups } = await sendFlexible(broker, listGroups(version));
+        if (errorCode !== 0) throw kafkaError(errorCode);
+        return groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, type: typeOf(g.type, g.protocolType) }));
+      }),
+    );
+    return answers.flat();
+  }
+
+  /** The coordinators of groups not known yet, in one FindCoordinator v4 where a broker speaks it; the rest are looked up one by one. */
+  private async lookUp(groupIds: readonly string[]): Promise<void> {
+    while (this.batchLookup) await this.batchLookup;
+    const unknown = groupIds.filter((g) => !this.coordinators.has(g));
+    if (unknown.length < 2) return;
+    this.batchLookup = (async () => {
+      if (!this.cluster.brokerPool.metadata) await this.metadata();
+      // withBroker tries the brokers in turn until one answers; a failure here only means
+      // the groups are looked up one at a time below.
+      await this.cluster.brokerPool.withBroker(async ({ nodeId, broker }) => {
+        const version = this.apis.version(broker, nodeId, API.FindCoordinator);
+        if (version === null) return;
+        for (const answer of await sendFlexible(broker, findCoordinators(unknown, version))) {
+          if (answer.errorCode === 0) this.coordinators.set(answer.key, answer.nodeId);
+        }
+      });
+    })().finally(() => (this.batchLookup = null));
+    await this.batchLookup;
   }
 
   private coordinatorOf(groupId: string): Promise<number> {
@@ -243,58 +366,133 @@ export class BatchedReads implements ClusterReads {
         const nodeId = await this.coordinatorOf(groupId);
         return await send(await this.cluster.findBroker({ nodeId }));
       } catch (error) {
-        const type = errorType(error) ?? '';
-        const moved = COORDINATOR_MOVED.has(type) || (error as { name?: string }).name === 'KafkaJSBrokerNotFound';
-        if (attempt >= ATTEMPTS || (!moved && !COORDINATOR_LOADING.has(type))) throw error;
+        const moved = isMoved(error);
+        if (attempt >= ATTEMPTS || (!moved && !isLoading(error))) throw error;
         if (moved) this.coordinators.delete(groupId);
-        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await pause(attempt);
       }
     }
   }
 
-  async describeGroups(groupIds: readonly string[], attempt = 1): Promise<GroupDescription[]> {
-    const byCoordinator = new Map<number, string[]>();
+  /** The groups by coordinator, after one batched lookup of those not known yet. */
+  private async byCoordinator(groupIds: readonly string[]): Promise<Map<number, string[]>> {
+    await this.lookUp(groupIds);
+    const result = new Map<number, string[]>();
     await Promise.all(
       groupIds.map(async (groupId) => {
         const nodeId = await this.coordinatorOf(groupId);
-        const list = byCoordinator.get(nodeId) ?? [];
+        const list = result.get(nodeId) ?? [];
         list.push(groupId);
-        byCoordinator.set(nodeId, list);
+        result.set(nodeId, list);
       }),
     );
-    const again: string[] = [];
-    const answers = await Promise.all(
-      [...byCoordinator.entries()].map(async ([nodeId, ids]) => {
-        try {
-          const broker = await this.cluster.findBroker({ nodeId });
-          return (await broker.describeGroups({ groupIds: ids })).groups;
-        } catch (error) {
-          // kafkajs fails the whole batch for one group's error: ask for the batch again.
-          const type = errorType(error) ?? '';
-          const moved = COORDINATOR_MOVED.has(type) || (error as { name?: string }).name === 'KafkaJSBrokerNotFound';
-          if (attempt >= ATTEMPTS || (!moved && !COORDINATOR_LOADING.has(type))) throw error;
-          if (moved) for (const g of ids) this.coordinators.delete(g);
-          again.push(...ids);
-          return [];
-        }
-      }),
-    );
-    if (again.length > 0) {
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-      answers.push(await this.describeGroups(again, attempt + 1));
-    }
-    return answers.flat();
+    return result;
   }
 
-  fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]> {
-    return Promise.all(
-      groupIds.map((groupId) =>
+  /**
+   * Per coordinator, `ask` for all its groups at once. Groups whose coordinator moved or is
+   * still loading are asked again (up to ATTEMPTS), after a fresh lookup for those that moved.
+   */
+  private async perCoordinator<T>(
+    groupIds: readonly string[],
+    ask: (broker: InternalBroker, nodeId: number, ids: string[]) => Promise<{ answers: T[]; again: Array<{ groupId: string; error: unknown }> }>,
+  ): Promise<T[]> {
+    const results: T[] = [];
+    let pending: readonly string[] = groupIds;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      const retry: string[] = [];
+      const groups = await this.byCoordinator(pending);
+      await Promise.all(
+        [...groups.entries()].map(async ([nodeId, ids]) => {
+          let outcome: { answers: T[]; again: Array<{ groupId: string; error: unknown }> };
+          try {
+            outcome = await ask(await this.cluster.findBroker({ nodeId }), nodeId, ids);
+          } catch (error) {
+            outcome = { answers: [], again: ids.map((groupId) => ({ groupId, error })) };
+          }
+          results.push(...outcome.answers);
+          for (const { groupId, error } of outcome.again) {
+            const moved = isMoved(error);
+            if (attempt >= ATTEMPTS || (!moved && !isLoading(error))) throw error;
+            if (moved) this.coordinators.delete(groupId);
+            retry.push(groupId);
+          }
+        }),
+      );
+      if (retry.length > 0) await pause(attempt);
+      pending = retry;
+    }
+    return results;
+  }
+
+  async describeGroups(groupIds: readonly string[], types?: ReadonlyMap<string, GroupProtocol | null>): Promise<DescribedGroup[]> {
+    return this.perCoordinator(groupIds, async (broker, nodeId, ids) => {
+      const version = this.apis.version(broker, nodeId, API.ConsumerGroupDescribe);
+      const kip848 = version === null ? [] : ids.filter((g) => types?.get(g) === 'consumer');
+      const classic = ids.filter((g) => !kip848.includes(g));
+      const again: Array<{ groupId: string; error: unknown }> = [];
+      const answers: DescribedGroup[] = [];
+      const classicAnswers =
+        classic.length === 0
+          ? []
+          : await broker.describeGroups({ groupIds: classic }).then(
+              (a) => a.groups.map(classicGroup),
+              (error: unknown) => {
+                // kafkajs fails the whole batch for one group's error: ask for the batch again.
+                again.push(...classic.map((groupId) => ({ groupId, error })));
+                return [];
+              },
+            );
+      // A group of unknown type that the classic protocol does not know may be a KIP-848 one.
+      const unknownType = (d: DescribedGroup) => types?.get(d.groupId) == null && d.state === 'Dead' && d.members.length === 0;
+      const tryKip848 = version === null ? [] : [...kip848, ...classicAnswers.filter(unknownType).map((d) => d.groupId)];
+      const described = new Map<string, DescribedGroup>();
+      if (version !== null && tryKip848.length > 0) {
+        for (const a of await sendFlexible(broker, describeConsumerGroups(tryKip848, version))) {
+          if (a.errorCode === 0) described.set(a.groupId, consumerGroup(a));
+          else if (a.errorCode !== GROUP_ID_NOT_FOUND) again.push({ groupId: a.groupId, error: kafkaError(a.errorCode) });
+        }
+      }
+      for (const d of classicAnswers) answers.push(described.get(d.groupId) ?? d);
+      for (const g of kip848) {
+        const d = described.get(g);
+        if (d) answers.push(d);
+      }
+      return { answers, again };
+    });
+  }
+
+  async fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]> {
+    const byGroup = new Map<string, CommittedOffset[]>();
+    const oneByOne: string[] = [];
+    const answers = await this.perCoordinator(groupIds, async (broker, nodeId, ids) => {
+      const version = this.apis.version(broker, nodeId, API.OffsetFetch);
+      if (version === null) {
+        oneByOne.push(...ids);
+        return { answers: [], again: [] };
+      }
+      const again: Array<{ groupId: string; error: unknown }> = [];
+      const found: Array<[string, CommittedOffset[]]> = [];
+      for (const g of await sendFlexible(broker, fetchGroupOffsets(ids, version))) {
+        const failed = g.errorCode !== 0 ? g.errorCode : (g.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode ?? 0);
+        if (failed !== 0) {
+          again.push({ groupId: g.groupId, error: kafkaError(failed) });
+          continue;
+        }
+        found.push([g.groupId, g.topics.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.offset >= 0 ? p.offset : null })))]);
+      }
+      return { answers: found, again };
+    });
+    for (const [groupId, committed] of answers) byGroup.set(groupId, committed);
+    await Promise.all(
+      oneByOne.map((groupId) =>
         this.limiter.schedule(async () => {
           const { responses } = await this.atCoordinator(groupId, (broker) => broker.offsetFetch({ groupId, topics: [] }));
-          return committedOf(responses);
+          byGroup.set(groupId, committedOf(responses));
         }),
       ),
     );
+    return groupIds.map((g) => byGroup.get(g) ?? []);
   }
 
   async topicOffsets(topics: readonly string[], catalog: TopicCatalog): Promise<Map<string, TopicOffsets>> {

@@ -57,6 +57,7 @@ export function createKafkaLag(config: ClusterConfig, clock: Clock, logger: Logg
       security: { tls: config.tls, sasl: sasl?.identity ?? null },
       ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
       ...(options.reauthenticationThresholdMs !== undefined ? { reauthenticationThresholdMs: options.reauthenticationThresholdMs } : {}),
+      flexibleRequests: config.flexibleRequests ?? true,
     },
     logger.child({ component: 'kafka', cluster: config.name }),
   );

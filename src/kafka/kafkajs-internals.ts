@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Admin, GroupDescription, Kafka, RetryOptions } from 'kafkajs';
+import type { BrokerVersions, FlexibleRequest } from './flexible/requests.js';
 
 /**
  * The only module that reaches into kafkajs' unexported classes, and why: the public admin
@@ -37,6 +38,8 @@ export interface InternalBroker {
   offsetFetch(request: { groupId: string; topics: [] }): Promise<{ responses: RawTopicPartitionOffsets[] }>;
   /** timestamp -1 = log end (latest), -2 = log start (earliest). */
   listOffsets(request: { topics: Array<{ topic: string; partitions: Array<{ partition: number; timestamp: number }> }> }): Promise<{ responses: RawTopicPartitionOffsets[] }>;
+  /** What the broker answered to ApiVersions when kafkajs connected, by API key. */
+  versions?: BrokerVersions | null;
 }
 
 export interface InternalCluster {
@@ -46,6 +49,8 @@ export interface InternalCluster {
     /** One Metadata request; `[]` means every topic. Also refreshes the broker list. */
     refreshMetadata(topics: string[]): Promise<void>;
     metadata: RawMetadata | null;
+    /** Calls `use` with one broker after another until a call does not throw; null when none did. */
+    withBroker<T>(use: (b: { nodeId: number; broker: InternalBroker }) => Promise<T>): Promise<T | null>;
   };
 }
 
@@ -58,9 +63,15 @@ export interface SharedAdmin {
 type ClusterFactory = (options: { allowAutoTopicCreation: boolean; instrumentationEmitter: unknown; metadataMaxAge?: number }) => InternalCluster;
 type AdminFactory = (options: { retry: RetryOptions; logger: unknown; cluster: InternalCluster; instrumentationEmitter: unknown }) => Admin;
 
+interface KafkajsEncoder {
+  writeBuffer(value: Buffer): KafkajsEncoder;
+}
+
 interface Internals {
   createAdmin: AdminFactory;
   Emitter: new () => unknown;
+  Encoder: new () => KafkajsEncoder;
+  createErrorFromCode: (code: number) => Error;
 }
 
 let loaded: Internals | null | undefined;
@@ -74,8 +85,15 @@ function loadInternals(): Internals | null {
     if (version !== INTERNALS_KAFKAJS_VERSION) return null;
     const createAdmin = require('kafkajs/src/admin') as unknown;
     const Emitter = require('kafkajs/src/instrumentation/emitter') as unknown;
-    if (typeof createAdmin !== 'function' || typeof Emitter !== 'function') return null;
-    loaded = { createAdmin: createAdmin as AdminFactory, Emitter: Emitter as new () => unknown };
+    const Encoder = require('kafkajs/src/protocol/encoder') as unknown;
+    const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode?: unknown };
+    if (typeof createAdmin !== 'function' || typeof Emitter !== 'function' || typeof Encoder !== 'function' || typeof createErrorFromCode !== 'function') return null;
+    loaded = {
+      createAdmin: createAdmin as AdminFactory,
+      Emitter: Emitter as new () => unknown,
+      Encoder: Encoder as new () => KafkajsEncoder,
+      createErrorFromCode: createErrorFromCode as (code: number) => Error,
+    };
   } catch {
     loaded = null;
   }
@@ -112,4 +130,53 @@ function isCluster(value: unknown): value is InternalCluster {
     typeof c.findGroupCoordinatorMetadata === 'function' &&
     typeof c.brokerPool?.refreshMetadata === 'function'
   );
+}
+
+type SendRequest = (protocolRequest: {
+  request: { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<KafkajsEncoder> };
+  response: { decode: (payload: Buffer) => Promise<unknown>; parse: (data: unknown) => Promise<unknown> };
+}) => Promise<unknown>;
+
+/** kafkajs' Broker sends through a private method that also drops a connection the broker closed. */
+function sendRequestOf(broker: InternalBroker): SendRequest | null {
+  for (let proto: object | null = Object.getPrototypeOf(broker) as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+    const symbol = Object.getOwnPropertySymbols(proto).find((s) => s.description === 'private:Broker:sendRequest');
+    if (symbol) {
+      const send = (proto as Record<symbol, unknown>)[symbol];
+      return typeof send === 'function' ? (send.bind(broker) as SendRequest) : null;
+    }
+  }
+  return null;
+}
+
+/** Whether requests lagbot encodes itself (flexible/requests.ts) can go over this broker's kafkajs connection. */
+export function canSendFlexible(broker: InternalBroker): boolean {
+  return loadInternals() !== null && sendRequestOf(broker) !== null;
+}
+
+/**
+ * One request lagbot encoded itself, over the kafkajs connection to `broker` (same TLS, SASL,
+ * timeouts and request instrumentation as every other request).
+ */
+export async function sendFlexible<T>(broker: InternalBroker, request: FlexibleRequest<T>): Promise<T> {
+  const internals = loadInternals();
+  const send = sendRequestOf(broker);
+  if (!internals || !send) throw new Error(`kafkajs ${INTERNALS_KAFKAJS_VERSION} internals are not available to send ${request.apiName}`);
+  const answer = await send({
+    request: {
+      apiKey: request.apiKey,
+      apiVersion: request.apiVersion,
+      apiName: request.apiName,
+      encode: () => Promise.resolve(new internals.Encoder().writeBuffer(request.body)),
+    },
+    response: { decode: (payload) => Promise.resolve(request.decode(payload)), parse: (data) => Promise.resolve(data) },
+  });
+  return answer as T;
+}
+
+/** The kafkajs error for a Kafka error code, so that flexible answers fail the way kafkajs' own do (same `type`, same `retriable`). */
+export function kafkaError(code: number): Error {
+  const internals = loadInternals();
+  if (!internals) return new Error(`Kafka error code ${code}`);
+  return internals.createErrorFromCode(code);
 }

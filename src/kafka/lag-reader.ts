@@ -1,10 +1,8 @@
-import type { GroupDescription } from 'kafkajs';
 import { computeGroupLag } from '../core/lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from '../core/ports.js';
 import type { CommittedOffset, GroupLag, GroupSnapshot, GroupState, TopicOffsets } from '../core/protocol.js';
 import type { AdminSession } from './admin-session.js';
-import { decodeAssignment } from './assignment.js';
-import type { ClusterReads, TopicCatalog } from './cluster-reads.js';
+import type { ClusterReads, DescribedGroup, ListedGroup, TopicCatalog } from './cluster-reads.js';
 import { describeError, rootCause } from './errors.js';
 
 /**
@@ -72,10 +70,10 @@ export class KafkaLagReader implements LagSource {
     return this.use('reading all groups', async (reads) => {
       const catalog = reads.topics();
       const groups = await reads.listGroups(await catalog);
-      const listed = new Set(groups.map((g) => g.groupId));
+      const listed = new Map(groups.map((g) => [g.groupId, g]));
       const unlisted = [...this.remembered.keys()].filter((g) => !listed.has(g));
       const [lags, extra] = await Promise.all([
-        this.readGroups(reads, [...listed], listed, catalog),
+        this.readGroups(reads, [...listed.keys()], listed, catalog),
         this.readGroups(reads, unlisted, listed, catalog).then(
           (found) => ({ ok: true as const, found }),
           () => ({ ok: false as const }),
@@ -112,17 +110,23 @@ export class KafkaLagReader implements LagSource {
     }
   }
 
-  private async readGroups(reads: ClusterReads, groupIds: string[], listed: Set<string> | null, catalogRead: Promise<TopicCatalog>): Promise<GroupLag[]> {
+  private async readGroups(reads: ClusterReads, groupIds: string[], listed: ReadonlyMap<string, ListedGroup> | null, catalogRead: Promise<TopicCatalog>): Promise<GroupLag[]> {
     if (groupIds.length === 0) {
       await catalogRead;
       return [];
     }
-    const [descriptions, committedByGroup, catalog] = await Promise.all([reads.describeGroups(groupIds), reads.fetchCommitted(groupIds), catalogRead]);
+    const types = new Map(groupIds.map((g) => [g, listed?.get(g)?.type ?? null]));
+    // Share groups commit no offsets and DescribeGroups does not know them; other types
+    // (streams groups) commit offsets but are described by requests lagbot does not send.
+    const describable = groupIds.filter((g) => types.get(g) !== 'share' && types.get(g) !== 'other');
+    const withOffsets = groupIds.filter((g) => types.get(g) !== 'share');
+    const [descriptions, committedByGroup, catalog] = await Promise.all([reads.describeGroups(describable, types), reads.fetchCommitted(withOffsets), catalogRead]);
     const byId = new Map(descriptions.map((d) => [d.groupId, d]));
+    const committedOf = new Map(withOffsets.map((g, i) => [g, committedByGroup[i] ?? []]));
 
     const snapshots: GroupSnapshot[] = [];
-    for (const [i, groupId] of groupIds.entries()) {
-      const committed = committedByGroup[i] as CommittedOffset[];
+    for (const groupId of groupIds) {
+      const committed = committedOf.get(groupId) ?? [];
       const snapshot = await this.snapshotOf(reads, catalog, groupId, byId.get(groupId), committed, listed);
       if (snapshot) snapshots.push(snapshot);
     }
@@ -150,53 +154,50 @@ export class KafkaLagReader implements LagSource {
   }
 
   /**
-   * Turn DescribeGroups' answer into a snapshot. KIP-848 groups are invisible to the
-   * classic DescribeGroups and come back `Dead` with no members although they exist
-   * (listed, or holding offsets); they must never be reported dead.
+   * Turn a group's description into a snapshot. A KIP-848 group that could not be described
+   * (its broker lacks ConsumerGroupDescribe) comes back from the classic DescribeGroups
+   * `Dead` with no members although it exists (listed, or holding offsets): it must never
+   * be reported dead.
    */
   private async snapshotOf(
     reads: ClusterReads,
     catalog: TopicCatalog,
     groupId: string,
-    description: GroupDescription | undefined,
+    description: DescribedGroup | undefined,
     committed: CommittedOffset[],
-    listed: Set<string> | null,
+    listed: ReadonlyMap<string, ListedGroup> | null,
   ): Promise<GroupSnapshot | null> {
     const rawState = description?.state ?? 'Dead';
     const state: GroupState = KNOWN_STATES.has(rawState as GroupState) ? (rawState as GroupState) : 'Unknown';
     const withOffsets = committed.filter((c) => c.offset !== null);
 
-    if (state === 'Dead' && (description?.members.length ?? 0) === 0) {
-      const isListed = listed ? listed.has(groupId) : (await reads.listGroups(catalog)).some((g) => g.groupId === groupId);
-      if (!isListed && withOffsets.length === 0) return null;
+    if (description?.type !== 'consumer' && state === 'Dead' && (description?.members.length ?? 0) === 0) {
+      const listing = listed ? listed.get(groupId) : (await reads.listGroups(catalog)).find((g) => g.groupId === groupId);
+      if (!listing && withOffsets.length === 0) return null;
+      const type = listing?.type ?? 'consumer';
       return {
         cluster: this.cluster,
         group: groupId,
         state: 'Unknown',
-        protocol: 'consumer',
-        protocolType: 'consumer',
+        protocol: type,
+        protocolType: listing?.protocolType ?? 'consumer',
         assignmentStrategy: null,
         membersVisible: false,
         members: [],
-        committed: withOffsets,
+        committed: type === 'share' ? [] : withOffsets,
       };
     }
 
-    const protocolType = description?.protocolType ?? '';
     return {
       cluster: this.cluster,
       group: groupId,
       state,
-      protocol: 'classic',
-      protocolType,
-      assignmentStrategy: description?.protocol ? description.protocol : null,
+      protocol: description?.type ?? 'classic',
+      protocolType: description?.protocolType ?? '',
+      assignmentStrategy: description?.assignor ?? null,
       membersVisible: true,
-      members: (description?.members ?? []).map((m) => ({
-        memberId: m.memberId,
-        clientId: m.clientId,
-        host: m.clientHost.replace(/^\//, ''),
-        assignment: decodeAssignment(protocolType, m.memberAssignment),
-      })),
+      members: description?.members ?? [],
+      ...(description?.epochs ? { epochs: description.epochs } : {}),
       committed: withOffsets,
     };
   }

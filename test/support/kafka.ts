@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import kafkajs, { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { inject } from 'vitest';
+import type { ClusterConfig } from '../../src/config/clusters.js';
 import { parseConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/core/ports.js';
 import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
@@ -21,9 +22,9 @@ export function kafkaClient(clientId = 'lagbot-test'): Kafka {
   return new KafkaClient({ brokers: testbed().brokers, clientId, logLevel: logLevel.NOTHING });
 }
 
-export function lagReader(brokers: string[] = testbed().brokers): KafkaLag {
+export function lagReader(brokers: string[] = testbed().brokers, overrides: Partial<ClusterConfig> = {}): KafkaLag {
   const config = parseConfig('', { KAFKA_BROKERS: brokers.join(',') });
-  return createKafkaLag(config.clusters[0]!, systemClock, createLogger('silent'));
+  return createKafkaLag({ ...config.clusters[0]!, ...overrides }, systemClock, createLogger('silent'));
 }
 
 export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {

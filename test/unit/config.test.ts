@@ -190,6 +190,7 @@ groups:
         connectionTimeoutMs: 3_000,
         requestTimeoutMs: 10_000,
         readDeadlineMs: 8_000,
+        flexibleRequests: true,
         watch: { include: ['*'], exclude: ['connect-*'] },
         channel: 'C0123PRODEU',
       },

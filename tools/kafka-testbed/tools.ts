@@ -78,6 +78,42 @@ export async function runKafkaClass(
   });
 }
 
+export interface RunningKafkaClass {
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the JVM is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** What it printed so far on stdout and stderr, for a failing test's message. */
+  output(): string;
+}
+
+/**
+ * Starts a Kafka main class that runs until stopped (a console consumer that stays a group
+ * member, for instance). The caller must stop it; the JVM also dies with this process.
+ */
+export async function startKafkaClass(classpath: string, mainClass: string, args: string[], opts: Omit<RunToolOptions, 'timeoutMs'> = {}): Promise<RunningKafkaClass> {
+  const java = javaBinary();
+  if (!java) throw new Error(missingToolsMessage(['java']));
+  const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...(await toolLogArgs()), ...(opts.jvmArgs ?? [])];
+  const [cmd, ...pre] = [...pdeathsigWrapper(), java];
+  const child = spawn(cmd as string, [...pre, ...jvm, '-cp', classpath, mainClass, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise<void>((resolveP) => {
+    child.on('close', () => resolveP());
+    child.on('error', () => resolveP());
+  });
+  return {
+    async stop(graceMs = 5_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    output: () => out,
+  };
+}
+
 /**
  * `kafka-consumer-groups.sh --bootstrap-server <tb.bootstrap> ...args`, run from the jars.
  * Beware: for an unknown group the command prints "Error: ..." on stdout and still exits 0, so

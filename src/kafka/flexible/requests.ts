@@ -1,0 +1,283 @@
+import { Reader, Writer } from './wire.js';
+
+/**
+ * Every request lagbot encodes itself, for what kafkajs 2.2.4 cannot ask: many groups per
+ * FindCoordinator and OffsetFetch, KIP-848 members, group types. Field layouts follow Kafka's
+ * message definitions (clients/src/main/resources/common/message); a body starts with the
+ * request header's tagged fields, because kafkajs writes header v1 and a flexible request
+ * needs v2, which is v1 followed by them. A response body starts with the response header's.
+ *
+ * Which version goes to which broker is decided from its ApiVersions (see `pickVersion`).
+ */
+
+export const API = {
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  ListGroups: 16,
+  ConsumerGroupDescribe: 69,
+} as const;
+
+export type ApiKey = (typeof API)[keyof typeof API];
+
+/** The versions lagbot can speak, per request. OffsetFetch stops at 9: v10 names topics by id. */
+export const SPOKEN: Readonly<Record<ApiKey, { min: number; max: number }>> = {
+  [API.OffsetFetch]: { min: 8, max: 9 },
+  [API.FindCoordinator]: { min: 4, max: 4 },
+  [API.ListGroups]: { min: 5, max: 5 },
+  [API.ConsumerGroupDescribe]: { min: 0, max: 0 },
+};
+
+/** Kafka releases that first answer each request at lagbot's lowest version, for the log line that says a broker lacks one. */
+export const FIRST_KAFKA: Readonly<Record<ApiKey, string>> = {
+  [API.OffsetFetch]: '3.0',
+  [API.FindCoordinator]: '3.0',
+  [API.ListGroups]: '3.8',
+  [API.ConsumerGroupDescribe]: '3.8',
+};
+
+export type BrokerVersions = Readonly<Record<number, { minVersion: number; maxVersion: number } | undefined>>;
+
+/** The highest version both sides speak, or null when the broker speaks none of lagbot's. */
+export function pickVersion(versions: BrokerVersions, api: ApiKey): number | null {
+  const theirs = versions[api];
+  const ours = SPOKEN[api];
+  if (!theirs) return null;
+  const top = Math.min(theirs.maxVersion, ours.max);
+  return top >= ours.min && top >= theirs.minVersion ? top : null;
+}
+
+export interface FlexibleRequest<T> {
+  apiKey: ApiKey;
+  apiName: string;
+  apiVersion: number;
+  body: Buffer;
+  decode(body: Buffer): T;
+}
+
+function request<T>(apiKey: ApiKey, apiName: string, apiVersion: number, write: (w: Writer) => void, read: (r: Reader) => T): FlexibleRequest<T> {
+  const w = new Writer().noTaggedFields();
+  write(w);
+  w.noTaggedFields();
+  return {
+    apiKey,
+    apiName,
+    apiVersion,
+    body: w.toBuffer(),
+    decode(body) {
+      const r = new Reader(body);
+      r.taggedFields();
+      const result = read(r);
+      r.taggedFields();
+      return result;
+    },
+  };
+}
+
+const readInt32s = (r: Reader): number[] => r.compactArray((x) => x.int32());
+
+// FindCoordinator v4: many keys in one request (KIP-699).
+
+export interface CoordinatorAnswer {
+  key: string;
+  nodeId: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export function findCoordinators(groupIds: readonly string[], version: number): FlexibleRequest<CoordinatorAnswer[]> {
+  return request(
+    API.FindCoordinator,
+    'FindCoordinator',
+    version,
+    (w) => {
+      w.int8(0); // key type: group
+      w.compactArray(groupIds, (x, id) => x.compactString(id));
+    },
+    (r) => {
+      r.int32(); // throttle time
+      return r.compactArray((x) => {
+        const key = x.compactString();
+        const nodeId = x.int32();
+        x.compactString(); // host: kafkajs' metadata knows it
+        x.int32(); // port
+        const errorCode = x.int16();
+        const errorMessage = x.compactNullableString();
+        x.taggedFields();
+        return { key, nodeId, errorCode, errorMessage };
+      });
+    },
+  );
+}
+
+// OffsetFetch v8/v9: many groups in one request (KIP-709), every topic of each (topics null).
+
+export interface GroupOffsetsAnswer {
+  groupId: string;
+  errorCode: number;
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: number; errorCode: number }> }>;
+}
+
+export function fetchGroupOffsets(groupIds: readonly string[], version: number): FlexibleRequest<GroupOffsetsAnswer[]> {
+  return request(
+    API.OffsetFetch,
+    'OffsetFetch',
+    version,
+    (w) => {
+      w.compactArray(groupIds, (x, id) => {
+        x.compactString(id);
+        if (version >= 9) {
+          // Not a member: no member id, epoch -1 (what an admin client sends).
+          x.compactNullableString(null);
+          x.int32(-1);
+        }
+        x.compactNullableArray(null, () => undefined);
+        x.noTaggedFields();
+      });
+      w.bool(false); // require_stable: an admin read wants what is committed now
+    },
+    (r) => {
+      r.int32(); // throttle time
+      return r.compactArray((g) => {
+        const groupId = g.compactString();
+        const topics = g.compactArray((t) => {
+          const topic = t.compactString();
+          const partitions = t.compactArray((p) => {
+            const partition = p.int32();
+            const offset = p.int64();
+            p.int32(); // committed leader epoch
+            p.compactNullableString(); // metadata
+            const errorCode = p.int16();
+            p.taggedFields();
+            return { partition, offset, errorCode };
+          });
+          t.taggedFields();
+          return { topic, partitions };
+        });
+        const errorCode = g.int16();
+        g.taggedFields();
+        return { groupId, errorCode, topics };
+      });
+    },
+  );
+}
+
+// ListGroups v5: the group type beside each group (KIP-848).
+
+export interface ListedGroupAnswer {
+  groupId: string;
+  protocolType: string;
+  state: string;
+  type: string;
+}
+
+export function listGroups(version: number): FlexibleRequest<{ errorCode: number; groups: ListedGroupAnswer[] }> {
+  return request(
+    API.ListGroups,
+    'ListGroups',
+    version,
+    (w) => {
+      w.compactArray([], () => undefined); // every state
+      w.compactArray([], () => undefined); // every type
+    },
+    (r) => {
+      r.int32(); // throttle time
+      const errorCode = r.int16();
+      const groups = r.compactArray((g) => {
+        const groupId = g.compactString();
+        const protocolType = g.compactString();
+        const state = g.compactString();
+        const type = g.compactString();
+        g.taggedFields();
+        return { groupId, protocolType, state, type };
+      });
+      return { errorCode, groups };
+    },
+  );
+}
+
+// ConsumerGroupDescribe v0 (API key 69): KIP-848 groups, their members and assignments.
+
+export interface AssignedPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export interface ConsumerGroupMemberAnswer {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopics: string[];
+  assignment: AssignedPartitions[];
+  targetAssignment: AssignedPartitions[];
+}
+
+export interface ConsumerGroupAnswer {
+  groupId: string;
+  errorCode: number;
+  errorMessage: string | null;
+  state: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignor: string;
+  members: ConsumerGroupMemberAnswer[];
+}
+
+function readAssignment(r: Reader): AssignedPartitions[] {
+  const topics = r.compactArray((t) => {
+    t.uuid(); // topic id: the name beside it is what lagbot shows
+    const topic = t.compactString();
+    const partitions = readInt32s(t);
+    t.taggedFields();
+    return { topic, partitions };
+  });
+  r.taggedFields();
+  return topics;
+}
+
+export function describeConsumerGroups(groupIds: readonly string[], version: number): FlexibleRequest<ConsumerGroupAnswer[]> {
+  return request(
+    API.ConsumerGroupDescribe,
+    'ConsumerGroupDescribe',
+    version,
+    (w) => {
+      w.compactArray(groupIds, (x, id) => x.compactString(id));
+      w.bool(false); // authorized operations: not needed
+    },
+    (r) => {
+      r.int32(); // throttle time
+      return r.compactArray((g) => {
+        const errorCode = g.int16();
+        const errorMessage = g.compactNullableString();
+        const groupId = g.compactString();
+        const state = g.compactString();
+        const groupEpoch = g.int32();
+        const assignmentEpoch = g.int32();
+        const assignor = g.compactString();
+        const members = g.compactArray((m) => {
+          const member: ConsumerGroupMemberAnswer = {
+            memberId: m.compactString(),
+            instanceId: m.compactNullableString(),
+            rackId: m.compactNullableString(),
+            memberEpoch: m.int32(),
+            clientId: m.compactString(),
+            clientHost: m.compactString(),
+            subscribedTopics: m.compactArray((s) => s.compactString()),
+            assignment: [],
+            targetAssignment: [],
+          };
+          m.compactNullableString(); // subscribed topic regex
+          member.assignment = readAssignment(m);
+          member.targetAssignment = readAssignment(m);
+          m.taggedFields();
+          return member;
+        });
+        g.int32(); // authorized operations
+        g.taggedFields();
+        return { groupId, errorCode, errorMessage, state, groupEpoch, assignmentEpoch, assignor, members };
+      });
+    },
+  );
+}
