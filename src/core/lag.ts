@@ -1,4 +1,5 @@
 import type {
+  CommittedOffset,
   GroupLag,
   GroupListing,
   GroupMember,
@@ -27,8 +28,8 @@ export function ownersByPartition(members: readonly GroupMember[]): Map<string, 
  * The rows `kafka-consumer-groups --describe` prints: every partition the group has a
  * committed offset for, plus every assigned partition (with no offset yet).
  */
-function describedPartitions(snapshot: GroupSnapshot): Map<string, { topic: string; partition: number; offset: number | null }> {
-  const rows = new Map<string, { topic: string; partition: number; offset: number | null }>();
+function describedPartitions(snapshot: GroupSnapshot): Map<string, CommittedOffset> {
+  const rows = new Map<string, CommittedOffset>();
   for (const c of snapshot.committed) rows.set(key(c.topic, c.partition), { ...c });
   for (const member of snapshot.members) {
     for (const { topic, partitions } of member.assignment) {
@@ -91,7 +92,9 @@ export function computeGroupLag(
     const log = logOffsets.get(key(row.topic, row.partition));
     const logEndOffset = log?.logEndOffset ?? null;
     const logStartOffset = log?.logStartOffset ?? null;
-    const { lag, belowLogStart } = partitionLag({ committedOffset: row.offset, logEndOffset, logStartOffset });
+    // A share group's lag is the broker's: records past the start offset may be delivered already.
+    const { lag, belowLogStart } =
+      snapshot.protocol === 'share' ? { lag: row.offset === null ? null : (row.reportedLag ?? null), belowLogStart: false } : partitionLag({ committedOffset: row.offset, logEndOffset, logStartOffset });
     if (belowLogStart) flags.push('offset-below-log-start');
     if (row.offset === null) flags.push('no-committed-offset');
     if (row.offset !== null && logEndOffset === null && !(topicState && !topicState.exists)) flags.push('log-end-unknown');

@@ -69,8 +69,13 @@ export interface GroupEpochs {
 export interface CommittedOffset {
   topic: string;
   partition: number;
-  /** null when the group has no committed offset for the partition. */
+  /** null when the group has no committed offset for the partition. For a share group: the share-partition's start offset. */
   offset: number | null;
+  /**
+   * Share groups only: the lag the broker counts for the share-partition (Kafka 4.2+), which
+   * knows records delivered past the start offset; null where the broker reports none.
+   */
+  reportedLag?: number | null;
 }
 
 /** What the cluster says about one group, before any arithmetic. */

@@ -4,7 +4,17 @@ import type { Logger } from '../log/logger.js';
 import { decodeAssignment } from './assignment.js';
 import { isConnectionFailure } from './errors.js';
 import { BrokerApis } from './flexible/broker-apis.js';
-import { API, describeConsumerGroups, fetchGroupOffsets, findCoordinators, listGroups, type ConsumerGroupAnswer } from './flexible/requests.js';
+import {
+  API,
+  describeConsumerGroups,
+  describeShareGroupOffsets,
+  describeShareGroups,
+  fetchGroupOffsets,
+  findCoordinators,
+  listGroups,
+  type ConsumerGroupAnswer,
+  type ShareGroupAnswer,
+} from './flexible/requests.js';
 import { createLimiter, type Limiter } from './limit.js';
 import { kafkaError, sendFlexible, type InternalBroker, type InternalCluster, type RawMetadata, type RawTopicPartitionOffsets } from './kafkajs-internals.js';
 
@@ -15,10 +25,10 @@ export interface ListedGroup {
   type: GroupProtocol | null;
 }
 
-/** One group as its coordinator describes it, classic (DescribeGroups) or KIP-848 (ConsumerGroupDescribe). */
+/** One group as its coordinator describes it: classic (DescribeGroups), KIP-848 (ConsumerGroupDescribe) or share (ShareGroupDescribe). */
 export interface DescribedGroup {
   groupId: string;
-  type: 'classic' | 'consumer';
+  type: 'classic' | 'consumer' | 'share';
   state: string;
   protocolType: string;
   /** Classic: the chosen protocol (e.g. `range`); KIP-848: the server-side assignor (e.g. `uniform`). */
@@ -68,6 +78,24 @@ function consumerGroup(a: ConsumerGroupAnswer): DescribedGroup {
   };
 }
 
+function shareGroup(a: ShareGroupAnswer): DescribedGroup {
+  return {
+    groupId: a.groupId,
+    type: 'share',
+    state: a.state,
+    protocolType: 'share',
+    assignor: a.assignor ? a.assignor : null,
+    members: a.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost.replace(/^\//, ''),
+      assignment: sortedTopics(m.assignment),
+      memberEpoch: m.memberEpoch,
+    })),
+    epochs: { group: a.groupEpoch, assignment: a.assignmentEpoch },
+  };
+}
+
 /** Kafka's group type names (ListGroups v5) in lagbot's terms. */
 function typeOf(type: string | null, protocolType: string): GroupProtocol | null {
   switch (type?.toLowerCase()) {
@@ -107,6 +135,8 @@ export interface ClusterReads {
   describeGroups(groupIds: readonly string[], types?: ReadonlyMap<string, GroupProtocol | null>): Promise<DescribedGroup[]>;
   /** Committed offsets of each group, in the order given. */
   fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]>;
+  /** Share groups: each share-partition's start offset (and lag where the broker reports it), in the order given; empty where the broker cannot say. */
+  fetchShareOffsets(groupIds: readonly string[]): Promise<CommittedOffset[][]>;
   /** Log start and end offsets of the given topics (each asked for once). */
   topicOffsets(topics: readonly string[], catalog: TopicCatalog): Promise<Map<string, TopicOffsets>>;
 }
@@ -138,6 +168,11 @@ export class AdminReads implements ClusterReads {
 
   async describeGroups(groupIds: readonly string[]): Promise<DescribedGroup[]> {
     return (await this.admin.describeGroups([...groupIds])).groups.map(classicGroup);
+  }
+
+  /** kafkajs has no share-group requests. */
+  fetchShareOffsets(groupIds: readonly string[]): Promise<CommittedOffset[][]> {
+    return Promise.resolve(groupIds.map(() => []));
   }
 
   fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]> {
@@ -247,8 +282,12 @@ function leaderCannotAnswer(error: unknown): boolean {
 const isMoved = (error: unknown): boolean => COORDINATOR_MOVED.has(errorType(error) ?? '') || (error as { name?: string }).name === 'KafkaJSBrokerNotFound';
 const isLoading = (error: unknown): boolean => COORDINATOR_LOADING.has(errorType(error) ?? '');
 const pause = (attempt: number) => new Promise((r) => setTimeout(r, 100 * attempt));
-/** ConsumerGroupDescribe's answer for a group that is not a KIP-848 group (a classic one, or none). */
-const GROUP_ID_NOT_FOUND = 69;
+/**
+ * A describe's answers for a group that is not of the type asked about: GROUP_ID_NOT_FOUND
+ * (a classic group, or none), and UNSUPPORTED_VERSION from a broker that lists the request
+ * but has the protocol switched off (Kafka 3.8-3.9 without group.coordinator.rebalance.protocols=consumer).
+ */
+const NOT_OF_THIS_TYPE = new Set([69, 35]);
 
 /**
  * The batched path, at the protocol's floor where the brokers allow it: one Metadata per
@@ -426,12 +465,21 @@ export class BatchedReads implements ClusterReads {
   }
 
   async describeGroups(groupIds: readonly string[], types?: ReadonlyMap<string, GroupProtocol | null>): Promise<DescribedGroup[]> {
-    return this.perCoordinator(groupIds, async (broker, nodeId, ids) => {
+    return this.perCoordinator(groupIds, async (broker, nodeId, all) => {
+      const again: Array<{ groupId: string; error: unknown }> = [];
+      const answers: DescribedGroup[] = [];
+      const share = all.filter((g) => types?.get(g) === 'share');
+      const shareVersion = share.length === 0 ? null : this.apis.version(broker, nodeId, API.ShareGroupDescribe);
+      if (shareVersion !== null) {
+        for (const a of await sendFlexible(broker, describeShareGroups(share, shareVersion))) {
+          if (a.errorCode === 0) answers.push(shareGroup(a));
+          else if (!NOT_OF_THIS_TYPE.has(a.errorCode)) again.push({ groupId: a.groupId, error: kafkaError(a.errorCode) });
+        }
+      }
+      const ids = all.filter((g) => types?.get(g) !== 'share');
       const version = this.apis.version(broker, nodeId, API.ConsumerGroupDescribe);
       const kip848 = version === null ? [] : ids.filter((g) => types?.get(g) === 'consumer');
       const classic = ids.filter((g) => !kip848.includes(g));
-      const again: Array<{ groupId: string; error: unknown }> = [];
-      const answers: DescribedGroup[] = [];
       const classicAnswers =
         classic.length === 0
           ? []
@@ -450,7 +498,7 @@ export class BatchedReads implements ClusterReads {
       if (version !== null && tryKip848.length > 0) {
         for (const a of await sendFlexible(broker, describeConsumerGroups(tryKip848, version))) {
           if (a.errorCode === 0) described.set(a.groupId, consumerGroup(a));
-          else if (a.errorCode !== GROUP_ID_NOT_FOUND) again.push({ groupId: a.groupId, error: kafkaError(a.errorCode) });
+          else if (!NOT_OF_THIS_TYPE.has(a.errorCode)) again.push({ groupId: a.groupId, error: kafkaError(a.errorCode) });
         }
       }
       for (const d of classicAnswers) answers.push(described.get(d.groupId) ?? d);
@@ -460,6 +508,31 @@ export class BatchedReads implements ClusterReads {
       }
       return { answers, again };
     });
+  }
+
+  async fetchShareOffsets(groupIds: readonly string[]): Promise<CommittedOffset[][]> {
+    const answers = await this.perCoordinator(groupIds, async (broker, nodeId, ids) => {
+      const version = this.apis.version(broker, nodeId, API.DescribeShareGroupOffsets);
+      if (version === null) return { answers: [], again: [] };
+      const again: Array<{ groupId: string; error: unknown }> = [];
+      const found: Array<[string, CommittedOffset[]]> = [];
+      for (const g of await sendFlexible(broker, describeShareGroupOffsets(ids, version))) {
+        const failed = g.errorCode !== 0 && !NOT_OF_THIS_TYPE.has(g.errorCode) ? g.errorCode : (g.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode ?? 0);
+        if (failed !== 0) {
+          again.push({ groupId: g.groupId, error: kafkaError(failed) });
+          continue;
+        }
+        found.push([
+          g.groupId,
+          g.topics.flatMap(({ topic, partitions }) =>
+            partitions.map((p) => ({ topic, partition: p.partition, offset: p.startOffset >= 0 ? p.startOffset : null, reportedLag: p.lag })),
+          ),
+        ]);
+      }
+      return { answers: found, again };
+    });
+    const byGroup = new Map(answers);
+    return groupIds.map((g) => byGroup.get(g) ?? []);
   }
 
   async fetchCommitted(groupIds: readonly string[]): Promise<CommittedOffset[][]> {

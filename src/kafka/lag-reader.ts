@@ -53,8 +53,13 @@ export class KafkaLagReader implements LagSource {
 
   async readGroup(group: string): Promise<GroupLag | null> {
     return this.use(`reading group ${group}`, async (reads) => {
-      const [lag] = await this.readGroups(reads, [group], null, reads.topics());
-      return lag ?? null;
+      const catalog = reads.topics();
+      const [lag] = await this.readGroups(reads, [group], null, catalog);
+      if (lag?.protocol !== 'share' || lag.membersVisible) return lag ?? null;
+      // Only the listing tells a share group apart; read it again as one.
+      const listing = (await reads.listGroups(await catalog)).filter((g) => g.groupId === group);
+      const [share] = await this.readGroups(reads, [group], new Map(listing.map((g) => [g.groupId, g])), catalog);
+      return share ?? null;
     });
   }
 
@@ -116,13 +121,19 @@ export class KafkaLagReader implements LagSource {
       return [];
     }
     const types = new Map(groupIds.map((g) => [g, listed?.get(g)?.type ?? null]));
-    // Share groups commit no offsets and DescribeGroups does not know them; other types
-    // (streams groups) commit offsets but are described by requests lagbot does not send.
-    const describable = groupIds.filter((g) => types.get(g) !== 'share' && types.get(g) !== 'other');
+    // Share groups commit no offsets: their start offsets and lag come from their own request.
+    // Other types (streams groups) commit offsets but are described by requests lagbot does not send.
+    const describable = groupIds.filter((g) => types.get(g) !== 'other');
     const withOffsets = groupIds.filter((g) => types.get(g) !== 'share');
-    const [descriptions, committedByGroup, catalog] = await Promise.all([reads.describeGroups(describable, types), reads.fetchCommitted(withOffsets), catalogRead]);
+    const share = groupIds.filter((g) => types.get(g) === 'share');
+    const [descriptions, committedByGroup, shareOffsets, catalog] = await Promise.all([
+      reads.describeGroups(describable, types),
+      reads.fetchCommitted(withOffsets),
+      share.length > 0 ? reads.fetchShareOffsets(share) : Promise.resolve([]),
+      catalogRead,
+    ]);
     const byId = new Map(descriptions.map((d) => [d.groupId, d]));
-    const committedOf = new Map(withOffsets.map((g, i) => [g, committedByGroup[i] ?? []]));
+    const committedOf = new Map([...withOffsets.map((g, i) => [g, committedByGroup[i] ?? []] as const), ...share.map((g, i) => [g, shareOffsets[i] ?? []] as const)]);
 
     const snapshots: GroupSnapshot[] = [];
     for (const groupId of groupIds) {
@@ -169,9 +180,11 @@ export class KafkaLagReader implements LagSource {
   ): Promise<GroupSnapshot | null> {
     const rawState = description?.state ?? 'Dead';
     const state: GroupState = KNOWN_STATES.has(rawState as GroupState) ? (rawState as GroupState) : 'Unknown';
-    const withOffsets = committed.filter((c) => c.offset !== null);
+    // A share-partition without a start offset yet is still one of the group's ("-" in kafka-share-groups).
+    const isShare = description?.type === 'share' || listed?.get(groupId)?.type === 'share';
+    const withOffsets = isShare ? committed : committed.filter((c) => c.offset !== null);
 
-    if (description?.type !== 'consumer' && state === 'Dead' && (description?.members.length ?? 0) === 0) {
+    if (description === undefined || (description.type === 'classic' && state === 'Dead' && description.members.length === 0)) {
       const listing = listed ? listed.get(groupId) : (await reads.listGroups(catalog)).find((g) => g.groupId === groupId);
       if (!listing && withOffsets.length === 0) return null;
       const type = listing?.type ?? 'consumer';
@@ -184,7 +197,7 @@ export class KafkaLagReader implements LagSource {
         assignmentStrategy: null,
         membersVisible: false,
         members: [],
-        committed: type === 'share' ? [] : withOffsets,
+        committed: withOffsets,
       };
     }
 

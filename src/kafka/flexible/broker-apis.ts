@@ -8,6 +8,8 @@ const INSTEAD: Readonly<Record<ApiKey, string>> = {
   [API.FindCoordinator]: 'coordinators are looked up one group per request',
   [API.ListGroups]: 'group types come from the protocol type alone (a consumer group of either protocol is told apart by describing it)',
   [API.ConsumerGroupDescribe]: 'members of consumer-protocol (KIP-848) groups are not visible',
+  [API.ShareGroupDescribe]: 'members of share groups (KIP-932) are not visible',
+  [API.DescribeShareGroupOffsets]: 'share groups are listed without their start offsets and lag',
 };
 
 const NAMES: Readonly<Record<ApiKey, string>> = {
@@ -15,6 +17,8 @@ const NAMES: Readonly<Record<ApiKey, string>> = {
   [API.FindCoordinator]: 'FindCoordinator',
   [API.ListGroups]: 'ListGroups',
   [API.ConsumerGroupDescribe]: 'ConsumerGroupDescribe',
+  [API.ShareGroupDescribe]: 'ShareGroupDescribe',
+  [API.DescribeShareGroupOffsets]: 'DescribeShareGroupOffsets',
 };
 
 /**

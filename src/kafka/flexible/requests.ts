@@ -15,6 +15,8 @@ export const API = {
   FindCoordinator: 10,
   ListGroups: 16,
   ConsumerGroupDescribe: 69,
+  ShareGroupDescribe: 77,
+  DescribeShareGroupOffsets: 90,
 } as const;
 
 export type ApiKey = (typeof API)[keyof typeof API];
@@ -25,6 +27,10 @@ export const SPOKEN: Readonly<Record<ApiKey, { min: number; max: number }>> = {
   [API.FindCoordinator]: { min: 4, max: 4 },
   [API.ListGroups]: { min: 5, max: 5 },
   [API.ConsumerGroupDescribe]: { min: 0, max: 0 },
+  // v0 was Kafka 4.0's early access, removed in 4.1.
+  [API.ShareGroupDescribe]: { min: 1, max: 1 },
+  // v1 adds each partition's lag as the broker counts it.
+  [API.DescribeShareGroupOffsets]: { min: 0, max: 1 },
 };
 
 /** Kafka releases that first answer each request at lagbot's lowest version, for the log line that says a broker lacks one. */
@@ -33,7 +39,12 @@ export const FIRST_KAFKA: Readonly<Record<ApiKey, string>> = {
   [API.FindCoordinator]: '3.0',
   [API.ListGroups]: '3.8',
   [API.ConsumerGroupDescribe]: '3.8',
+  [API.ShareGroupDescribe]: '4.1',
+  [API.DescribeShareGroupOffsets]: '4.1',
 };
+
+/** The Kafka release whose brokers report share-partition lag (DescribeShareGroupOffsets v1). */
+export const SHARE_LAG_KAFKA = '4.2';
 
 export type BrokerVersions = Readonly<Record<number, { minVersion: number; maxVersion: number } | undefined>>;
 
@@ -277,6 +288,109 @@ export function describeConsumerGroups(groupIds: readonly string[], version: num
         g.int32(); // authorized operations
         g.taggedFields();
         return { groupId, errorCode, errorMessage, state, groupEpoch, assignmentEpoch, assignor, members };
+      });
+    },
+  );
+}
+
+// ShareGroupDescribe v1 (API key 77): KIP-932 share groups and their members.
+
+export interface ShareGroupAnswer {
+  groupId: string;
+  errorCode: number;
+  state: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignor: string;
+  members: Array<{ memberId: string; memberEpoch: number; clientId: string; clientHost: string; assignment: AssignedPartitions[] }>;
+}
+
+export function describeShareGroups(groupIds: readonly string[], version: number): FlexibleRequest<ShareGroupAnswer[]> {
+  return request(
+    API.ShareGroupDescribe,
+    'ShareGroupDescribe',
+    version,
+    (w) => {
+      w.compactArray(groupIds, (x, id) => x.compactString(id));
+      w.bool(false);
+    },
+    (r) => {
+      r.int32(); // throttle time
+      return r.compactArray((g) => {
+        const errorCode = g.int16();
+        g.compactNullableString(); // error message
+        const groupId = g.compactString();
+        const state = g.compactString();
+        const groupEpoch = g.int32();
+        const assignmentEpoch = g.int32();
+        const assignor = g.compactString();
+        const members = g.compactArray((m) => {
+          const memberId = m.compactString();
+          m.compactNullableString(); // rack
+          const memberEpoch = m.int32();
+          const clientId = m.compactString();
+          const clientHost = m.compactString();
+          m.compactArray((s) => s.compactString()); // subscribed topics
+          const assignment = readAssignment(m);
+          m.taggedFields();
+          return { memberId, memberEpoch, clientId, clientHost, assignment };
+        });
+        g.int32(); // authorized operations
+        g.taggedFields();
+        return { groupId, errorCode, state, groupEpoch, assignmentEpoch, assignor, members };
+      });
+    },
+  );
+}
+
+// DescribeShareGroupOffsets v0/v1 (API key 90): each share-partition's start offset, and from v1 its lag.
+
+export interface ShareOffsetsAnswer {
+  groupId: string;
+  errorCode: number;
+  topics: Array<{
+    topic: string;
+    /** lag is null where the broker does not report it (v0, or -1). */
+    partitions: Array<{ partition: number; startOffset: number; lag: number | null; errorCode: number }>;
+  }>;
+}
+
+export function describeShareGroupOffsets(groupIds: readonly string[], version: number): FlexibleRequest<ShareOffsetsAnswer[]> {
+  return request(
+    API.DescribeShareGroupOffsets,
+    'DescribeShareGroupOffsets',
+    version,
+    (w) => {
+      w.compactArray(groupIds, (x, id) => {
+        x.compactString(id);
+        x.compactNullableArray(null, () => undefined); // every topic
+        x.noTaggedFields();
+      });
+    },
+    (r) => {
+      r.int32(); // throttle time
+      return r.compactArray((g) => {
+        const groupId = g.compactString();
+        const topics = g.compactArray((t) => {
+          const topic = t.compactString();
+          t.uuid();
+          const partitions = t.compactArray((p) => {
+            const partition = p.int32();
+            const startOffset = p.int64();
+            p.int32(); // leader epoch
+            const lag = version >= 1 ? p.int64() : -1;
+            const errorCode = p.int16();
+            p.compactNullableString();
+            p.taggedFields();
+            return { partition, startOffset, lag: lag >= 0 ? lag : null, errorCode };
+          });
+          t.taggedFields();
+          return { topic, partitions };
+        });
+        const errorCode = g.int16();
+        g.compactNullableString();
+        g.taggedFields();
+        return { groupId, errorCode, topics };
       });
     },
   );
