@@ -14,7 +14,8 @@ async function externalTarget(brokers: string[]): Promise<KafkaTarget> {
   const missing = missingTools({ needMaven: !(await kafkaJarsCached(version)) });
   const classpath = missing.length === 0 ? join(await resolveKafkaJars(version, { log }), '*') : null;
   if (!classpath) log(`${missing.join(' and ')} missing: kafka-consumer-groups will not be timed`);
-  return { brokers, bootstrap: brokers[0] as string, classpath, version, external: true };
+  // No counting proxy: the cluster's advertised addresses are its own. lagbot's requests are counted on its side.
+  return { brokers, bootstrap: brokers[0] as string, classpath, version, external: true, counted: null };
 }
 
 async function main(options: BenchOptions): Promise<number> {

@@ -30,6 +30,14 @@ export interface BenchOptions {
   brokerHeap: string | null;
   /** Extra node flags for the measured lagbot process, e.g. --max-semi-space-size=2. */
   nodeOptions: string[];
+  /** Local brokers: 1 (one combined broker+controller) or more (the test bed's cluster, a dedicated controller). */
+  brokers: number;
+  /** Warm-up cycles of the Java reference before its measured cycles; 0: no Java reference. */
+  javaWarmup: number;
+  /** No counting proxy: lagbot connects to the broker itself and its requests are counted on its side only. */
+  direct: boolean;
+  /** Count lagbot's requests on its own side too (kafkajs socketFactory), as a cross-check of the broker-side count. */
+  countLagbotSide: boolean;
   help: boolean;
 }
 
@@ -64,6 +72,11 @@ the Bolt app, and Kafka's own kafka-consumer-groups on the same state.
   --cpu-prof DIR       write V8 CPU profiles (.cpuprofile) of the measured phases to DIR
   --broker-heap SIZE   broker JVM heap (default: 1g, 2g above 5,000 partitions)
   --node-options FLAGS node flags for the measured lagbot process (default none, as bin/lagbot.js runs)
+  --brokers N          local brokers (default 1; more start the test bed's cluster with a dedicated
+                       controller, needed above ~15,000 partitions where one broker runs out of files)
+  --java-warmup N      warm-up cycles of the Java AdminClient reference (default 10; 0: no reference)
+  --direct             no counting proxy in front of the broker: requests counted on lagbot's side only
+  --count-lagbot-side  count lagbot's requests on its side too (kafkajs socketFactory), a cross-check
 `;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -110,6 +123,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     cpuProf: null,
     brokerHeap: null,
     nodeOptions: [],
+    brokers: 1,
+    javaWarmup: 10,
+    direct: false,
+    countLagbotSide: false,
     help: false,
   };
   const single: Partial<Scale> = {};
@@ -177,6 +194,18 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       }
       case '--node-options':
         options.nodeOptions = (value() ?? '').split(/\s+/).filter((f) => f !== '');
+        break;
+      case '--brokers':
+        options.brokers = positiveInt(flag, value());
+        break;
+      case '--java-warmup':
+        options.javaWarmup = nonNegativeInt(flag, value());
+        break;
+      case '--direct':
+        options.direct = true;
+        break;
+      case '--count-lagbot-side':
+        options.countLagbotSide = true;
         break;
       case '--help':
       case '-h':

@@ -33,8 +33,8 @@ export class ProbeClient {
 
   static start(nodeOptions: readonly string[] = []): ProbeClient {
     const script = fileURLToPath(new URL('./probe.js', import.meta.url));
-    // --expose-gc: memory is read after a full collection, not at a random point of the heap's growth.
-    const child = fork(script, [], { execArgv: ['--expose-gc', ...nodeOptions], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // The node flags of `lagbot start` (none), plus only what --node-options asks for.
+    const child = fork(script, [], { execArgv: [...nodeOptions], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new ProbeClient(child);
   }
 
@@ -60,8 +60,9 @@ export class ProbeClient {
     return this.call({ kind: 'cycles', count, advanceMs });
   }
 
-  memory(): Promise<MemoryReading> {
-    return this.call({ kind: 'memory' });
+  /** gc: after two forced full collections; otherwise the process as it runs. */
+  memory(gc = false): Promise<MemoryReading> {
+    return this.call({ kind: 'memory', gc });
   }
 
   totals(): Promise<TotalsResult> {

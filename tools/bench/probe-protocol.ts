@@ -12,9 +12,12 @@ export type ProbeRequest =
       storePath: string;
       /** Groups the checks watch (history is kept for these only); all when absent. */
       watch?: string[];
+      /** Count requests on lagbot's side too (kafkajs socketFactory, wire-counter.ts). */
+      countWire: boolean;
     }
   | { kind: 'cycles'; count: number; advanceMs: number }
-  | { kind: 'memory' }
+  /** gc: two full collections first (the after-GC figure); otherwise the process as it is. */
+  | { kind: 'memory'; gc: boolean }
   | { kind: 'totals' }
   | { kind: 'profile-start' }
   | { kind: 'profile-stop'; file: string }
@@ -25,6 +28,8 @@ export type ProbeRequest =
 export interface CycleResult extends WireCounts {
   ok: boolean;
   error?: string;
+  /** Whether the WireCounts were counted (lagbot-side counting on); zeros otherwise. */
+  wire: boolean;
   /** LagMonitor.check(): the Kafka read, history, rules, incidents store, metrics. */
   durationMs: number;
   /** The Kafka read: from the start of the check until the read came back (the report's `at`). */

@@ -2,16 +2,21 @@
  * The lagbot process the benchmark measures: lagbot composed by `startLagbot`, the same
  * function `lagbot start` uses (Kafka reader, check loop with histories and rules, SQLite
  * store, Slack delivery, metrics, the Bolt app over HTTP), with scheduled checks off so the
- * benchmark drives `monitor.check()`. Its one addition is kafkajs' socketFactory, which counts
- * the Kafka requests on the wire (wire-counter.ts). In a process of its own so its resident
- * memory is lagbot's alone; driven by the benchmark over Node IPC; run with --expose-gc so
- * memory is read after a full collection.
+ * benchmark drives `monitor.check()`. Kafka requests are counted outside it, at the broker's
+ * side of the connection (request-proxy.ts); only with `countWire` (a cross-check, or an
+ * external cluster) does it get kafkajs' socketFactory that counts them on lagbot's side
+ * (wire-counter.ts). In a process of its own so its resident memory is lagbot's alone, read
+ * live from outside (rss-sampler.ts); driven by the benchmark over Node IPC. It runs with the
+ * node flags `lagbot start` has (none) unless --node-options asks for more; a collection is
+ * forced only for the one after-GC reading asked for by name.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
@@ -31,7 +36,7 @@ class BenchClock implements Clock {
 
 interface Running {
   clock: BenchClock;
-  wire: WireCounter;
+  wire: WireCounter | null;
   lagbot: RunningLagbot;
   /** The last successful check, for the totals lagbot read. */
   last: Extract<CheckReport, { ok: true }> | null;
@@ -71,12 +76,12 @@ store:
     PORT: '0',
   });
   const clock = new BenchClock();
-  const wire = new WireCounter();
+  const wire = request.countWire ? new WireCounter() : null;
   const lagbot = await startLagbot(config, {
     clock,
     logger: createLogger('silent'),
     schedule: false,
-    socketFactory: wire.socketFactory,
+    ...(wire ? { socketFactory: wire.socketFactory } : {}),
   });
   running = { clock, wire, lagbot, last: null };
   return { port: lagbot.port ?? 0 };
@@ -86,16 +91,17 @@ store:
 async function cycle(run: Running, advanceMs: number): Promise<CycleResult> {
   const { clock, wire, lagbot } = run;
   clock.offsetMs += advanceMs;
-  wire.take();
+  wire?.take();
   const startedAt = clock.now();
   const started = performance.now();
   const report = await lagbot.monitors.of(DEFAULT_CLUSTER).check();
   const durationMs = performance.now() - started;
-  const counts = wire.take();
+  const counts = wire?.take() ?? { requests: {}, totalRequests: 0, requestBytes: 0, responses: 0, responseBytes: 0, slowestMs: {} };
   if (report.ok) run.last = report;
   return {
     ok: report.ok,
     ...(report.ok ? {} : { error: report.error }),
+    wire: wire !== null,
     durationMs,
     // The monitor takes `at` from the clock as soon as the read returns: read time to the ms.
     readMs: report.ok ? report.at - startedAt : durationMs,
@@ -117,11 +123,17 @@ async function cycles(count: number, advanceMs: number): Promise<CycleResult[]> 
   return results;
 }
 
-function memory(): MemoryReading {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
+/** gc() made on first use, so the process runs without --expose-gc until a collection is asked for. */
+let forcedGc: (() => void) | null = null;
+
+function memory(collect: boolean): MemoryReading {
+  if (collect) {
+    if (!forcedGc) {
+      setFlagsFromString('--expose-gc');
+      forcedGc = runInNewContext('gc') as () => void;
+    }
+    forcedGc();
+    forcedGc();
   }
   const m = process.memoryUsage();
   let hwm: string | undefined;
@@ -198,7 +210,7 @@ async function handle(request: ProbeRequest): Promise<unknown> {
     case 'cycles':
       return cycles(request.count, request.advanceMs);
     case 'memory':
-      return memory();
+      return memory(request.gc);
     case 'totals':
       return totals();
     case 'profile-start':

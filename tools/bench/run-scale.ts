@@ -1,17 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKafka, type KafkaTestbed } from '../kafka-testbed/broker.js';
+import { startKafkaCluster } from '../kafka-testbed/cluster.js';
 import { startSlackStandin } from '../slack-standin/standin.js';
+import { compileJavaReference, JAVA_CLIENT_ID, JavaReference, REFERENCE_JVM_OPTIONS, type JavaCycle } from './java-reference.js';
 import { runConsumerGroups, type ToolRun } from './kafka-tool.js';
 import type { BenchOptions, Scale } from './options.js';
 import { ProbeClient } from './probe-client.js';
 import type { CycleResult, MemoryReading } from './probe-protocol.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { ProxyClient } from './proxy-client.js';
+import { emptyClientCounts, type ClientCounts } from './request-proxy.js';
+import { peakRssOf, RssSampler, type LiveRss } from './rss-sampler.js';
 import { timeSlashLag } from './slash-lag.js';
 import { buildState, expectedLag, layoutOf, OffsetMover, type BuildTimes } from './state.js';
 import { mb, summarize, type Summary } from './stats.js';
+
+/** lagbot's kafkajs client.id (the config's default), by which the proxy tells its requests from others'. */
+export const LAGBOT_CLIENT_ID = 'lagbot';
+/** The listener the broker advertises at the counting proxy's address. */
+const BENCH_LISTENER = 'BENCH';
 
 export interface KafkaTarget {
   brokers: string[];
@@ -20,19 +31,35 @@ export interface KafkaTarget {
   classpath: string | null;
   version: string;
   external: boolean;
+  /**
+   * Requests counted at the broker's side: the counting proxy, and the addresses (one per
+   * broker) the broker advertises on the listener behind it. null: --direct or an external cluster.
+   */
+  counted: { brokers: string[]; proxy: ProxyClient } | null;
 }
 
-export interface CyclePhase {
-  cycles: number;
-  checkMs: Summary;
-  readMs: Summary;
-  /** Requests of one cycle by API, counted on the wire (the same every cycle at steady state; the median is given). */
+/** One cycle's requests, counted at the broker's side (the proxy) or on lagbot's (its socketFactory). */
+export interface RequestCounts {
+  countedAt: 'broker side (proxy)' | "lagbot's side (socketFactory)";
+  /** Median over cycles per API. */
   requests: Record<string, number>;
+  /** Median over cycles per "API vN". */
+  requestsByVersion: Record<string, number>;
   totalRequests: number;
   requestKB: number;
   responseKB: number;
-  /** Median over cycles of each API's longest round trip in a cycle (request written to response received). */
+  /** Median over cycles of each API's longest round trip in a cycle. */
   slowestMs: Record<string, number>;
+}
+
+export interface CyclePhase extends RequestCounts {
+  cycles: number;
+  checkMs: Summary;
+  readMs: Summary;
+  /** With both counts: lagbot's own side, to compare with the broker side's (they must agree). */
+  lagbotSide: RequestCounts | null;
+  /** Requests of other client ids seen at the proxy during lagbot's cycles (none expected). */
+  otherClients: Record<string, number>;
   failures: string[];
 }
 
@@ -44,17 +71,50 @@ export interface MemoryFigures {
   arrayBuffersMB: number;
 }
 
-/** Read after each of several check cycles (each after a full GC): RSS moves with V8's heap sizing. */
-export interface SteadyMemory extends MemoryFigures {
-  rssReadingsMB: number[];
-  rssMaxMB: number;
+/**
+ * With an hour of history: the process's RSS sampled live from outside while it runs its
+ * checks (no collection forced), then one reading after two forced full collections, which
+ * shows what of the live figure is garbage not yet collected.
+ */
+export interface SteadyMemory {
+  live: LiveRss | null;
+  /** What the live samples were taken over. */
+  over: string;
+  afterGc: MemoryFigures;
   /** VmHWM: the highest RSS the process reached, history filling included. */
   peakRssMB: number;
 }
 
+/** Kafka's Java AdminClient doing the same read, alternated cycle by cycle with lagbot's. */
+export interface ReferenceResult {
+  java: string;
+  jvmOptions: string[];
+  warmup: number;
+  /** lagbot's cycles of the alternation (an hour of history). */
+  lagbot: CyclePhase;
+  javaCycles: RequestCounts & {
+    cycles: number;
+    cycleMs: Summary;
+    /** Medians of the steps. */
+    listGroupsMs: number;
+    describeAndOffsetsMs: number;
+    listOffsetsMs: number;
+    lagMs: number;
+    /** Median of the AdminClient's own request-total over a cycle (a cross-check of the broker side's count). */
+    ownRequests: number;
+    groups: number;
+    partitions: number;
+    failures: string[];
+  } | null;
+  mismatches: string[];
+  /** lagbot ÷ Java: requests per cycle and cycle medians. */
+  requestRatio: number | null;
+  cycleRatio: number | null;
+}
+
 export interface ScaleResult {
   scale: Scale & { groupPartitions: number; widePartitions: number; wideGroup: string };
-  kafka: { version: string; brokers: number; heap: string | null };
+  kafka: { version: string; brokers: number; heap: string | null; counting: string };
   build: BuildTimes;
   loadAvg: { start: number[]; measured: number[]; end: number[] };
   correctness: { groupsRead: number; groupsExpected: number; lagMismatches: string[]; toolMismatches: string[] };
@@ -62,6 +122,8 @@ export interface ScaleResult {
   checkCycleShortHistory: CyclePhase;
   /** With a full hour of history for every group: lagbot's steady state. */
   checkCycle: CyclePhase;
+  /** lagbot and Kafka's Java AdminClient alternating, cycle by cycle; null without Java or with --java-warmup 0. */
+  reference: ReferenceResult | null;
   /** commitEvery: checks between two commits of a group while history was filled; 0 when offsets did not move. */
   history: { samplesPerGroup: number; partitionRows: number; partitionSamples: number; fillMs: number; commitEvery: number; how: string };
   memory: {
@@ -82,21 +144,9 @@ function memoryFigures(m: MemoryReading): MemoryFigures {
   return { rssMB: mb(m.rssBytes), heapUsedMB: mb(m.heapUsedBytes), heapTotalMB: mb(m.heapTotalBytes), externalMB: mb(m.externalBytes), arrayBuffersMB: mb(m.arrayBuffersBytes) };
 }
 
-async function steadyMemory(probe: ProbeClient, readings: number, interval: number): Promise<SteadyMemory> {
-  const all: MemoryReading[] = [];
-  for (let i = 0; i < readings; i += 1) {
-    const [cycle] = await probe.cycles(1, interval);
-    if (!cycle?.ok) throw new Error(`check cycle failed: ${cycle?.error ?? 'no result'}`);
-    all.push(await probe.memory());
-  }
-  const sorted = [...all].sort((a, b) => a.rssBytes - b.rssBytes);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)] as MemoryReading;
-  return {
-    ...memoryFigures(median),
-    rssReadingsMB: all.map((m) => mb(m.rssBytes)),
-    rssMaxMB: mb((sorted[sorted.length - 1] as MemoryReading).rssBytes),
-    peakRssMB: mb(Math.max(...all.map((m) => m.peakRssBytes))),
-  };
+async function steadyMemory(probe: ProbeClient, live: LiveRss | null, over: string): Promise<SteadyMemory> {
+  const afterGc = await probe.memory(true);
+  return { live, over, afterGc: memoryFigures(afterGc), peakRssMB: mb(peakRssOf(probe.pid) ?? afterGc.peakRssBytes) };
 }
 
 function medianOf(values: number[]): number {
@@ -104,21 +154,100 @@ function medianOf(values: number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
 
-function phase(results: CycleResult[]): CyclePhase {
+/** A cycle's requests as either side counted them. */
+interface Counted {
+  requests: Record<string, number>;
+  byVersion: Record<string, number>;
+  totalRequests: number;
+  requestBytes: number;
+  responseBytes: number;
+  slowestMs: Record<string, number>;
+}
+
+function requestCounts(countedAt: RequestCounts['countedAt'], cycles: Counted[]): RequestCounts {
+  const median = (key: (c: Counted) => Record<string, number>) => {
+    const names = [...new Set(cycles.flatMap((c) => Object.keys(key(c))))].sort();
+    return Object.fromEntries(names.map((n) => [n, medianOf(cycles.map((c) => key(c)[n] ?? 0))]));
+  };
+  return {
+    countedAt,
+    requests: median((c) => c.requests),
+    requestsByVersion: median((c) => c.byVersion),
+    totalRequests: medianOf(cycles.map((c) => c.totalRequests)),
+    requestKB: Math.round(medianOf(cycles.map((c) => c.requestBytes)) / 1024),
+    responseKB: Math.round(medianOf(cycles.map((c) => c.responseBytes)) / 1024),
+    slowestMs: Object.fromEntries(Object.entries(median((c) => c.slowestMs)).map(([api, ms]) => [api, Math.round(ms)])),
+  };
+}
+
+/** A lagbot cycle with what the proxy counted for it (null without the proxy). */
+type CountedCycle = CycleResult & { broker: ClientCounts | null; others: Record<string, number> };
+
+function fromBroker(c: ClientCounts): Counted {
+  return { requests: c.requests, byVersion: c.byVersion, totalRequests: c.totalRequests, requestBytes: c.requestBytes, responseBytes: c.responseBytes, slowestMs: c.slowestMs };
+}
+
+function phase(results: CountedCycle[]): CyclePhase {
   const ok = results.filter((r) => r.ok);
-  const apis = new Set(ok.flatMap((r) => Object.keys(r.requests)));
-  const requests: Record<string, number> = {};
-  for (const api of [...apis].sort()) requests[api] = medianOf(ok.map((r) => r.requests[api] ?? 0));
+  const lagbotSide = ok.length > 0 && ok.every((r) => r.wire) ? requestCounts("lagbot's side (socketFactory)", ok.map((r) => ({ ...r, byVersion: {} }))) : null;
+  const brokerSide = ok.length > 0 && ok.every((r) => r.broker) ? requestCounts('broker side (proxy)', ok.map((r) => fromBroker(r.broker as ClientCounts))) : null;
+  const primary = brokerSide ?? lagbotSide ?? requestCounts("lagbot's side (socketFactory)", []);
+  const others: Record<string, number> = {};
+  for (const r of results) for (const [id, n] of Object.entries(r.others)) others[id] = (others[id] ?? 0) + n;
   return {
     cycles: results.length,
     checkMs: summarize(ok.map((r) => r.durationMs)),
     readMs: summarize(ok.map((r) => r.readMs)),
-    requests,
-    totalRequests: medianOf(ok.map((r) => r.totalRequests)),
-    requestKB: Math.round(medianOf(ok.map((r) => r.requestBytes)) / 1024),
-    responseKB: Math.round(medianOf(ok.map((r) => r.responseBytes)) / 1024),
-    slowestMs: Object.fromEntries(Object.keys(requests).map((api) => [api, Math.round(medianOf(ok.map((r) => r.slowestMs[api] ?? 0)))])),
+    ...primary,
+    lagbotSide: brokerSide ? lagbotSide : null,
+    otherClients: others,
     failures: results.filter((r) => !r.ok).map((r) => r.error ?? 'failed'),
+  };
+}
+
+/** Requests per client id other than `own` in a take of the proxy. */
+function othersIn(taken: Record<string, ClientCounts>, own: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(taken).filter(([id, c]) => id !== own && c.totalRequests > 0).map(([id, c]) => [id, c.totalRequests]));
+}
+
+/** lagbot's check cycles one at a time, each with the proxy's count of what reached the broker for it. */
+async function countedCycles(probe: ProbeClient, proxy: ProxyClient | null, count: number, interval: number): Promise<CountedCycle[]> {
+  const out: CountedCycle[] = [];
+  for (let i = 0; i < count; i += 1) {
+    if (proxy) await proxy.take();
+    const [cycle] = await probe.cycles(1, interval);
+    if (!cycle) throw new Error('no check cycle result');
+    const taken = proxy ? await proxy.take() : null;
+    out.push({ ...cycle, broker: taken ? (taken[LAGBOT_CLIENT_ID] ?? emptyClientCounts()) : null, others: taken ? othersIn(taken, LAGBOT_CLIENT_ID) : {} });
+  }
+  return out;
+}
+
+/** A Java reference cycle with what the proxy counted for it. */
+type CountedJavaCycle = JavaCycle & { broker: ClientCounts | null };
+
+async function javaCycle(reference: JavaReference, proxy: ProxyClient | null, totals = false): Promise<CountedJavaCycle> {
+  if (proxy) await proxy.take();
+  const cycle = await reference.cycle(totals);
+  const taken = proxy ? await proxy.take() : null;
+  return { ...cycle, broker: taken ? (taken[JAVA_CLIENT_ID] ?? emptyClientCounts()) : null };
+}
+
+function javaPhase(results: CountedJavaCycle[]): NonNullable<ReferenceResult['javaCycles']> {
+  const ok = results.filter((r) => r.ok);
+  const counts = ok.length > 0 && ok.every((r) => r.broker) ? requestCounts('broker side (proxy)', ok.map((r) => fromBroker(r.broker as ClientCounts))) : requestCounts('broker side (proxy)', []);
+  return {
+    ...counts,
+    cycles: results.length,
+    cycleMs: summarize(ok.map((r) => r.ms)),
+    listGroupsMs: medianOf(ok.map((r) => r.listGroupsMs)),
+    describeAndOffsetsMs: medianOf(ok.map((r) => r.describeAndOffsetsMs)),
+    listOffsetsMs: medianOf(ok.map((r) => r.listOffsetsMs)),
+    lagMs: medianOf(ok.map((r) => r.lagMs)),
+    ownRequests: medianOf(ok.map((r) => r.ownRequests)),
+    groups: medianOf(ok.map((r) => r.groups)),
+    partitions: medianOf(ok.map((r) => r.partitions)),
+    failures: results.filter((r) => !r.ok).map((r) => r.error ?? 'failed').slice(0, 5),
   };
 }
 
@@ -154,7 +283,6 @@ async function fillHistory(
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
-const MEMORY_READINGS = 8;
 
 export async function runScale(
   scale: Scale,
@@ -184,17 +312,26 @@ export async function runScale(
     cleanups.push(() => slack.stop());
     const work = await mkdtemp(join(tmpdir(), 'lagbot-bench-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const proxy = kafka.counted?.proxy ?? null;
+    // lagbot (and the Java reference) bootstrap through the proxy; the state builder, the
+    // offset mover and Kafka's tool use the broker's own listener, so the proxy sees only them.
+    const lagbotBrokers = kafka.counted?.brokers ?? kafka.brokers;
+    const countWire = options.countLagbotSide || !proxy;
     const probe = ProbeClient.start(options.nodeOptions);
     cleanups.push(() => probe.stop());
     const { port } = await probe.init({
-      brokers: kafka.brokers,
+      brokers: lagbotBrokers,
       slackApiUrl: slack.apiUrl,
       signingSecret,
       botToken: slack.botToken,
       storePath: join(work, 'lagbot.db'),
+      countWire,
     });
     slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
-    log(`lagbot (pid ${probe.pid}) composed by startLagbot, checks driven by the benchmark; Bolt on :${port}`);
+    log(
+      `lagbot (pid ${probe.pid}) composed by startLagbot, checks driven by the benchmark; Bolt on :${port}; ` +
+        (proxy ? `requests counted at the broker's side (proxy ${lagbotBrokers.join(',')})${countWire ? " and on lagbot's" : ''}` : "requests counted on lagbot's side"),
+    );
 
     const interval = options.historyIntervalMs;
     const profiles: ScaleResult['profiles'] = {};
@@ -209,7 +346,9 @@ export async function runScale(
     };
 
     log(`Warm-up: ${options.warmup} check cycles`);
-    const warm = await probe.cycles(Math.max(1, options.warmup), interval);
+    const warm = await countedCycles(probe, proxy, Math.max(1, options.warmup), interval);
+    const first = warm[0];
+    if (first?.broker) log(`  first check (coordinators not known yet): ${first.broker.totalRequests} requests (${Object.entries(first.broker.byVersion).map(([a, n]) => `${a} ${n}`).join(', ')})`);
     const firstFailure = warm.find((c) => !c.ok);
     if (firstFailure) throw new Error(`check cycle failed during warm-up: ${firstFailure.error}`);
 
@@ -222,7 +361,7 @@ export async function runScale(
     log(`lagbot read ${groupsRead} groups; ${lagMismatches.length === 0 ? 'every total lag as built' : `${lagMismatches.length} totals differ from the built state`}`);
 
     log(`Measuring ${options.cycles} check cycles (short history)`);
-    const short = phase(await probe.cycles(options.cycles, interval));
+    const short = phase(await countedCycles(probe, proxy, options.cycles, interval));
     const beforeHistory = memoryFigures(await probe.memory());
 
     const movement = moves
@@ -233,11 +372,73 @@ export async function runScale(
     log(`Filling ${options.historySamples} samples of history per group (real checks ${interval / 1000} s apart on the clock, ${movement})`);
     const fill = await fillHistory(probe, options.historySamples, interval, moves, layout.groups.map((_, g) => g));
     log(`  filled in ${(fill.ms / 1000).toFixed(1)} s`);
+
+    // The Java reference starts and warms up before lagbot's measured cycles, so its JVM start
+    // and JIT compilation are over when the two alternate.
+    let reference: JavaReference | null = null;
+    let javaVersion = '';
+    const javaMismatches: string[] = [];
+    if (kafka.classpath && options.javaWarmup > 0) {
+      const classes = await compileJavaReference(kafka.classpath, kafka.version, log);
+      const started = await JavaReference.start({ bootstrap: lagbotBrokers.join(','), classpath: kafka.classpath, classes });
+      reference = started.reference;
+      javaVersion = started.java;
+      const javaRef = reference;
+      cleanups.push(() => javaRef.stop());
+      log(`Java reference (AdminClient, Java ${javaVersion}, pid ${reference.pid}): ${options.javaWarmup} warm-up cycles`);
+      const check = await javaCycle(reference, proxy, true);
+      if (!check.ok) throw new Error(`the Java reference failed: ${check.error ?? 'no answer'}`);
+      for (const [group, lag] of expected) {
+        if (check.totals?.[group] !== lag) javaMismatches.push(`${group}: Java ${String(check.totals?.[group])}, expected ${lag}`);
+      }
+      if (check.broker) log(`  first cycle: ${check.ms} ms, ${check.broker.totalRequests} requests (${Object.entries(check.broker.byVersion).map(([a, n]) => `${a} ${n}`).join(', ')}); ${javaMismatches.length === 0 ? 'every total lag as built' : `${javaMismatches.length} totals differ`}`);
+      for (let i = 1; i < options.javaWarmup; i += 1) await reference.cycle();
+    }
+
+    if (proxy) await proxy.take();
     const loadMeasured = loadavg();
+    // RSS sampled live from here to the end of the alternation: an hour of history throughout
+    // (a profiled phase is left out: the profiler's own memory is not lagbot's).
+    let sampler = options.cpuProf ? null : new RssSampler(probe.pid).start();
     log(`Measuring ${options.cycles} check cycles with a full hour of history`);
-    const full = phase(await profiled('check-cycles', () => probe.cycles(options.cycles, interval)));
-    const fullHistory = await steadyMemory(probe, MEMORY_READINGS, interval);
-    log(`  check cycle median ${full.checkMs.medianMs} ms, p95 ${full.checkMs.p95Ms} ms; ${full.totalRequests} Kafka requests; RSS ${fullHistory.rssMB} MB (max ${fullHistory.rssMaxMB} MB)`);
+    const full = phase(await profiled('check-cycles', () => countedCycles(probe, proxy, options.cycles, interval)));
+    log(`  check cycle median ${full.checkMs.medianMs} ms, p95 ${full.checkMs.p95Ms} ms; ${full.totalRequests} Kafka requests (${full.countedAt})`);
+    sampler ??= new RssSampler(probe.pid).start();
+
+    let referenceResult: ReferenceResult | null = null;
+    if (reference) {
+      log(`lagbot and the Java reference alternating: ${options.cycles} cycles each`);
+      const lagbotCycles: CountedCycle[] = [];
+      const javaCycles: CountedJavaCycle[] = [];
+      for (let i = 0; i < options.cycles; i += 1) {
+        lagbotCycles.push(...(await countedCycles(probe, proxy, 1, interval)));
+        javaCycles.push(await javaCycle(reference, proxy));
+      }
+      const lagbotPhase = phase(lagbotCycles);
+      const java = javaPhase(javaCycles);
+      referenceResult = {
+        java: javaVersion,
+        jvmOptions: REFERENCE_JVM_OPTIONS,
+        warmup: options.javaWarmup,
+        lagbot: lagbotPhase,
+        javaCycles: java,
+        mismatches: javaMismatches.slice(0, 20),
+        requestRatio: proxy && java.totalRequests > 0 ? Math.round((lagbotPhase.totalRequests / java.totalRequests) * 100) / 100 : null,
+        cycleRatio: java.cycleMs.medianMs > 0 ? Math.round((lagbotPhase.checkMs.medianMs / java.cycleMs.medianMs) * 100) / 100 : null,
+      };
+      log(
+        `  lagbot: cycle median ${lagbotPhase.checkMs.medianMs} ms (read ${lagbotPhase.readMs.medianMs}), ${lagbotPhase.totalRequests} requests; ` +
+          `Java: cycle median ${java.cycleMs.medianMs} ms, ${java.totalRequests} requests (its own count ${java.ownRequests})`,
+      );
+      await reference.stop();
+    }
+    const live = sampler.stop();
+    const fullHistory = await steadyMemory(
+      probe,
+      live,
+      `${options.cpuProf ? '' : `${options.cycles} check cycles back to back, then `}${reference ? `${options.cycles} cycles alternating with the Java reference's` : ''}`.replace(/, then $/, ''),
+    );
+    log(`  RSS live: median ${live?.medianMB ?? '?'} MB, max ${live?.maxMB ?? '?'} MB over ${live?.seconds ?? '?'} s (${live?.samples ?? 0} samples); after forced GC ${fullHistory.afterGc.rssMB} MB`);
 
     const widePartitions = partitions[layout.wideGroup] ?? layout.widePartitions;
     log(`/lag ${layout.wideGroup} (${widePartitions} partitions): warm-up, ${options.lagAlone} alone, ${options.lagConcurrent} with ${options.inFlight} in flight`);
@@ -271,13 +472,18 @@ export async function runScale(
         botToken: slack.botToken,
         storePath: join(work, 'lagbot-2.db'),
         watch: onePerTopic.map((g) => g.name),
+        countWire: false,
       });
       await second.cycles(Math.max(1, options.warmup), interval);
       await fillHistory(second, options.historySamples, interval, moves, onePerTopic.map((g) => g.index));
-      const steady = await steadyMemory(second, MEMORY_READINGS, interval);
+      const secondSampler = new RssSampler(second.pid).start();
+      const secondCycles = await second.cycles(options.cycles, interval);
+      const failed = secondCycles.find((c) => !c.ok);
+      if (failed) throw new Error(`check cycle failed: ${failed.error ?? 'no result'}`);
+      const steady = await steadyMemory(second, secondSampler.stop(), `${options.cycles} check cycles back to back`);
       onePerPartition = { ...steady, watchedGroups: onePerTopic.length, partitionRows: scale.partitions };
       await second.stop();
-      log(`  RSS ${steady.rssMB} MB (max ${steady.rssMaxMB} MB) with ${scale.partitions} partitions x ${options.historySamples}+ samples`);
+      log(`  RSS live: median ${steady.live?.medianMB ?? '?'} MB, max ${steady.live?.maxMB ?? '?'} MB with ${scale.partitions} partitions x ${options.historySamples}+ samples; after forced GC ${steady.afterGc.rssMB} MB`);
     }
 
     let kafkaTool: ScaleResult['kafkaTool'] = null;
@@ -315,15 +521,22 @@ export async function runScale(
     }
 
     const samplesPerGroup = Math.min(options.historySamples + options.cycles + options.warmup + options.cycles, Math.floor(3_600_000 / interval) + 1);
+    if (referenceResult && referenceResult.mismatches.length > 0) log(`  Java reference: ${referenceResult.mismatches.length} totals differ from the built state`);
     const partitionRows = fill.partitionRows;
     const result: ScaleResult = {
       scale: { ...scale, groupPartitions: layout.groupPartitions, widePartitions, wideGroup: layout.wideGroup },
-      kafka: { version: kafka.version, brokers: kafka.brokers.length, heap: kafka.external ? null : brokerHeap(scale, options) },
+      kafka: {
+        version: kafka.version,
+        brokers: kafka.brokers.length,
+        heap: kafka.external ? null : brokerHeap(scale, options),
+        counting: proxy ? `broker side: a proxy in front of each broker's ${BENCH_LISTENER} listener, advertised at the proxy's address` : "lagbot's side (socketFactory)",
+      },
       build,
       loadAvg: { start: loadStart, measured: loadMeasured, end: loadavg() },
       correctness: { groupsRead, groupsExpected: expected.size, lagMismatches: lagMismatches.slice(0, 20), toolMismatches: toolMismatches.slice(0, 20) },
       checkCycleShortHistory: short,
       checkCycle: full,
+      reference: referenceResult,
       history: {
         samplesPerGroup,
         partitionRows,
@@ -350,22 +563,88 @@ export async function runScale(
 }
 
 export function brokerHeap(scale: Scale, options: BenchOptions): string {
-  return options.brokerHeap ?? (scale.partitions > 5_000 ? '2g' : '1g');
+  const perBroker = scale.partitions / options.brokers;
+  return options.brokerHeap ?? (perBroker > 5_000 ? '2g' : '1g');
 }
 
-/** A fresh single-node broker per scale, so one scale's groups never weigh on another's figures. */
+/** The soft limit of open files this process (and the brokers it starts) has; null where unknown. */
+function openFilesLimit(): number | null {
+  try {
+    const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A fresh broker (or cluster, --brokers N) per scale, so one scale's groups never weigh on
+ * another's figures. Unless --direct, a counting proxy (its own process) stands in front of
+ * each broker: each broker has a second plaintext listener, BENCH, advertised at its proxy's
+ * port, so clients that bootstrap through the proxy reach every broker through it.
+ */
 export async function localBroker(scale: Scale, options: BenchOptions, log: (line: string) => void): Promise<{ kafka: KafkaTarget; stop: () => Promise<void> }> {
   const started = Date.now();
-  const tb: KafkaTestbed = await startKafka({
-    heap: brokerHeap(scale, options),
-    startTimeoutMs: 180_000,
-    log: (line) => {
+  const files = openFilesLimit();
+  // A broker keeps every partition's log segment open: one file per partition at least.
+  const perBroker = Math.ceil(scale.partitions / options.brokers) + 2_000;
+  if (files !== null && perBroker > files) {
+    throw new Error(
+      `${scale.partitions} partitions on ${options.brokers} broker(s) need about ${perBroker} open files per broker; this machine allows ${files} (ulimit -n). ` +
+        `Spread them over more brokers: --brokers ${Math.ceil(scale.partitions / (files - 2_000))}`,
+    );
+  }
+  const proxy = options.direct ? null : ProxyClient.start();
+  const proxyPorts: number[] = [];
+  try {
+    if (proxy) for (let i = 0; i < options.brokers; i += 1) proxyPorts.push(await proxy.listen());
+    const heap = brokerHeap(scale, options);
+    const quiet = (line: string) => {
       if (!line.startsWith('[kafka ')) log(line);
-    },
-  });
-  log(`Kafka ${tb.version} on ${tb.bootstrap} (pid ${tb.pid}, heap ${brokerHeap(scale, options)}, up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  return {
-    kafka: { brokers: tb.brokers, bootstrap: tb.bootstrap, classpath: tb.classpath, version: tb.version, external: false },
-    stop: () => tb.stop(),
-  };
+    };
+    let kafka: Omit<KafkaTarget, 'counted'>;
+    let listeners: string[] = [];
+    let stop: () => Promise<void>;
+    if (options.brokers === 1) {
+      const tb: KafkaTestbed = await startKafka({
+        heap,
+        startTimeoutMs: 180_000,
+        log: quiet,
+        ...(proxy ? { listeners: [{ name: BENCH_LISTENER, protocol: 'PLAINTEXT' as const, advertisedPort: proxyPorts[0] as number }] } : {}),
+      });
+      log(`Kafka ${tb.version} on ${tb.bootstrap} (pid ${tb.pid}, heap ${heap}, up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      kafka = { brokers: tb.brokers, bootstrap: tb.bootstrap, classpath: tb.classpath, version: tb.version, external: false };
+      listeners = proxy ? [tb.listeners?.[BENCH_LISTENER] as string] : [];
+      stop = () => tb.stop();
+    } else {
+      const cluster = await startKafkaCluster({
+        brokers: options.brokers,
+        heap,
+        controllerHeap: scale.partitions > 10_000 ? '1g' : '512m',
+        startTimeoutMs: 180_000,
+        log: quiet,
+        // The test bed's cluster runs C1 only, for quick test starts; a benchmark wants the broker's full JIT.
+        jvmArgs: ['-XX:TieredStopAtLevel=4'],
+        ...(proxy ? { listeners: [{ name: BENCH_LISTENER, advertisedPorts: proxyPorts }] } : {}),
+      });
+      log(`Kafka ${cluster.version} cluster of ${options.brokers} brokers on ${cluster.bootstrap} (controller pid ${cluster.controller.pid}, heap ${heap} each, up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      kafka = { brokers: cluster.brokers, bootstrap: cluster.bootstrap, classpath: cluster.classpath, version: cluster.version, external: false };
+      listeners = proxy ? (cluster.listeners[BENCH_LISTENER] ?? []) : [];
+      stop = () => cluster.stop();
+    }
+    if (proxy) {
+      if (listeners.length !== proxyPorts.length) throw new Error(`expected ${proxyPorts.length} ${BENCH_LISTENER} listeners, got ${listeners.length}`);
+      for (const [i, port] of proxyPorts.entries()) await proxy.route(port, listeners[i] as string);
+    }
+    return {
+      kafka: { ...kafka, counted: proxy ? { brokers: proxyPorts.map((p) => `127.0.0.1:${p}`), proxy } : null },
+      stop: async () => {
+        await stop();
+        await proxy?.stop();
+      },
+    };
+  } catch (error) {
+    await proxy?.stop();
+    throw error;
+  }
 }

@@ -12,18 +12,31 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ISocketFactory } from 'kafkajs';
 
-/** The APIs a read-only lag reader (and its connection set-up) may send. */
+/** The APIs a lag reader (lagbot, or Kafka's AdminClient for reference) and its connection set-up may send. */
 const API_NAMES: Readonly<Record<number, string>> = {
+  0: 'Produce',
+  1: 'Fetch',
   2: 'ListOffsets',
   3: 'Metadata',
   8: 'OffsetCommit',
   9: 'OffsetFetch',
   10: 'FindCoordinator',
+  11: 'JoinGroup',
+  12: 'Heartbeat',
+  13: 'LeaveGroup',
+  14: 'SyncGroup',
   15: 'DescribeGroups',
   16: 'ListGroups',
   17: 'SaslHandshake',
   18: 'ApiVersions',
+  19: 'CreateTopics',
+  32: 'DescribeConfigs',
   36: 'SaslAuthenticate',
+  60: 'DescribeCluster',
+  69: 'ConsumerGroupDescribe',
+  71: 'GetTelemetrySubscriptions',
+  72: 'PushTelemetry',
+  75: 'DescribeTopicPartitions',
 };
 
 export function apiName(apiKey: number): string {

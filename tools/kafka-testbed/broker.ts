@@ -62,6 +62,11 @@ export interface ExtraListener {
   /** Upper case, e.g. SASL_SSL or MTLS. */
   name: string;
   protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  /**
+   * Port advertised for this listener instead of the one it binds, e.g. a proxy's in front of
+   * it (the benchmark counts requests in one): clients then make every connection there.
+   */
+  advertisedPort?: number;
 }
 
 const HOST = '127.0.0.1';
@@ -145,7 +150,7 @@ export function brokerProperties(opts: {
   };
   for (const l of opts.listeners ?? []) {
     props['listeners'] += `,${l.name}://${HOST}:${l.port}`;
-    props['advertised.listeners'] += `,${l.name}://${HOST}:${l.port}`;
+    props['advertised.listeners'] += `,${l.name}://${HOST}:${l.advertisedPort ?? l.port}`;
     props['listener.security.protocol.map'] += `,${l.name}:${l.protocol}`;
   }
   if (major >= 4) {

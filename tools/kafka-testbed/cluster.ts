@@ -62,6 +62,8 @@ export interface KafkaCluster {
   broker(nodeId: number): ClusterNode;
   /** Addresses of the brokers that run now, comma-separated (for the CLI while one is down). */
   liveBootstrap(): string;
+  /** "127.0.0.1:PORT" each broker binds for each extra listener of StartClusterOptions.listeners, by name, in broker order. */
+  listeners: Record<string, string[]>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,19 @@ export interface StartClusterOptions {
   startTimeoutMs?: number;
   /** JVM -Xmx of each broker; 384m by default. The controller gets 256m. */
   heap?: string;
+  /** JVM -Xmx of the controller; 256m by default (tens of thousands of partitions need more). */
+  controllerHeap?: string;
+  /** More options for the broker JVMs, after the defaults (so -XX:TieredStopAtLevel=4 undoes the C1-only default). */
+  jvmArgs?: string[];
+  /** Plaintext listeners besides PLAINTEXT (which stays the inter-broker one), each broker on a free port. */
+  listeners?: ClusterListener[];
+}
+
+export interface ClusterListener {
+  /** Upper case, e.g. BENCH. */
+  name: string;
+  /** Ports advertised instead of the bound ones, by broker (1..n in order), e.g. a proxy's in front of each. */
+  advertisedPorts?: number[];
 }
 
 const HOST = '127.0.0.1';
@@ -112,6 +127,7 @@ export function clusterBrokerProperties(opts: {
   logDir: string;
   replicas: number;
   extra?: Record<string, string>;
+  listeners?: Array<{ name: string; port: number; advertisedPort?: number }>;
 }): Record<string, string> {
   const { major } = parseKafkaVersion(opts.version);
   const rf = String(opts.replicas);
@@ -140,6 +156,11 @@ export function clusterBrokerProperties(opts: {
     // Tests create groups and expect them to settle at once, not after the default 3s delay.
     'group.initial.rebalance.delay.ms': '0',
   };
+  for (const l of opts.listeners ?? []) {
+    props['listeners'] += `,${l.name}://${HOST}:${l.port}`;
+    props['advertised.listeners'] += `,${l.name}://${HOST}:${l.advertisedPort ?? l.port}`;
+    props['listener.security.protocol.map'] = `${props['listener.security.protocol.map'] ?? ''},${l.name}:PLAINTEXT`;
+  }
   if (major >= 4) {
     props['share.coordinator.state.topic.replication.factor'] = rf;
     props['share.coordinator.state.topic.min.isr'] = minIsr;
@@ -197,7 +218,11 @@ async function startClusterOnce(args: {
   };
 
   try {
-    const [controllerPort, ...brokerPorts] = (await freePorts(brokerCount + 1)) as [number, ...number[]];
+    const extraListeners = opts.listeners ?? [];
+    const [controllerPort, ...ports] = (await freePorts(brokerCount * (1 + extraListeners.length) + 1)) as [number, ...number[]];
+    const brokerPorts = ports.slice(0, brokerCount);
+    /** Bound port of extra listener l on broker i. */
+    const listenerPort = (l: number, i: number) => ports[brokerCount * (1 + l) + i] as number;
     const logCfg = await writeLogConfigs(work, { stream: 'stdout' });
     const replicas = Math.min(brokerCount, 3);
     const specs: NodeSpec[] = [];
@@ -208,7 +233,7 @@ async function startClusterOnce(args: {
       await writeFile(propsFile, toProperties(props) + '\n');
       specs.push({ nodeId, port, propsFile, heap });
     };
-    await write(CONTROLLER_ID, controllerPort, controllerProperties({ controllerPort, logDir: join(work, 'node-0', 'data'), replicas }), '256m');
+    await write(CONTROLLER_ID, controllerPort, controllerProperties({ controllerPort, logDir: join(work, 'node-0', 'data'), replicas }), opts.controllerHeap ?? '256m');
     for (const [i, port] of brokerPorts.entries()) {
       const nodeId = i + 1;
       await write(
@@ -222,6 +247,7 @@ async function startClusterOnce(args: {
           logDir: join(work, `node-${nodeId}`, 'data'),
           replicas,
           extra: opts.brokerProps,
+          listeners: extraListeners.map((l, li) => ({ name: l.name, port: listenerPort(li, i), ...(l.advertisedPorts?.[i] ? { advertisedPort: l.advertisedPorts[i] } : {}) })),
         }),
         opts.heap ?? '384m',
       );
@@ -245,7 +271,18 @@ async function startClusterOnce(args: {
     const launchOf = (s: NodeSpec) => ({
       version: `${version} ${s.nodeId === CONTROLLER_ID ? 'controller' : 'broker'} ${s.nodeId}`,
       java,
-      args: [`-Xmx${s.heap}`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', ...logCfg.jvmArgs, '-cp', classpath, 'kafka.Kafka', s.propsFile],
+      args: [
+        `-Xmx${s.heap}`,
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Djava.awt.headless=true',
+        ...logCfg.jvmArgs,
+        ...(s.nodeId === CONTROLLER_ID ? [] : (opts.jvmArgs ?? [])),
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        s.propsFile,
+      ],
       port: s.port,
       log,
       timeoutMs: opts.startTimeoutMs ?? 120_000,
@@ -329,6 +366,7 @@ async function startClusterOnce(args: {
         if (!node) throw new Error(`no broker ${nodeId} in this cluster (brokers ${brokerNodes.map((n) => n.nodeId).join(', ')})`);
         return node;
       },
+      listeners: Object.fromEntries(extraListeners.map((l, li) => [l.name, brokerPorts.map((_, i) => `${HOST}:${listenerPort(li, i)}`)])),
       liveBootstrap() {
         return brokerNodes
           .filter((n) => n.running)
