@@ -234,6 +234,8 @@ function catalogOf(metadata: RawMetadata): TopicCatalog {
 
 const LATEST = -1;
 const EARLIEST = -2;
+/** How long a log start offset read stands in for a fresh one (see BatchedReads.logStarts). */
+export const LOG_START_MAX_AGE_MS = 60_000;
 
 /** Log start and end of each partition, by topic, as the partition leaders answered. */
 export type LeaderAnswers = ReadonlyMap<string, ReadonlyMap<number, { end?: number; start?: number }>>;
@@ -308,12 +310,21 @@ export class BatchedReads implements ClusterReads {
   /** The batched FindCoordinator under way: describe and offset reads of the same groups share it. */
   private batchLookup: Promise<void> | null = null;
   private readonly apis: BrokerApis;
+  /**
+   * Log start offsets as last read, by topic and partition. Log start moves only when the
+   * retention thread deletes segments (every log.retention.check.interval.ms, 5 minutes by
+   * default) or someone deletes records, so it is asked for again once it is older than
+   * LOG_START_MAX_AGE_MS rather than on every read: most reads send one ListOffsets per
+   * leader instead of two, and a retention loss shows at most a minute late.
+   */
+  private readonly logStarts = new Map<string, { start: number; at: number }>();
 
   constructor(
     private readonly cluster: InternalCluster,
     private readonly limiter: Limiter,
     logger: Logger,
     flexible = true,
+    private readonly now: () => number = Date.now,
   ) {
     this.apis = new BrokerApis(flexible, logger);
   }
@@ -334,6 +345,11 @@ export class BatchedReads implements ClusterReads {
       }
     })();
     return this.metadataInFlight;
+  }
+
+  private freshLogStart(topic: string, partition: number, now: number): boolean {
+    const known = this.logStarts.get(`${topic}\u0000${partition}`);
+    return known !== undefined && now - known.at < LOG_START_MAX_AGE_MS;
   }
 
   async topics(): Promise<TopicCatalog> {
@@ -597,18 +613,29 @@ export class BatchedReads implements ClusterReads {
         ends.set(topic, forTopic);
       }
     };
+    const now = this.now();
     await Promise.all(
       [...byLeader.entries()].map(async ([nodeId, partitionsByTopic]) => {
         try {
           const broker = await this.cluster.findBroker({ nodeId });
-          const request = (timestamp: number) => ({
-            topics: [...partitionsByTopic.entries()].map(([topic, partitions]) => ({ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) })),
+          const request = (timestamp: number, only?: (topic: string, partition: number) => boolean) => ({
+            topics: [...partitionsByTopic.entries()]
+              .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((p) => !only || only(topic, p)).map((partition) => ({ partition, timestamp })) }))
+              .filter((t) => t.partitions.length > 0),
           });
-          // A partition can be asked for once per ListOffsets request: log end and log start
-          // are two requests, sent together.
-          const [latest, earliest] = await Promise.all([broker.listOffsets(request(LATEST)), broker.listOffsets(request(EARLIEST))]);
+          // A partition can be asked for once per ListOffsets request, so log start is a second
+          // request, sent only for partitions whose remembered log start is too old.
+          const stale = request(EARLIEST, (topic, partition) => !this.freshLogStart(topic, partition, now));
+          const [latest, earliest] = await Promise.all([broker.listOffsets(request(LATEST)), stale.topics.length > 0 ? broker.listOffsets(stale) : null]);
+          if (earliest) {
+            for (const { topic, partitions } of earliest.responses) {
+              for (const p of partitions) this.logStarts.set(`${topic}\u0000${p.partition}`, { start: Number(p.offset), at: now });
+            }
+          }
           record(latest.responses, 'end');
-          record(earliest.responses, 'start');
+          for (const { topic, partitions } of latest.responses) {
+            record([{ topic, partitions: partitions.flatMap((p) => { const start = this.logStarts.get(`${topic}\u0000${p.partition}`); return start ? [{ partition: p.partition, offset: String(start.start) }] : []; }) }], 'start');
+          }
         } catch (error) {
           // Nothing of this leader was recorded (both answers are recorded together, or
           // neither): its partitions come out unknown.
@@ -616,6 +643,15 @@ export class BatchedReads implements ClusterReads {
         }
       }),
     );
+    for (const [topic, forTopic] of ends) {
+      for (const [partition, entry] of forTopic) {
+        // A log start above the log end belongs to a topic deleted and created again: ask next time.
+        if (entry.start !== undefined && entry.end !== undefined && entry.start > entry.end) {
+          this.logStarts.delete(`${topic}\u0000${partition}`);
+          entry.start = undefined;
+        }
+      }
+    }
     return offsetsOfTopics(topics, leaders, ends);
   }
 }
