@@ -1,6 +1,6 @@
 import { observedWindow, rebalancesIn, splitKey, stalledPartitions } from './history.js';
 import type { GroupSample } from './history.js';
-import type { GroupLag, GroupState, PartitionLag } from './protocol.js';
+import type { GroupLag, GroupMember, GroupProtocol, GroupState, PartitionLag, TopicPartitions } from './protocol.js';
 
 /**
  * The one catalogue of what lagbot can read from a group's numbers: what the case study's
@@ -22,19 +22,41 @@ export interface PartitionId {
   partition: number;
 }
 
+/**
+ * A partition of a KIP-848 group on its way between members: `from` has it now (null: no
+ * member has it, e.g. its owner already let it go), `to` has it in its target assignment
+ * (null: no member will, e.g. its topic was unsubscribed).
+ */
+export interface PartitionMove extends PartitionId {
+  /** The partition's lag in this read; null when unknown. */
+  lag: number | null;
+  from: Owner | null;
+  to: Owner | null;
+}
+
 export type Finding =
   /** One partition holds most of the lag: an imbalance, not a throughput problem. */
   | { kind: 'hot-partition'; topic: string; partition: number; lag: number; share: number; totalLag: number; owner: Owner | null }
-  /** Assignments are in flux and consumption is paused. */
+  /** Assignments are in flux: classic groups pause, KIP-848 groups (Assigning, Reconciling) move partitions one by one. */
   | { kind: 'rebalancing'; state: GroupState }
+  /**
+   * KIP-848 group: members have not reached their target assignment. `moving`: every partition
+   * whose owner now is not its owner in the target, largest lag first; `membersBehind` of
+   * `members` members hold something other than their target; `assignmentEpoch`: the target's epoch.
+   */
+  | { kind: 'reconciling'; moving: PartitionMove[]; membersBehind: number; members: number; assignmentEpoch: number | null }
   /** Members keep being dropped: rebalances within the window. */
   | { kind: 'rebalance-storm'; rebalances: number; windowMs: number }
   /** The committed offset stood still while messages arrived (Burrow's STALL). */
   | { kind: 'stalled'; topic: string; partition: number; sinceMs: number; arrived: number; owner: Owner | null }
   /** No active members: nothing consumes. */
   | { kind: 'stopped'; totalLag: number | null; partitions: number }
-  /** KIP-848 group: lag is exact, members are not readable. */
-  | { kind: 'members-not-visible' }
+  /**
+   * Lag is exact, members are not readable: a KIP-848 group (`consumer`) on a broker without
+   * ConsumerGroupDescribe, a group of a type lagbot does not describe (`other`), a share group
+   * with partitions whose members were not read.
+   */
+  | { kind: 'members-not-visible'; protocol: GroupProtocol }
   /** Members holding no partition (a group uses at most one consumer per partition). */
   | { kind: 'idle-members'; idle: number; members: number; partitions: number }
   /** Fewer consumers than partitions: scaling out gives each partition its own. */
@@ -56,6 +78,7 @@ export type FindingKind = Finding['kind'];
 export const FINDING_KINDS = [
   'hot-partition',
   'rebalancing',
+  'reconciling',
   'rebalance-storm',
   'stalled',
   'stopped',
@@ -113,6 +136,54 @@ const hotPartition: Detector = ({ lag }) => {
 
 const rebalancing: Detector = ({ lag }) => (isRebalancing(lag.state) ? [{ kind: 'rebalancing', state: lag.state }] : []);
 
+const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const memberOwner = (m: GroupMember): Owner => ({ memberId: m.memberId, clientId: m.clientId, host: m.host });
+const partitionKeys = (topics: readonly TopicPartitions[]): string[] => topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p)));
+/** The member's target, or its current assignment when it has none (a classic member). */
+const targetOf = (m: GroupMember): readonly TopicPartitions[] => m.targetAssignment ?? m.assignment;
+const atTarget = (m: GroupMember): boolean => {
+  const now = new Set(partitionKeys(m.assignment));
+  const target = partitionKeys(targetOf(m));
+  return target.length === now.size && target.every((k) => now.has(k));
+};
+
+/** KIP-848: the partitions whose owner now differs from their owner in the target assignment. */
+const reconciling: Detector = ({ lag }) => {
+  if (!lag.membersVisible) return [];
+  const behind = lag.members.filter((m) => !atTarget(m));
+  if (behind.length === 0) return [];
+  const current = new Map<string, GroupMember>();
+  const target = new Map<string, GroupMember>();
+  const ids = new Map<string, PartitionId>();
+  const place = (owners: Map<string, GroupMember>, m: GroupMember, topics: readonly TopicPartitions[]): void => {
+    for (const t of topics) {
+      for (const partition of t.partitions) {
+        const key = partitionKey(t.topic, partition);
+        owners.set(key, m);
+        ids.set(key, { topic: t.topic, partition });
+      }
+    }
+  };
+  for (const m of lag.members) {
+    place(current, m, m.assignment);
+    place(target, m, targetOf(m));
+  }
+  const lagOf = new Map(lag.partitions.map((p) => [partitionKey(p.topic, p.partition), p.lag]));
+  const moving: PartitionMove[] = [];
+  for (const [key, id] of ids) {
+    const from = current.get(key);
+    const to = target.get(key);
+    if (from === to) continue;
+    moving.push({ ...id, lag: lagOf.get(key) ?? null, from: from ? memberOwner(from) : null, to: to ? memberOwner(to) : null });
+  }
+  if (moving.length === 0) return [];
+  moving.sort(
+    (a, b) =>
+      (b.lag ?? -1) - (a.lag ?? -1) || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0) || a.partition - b.partition,
+  );
+  return [{ kind: 'reconciling', moving, membersBehind: behind.length, members: lag.members.length, assignmentEpoch: lag.epochs?.assignment ?? null }];
+};
+
 const rebalanceStorm: Detector = ({ history, settings }) => {
   if (history.length === 0) return [];
   const recent = rebalancesIn(observedWindow(history, settings.rebalanceWindowMs));
@@ -130,16 +201,25 @@ const stalled: Detector = ({ lag, history, settings }) => {
 const stopped: Detector = ({ lag }) =>
   lag.membersVisible && lag.members.length === 0 ? [{ kind: 'stopped', totalLag: lag.totalLag, partitions: lag.partitions.length }] : [];
 
-const membersNotVisible: Detector = ({ lag }) => (lag.membersVisible ? [] : [{ kind: 'members-not-visible' }]);
+// A share group without partitions has no lag to go with members: the views say what it is instead.
+const membersNotVisible: Detector = ({ lag }) =>
+  lag.membersVisible || (lag.protocol === 'share' && lag.partitions.length === 0) ? [] : [{ kind: 'members-not-visible', protocol: lag.protocol }];
+
+/**
+ * One consumer per partition is the rule of consumer groups, not of share groups (KIP-932):
+ * their members share partitions, so neither idle members nor scaling to the partition count
+ * means anything there.
+ */
+const onePerPartition = (lag: GroupLag): boolean => lag.protocol !== 'share';
 
 const idleMembers: Detector = ({ lag }) => {
-  if (!settledMembers(lag)) return [];
+  if (!settledMembers(lag) || !onePerPartition(lag)) return [];
   const idle = lag.members.filter((m) => m.assignment.every((t) => t.partitions.length === 0)).length;
   return idle > 0 ? [{ kind: 'idle-members', idle, members: lag.members.length, partitions: assigned(lag) }] : [];
 };
 
 const underScaled: Detector = ({ lag }) => {
-  if (!settledMembers(lag)) return [];
+  if (!settledMembers(lag) || !onePerPartition(lag)) return [];
   const partitions = lag.partitions.length;
   return lag.members.length < partitions ? [{ kind: 'under-scaled', members: lag.members.length, partitions }] : [];
 };
@@ -175,6 +255,7 @@ const logEndUnknown: Detector = ({ lag }) => {
 const DETECTORS: Record<FindingKind, Detector> = {
   'hot-partition': hotPartition,
   rebalancing,
+  reconciling,
   'rebalance-storm': rebalanceStorm,
   stalled,
   stopped,
@@ -215,6 +296,12 @@ export function findingIdentity(f: Finding): string {
       return `${f.kind}:${f.members}`;
     case 'rebalancing':
       return `${f.kind}:${f.state}`;
+    case 'reconciling':
+      // Told once per target assignment: the moves of one target shrink as they complete,
+      // and each step is not news; a new target is.
+      return f.assignmentEpoch === null
+        ? `${f.kind}:${f.moving.map((m) => `${m.topic}-${m.partition}>${ownerIdentity(m.to)}`).join(',')}`
+        : `${f.kind}:epoch-${f.assignmentEpoch}`;
     case 'unowned-partitions':
     case 'retention-loss':
     case 'no-committed-offset':

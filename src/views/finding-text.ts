@@ -1,4 +1,4 @@
-import type { Finding, FindingKind, Owner, PartitionId } from '../core/findings.js';
+import type { Finding, FindingKind, Owner, PartitionId, PartitionMove } from '../core/findings.js';
 import { formatCount, formatDuration, formatPercent } from './format.js';
 import { PLAIN_STYLE, type TextStyle } from './text-style.js';
 
@@ -7,6 +7,7 @@ import { PLAIN_STYLE, type TextStyle } from './text-style.js';
 export const FINDING_ICONS: Record<FindingKind, string> = {
   'hot-partition': ':fire:',
   rebalancing: ':arrows_counterclockwise:',
+  reconciling: ':point_right:',
   'rebalance-storm': ':cyclone:',
   stalled: ':double_vertical_bar:',
   stopped: ':zzz:',
@@ -33,6 +34,17 @@ export function ownerText(owner: Owner, s: TextStyle = PLAIN_STYLE): string {
   return `${s.name(owner.clientId ?? owner.memberId)} on ${s.name(owner.host ?? '?')}`;
 }
 
+/** The owner of one side of a move; the member ids join in when both sides read the same. */
+function moveText(m: PartitionMove, s: TextStyle): string {
+  const side = (o: Owner | null, same: boolean): string => (o === null ? 'no member' : same ? `${ownerText(o, s)} (member ${s.name(o.memberId)})` : ownerText(o, s));
+  const same = m.from !== null && m.to !== null && m.from.clientId === m.to.clientId && m.from.host === m.to.host;
+  const lag = m.lag === null ? '' : ` (lag ${formatCount(m.lag)})`;
+  return `${tp(m, s)}${lag} from ${side(m.from, same)} to ${side(m.to, same)}`;
+}
+
+/** KIP-848 states: members move partitions one at a time instead of stopping together. */
+const KIP848_REBALANCE = new Set(['Assigning', 'Reconciling']);
+
 export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
   switch (f.kind) {
     case 'hot-partition': {
@@ -45,10 +57,26 @@ export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
       );
     }
     case 'rebalancing':
+      if (KIP848_REBALANCE.has(f.state)) {
+        return (
+          `The group is rebalancing (${f.state}, KIP-848): members are moving to a new target assignment. ` +
+          'Only the partitions that move pause; the others are consumed throughout.'
+        );
+      }
       return (
         `The group is rebalancing (${f.state}): assignments are in flux and consumption is paused. ` +
         'Repeated rebalances usually mean poll() takes longer than max.poll.interval.ms.'
       );
+    case 'reconciling': {
+      const shown = f.moving.slice(0, 5).map((m) => moveText(m, s));
+      const more = f.moving.length > shown.length ? `; and ${f.moving.length - shown.length} more` : '';
+      const epoch = f.assignmentEpoch === null ? 'their target assignment' : `target assignment epoch ${f.assignmentEpoch}`;
+      const count = f.moving.length === 1 ? '1 partition is' : `${f.moving.length} partitions are`;
+      return (
+        `${f.membersBehind} of ${f.members} member${f.members === 1 ? '' : 's'} ${f.membersBehind === 1 ? 'has' : 'have'} not reached ${epoch} (KIP-848): ` +
+        `${count} moving: ${shown.join('; ')}${more}. A partition is not consumed between its release and its new owner taking it.`
+      );
+    }
     case 'rebalance-storm':
       return (
         `Rebalance storm: ${f.rebalances} rebalances in ${formatDuration(f.windowMs)}. ` +
@@ -67,9 +95,17 @@ export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
         ? 'No active members: nothing is consuming, so lag grows with every message produced.'
         : 'No active members and no committed offsets.';
     case 'members-not-visible':
+      if (f.protocol === 'share') return 'Share group (KIP-932): its members could not be read.';
+      if (f.protocol === 'other') {
+        return (
+          'lagbot does not describe groups of this type (e.g. Kafka Streams groups, KIP-1071): ' +
+          'lag is exact from its committed offsets, but its members are not read.'
+        );
+      }
       return (
-        'This group uses the new consumer protocol (KIP-848). Lag is exact, but lagbot cannot read ' +
-        'its members and assignments yet; run kafka-consumer-groups --describe --members for them.'
+        'This group uses the consumer protocol (KIP-848). Lag is exact, but its members could not be read: ' +
+        "that takes ConsumerGroupDescribe (Kafka 3.8+) with the cluster's flexibleRequests on. " +
+        'kafka-consumer-groups --describe --members shows them.'
       );
     case 'idle-members':
       return (

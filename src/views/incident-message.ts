@@ -91,7 +91,7 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
   const f = incident.figures;
   const status = incident.status === 'resolved' ? 'RESOLVED' : incident.severity.toUpperCase();
   const icon = incident.status === 'resolved' ? ':white_check_mark:' : SEVERITY_ICON[incident.severity];
-  const members = f.members === null ? 'not visible (KIP-848)' : String(f.members);
+  const members = f.members === null ? 'not visible' : String(f.members);
   const ack = incident.acknowledged ? `${mentionOf(incident.acknowledged.by)} at ${formatClock(incident.acknowledged.at)}` : 'not yet';
   const blocks: KnownBlock[] = [
     header(`${status} · consumer lag · ${incident.group}${onCluster(incident.cluster)}`),

@@ -1,17 +1,30 @@
 import { completeTotal } from '../core/lag.js';
-import type { GroupLag } from '../core/protocol.js';
+import type { GroupLag, TopicPartitions } from '../core/protocol.js';
 
-/** The `lagbot lag GROUP --json` object: a stable interface, unknown values are null. */
+type TopicPartitionsJson = Array<{ topic: string; partitions: number[] }>;
+
+/**
+ * The `lagbot lag GROUP --json` object: a stable interface, unknown values are null. Fields
+ * are only ever added: `protocol` stays beside `type`, which names the same group type.
+ */
 export interface GroupLagJson {
   cluster: string;
   group: string;
   state: string;
   protocol: string;
+  /** The group type: `classic`, `consumer` (KIP-848), `share` (KIP-932) or `other`; the same value as `protocol`. */
+  type: string;
+  /** KIP-848 and share groups: GROUP-EPOCH and TARGET-ASSIGNMENT-EPOCH as `kafka-consumer-groups --state --verbose` prints them; null for classic groups. */
+  groupEpoch: number | null;
+  assignmentEpoch: number | null;
   members: Array<{
     memberId: string;
     clientId: string;
     host: string;
-    assignment: Array<{ topic: string; partitions: number[] }>;
+    assignment: TopicPartitionsJson;
+    /** The member's epoch (KIP-848 and share members) and the assignment a KIP-848 member is moving to (equal to `assignment` once reached); null where the member has none. */
+    memberEpoch: number | null;
+    targetAssignment: TopicPartitionsJson | null;
   }>;
   partitions: Array<{
     topic: string;
@@ -27,17 +40,24 @@ export interface GroupLagJson {
   totalLag: number | null;
 }
 
+const topicsJson = (topics: readonly TopicPartitions[]): TopicPartitionsJson => topics.map((t) => ({ topic: t.topic, partitions: [...t.partitions] }));
+
 export function groupJson(lag: GroupLag): GroupLagJson {
   return {
     cluster: lag.cluster,
     group: lag.group,
     state: lag.state,
     protocol: lag.protocol,
+    type: lag.protocol,
+    groupEpoch: lag.epochs?.group ?? null,
+    assignmentEpoch: lag.epochs?.assignment ?? null,
     members: lag.members.map((m) => ({
       memberId: m.memberId,
       clientId: m.clientId,
       host: m.host,
-      assignment: m.assignment.map((t) => ({ topic: t.topic, partitions: [...t.partitions] })),
+      assignment: topicsJson(m.assignment),
+      memberEpoch: m.memberEpoch ?? null,
+      targetAssignment: m.targetAssignment ? topicsJson(m.targetAssignment) : null,
     })),
     partitions: lag.partitions.map((p) => ({
       topic: p.topic,

@@ -8,16 +8,9 @@ import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, divider, fields, fittedTable, header, section } from './blocks.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
+import { SHARE_GROUP_NOTE, epochsText, isLaglessShare, memberCountText, membersUnreadText, serverAssigned, typeText } from './group-type.js';
 import { isNamed, mentionOf, onCluster, slackText } from './text-style.js';
-import {
-  LISTING_COLUMNS,
-  MEMBER_COLUMNS,
-  listingRow,
-  memberRow,
-  renderTable,
-  sortedMembers,
-  type Column,
-} from './table.js';
+import { LISTING_COLUMNS, listingRow, memberTable, renderTable, type Column } from './table.js';
 
 export type { SlackMessage };
 
@@ -79,32 +72,45 @@ function postButton(commandText: string | undefined, options: LagMessageOptions)
   ];
 }
 
-/** The broker's words for the state, escaped: they go into mrkdwn. */
+/** The broker's words for the state, and the group's type where it is not classic, escaped: they go into mrkdwn. */
 function stateText(lag: GroupLag): string {
-  if (lag.protocol === 'consumer') return `${escapeSlack(lag.state)} (consumer protocol, KIP-848)`;
-  return escapeSlack(lag.state);
+  return lag.protocol === 'classic' ? escapeSlack(lag.state) : `${escapeSlack(lag.state)}, ${typeText(lag.protocol)}`;
 }
 
-function membersText(lag: GroupLag): string {
-  return lag.membersVisible ? String(lag.members.length) : 'not visible (KIP-848)';
-}
+/** What a share group's answer says where others give their lag. */
+const SHARE_HEADLINE = 'share group (KIP-932), no consumer lag: it commits no offsets';
 
 /** Fallback text: the group as a code span, so a name like `*bold*_x_` is not read as formatting. */
 function headline(lag: GroupLag): string {
-  return `${codeSpan(lag.group)}${onCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${lag.state}, ${membersText(lag)} members)`;
+  const where = `${codeSpan(lag.group)}${onCluster(lag.cluster)}`;
+  if (isLaglessShare(lag)) return `${where}: ${SHARE_HEADLINE}`;
+  return `${where}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${stateText(lag)}, ${memberCountText(lag)} members)`;
 }
 
 function summaryFields(lag: GroupLag): KnownBlock {
   const topics = lag.topics.length === 1 ? '1 topic' : `${lag.topics.length} topics`;
   const strategy = lag.assignmentStrategy ? escapeSlack(lag.assignmentStrategy) : '-';
+  const epochs = epochsText(lag);
+  const share = isLaglessShare(lag);
   return fields([
     ...(isNamed(lag.cluster) ? [['Cluster', lag.cluster] as const] : []),
-    ['State', stateText(lag)],
-    ['Members', membersText(lag)],
-    ['Total lag', formatCount(lag.totalLag)],
+    ['State', escapeSlack(lag.state)],
+    ['Type', typeText(lag.protocol)],
+    ['Members', memberCountText(lag)],
+    ['Total lag', share ? '- (no committed offsets)' : formatCount(lag.totalLag)],
     ['Partitions', `${lag.partitions.length} (${topics})`],
-    ['Assignment strategy', strategy],
+    // KIP-848 and share groups are assigned by the broker: the assignor is the server-side one (e.g. `uniform`).
+    [serverAssigned(lag) ? 'Assignor' : 'Assignment strategy', strategy],
+    ...(epochs === null ? [] : [['Epochs', epochs] as const]),
   ]);
+}
+
+/** The share group's line: what it is instead of lag it does not have. */
+const typeNoteBlocks = (lag: GroupLag): KnownBlock[] => (isLaglessShare(lag) ? [section(escapeSlack(SHARE_GROUP_NOTE))] : []);
+
+function membersTableBlocks(lag: GroupLag, maxRows: number): KnownBlock[] {
+  const { columns, rows } = memberTable(lag);
+  return tableBlocks('*Members*', columns, rows, maxRows, 'members');
 }
 
 function findingsBlock(findings: readonly Finding[]): KnownBlock[] {
@@ -122,7 +128,7 @@ function tableBlocks(title: string, columns: readonly Column[], rows: readonly s
 
 /** `/lag GROUP`: the answer to "which partition is hot, who owns it, is it rebalancing". */
 export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...findingsBlock(findings)];
+  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...typeNoteBlocks(lag), ...findingsBlock(findings)];
   if (lag.partitions.length > 0) {
     blocks.push(
       ...tableBlocks(
@@ -134,25 +140,23 @@ export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], opt
       ),
     );
   }
-  if (lag.members.length > 0) {
-    blocks.push(...tableBlocks('*Members*', MEMBER_COLUMNS, sortedMembers(lag).map(memberRow), 15, 'members'));
-  }
+  if (lag.members.length > 0) blocks.push(...membersTableBlocks(lag, 15));
   blocks.push(...postButton(options.commandText, options), footer(lag, options));
   return { text: truncate(headline(lag), LIMITS.fallbackText), blocks };
 }
 
 /** `/lag GROUP members`: the `--members --verbose` view. */
 export function groupMembersMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Members: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...findingsBlock(findings)];
+  const blocks: KnownBlock[] = [header(`Members: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...typeNoteBlocks(lag), ...findingsBlock(findings)];
   if (!lag.membersVisible) {
-    blocks.push(section('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.'));
+    blocks.push(section(escapeSlack(membersUnreadText(lag.protocol))));
   } else if (lag.members.length === 0) {
     blocks.push(section('No active members.'));
   } else {
-    blocks.push(...tableBlocks('*Members*', MEMBER_COLUMNS, sortedMembers(lag).map(memberRow), 40, 'members'));
+    blocks.push(...membersTableBlocks(lag, 40));
   }
   blocks.push(...postButton(options.commandText, options), footer(lag, options));
-  const text = `${codeSpan(lag.group)}${onCluster(lag.cluster)}: ${membersText(lag)} members (${lag.state})`;
+  const text = `${codeSpan(lag.group)}${onCluster(lag.cluster)}: ${memberCountText(lag)} members (${stateText(lag)})`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 
@@ -201,7 +205,10 @@ export function groupAcrossClustersMessage(found: readonly FoundGroup[], unavail
   // Clusters that could not be searched come first, so a message cut at 50 blocks never hides them.
   const blocks: KnownBlock[] = [header(`Consumer lag: ${group}`), section(`Found in ${found.length} clusters.`), ...problemBlocks(unavailable)];
   for (const { lag, findings } of found) {
-    blocks.push(divider, section(`*${lag.cluster}*: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${stateText(lag)}, ${membersText(lag)} members)`));
+    const line = isLaglessShare(lag)
+      ? `*${lag.cluster}*: ${SHARE_HEADLINE}`
+      : `*${lag.cluster}*: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${stateText(lag)}, ${memberCountText(lag)} members)`;
+    blocks.push(divider, section(line));
     blocks.push(...findingsBlock(findings));
     if (lag.partitions.length > 0) blocks.push(...tableBlocks('*Largest lag*', SLACK_PARTITION_COLUMNS, lag.partitions.map(slackPartitionRow), 3, 'partitions'));
     blocks.push(context(`\`/lag ${codeSpanSafe(group)} in ${lag.cluster}\` for every partition and member · read ${formatUtc(lag.readAt)}`));

@@ -67,6 +67,35 @@ export function memberRow(m: GroupMember): string[] {
   return [m.memberId, m.host, m.clientId, String(memberPartitionCount(m)), assignmentText(m.assignment)];
 }
 
+const EPOCH_COLUMN: Column = { header: 'EPOCH', align: 'right' };
+const TARGET_COLUMN: Column = { header: 'TARGET-ASSIGNMENT', align: 'left' };
+
+const partitionsOf = (topics: readonly TopicPartitions[]): string[] => topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)).sort();
+const sameAssignment = (a: readonly TopicPartitions[], b: readonly TopicPartitions[]): boolean => partitionsOf(a).join('\u0001') === partitionsOf(b).join('\u0001');
+
+/** The target cell: `(same)` once the member has reached it, `-` when it is to hold nothing. */
+export function targetText(m: GroupMember): string {
+  if (m.targetAssignment === undefined) return '-';
+  return sameAssignment(m.assignment, m.targetAssignment) ? '(same)' : assignmentText(m.targetAssignment);
+}
+
+/**
+ * The member table of a group, as `--members --verbose` shows it: the classic columns, plus
+ * EPOCH where members have epochs (KIP-848 and share groups) and TARGET-ASSIGNMENT where they
+ * have targets (KIP-848), with the target only where it differs from the assignment.
+ */
+export function memberTable(lag: Pick<GroupLag, 'members'>): { columns: Column[]; rows: string[][] } {
+  const epochs = lag.members.some((m) => m.memberEpoch !== undefined);
+  const targets = lag.members.some((m) => m.targetAssignment !== undefined);
+  const columns = [...MEMBER_COLUMNS.slice(0, 4), ...(epochs ? [EPOCH_COLUMN] : []), MEMBER_COLUMNS[4] as Column, ...(targets ? [TARGET_COLUMN] : [])];
+  const rows = sortedMembers(lag).map((m) => {
+    const [id, host, client, count, assignment] = memberRow(m) as [string, string, string, string, string];
+    const epoch = m.memberEpoch === undefined ? '-' : String(m.memberEpoch);
+    return [id, host, client, count, ...(epochs ? [epoch] : []), assignment, ...(targets ? [targetText(m)] : [])];
+  });
+  return { columns, rows };
+}
+
 /** Members sorted the way a person scans them: most partitions first, then by id. */
 export function sortedMembers(lag: Pick<GroupLag, 'members'>): GroupMember[] {
   return [...lag.members].sort(
@@ -80,10 +109,10 @@ export const LISTING_COLUMNS: Column[] = [
   { header: 'MEMBERS', align: 'right' },
   { header: 'PARTITIONS', align: 'right' },
   { header: 'TOTAL-LAG', align: 'right' },
+  { header: 'TYPE', align: 'left' },
 ];
 
 export function listingRow(l: GroupListing): string[] {
-  const state = l.protocol === 'consumer' ? `${l.state} (KIP-848)` : l.state;
   // A sum missing some partitions is shown as what it is: at least that much.
-  return [l.group, state, l.members === null ? '?' : String(l.members), String(l.partitions), `${l.totalComplete ? '' : '≥ '}${formatCount(l.totalLag)}`];
+  return [l.group, l.state, l.members === null ? '?' : String(l.members), String(l.partitions), `${l.totalComplete ? '' : '≥ '}${formatCount(l.totalLag)}`, l.protocol];
 }

@@ -4,35 +4,37 @@ import type { GroupLag, GroupListing } from '../core/protocol.js';
 import { isNamed } from './text-style.js';
 import { findingText } from './finding-text.js';
 import { formatCount, formatUtc } from './format.js';
-import {
-  LISTING_COLUMNS,
-  MEMBER_COLUMNS,
-  PARTITION_COLUMNS,
-  listingRow,
-  memberRow,
-  partitionRow,
-  renderTable,
-  sortedMembers,
-} from './table.js';
+import { SHARE_GROUP_NOTE, epochsText, isLaglessShare, memberCountText, membersUnreadText, serverAssigned, typeText } from './group-type.js';
+import { LISTING_COLUMNS, PARTITION_COLUMNS, listingRow, memberTable, partitionRow, renderTable } from './table.js';
 
 /** " (cluster prod-eu)" for a named cluster. */
 const inCluster = (cluster: string): string => (isNamed(cluster) ? ` (cluster ${cluster})` : '');
 
+/** `state Stable, protocol classic, strategy range, members 3`; KIP-848 and share groups name their assignor and epochs. */
 function stateLine(lag: GroupLag): string {
-  const members = lag.membersVisible ? String(lag.members.length) : 'not visible (KIP-848)';
-  const strategy = lag.assignmentStrategy ? `, strategy ${lag.assignmentStrategy}` : '';
-  return `state ${lag.state}, protocol ${lag.protocol}${strategy}, members ${members}`;
+  const strategy = lag.assignmentStrategy ? `, ${serverAssigned(lag) ? 'assignor' : 'strategy'} ${lag.assignmentStrategy}` : '';
+  const epochs = epochsText(lag);
+  return `state ${lag.state}, protocol ${typeText(lag.protocol)}${strategy}${epochs === null ? '' : `, ${epochs}`}, members ${memberCountText(lag)}`;
+}
+
+function membersTable(lag: GroupLag): string[] {
+  const { columns, rows } = memberTable(lag);
+  return renderTable(columns, rows);
 }
 
 /** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
 export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
+  const share = isLaglessShare(lag);
   const lines = [
-    `GROUP ${lag.group}${inCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
+    share
+      ? `GROUP ${lag.group}${inCluster(lag.cluster)}: share group, no consumer lag`
+      : `GROUP ${lag.group}${inCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
     stateLine(lag),
     '',
   ];
+  if (share) lines.push(SHARE_GROUP_NOTE, '');
   if (lag.partitions.length > 0) lines.push(...renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow)), '');
-  if (lag.members.length > 0) lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)), '');
+  if (lag.members.length > 0) lines.push(...membersTable(lag), '');
   for (const finding of findings) lines.push(`* ${findingText(finding)}`);
   lines.push(`log-end offsets are last stable offsets (read_committed); read ${formatUtc(lag.readAt)}`);
   return lines.join('\n');
@@ -52,8 +54,9 @@ export function clusterListText(clusters: readonly ClusterGroups[]): string {
 /** `lagbot lag GROUP --members`: the `--members --verbose` view. */
 export function membersText(lag: GroupLag): string {
   const lines = [`GROUP ${lag.group}${inCluster(lag.cluster)}: ${stateLine(lag)}`, ''];
-  if (!lag.membersVisible) lines.push('Members of consumer-protocol (KIP-848) groups are not visible to lagbot yet.');
+  if (isLaglessShare(lag)) lines.push(SHARE_GROUP_NOTE);
+  if (!lag.membersVisible) lines.push(membersUnreadText(lag.protocol));
   else if (lag.members.length === 0) lines.push('No active members.');
-  else lines.push(...renderTable(MEMBER_COLUMNS, sortedMembers(lag).map(memberRow)));
+  else lines.push(...membersTable(lag));
   return lines.join('\n');
 }

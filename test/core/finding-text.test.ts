@@ -47,6 +47,67 @@ describe('the sentence of each finding', () => {
     expect(text).not.toContain('&amp;lt;');
   });
 
+  describe('KIP-848 reconciliation', () => {
+    const two = { memberId: 'Kq2ZyXwVuTsRqPoNmLkJiH', clientId: 'orders-2', host: '10.0.2.12' };
+    const three = { memberId: 'Lp3MnBvCxZaSdFgHjKlQwE', clientId: 'orders-3', host: '10.0.2.13' };
+    const f: Finding = {
+      kind: 'reconciling',
+      moving: [
+        { topic: 'orders', partition: 3, lag: 90_000, from: two, to: three },
+        { topic: 'orders', partition: 5, lag: null, from: null, to: two },
+        { topic: 'audit', partition: 0, lag: 7, from: three, to: null },
+      ],
+      membersBehind: 2,
+      members: 3,
+      assignmentEpoch: 12,
+    };
+
+    it('says who has each moving partition now and who will, led by client id and host', () => {
+      expect(findingText(f)).toBe(
+        '2 of 3 members have not reached target assignment epoch 12 (KIP-848): 3 partitions are moving: ' +
+          'orders-3 (lag 90,000) from orders-2 on 10.0.2.12 to orders-3 on 10.0.2.13; orders-5 from no member to orders-2 on 10.0.2.12; ' +
+          'audit-0 (lag 7) from orders-3 on 10.0.2.13 to no member. A partition is not consumed between its release and its new owner taking it.',
+      );
+    });
+
+    it('names the member ids when both sides have the same client id and host', () => {
+      const twin = { ...two, memberId: 'Zz9YyXxWwVvUuTtSsRrQqP' };
+      const text = findingText({ ...f, moving: [{ topic: 'orders', partition: 3, lag: 1, from: two, to: twin }], membersBehind: 1 });
+      expect(text).toContain('from orders-2 on 10.0.2.12 (member Kq2ZyXwVuTsRqPoNmLkJiH) to orders-2 on 10.0.2.12 (member Zz9YyXxWwVvUuTtSsRrQqP)');
+      expect(text).toMatch(/^1 of 3 members has not reached/);
+    });
+
+    it('shows five moves and counts the rest', () => {
+      const moving = Array.from({ length: 8 }, (_, partition) => ({ topic: 'orders', partition, lag: 8 - partition, from: two, to: three }));
+      const text = findingText({ ...f, moving, assignmentEpoch: null });
+      expect(text).toContain('not reached their target assignment (KIP-848): 8 partitions are moving:');
+      expect(text).toContain('orders-4 (lag 4)');
+      expect(text).not.toContain('orders-5 (lag 3)');
+      expect(text).toContain('; and 3 more.');
+    });
+
+    it('escapes member ids, client ids and hosts for Slack', () => {
+      const evil = { memberId: '<!channel>', clientId: '<@U1>', host: '<http://x|y>' };
+      const text = slackText((s) => findingText({ ...f, moving: [{ topic: 'orders', partition: 3, lag: 1, from: evil, to: { ...evil, memberId: '<!here>' } }] }, s));
+      expect(text).not.toMatch(/<!channel>|<!here>|<@U1>|<http/);
+      expect(text).toContain('`&lt;@U1&gt;` on `&lt;http://x|y&gt;` (member `&lt;!channel&gt;`)');
+    });
+
+    it('a KIP-848 rebalance says only the moving partitions pause; a classic one that consumption pauses', () => {
+      expect(findingText({ kind: 'rebalancing', state: 'Reconciling' })).toBe(
+        'The group is rebalancing (Reconciling, KIP-848): members are moving to a new target assignment. Only the partitions that move pause; the others are consumed throughout.',
+      );
+      expect(findingText({ kind: 'rebalancing', state: 'Assigning' })).toContain('(Assigning, KIP-848)');
+      expect(findingText({ kind: 'rebalancing', state: 'PreparingRebalance' })).toContain('consumption is paused');
+    });
+  });
+
+  it('members not visible: why, by group type', () => {
+    expect(findingText({ kind: 'members-not-visible', protocol: 'consumer' })).toContain('ConsumerGroupDescribe (Kafka 3.8+)');
+    expect(findingText({ kind: 'members-not-visible', protocol: 'other' })).toContain('lagbot does not describe groups of this type');
+    expect(findingText({ kind: 'members-not-visible', protocol: 'other' })).not.toContain('KIP-848');
+  });
+
   it('has an icon for every kind in the catalogue', () => {
     for (const kind of FINDING_KINDS) expect(FINDING_ICONS[kind]).toMatch(/^:[a-z_]+:$/);
   });

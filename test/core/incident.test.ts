@@ -558,6 +558,22 @@ describe('phases', () => {
     expect(ofKind(draft.timeline, 'evidence').map((e) => e.finding.kind === 'hot-partition' && e.finding.owner?.host)).toEqual(['10.0.1.15', '10.0.1.99']);
   });
 
+  it('tellEvidence tells a KIP-848 reconciliation with its moves once per target assignment', () => {
+    const from = { memberId: 'Kq2ZyXwVuTsRqPoNmLkJiH', clientId: 'orders-2', host: '10.0.2.12' };
+    const to = { memberId: 'Lp3MnBvCxZaSdFgHjKlQwE', clientId: 'orders-3', host: '10.0.2.13' };
+    const move = (partition: number) => ({ topic: 'orders', partition, lag: 90_000, from, to });
+    const reconciling = (assignmentEpoch: number, partitions: number[]) =>
+      ({ kind: 'reconciling', moving: partitions.map(move), membersBehind: 2, members: 3, assignmentEpoch }) as const;
+    const draft = draftOf();
+    tellEvidence(draft, ctxOf(evaluation(700_000, 'critical', { findings: [reconciling(12, [3, 4])] })));
+    expect(draft.timeline).toEqual([{ kind: 'evidence', at: NOW, mention: false, finding: reconciling(12, [3, 4]) }]);
+    // One partition arrived: the same target, nothing new to tell. A new target is news.
+    tellEvidence(draft, ctxOf(evaluation(700_000, 'critical', { findings: [reconciling(12, [3])] })));
+    expect(draft.timeline).toHaveLength(1);
+    tellEvidence(draft, ctxOf(evaluation(700_000, 'critical', { findings: [reconciling(13, [3])] })));
+    expect(ofKind(draft.timeline, 'evidence').map((e) => e.finding.kind === 'reconciling' && e.finding.assignmentEpoch)).toEqual([12, 13]);
+  });
+
   it('expireSnooze ends a snooze whose time is up, and leaves a running one alone', () => {
     const ended = draftOf({ snoozed: { by: 'U0SRE', at: T0, until: NOW, severity: 'warning' } });
     expireSnooze(ended, ctxOf(evaluation(90_000, null)));

@@ -5,6 +5,7 @@ import { computeGroupLag, listingOf } from '../../src/core/lag.js';
 import type { GroupMember, GroupSnapshot, TopicOffsets } from '../../src/core/protocol.js';
 import { LIMITS } from '../../src/views/blocks.js';
 import {
+  groupAcrossClustersMessage,
   groupLagMessage,
   groupListMessage,
   groupMembersMessage,
@@ -13,6 +14,7 @@ import {
   type SlackMessage,
 } from '../../src/views/lag-message.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
+import { describedShareSnapshot, kip848Offsets, kip848Snapshot, shareSnapshot } from './kip848-fixture.js';
 import { findingsOfRead } from '../support/findings.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 
@@ -145,9 +147,21 @@ describe('other /lag views', () => {
     expect(texts(message).join('\n')).toMatch(/consumer-2-def456\s+10\.0\.1\.15\s+consumer-2\s+1\s+user-events\(1\)/);
   });
 
-  it('says members of a KIP-848 group are not visible', () => {
+  it('says members of a KIP-848 group are not visible where the broker could not describe them', () => {
     const lag = computeGroupLag(caseStudySnapshot({ protocol: 'consumer', members: [], membersVisible: false, state: 'Unknown' }), caseStudyOffsets(), 0);
-    expect(texts(groupMembersMessage(...read(lag))).join('\n')).toContain('not visible');
+    const joined = texts(groupMembersMessage(...read(lag))).join('\n');
+    expect(joined).toContain('*Members*\nnot visible');
+    expect(joined).toContain('Members not visible: reading them takes ConsumerGroupDescribe (Kafka 3.8+)');
+  });
+
+  it('shows the group type in the list', () => {
+    const listing = (snapshot: GroupSnapshot) => listingOf(computeGroupLag(snapshot, kip848Offsets(), 0));
+    const listings = [listing(kip848Snapshot()), listing(shareSnapshot()), listing(caseStudySnapshot({ group: 'classic-group' }))];
+    const joined = texts(groupListMessage([{ cluster: 'default', groups: [], listings }], [], 0)).join('\n');
+    expect(joined).toMatch(/GROUP\s+STATE\s+MEMBERS\s+PARTITIONS\s+TOTAL-LAG\s+TYPE/);
+    expect(joined).toMatch(/orders-consumer\s+Reconciling\s+3\s+4\s+90,060\s+consumer\n/);
+    expect(joined).toMatch(/orders-share\s+Unknown\s+\?\s+0\s+-\s+share\n/);
+    expect(joined).toMatch(/classic-group\s+Stable\s+3\s+3\s+-\s+classic\n/);
   });
 
   it('suggests close names for an unknown group, escaped', () => {
@@ -155,5 +169,119 @@ describe('other /lag views', () => {
     const joined = texts(message).join('\n');
     expect(joined).toContain('No such group `user-event`');
     expect(joined).toContain('`user-events-consumer`, `&lt;!here&gt;`');
+  });
+});
+
+describe('KIP-848 groups, members visible', () => {
+  const lag = computeGroupLag(kip848Snapshot(), kip848Offsets(), 0);
+
+  for (const [view, build] of [['/lag GROUP', groupLagMessage], ['/lag GROUP members', groupMembersMessage]] as const) {
+    describe(view, () => {
+      const message = build(...read(lag));
+      const all = texts(message).join('\n');
+
+      it('shows state, type, assignor, epochs and the member count, not "not visible"', () => {
+        expect(all).toContain('*State*\nReconciling');
+        expect(all).toContain('*Type*\nconsumer (KIP-848)');
+        expect(all).toContain('*Assignor*\nuniform');
+        expect(all).toContain('*Epochs*\ngroup epoch 12, assignment epoch 12');
+        expect(all).toContain('*Members*\n3');
+        expect(all).not.toContain('not visible');
+        assertWithinLimits(message);
+      });
+
+      it('lists members like classic ones, with their epoch and the target where it differs', () => {
+        const table = all.slice(all.indexOf('*Members*\n```'));
+        expect(table).toMatch(/CONSUMER-ID\s+HOST\s+CLIENT-ID\s+#PARTITIONS\s+EPOCH\s+ASSIGNMENT\s+TARGET-ASSIGNMENT/);
+        expect(table).toMatch(/Jx1AbCdEfGhIjKlMnOpQrS\s+10\.0\.2\.11\s+orders-1\s+2\s+12\s+orders\(0,1\)\s+\(same\)/);
+        expect(table).toMatch(/Kq2ZyXwVuTsRqPoNmLkJiH\s+10\.0\.2\.12\s+orders-2\s+2\s+11\s+orders\(2,3\)\s+orders\(2\)\n/);
+        expect(table).toMatch(/Lp3MnBvCxZaSdFgHjKlQwE\s+10\.0\.2\.13\s+orders-3\s+0\s+12\s+-\s+orders\(3\)\n/);
+      });
+
+      it('says which partition is moving, from whom to whom', () => {
+        expect(all).toContain(':point_right: 2 of 3 members have not reached target assignment epoch 12 (KIP-848)');
+        expect(all).toContain('`orders-3` (lag 90,000) from `orders-2` on `10.0.2.12` to `orders-3` on `10.0.2.13`');
+      });
+    });
+  }
+
+  it('keeps the classic member table for classic groups', () => {
+    const all = texts(groupMembersMessage(...read(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0)))).join('\n');
+    expect(all).not.toContain('EPOCH');
+    expect(all).toContain('*Assignment strategy*\nrange');
+    expect(all).toContain('*Type*\nclassic');
+    expect(all).not.toContain('*Epochs*');
+  });
+
+  it('escapes Kafka-derived text: member ids, client ids, hosts, target assignments and the assignor', () => {
+    const evil = kip848Snapshot({
+      assignmentStrategy: '<!channel>',
+      members: [
+        {
+          memberId: '<!here>',
+          clientId: '<!everyone>',
+          host: '<http://x|y>',
+          assignment: [{ topic: 'orders', partitions: [3] }],
+          memberEpoch: 11,
+          targetAssignment: [{ topic: '<@U1>', partitions: [0] }],
+        },
+        { memberId: '<@U2>', clientId: 'a&b', host: 'h', assignment: [], memberEpoch: 12, targetAssignment: [{ topic: 'orders', partitions: [3] }] },
+      ],
+    });
+    for (const build of [groupLagMessage, groupMembersMessage]) {
+      const escaped = texts(build(...read(computeGroupLag(evil, kip848Offsets(), 0)))).join('\n');
+      expect(escaped).not.toMatch(/<!channel>|<!here>|<!everyone>|<@U1>|<@U2>|<http/);
+      expect(escaped).toContain('*Assignor*\n&lt;!channel&gt;');
+      expect(escaped).toContain('&lt;@U1&gt;(0)');
+      expect(escaped).toContain('`a&amp;b` on `h`');
+    }
+  });
+});
+
+describe('share and other groups', () => {
+  const share = computeGroupLag(shareSnapshot(), new Map(), 0);
+
+  it('a share group gets an honest line: no consumer lag because it commits no offsets, never dead or stopped', () => {
+    for (const message of [groupLagMessage(...read(share)), groupMembersMessage(...read(share))]) {
+      const all = texts(message).join('\n');
+      expect(all).toContain('Share group (KIP-932): it consumes without committed offsets, so it has no consumer lag');
+      expect(all).toContain('*Type*\nshare (KIP-932)');
+      expect(all).toContain('*Total lag*\n- (no committed offsets)');
+      expect(all).not.toMatch(/Dead|stopped|No active members|KIP-848/);
+    }
+    expect(groupLagMessage(...read(share)).text).toBe('`orders-share`: share group (KIP-932), no consumer lag: it commits no offsets');
+    expect(texts(groupMembersMessage(...read(share))).join('\n')).toContain('lagbot does not read the members of share groups');
+  });
+
+  it('a share group described by its broker shows members with epochs, its assignor and lag, not the no-lag line', () => {
+    const lag = computeGroupLag(describedShareSnapshot(), kip848Offsets(), 0);
+    const all = texts(groupMembersMessage(...read(lag))).join('\n');
+    expect(all).toContain('*Type*\nshare (KIP-932)');
+    expect(all).toContain('*Assignor*\nsimple');
+    expect(all).toContain('*Epochs*\ngroup epoch 4, assignment epoch 4');
+    expect(all).toMatch(/CONSUMER-ID\s+HOST\s+CLIENT-ID\s+#PARTITIONS\s+EPOCH\s+ASSIGNMENT\n/);
+    expect(all).toMatch(/Sh1AbCdEfGhIjKlMnOpQrS\s+10\.0\.3\.11\s+share-1\s+2\s+4\s+orders\(0,1\)\n/);
+    expect(all).not.toContain('TARGET-ASSIGNMENT');
+    expect(all).not.toContain('no consumer lag');
+    expect(texts(groupLagMessage(...read(lag))).join('\n')).toContain('*Total lag*\n12');
+  });
+
+  it('a group found in several clusters: each line names a non-classic type, a share group says it has no lag', () => {
+    const kip848 = computeGroupLag(kip848Snapshot({ cluster: 'prod-eu', group: 'orders' }), kip848Offsets(), 0);
+    const shared = computeGroupLag(shareSnapshot({ cluster: 'prod-us', group: 'orders' }), new Map(), 0);
+    const all = texts(groupAcrossClustersMessage([{ lag: kip848, findings: findingsOfRead(kip848) }, { lag: shared, findings: findingsOfRead(shared) }], [])).join('\n');
+    expect(all).toContain('*prod-eu*: total lag 90,060 over 4 partitions (Reconciling, consumer (KIP-848), 3 members)');
+    expect(all).toContain('*prod-us*: share group (KIP-932), no consumer lag: it commits no offsets');
+    expect(all).not.toMatch(/Dead|stopped/);
+  });
+
+  it('a group of another type shows its lag and says why its members are not read', () => {
+    const other = computeGroupLag(kip848Snapshot({ protocol: 'other', state: 'Unknown', membersVisible: false, members: [], assignmentStrategy: null, epochs: undefined }), kip848Offsets(), 0);
+    const all = texts(groupLagMessage(...read(other))).join('\n');
+    expect(all).toContain('*Type*\nother');
+    expect(all).toContain('*Total lag*\n90,060');
+    expect(all).toContain(':eyes: lagbot does not describe groups of this type');
+    expect(all).not.toContain('KIP-848');
+    expect(texts(groupMembersMessage(...read(other))).join('\n')).toContain('lagbot does not read the members of this group type');
   });
 });
