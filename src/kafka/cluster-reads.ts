@@ -2,7 +2,7 @@ import type { Admin, GroupDescription } from 'kafkajs';
 import type { CommittedOffset, GroupEpochs, GroupMember, GroupProtocol, TopicOffsets, TopicPartitions } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { decodeAssignment } from './assignment.js';
-import { isConnectionFailure } from './errors.js';
+import { isConnectionFailure, rootCause } from './errors.js';
 import { BrokerApis } from './flexible/broker-apis.js';
 import {
   API,
@@ -16,7 +16,7 @@ import {
   type ShareGroupAnswer,
 } from './flexible/requests.js';
 import { createLimiter, type Limiter } from './limit.js';
-import { kafkaError, sendFlexible, type InternalBroker, type InternalCluster, type RawMetadata, type RawTopicPartitionOffsets } from './kafkajs-internals.js';
+import { kafkaError, metadataAsAnswered, sendFlexible, type InternalBroker, type InternalCluster, type RawMetadata, type RawTopicPartitionOffsets } from './kafkajs-internals.js';
 
 export interface ListedGroup {
   groupId: string;
@@ -215,6 +215,8 @@ export class AdminReads implements ClusterReads {
 /** Kafka error types after which a group's coordinator must be looked up again. */
 const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP', 'COORDINATOR_NOT_AVAILABLE', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
 const COORDINATOR_LOADING = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_LOAD_IN_PROGRESS']);
+/** Metadata errors of single partitions (no leader, a replica or listener missing), which kafkajs raises for the whole answer. */
+const PARTITION_UNAVAILABLE = new Set(['LEADER_NOT_AVAILABLE', 'REPLICA_NOT_AVAILABLE', 'LISTENER_NOT_FOUND']);
 const ATTEMPTS = 3;
 
 function errorType(error: unknown): string | undefined {
@@ -340,11 +342,36 @@ export class BatchedReads implements ClusterReads {
         const metadata = this.cluster.brokerPool.metadata;
         if (!metadata) throw new Error('kafkajs kept no metadata after a refresh');
         return metadata;
+      } catch (error) {
+        if (!PARTITION_UNAVAILABLE.has(errorType(rootCause(error)) ?? '')) throw error;
+        return await this.metadataDespiteOfflinePartitions(error);
       } finally {
         this.metadataInFlight = null;
       }
     })();
     return this.metadataInFlight;
+  }
+
+  /**
+   * Some partition has no leader (its only replicas are down), and kafkajs refuses the whole
+   * Metadata answer for it. Read the answer as it is, let kafkajs refresh the topics that are
+   * whole (which keeps its broker connections current), and give the partitions without a
+   * leader leader -1: their log ends are unknown, and the rest of the read stands.
+   */
+  private async metadataDespiteOfflinePartitions(refused: unknown): Promise<RawMetadata> {
+    const pool = this.cluster.brokerPool;
+    // A client that never took a Metadata answer knows only its bootstrap broker.
+    const answer = (await pool.withBroker(({ broker }) => metadataAsAnswered(broker)).catch(() => null)) ?? (pool.seedBroker ? await metadataAsAnswered(pool.seedBroker).catch(() => null) : null);
+    if (!answer) throw refused;
+    const whole = answer.topicMetadata.filter((t) => !t.topicErrorCode && t.partitionMetadata.every((p) => !p.partitionErrorCode)).map((t) => t.topic);
+    if (whole.length > 0) await pool.refreshMetadata(whole);
+    return {
+      brokers: answer.brokers,
+      topicMetadata: answer.topicMetadata.map((t) => ({
+        topic: t.topic,
+        partitionMetadata: t.partitionMetadata.map((p) => ({ partitionId: p.partitionId, leader: p.partitionErrorCode ? -1 : p.leader })),
+      })),
+    };
   }
 
   private freshLogStart(topic: string, partition: number, now: number): boolean {

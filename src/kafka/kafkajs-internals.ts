@@ -18,11 +18,13 @@ export const INTERNALS_KAFKAJS_VERSION = '2.2.4';
 export interface RawPartitionMetadata {
   partitionId: number;
   leader: number;
+  /** Present in a metadata answer read with `metadataAsAnswered`; 0 when the partition is fine. */
+  partitionErrorCode?: number;
 }
 
 export interface RawMetadata {
   brokers: Array<{ nodeId: number; host: string; port: number }>;
-  topicMetadata: Array<{ topic: string; partitionMetadata: RawPartitionMetadata[] }>;
+  topicMetadata: Array<{ topic: string; topicErrorCode?: number; partitionMetadata: RawPartitionMetadata[] }>;
 }
 
 export interface RawTopicPartitionOffsets {
@@ -40,6 +42,13 @@ export interface InternalBroker {
   listOffsets(request: { topics: Array<{ topic: string; partitions: Array<{ partition: number; timestamp: number }> }> }): Promise<{ responses: RawTopicPartitionOffsets[] }>;
   /** What the broker answered to ApiVersions when kafkajs connected, by API key. */
   versions?: BrokerVersions | null;
+  /** kafkajs' own choice of version for a request definition, from the broker's ApiVersions. */
+  lookupRequest?: (apiKey: number, definition: unknown) => (args: unknown) => KafkajsProtocolRequest;
+}
+
+interface KafkajsProtocolRequest {
+  request: { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<KafkajsEncoder> };
+  response: { decode: (payload: Buffer) => Promise<unknown>; parse: (data: unknown) => Promise<unknown> };
 }
 
 export interface InternalCluster {
@@ -49,6 +58,8 @@ export interface InternalCluster {
     /** One Metadata request; `[]` means every topic. Also refreshes the broker list. */
     refreshMetadata(topics: string[]): Promise<void>;
     metadata: RawMetadata | null;
+    /** The bootstrap connection, the only one before a Metadata answer was ever taken. */
+    seedBroker?: InternalBroker;
     /** Calls `use` with one broker after another until a call does not throw; null when none did. */
     withBroker<T>(use: (b: { nodeId: number; broker: InternalBroker }) => Promise<T>): Promise<T | null>;
   };
@@ -72,6 +83,8 @@ interface Internals {
   Emitter: new () => unknown;
   Encoder: new () => KafkajsEncoder;
   createErrorFromCode: (code: number) => Error;
+  metadataDefinition: unknown;
+  metadataApiKey: number;
 }
 
 let loaded: Internals | null | undefined;
@@ -87,12 +100,18 @@ function loadInternals(): Internals | null {
     const Emitter = require('kafkajs/src/instrumentation/emitter') as unknown;
     const Encoder = require('kafkajs/src/protocol/encoder') as unknown;
     const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode?: unknown };
+    const { requests } = require('kafkajs/src/protocol/requests') as { requests?: { Metadata?: unknown } };
+    const metadataDefinition = requests?.Metadata;
+    const { Metadata: metadataApiKey } = require('kafkajs/src/protocol/requests/apiKeys') as { Metadata?: unknown };
     if (typeof createAdmin !== 'function' || typeof Emitter !== 'function' || typeof Encoder !== 'function' || typeof createErrorFromCode !== 'function') return null;
+    if (!metadataDefinition || typeof metadataApiKey !== 'number') return null;
     loaded = {
       createAdmin: createAdmin as AdminFactory,
       Emitter: Emitter as new () => unknown,
       Encoder: Encoder as new () => KafkajsEncoder,
       createErrorFromCode: createErrorFromCode as (code: number) => Error,
+      metadataDefinition,
+      metadataApiKey,
     };
   } catch {
     loaded = null;
@@ -132,10 +151,7 @@ function isCluster(value: unknown): value is InternalCluster {
   );
 }
 
-type SendRequest = (protocolRequest: {
-  request: { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<KafkajsEncoder> };
-  response: { decode: (payload: Buffer) => Promise<unknown>; parse: (data: unknown) => Promise<unknown> };
-}) => Promise<unknown>;
+type SendRequest = (protocolRequest: KafkajsProtocolRequest) => Promise<unknown>;
 
 /** kafkajs' Broker sends through a private method that also drops a connection the broker closed. */
 function sendRequestOf(broker: InternalBroker): SendRequest | null {
@@ -179,4 +195,18 @@ export function kafkaError(code: number): Error {
   const internals = loadInternals();
   if (!internals) return new Error(`Kafka error code ${code}`);
   return internals.createErrorFromCode(code);
+}
+
+/**
+ * Metadata for every topic as the broker answered it, partition errors included. kafkajs'
+ * own refresh rejects the whole answer when one partition has no leader (LEADER_NOT_AVAILABLE
+ * while it is offline), which would fail every read of the cluster for one partition; here
+ * each partition keeps its error code, for the read to treat it as unknown.
+ */
+export async function metadataAsAnswered(broker: InternalBroker): Promise<RawMetadata> {
+  const internals = loadInternals();
+  const send = sendRequestOf(broker);
+  if (!internals || !send || !broker.lookupRequest) throw new Error(`kafkajs ${INTERNALS_KAFKAJS_VERSION} internals are not available to read metadata`);
+  const { request, response } = broker.lookupRequest(internals.metadataApiKey, internals.metadataDefinition)({ topics: [], allowAutoTopicCreation: false });
+  return (await send({ request, response: { decode: response.decode, parse: (data) => Promise.resolve(data) } })) as RawMetadata;
 }

@@ -763,4 +763,46 @@ describe(`lagbot on three Kafka ${VERSION} brokers, one of which fails`, () => {
     expectStoreHoldsOnlyPagedIncidents();
     log(`  monitor, whole run: ${monitorSummary(checks)}`);
   }, 150_000);
+
+  it('a partition whose only replica is on a dead broker: its log end unknown, every other number of every read still there', async () => {
+    const solo = uniqueName('solo');
+    const soloGroup = uniqueName('solo-consumer');
+    await admin.createTopics({
+      topics: [{ topic: solo, replicaAssignment: [{ partition: 0, replicas: [VICTIM] }, { partition: 1, replicas: [1] }] }],
+      waitForLeaders: true,
+    });
+    await produce(kafka, solo, [40, 30]);
+    await admin.setOffsets({ groupId: soloGroup, topic: solo, partitions: [{ partition: 0, offset: '10' }, { partition: 1, offset: '10' }] });
+    expect((await reader.reader.readGroup(soloGroup))?.totalLag).toBe(50);
+
+    await cluster.broker(VICTIM).kill();
+    try {
+      // Until the controller fences the broker, reads fail; after it, partition 0 has no
+      // leader anywhere, and kafkajs alone would refuse every Metadata answer for it.
+      let lastFailure = 'none';
+      const { all, solos } = await eventually(async () => {
+        const read = await reader.reader.readAllGroups().catch((error: unknown) => {
+          lastFailure = String(error);
+          return null;
+        });
+        const found = read?.find((g) => g.group === soloGroup);
+        if (read) lastFailure = `read, solo group: ${JSON.stringify(found?.partitions)}`;
+        return read && found?.partitions.some((p) => p.partition === 0 && p.flags.includes('log-end-unknown')) ? { all: read, solos: found } : null;
+      }, 'a read of every group with the offline partition unknown', 60_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}; the last read: ${lastFailure}`);
+      });
+      const rows = [...solos.partitions].sort((a, b) => a.partition - b.partition);
+      expect(rows.map((p) => [p.partition, p.committedOffset, p.logEndOffset, p.lag])).toEqual([
+        [0, 10, null, null],
+        [1, 10, 30, 20],
+      ]);
+      expect(completeTotal(solos)).toBeNull();
+      for (const group of allGroups()) expect(completeTotal(all.find((g) => g.group === group) as GroupLag), group).not.toBeNull();
+      const one = await reader.reader.readGroup(soloGroup);
+      expect(one?.partitions.find((p) => p.partition === 1)?.lag).toBe(20);
+      expect(one?.partitions.find((p) => p.partition === 0)?.lag).toBeNull();
+    } finally {
+      await cluster.broker(VICTIM).restart();
+    }
+  }, 150_000);
 });
