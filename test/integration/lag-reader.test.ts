@@ -138,6 +138,22 @@ describe('lag engine on a real broker', () => {
     );
   });
 
+  it('with the flexible requests off (kafkajs\' own, one OffsetFetch per group, as for a broker without v8): every group as kafka-consumer-groups --all-groups shows it', async () => {
+    const fallback = lagReader(testbed().brokers, { flexibleRequests: false });
+    try {
+      const [ours, full, out] = await Promise.all([fallback.reader.readAllGroups(), reader.reader.readAllGroups(), kafkaConsumerGroups(cli(), ['--describe', '--all-groups'])]);
+      const theirs = theirRowsByGroup(out);
+      for (const group of [emptyGroup, liveGroup]) {
+        const lag = ours.find((g) => g.group === group);
+        expect(lag, group).toBeDefined();
+        expect(ourRows(lag as GroupLag), group).toEqual(theirs.get(group));
+        expect(ourRows(lag as GroupLag)).toEqual(ourRows(full.find((g) => g.group === group) as GroupLag));
+      }
+    } finally {
+      await fallback.stop();
+    }
+  });
+
   it('returns null for a group that does not exist, and lists the ones that do', async () => {
     expect(await reader.reader.readGroup(uniqueName('no-such-group'))).toBeNull();
     expect(await reader.reader.listGroupNames()).toEqual(expect.arrayContaining([emptyGroup, liveGroup]));
