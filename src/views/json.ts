@@ -17,6 +17,8 @@ export interface GroupLagJson {
   /** KIP-848 and share groups: GROUP-EPOCH and TARGET-ASSIGNMENT-EPOCH as `kafka-consumer-groups --state --verbose` prints them; null for classic groups. */
   groupEpoch: number | null;
   assignmentEpoch: number | null;
+  /** false when the members could not be read (a KIP-848 group on a broker without ConsumerGroupDescribe): `members` is then empty, not "nobody". */
+  membersVisible: boolean;
   members: Array<{
     memberId: string;
     clientId: string;
@@ -51,6 +53,7 @@ export function groupJson(lag: GroupLag): GroupLagJson {
     type: lag.protocol,
     groupEpoch: lag.epochs?.group ?? null,
     assignmentEpoch: lag.epochs?.assignment ?? null,
+    membersVisible: lag.membersVisible,
     members: lag.members.map((m) => ({
       memberId: m.memberId,
       clientId: m.clientId,

@@ -7,14 +7,14 @@ import { describedShareSnapshot, kip848Offsets, kip848Snapshot, shareSnapshot } 
 describe('lagbot lag --json', () => {
   it('keeps every field it had and adds type, epochs and, per member, memberEpoch and targetAssignment', () => {
     const json = groupJson(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0));
-    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'members', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
+    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
     expect(Object.keys(json.members[0] ?? {}).sort()).toEqual(['assignment', 'clientId', 'host', 'memberEpoch', 'memberId', 'targetAssignment']);
     expect(Object.keys(json.partitions[0] ?? {}).sort()).toEqual(['clientId', 'committedOffset', 'host', 'lag', 'logEndOffset', 'logStartOffset', 'memberId', 'partition', 'topic']);
   });
 
   it('gives classic groups null epochs and null KIP-848 member fields', () => {
     const json = groupJson(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0));
-    expect(json).toMatchObject({ protocol: 'classic', type: 'classic', groupEpoch: null, assignmentEpoch: null });
+    expect(json).toMatchObject({ protocol: 'classic', type: 'classic', groupEpoch: null, assignmentEpoch: null, membersVisible: true });
     for (const m of json.members) expect(m).toMatchObject({ memberEpoch: null, targetAssignment: null });
   });
 
@@ -68,6 +68,7 @@ describe('lagbot lag --json', () => {
       type: 'share',
       groupEpoch: null,
       assignmentEpoch: null,
+      membersVisible: false,
       members: [],
       partitions: [],
       totalLag: null,

@@ -43,8 +43,8 @@ describe('lagbot lag', () => {
     const { code, stdout } = await lagbot(['lag', group, '--json']);
     expect(code).toBe(EXIT.ok);
     const json = JSON.parse(stdout) as GroupLagJson;
-    expect(Object.keys(json).sort()).toEqual(['cluster', 'group', 'members', 'partitions', 'protocol', 'state', 'totalLag']);
-    expect(json).toMatchObject({ cluster: 'default', group, state: 'Empty', protocol: 'classic', members: [], totalLag: 605 });
+    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
+    expect(json).toMatchObject({ cluster: 'default', group, state: 'Empty', protocol: 'classic', type: 'classic', groupEpoch: null, assignmentEpoch: null, membersVisible: true, members: [], totalLag: 605 });
     expect(json.partitions).toEqual([
       { topic, partition: 1, committedOffset: 100, logEndOffset: 700, logStartOffset: 0, lag: 600, memberId: null, clientId: null, host: null },
       { topic, partition: 0, committedOffset: 25, logEndOffset: 30, logStartOffset: 0, lag: 5, memberId: null, clientId: null, host: null },
