@@ -67,8 +67,10 @@ export type Finding =
   | { kind: 'topic-deleted'; topics: string[] }
   /** Retention deleted messages the group never read. */
   | { kind: 'retention-loss'; partitions: PartitionId[]; lost: number }
-  /** Assigned, never committed: lag unknown. */
-  | { kind: 'no-committed-offset'; partitions: PartitionId[] }
+  /** Assigned, never committed (a share group: never read, no start offset): lag unknown. */
+  | { kind: 'no-committed-offset'; partitions: PartitionId[]; share: boolean }
+  /** Share-partitions whose lag the broker does not count (before Kafka 4.2): lag unknown. */
+  | { kind: 'share-lag-not-reported'; partitions: PartitionId[] }
   /** Log ends that could not be read right now (their leader is down or moving): lag unknown, the total a lower bound. */
   | { kind: 'log-end-unknown'; partitions: PartitionId[]; knownLag: number | null };
 
@@ -89,6 +91,7 @@ export const FINDING_KINDS = [
   'topic-deleted',
   'retention-loss',
   'no-committed-offset',
+  'share-lag-not-reported',
   'log-end-unknown',
 ] as const satisfies readonly FindingKind[];
 
@@ -244,7 +247,12 @@ const retentionLoss: Detector = ({ lag }) => {
 
 const noCommittedOffset: Detector = ({ lag }) => {
   const none = lag.partitions.filter((p) => p.flags.includes('no-committed-offset'));
-  return none.length > 0 ? [{ kind: 'no-committed-offset', partitions: none.map(idOf) }] : [];
+  return none.length > 0 ? [{ kind: 'no-committed-offset', partitions: none.map(idOf), share: lag.protocol === 'share' }] : [];
+};
+
+const shareLagNotReported: Detector = ({ lag }) => {
+  const unreported = lag.partitions.filter((p) => p.flags.includes('lag-not-reported'));
+  return unreported.length > 0 ? [{ kind: 'share-lag-not-reported', partitions: unreported.map(idOf) }] : [];
 };
 
 const logEndUnknown: Detector = ({ lag }) => {
@@ -266,6 +274,7 @@ const DETECTORS: Record<FindingKind, Detector> = {
   'topic-deleted': topicDeleted,
   'retention-loss': retentionLoss,
   'no-committed-offset': noCommittedOffset,
+  'share-lag-not-reported': shareLagNotReported,
   'log-end-unknown': logEndUnknown,
 };
 
@@ -305,6 +314,7 @@ export function findingIdentity(f: Finding): string {
     case 'unowned-partitions':
     case 'retention-loss':
     case 'no-committed-offset':
+    case 'share-lag-not-reported':
     case 'log-end-unknown':
       return `${f.kind}:${partitionsIdentity(f.partitions)}`;
     case 'topic-deleted':

@@ -97,6 +97,7 @@ export function computeGroupLag(
       snapshot.protocol === 'share' ? { lag: row.offset === null ? null : (row.reportedLag ?? null), belowLogStart: false } : partitionLag({ committedOffset: row.offset, logEndOffset, logStartOffset });
     if (belowLogStart) flags.push('offset-below-log-start');
     if (row.offset === null) flags.push('no-committed-offset');
+    if (snapshot.protocol === 'share' && row.offset !== null && lag === null) flags.push('lag-not-reported');
     if (row.offset !== null && logEndOffset === null && !(topicState && !topicState.exists)) flags.push('log-end-unknown');
     const owner = owners.get(key(row.topic, row.partition));
     partitions.push({

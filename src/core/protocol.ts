@@ -112,7 +112,9 @@ export type PartitionFlag =
   /** Assigned, but the group never committed: lag unknown. */
   | 'no-committed-offset'
   /** The partition's leader could not be asked for its log end right now (a broker down, a leader moving): lag unknown. */
-  | 'log-end-unknown';
+  | 'log-end-unknown'
+  /** A share-partition whose lag the broker does not count (brokers before Kafka 4.2): lag unknown. */
+  | 'lag-not-reported';
 
 export interface PartitionLag {
   topic: string;

@@ -18,6 +18,7 @@ export const FINDING_ICONS: Record<FindingKind, string> = {
   'topic-deleted': ':wastebasket:',
   'retention-loss': ':warning:',
   'no-committed-offset': ':grey_question:',
+  'share-lag-not-reported': ':grey_question:',
   'log-end-unknown': ':satellite_antenna:',
 };
 
@@ -131,7 +132,11 @@ export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
         'On restart the consumer resets per auto.offset.reset.'
       );
     case 'no-committed-offset':
-      return `No committed offset yet on ${tps(f.partitions, s)}: lag unknown until the owner commits.`;
+      return f.share
+        ? `No start offset yet on ${tps(f.partitions, s)}: the share group has not read them, so their lag is unknown.`
+        : `No committed offset yet on ${tps(f.partitions, s)}: lag unknown until the owner commits.`;
+    case 'share-lag-not-reported':
+      return `The broker does not count share-group lag for ${tps(f.partitions, s)}: that needs Kafka 4.2 or later; the start offsets are exact.`;
     case 'log-end-unknown':
       return (
         `The log end of ${tps(f.partitions, s)} cannot be read right now (its leader is down or moving): ` +

@@ -37,7 +37,14 @@ describe('the sentence of each finding', () => {
     expect(findingText({ kind: 'stopped', totalLag: 10, partitions: 1 })).toContain('No active members: nothing is consuming');
     expect(findingText({ kind: 'retention-loss', partitions: [{ topic: 't', partition: 2 }], lost: 76_989 })).toContain('Retention deleted 76,989 messages this group never read on t-2');
     expect(findingText({ kind: 'unowned-partitions', partitions: [{ topic: 't', partition: 2 }] })).toContain('1 partition has committed offsets but no owner: t-2');
-    expect(findingText({ kind: 'no-committed-offset', partitions: [{ topic: 't', partition: 0 }] })).toContain('No committed offset yet on t-0');
+    expect(findingText({ kind: 'no-committed-offset', partitions: [{ topic: 't', partition: 0 }], share: false })).toContain('No committed offset yet on t-0');
+    expect(findingText({ kind: 'no-committed-offset', partitions: [{ topic: 't', partition: 0 }], share: true })).toContain('No start offset yet on t-0: the share group has not read them');
+  });
+
+  it('says which Kafka a share group\'s lag needs when the broker does not count it', () => {
+    expect(findingText({ kind: 'share-lag-not-reported', partitions: [{ topic: 't', partition: 1 }] })).toBe(
+      'The broker does not count share-group lag for t-1: that needs Kafka 4.2 or later; the start offsets are exact.',
+    );
   });
 
   it('escapes Kafka names for Slack once, so a topic cannot mention anyone', () => {
