@@ -42,6 +42,9 @@ const sortedTopics = (topics: readonly TopicPartitions[]): TopicPartitions[] =>
     .map((t) => ({ topic: t.topic, partitions: [...t.partitions].sort((a, b) => a - b) }))
     .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
 
+/** Brokers print a client's host as `/10.0.1.14`. */
+const withoutSlash = (host: string): string => host.replace(/^\//, '');
+
 function classicGroup(d: GroupDescription): DescribedGroup {
   return {
     groupId: d.groupId,
@@ -52,45 +55,28 @@ function classicGroup(d: GroupDescription): DescribedGroup {
     members: d.members.map((m) => ({
       memberId: m.memberId,
       clientId: m.clientId,
-      host: m.clientHost.replace(/^\//, ''),
+      host: withoutSlash(m.clientHost),
       assignment: decodeAssignment(d.protocolType, m.memberAssignment),
     })),
     epochs: null,
   };
 }
 
-function consumerGroup(a: ConsumerGroupAnswer): DescribedGroup {
+/** A KIP-848 or share group as its own describe request answered (share members have no target assignment). */
+function groupOfItsOwnProtocol(type: 'consumer' | 'share', a: ConsumerGroupAnswer | ShareGroupAnswer): DescribedGroup {
   return {
     groupId: a.groupId,
-    type: 'consumer',
+    type,
     state: a.state,
-    protocolType: 'consumer',
+    protocolType: type,
     assignor: a.assignor ? a.assignor : null,
     members: a.members.map((m) => ({
       memberId: m.memberId,
       clientId: m.clientId,
-      host: m.clientHost.replace(/^\//, ''),
+      host: withoutSlash(m.clientHost),
       assignment: sortedTopics(m.assignment),
       memberEpoch: m.memberEpoch,
-      targetAssignment: sortedTopics(m.targetAssignment),
-    })),
-    epochs: { group: a.groupEpoch, assignment: a.assignmentEpoch },
-  };
-}
-
-function shareGroup(a: ShareGroupAnswer): DescribedGroup {
-  return {
-    groupId: a.groupId,
-    type: 'share',
-    state: a.state,
-    protocolType: 'share',
-    assignor: a.assignor ? a.assignor : null,
-    members: a.members.map((m) => ({
-      memberId: m.memberId,
-      clientId: m.clientId,
-      host: m.clientHost.replace(/^\//, ''),
-      assignment: sortedTopics(m.assignment),
-      memberEpoch: m.memberEpoch,
+      ...('targetAssignment' in m ? { targetAssignment: sortedTopics(m.targetAssignment) } : {}),
     })),
     epochs: { group: a.groupEpoch, assignment: a.assignmentEpoch },
   };
@@ -515,7 +501,7 @@ export class BatchedReads implements ClusterReads {
       const shareVersion = share.length === 0 ? null : this.apis.version(broker, nodeId, API.ShareGroupDescribe);
       if (shareVersion !== null) {
         for (const a of await sendFlexible(broker, describeShareGroups(share, shareVersion))) {
-          if (a.errorCode === 0) answers.push(shareGroup(a));
+          if (a.errorCode === 0) answers.push(groupOfItsOwnProtocol('share', a));
           else if (!NOT_OF_THIS_TYPE.has(a.errorCode)) again.push({ groupId: a.groupId, error: kafkaError(a.errorCode) });
         }
       }
@@ -540,7 +526,7 @@ export class BatchedReads implements ClusterReads {
       const described = new Map<string, DescribedGroup>();
       if (version !== null && tryKip848.length > 0) {
         for (const a of await sendFlexible(broker, describeConsumerGroups(tryKip848, version))) {
-          if (a.errorCode === 0) described.set(a.groupId, consumerGroup(a));
+          if (a.errorCode === 0) described.set(a.groupId, groupOfItsOwnProtocol('consumer', a));
           else if (!NOT_OF_THIS_TYPE.has(a.errorCode)) again.push({ groupId: a.groupId, error: kafkaError(a.errorCode) });
         }
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API, describeConsumerGroups, fetchGroupOffsets, findCoordinators, listGroups, pickVersion } from '../../src/kafka/flexible/requests.js';
+import { API, describeConsumerGroups, describeShareGroupOffsets, fetchGroupOffsets, findCoordinators, listGroups, pickVersion } from '../../src/kafka/flexible/requests.js';
 import { Reader, WireError, Writer } from '../../src/kafka/flexible/wire.js';
 
 /** A tagged field as a broker may add one: tag, byte length, bytes. */
@@ -112,6 +112,25 @@ describe('requests lagbot encodes itself', () => {
       { groupId: 'a', protocolType: 'consumer', state: 'Stable', type: 'consumer' },
       { groupId: 's', protocolType: 'share', state: 'Empty', type: 'share' },
     ]);
+  });
+
+  it('DescribeShareGroupOffsets: start offsets, and lag from v1 only (-1 and v0 are "not reported")', () => {
+    const uuid = Array.from({ length: 16 }, () => 7);
+    const partition = (index: number, start: number, lag: number | null) => [...i32(index), ...i64(start), ...i32(0), ...(lag === null ? [] : i64(lag)), ...i16(0), 0, 0];
+    const answer = (withLag: boolean) =>
+      Buffer.from([
+        0, ...i32(0), 2,
+        ...str('workers'), 2, ...str('jobs'), ...uuid, 3, ...partition(0, 40, withLag ? 20 : null), ...partition(1, -1, withLag ? -1 : null), 0,
+        ...i16(0), 0, 0,
+        0,
+      ]);
+    const v1 = describeShareGroupOffsets(['workers'], 1);
+    expect([...v1.body]).toEqual([0, 2, ...str('workers'), 0, 0, 0]);
+    expect(v1.decode(answer(true))[0]?.topics[0]?.partitions).toEqual([
+      { partition: 0, startOffset: 40, lag: 20, errorCode: 0 },
+      { partition: 1, startOffset: -1, lag: null, errorCode: 0 },
+    ]);
+    expect(describeShareGroupOffsets(['workers'], 0).decode(answer(false))[0]?.topics[0]?.partitions.map((p) => p.lag)).toEqual([null, null]);
   });
 
   it('ConsumerGroupDescribe v0: members with epochs, current and target assignments by topic name', () => {

@@ -248,10 +248,14 @@ function readAssignment(r: Reader): AssignedPartitions[] {
   return topics;
 }
 
-export function describeConsumerGroups(groupIds: readonly string[], version: number): FlexibleRequest<ConsumerGroupAnswer[]> {
+/**
+ * ConsumerGroupDescribe and ShareGroupDescribe: the same request (group ids, no authorized
+ * operations), and answers whose groups start alike and differ in their members.
+ */
+function describeGroupsOfItsProtocol<M>(apiKey: ApiKey, apiName: string, groupIds: readonly string[], version: number, readMember: (m: Reader) => M) {
   return request(
-    API.ConsumerGroupDescribe,
-    'ConsumerGroupDescribe',
+    apiKey,
+    apiName,
     version,
     (w) => {
       w.compactArray(groupIds, (x, id) => x.compactString(id));
@@ -260,37 +264,43 @@ export function describeConsumerGroups(groupIds: readonly string[], version: num
     (r) => {
       r.int32(); // throttle time
       return r.compactArray((g) => {
-        const errorCode = g.int16();
-        const errorMessage = g.compactNullableString();
-        const groupId = g.compactString();
-        const state = g.compactString();
-        const groupEpoch = g.int32();
-        const assignmentEpoch = g.int32();
-        const assignor = g.compactString();
+        const head = {
+          errorCode: g.int16(),
+          errorMessage: g.compactNullableString(),
+          groupId: g.compactString(),
+          state: g.compactString(),
+          groupEpoch: g.int32(),
+          assignmentEpoch: g.int32(),
+          assignor: g.compactString(),
+        };
         const members = g.compactArray((m) => {
-          const member: ConsumerGroupMemberAnswer = {
-            memberId: m.compactString(),
-            instanceId: m.compactNullableString(),
-            rackId: m.compactNullableString(),
-            memberEpoch: m.int32(),
-            clientId: m.compactString(),
-            clientHost: m.compactString(),
-            subscribedTopics: m.compactArray((s) => s.compactString()),
-            assignment: [],
-            targetAssignment: [],
-          };
-          m.compactNullableString(); // subscribed topic regex
-          member.assignment = readAssignment(m);
-          member.targetAssignment = readAssignment(m);
+          const member = readMember(m);
           m.taggedFields();
           return member;
         });
         g.int32(); // authorized operations
         g.taggedFields();
-        return { groupId, errorCode, errorMessage, state, groupEpoch, assignmentEpoch, assignor, members };
+        return { ...head, members };
       });
     },
   );
+}
+
+export function describeConsumerGroups(groupIds: readonly string[], version: number): FlexibleRequest<ConsumerGroupAnswer[]> {
+  return describeGroupsOfItsProtocol(API.ConsumerGroupDescribe, 'ConsumerGroupDescribe', groupIds, version, (m): ConsumerGroupMemberAnswer => {
+    const member = {
+      memberId: m.compactString(),
+      instanceId: m.compactNullableString(),
+      rackId: m.compactNullableString(),
+      memberEpoch: m.int32(),
+      clientId: m.compactString(),
+      clientHost: m.compactString(),
+      subscribedTopics: m.compactArray((s) => s.compactString()),
+    };
+    m.compactNullableString(); // subscribed topic regex
+    const assignment = readAssignment(m);
+    return { ...member, assignment, targetAssignment: readAssignment(m) };
+  });
 }
 
 // ShareGroupDescribe v1 (API key 77): KIP-932 share groups and their members.
@@ -306,41 +316,15 @@ export interface ShareGroupAnswer {
 }
 
 export function describeShareGroups(groupIds: readonly string[], version: number): FlexibleRequest<ShareGroupAnswer[]> {
-  return request(
-    API.ShareGroupDescribe,
-    'ShareGroupDescribe',
-    version,
-    (w) => {
-      w.compactArray(groupIds, (x, id) => x.compactString(id));
-      w.bool(false);
-    },
-    (r) => {
-      r.int32(); // throttle time
-      return r.compactArray((g) => {
-        const errorCode = g.int16();
-        g.compactNullableString(); // error message
-        const groupId = g.compactString();
-        const state = g.compactString();
-        const groupEpoch = g.int32();
-        const assignmentEpoch = g.int32();
-        const assignor = g.compactString();
-        const members = g.compactArray((m) => {
-          const memberId = m.compactString();
-          m.compactNullableString(); // rack
-          const memberEpoch = m.int32();
-          const clientId = m.compactString();
-          const clientHost = m.compactString();
-          m.compactArray((s) => s.compactString()); // subscribed topics
-          const assignment = readAssignment(m);
-          m.taggedFields();
-          return { memberId, memberEpoch, clientId, clientHost, assignment };
-        });
-        g.int32(); // authorized operations
-        g.taggedFields();
-        return { groupId, errorCode, state, groupEpoch, assignmentEpoch, assignor, members };
-      });
-    },
-  );
+  return describeGroupsOfItsProtocol(API.ShareGroupDescribe, 'ShareGroupDescribe', groupIds, version, (m): ShareGroupAnswer['members'][number] => {
+    const memberId = m.compactString();
+    m.compactNullableString(); // rack
+    const memberEpoch = m.int32();
+    const clientId = m.compactString();
+    const clientHost = m.compactString();
+    m.compactArray((s) => s.compactString()); // subscribed topics
+    return { memberId, memberEpoch, clientId, clientHost, assignment: readAssignment(m) };
+  });
 }
 
 // DescribeShareGroupOffsets v0/v1 (API key 90): each share-partition's start offset, and from v1 its lag.
