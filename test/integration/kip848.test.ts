@@ -1,6 +1,8 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CliIo } from '../../src/cli/main.js';
 import type { GroupLag, TopicPartitions } from '../../src/core/protocol.js';
+import type { GroupLagJson } from '../../src/views/json.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
 import { parseKafkaVersion } from '../../tools/kafka-testbed/jars.js';
 import {
@@ -114,6 +116,29 @@ describe.runIf(major >= 4)('KIP-848 consumer-protocol groups', () => {
     const byId = (a: { consumerId: string }, b: { consumerId: string }) => (a.consumerId < b.consumerId ? -1 : 1);
     expect(ours.sort(byId)).toEqual(expected.sort(byId));
     expect(new Set(lag.members.map((m) => m.clientId))).toEqual(new Set(['lagbot-kip848-a', 'lagbot-kip848-b']));
+  });
+
+  it('lagbot lag GROUP --json and the table say the same members, epochs and assignments as kafka-consumer-groups', async () => {
+    const out: string[] = [];
+    const io: CliIo = { stdout: (t) => out.push(t), stderr: () => undefined, env: { KAFKA_BROKERS: testbed().bootstrap } };
+    expect(await main(['lag', live, '--json'], io)).toBe(0);
+    const json = JSON.parse(out.join('\n')) as GroupLagJson;
+    const [state] = parseDescribeState(await cli(['--describe', '--group', live, '--state', '--verbose']));
+    expect(json).toMatchObject({ type: 'consumer', protocol: 'consumer', membersVisible: true, state: state?.state, groupEpoch: state?.groupEpoch, assignmentEpoch: state?.targetAssignmentEpoch });
+    const theirs = parseDescribeMembers(await cli(['--describe', '--group', live, '--members', '--verbose']));
+    const byId = <T extends { memberId: string }>(a: T, b: T) => (a.memberId < b.memberId ? -1 : 1);
+    expect(json.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.host, memberEpoch: m.memberEpoch, assignment: m.assignment, targetAssignment: m.targetAssignment })).sort(byId)).toEqual(
+      theirs
+        .map((r) => ({ memberId: r.consumerId, clientId: r.clientId, host: r.host.replace(/^\//, ''), memberEpoch: r.currentEpoch, assignment: asTopics(r.assignment), targetAssignment: asTopics(r.targetAssignment ?? []) }))
+        .sort(byId),
+    );
+    out.length = 0;
+    expect(await main(['lag', live, '--members'], io)).toBe(0);
+    const table = out.join('\n');
+    for (const r of theirs) {
+      expect(table).toContain(r.consumerId);
+      expect(table).toContain(r.clientId);
+    }
   });
 
   it('state, assignor, group epoch and target assignment epoch equal kafka-consumer-groups --state --verbose', async () => {
