@@ -46,6 +46,8 @@ export interface RequestCounts {
   /** Median over cycles per "API vN". */
   requestsByVersion: Record<string, number>;
   totalRequests: number;
+  /** Each cycle's total, in order: a request sent only every few cycles shows here, not in the medians. */
+  perCycle: number[];
   requestKB: number;
   responseKB: number;
   /** Median over cycles of each API's longest round trip in a cycle. */
@@ -174,6 +176,7 @@ function requestCounts(countedAt: RequestCounts['countedAt'], cycles: Counted[])
     requests: median((c) => c.requests),
     requestsByVersion: median((c) => c.byVersion),
     totalRequests: medianOf(cycles.map((c) => c.totalRequests)),
+    perCycle: cycles.map((c) => c.totalRequests),
     requestKB: Math.round(medianOf(cycles.map((c) => c.requestBytes)) / 1024),
     responseKB: Math.round(medianOf(cycles.map((c) => c.responseBytes)) / 1024),
     slowestMs: Object.fromEntries(Object.entries(median((c) => c.slowestMs)).map(([api, ms]) => [api, Math.round(ms)])),

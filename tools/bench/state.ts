@@ -187,9 +187,21 @@ async function logEndOffsets(admin: Admin, layout: Layout): Promise<number[][]> 
   return Promise.all(
     layout.topics.map((topic) =>
       limiter.schedule(async () => {
-        const ends: number[] = new Array<number>(topic.partitions).fill(0);
-        for (const p of await admin.fetchTopicOffsets(topic.name)) ends[p.partition] = Number(p.high);
-        return ends;
+        // kafkajs' fetchTopicOffsets, several at once, can find no metadata for its topic
+        // (seen on the 3-broker cluster at 600 topics: a TypeError inside kafkajs, or fewer
+        // partitions): asked again until every partition is answered.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            const offsets = await admin.fetchTopicOffsets(topic.name);
+            if (offsets.length !== topic.partitions) throw new Error(`log ends of ${topic.name}: ${offsets.length} of ${topic.partitions} partitions answered`);
+            const ends: number[] = new Array<number>(topic.partitions).fill(0);
+            for (const p of offsets) ends[p.partition] = Number(p.high);
+            return ends;
+          } catch (error) {
+            if (attempt >= 10) throw error;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
       }),
     ),
   );

@@ -69,7 +69,10 @@ const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.
 function requestLine(c: RequestCounts): string {
   if (Object.keys(c.requests).length === 0) return 'not counted (no proxy: --direct or an external cluster)';
   const apis = Object.entries(c.requestsByVersion).length > 0 ? c.requestsByVersion : c.requests;
-  return `${c.totalRequests} (${Object.entries(apis).map(([api, n]) => `${api} ${n}`).join(', ')}), ${c.requestKB} KB sent, ${c.responseKB} KB answered`;
+  const low = Math.min(...c.perCycle);
+  const high = Math.max(...c.perCycle);
+  const range = c.perCycle.length > 0 && low !== high ? ` [${low}-${high} per cycle]` : '';
+  return `${c.totalRequests}${range} (${Object.entries(apis).map(([api, n]) => `${api} ${n}`).join(', ')}), ${c.requestKB} KB sent, ${c.responseKB} KB answered`;
 }
 
 export function formatSummary(results: ScaleResult[]): string {
