@@ -1,6 +1,7 @@
+import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { computeGroupLag } from '../../src/core/lag.js';
-import type { GroupLag } from '../../src/core/protocol.js';
+import type { CommittedOffset, GroupLag } from '../../src/core/protocol.js';
 import { LagMetrics } from '../../src/metrics/metrics.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 
@@ -134,6 +135,61 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     );
     metrics.recordCheck('default', [later], 2_000);
     expect(series(await scrape(metrics), 'kafka_consumer_lag').map(([l]) => l.partition)).toEqual(['0', '2']);
+  });
+});
+
+describe('LagMetrics: kafka_consumer_lag kept per group', () => {
+  it('exposes what a prom-client Gauge emptied and set again on every check exposes, line for line and in order', async () => {
+    const metrics = lite();
+    // The way lagbot kept the series before: remove the cluster's series, set this check's.
+    const registry = new Registry();
+    const plain = new Gauge({ name: 'kafka_consumer_lag', help: 'x', labelNames: ['cluster', 'group', 'topic', 'partition'], registers: [registry] });
+    const setBefore = new Map<string, Array<Record<'cluster' | 'group' | 'topic' | 'partition', string>>>();
+    const recordPlainly = (cluster: string, groups: readonly GroupLag[]) => {
+      for (const labels of setBefore.get(cluster) ?? []) plain.remove(labels);
+      const now: Array<Record<'cluster' | 'group' | 'topic' | 'partition', string>> = [];
+      for (const g of groups) {
+        for (const p of g.partitions) {
+          if (p.lag === null) continue;
+          const labels = { cluster: g.cluster, group: g.group, topic: p.topic, partition: String(p.partition) };
+          plain.set(labels, p.lag);
+          now.push(labels);
+        }
+      }
+      setBefore.set(cluster, now);
+    };
+    const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('kafka_consumer_lag{'));
+    const committed = (...offsets: Array<[number, number]>): CommittedOffset[] => offsets.map(([partition, offset]) => ({ topic: 'user-events', partition, offset }));
+    const group = (group: string, at: number, rows: CommittedOffset[], cluster = 'default'): GroupLag => ({
+      ...computeGroupLag(caseStudySnapshot({ group, members: [], committed: rows }), caseStudyOffsets(), at),
+      cluster,
+    });
+    const checks: Array<[string, GroupLag[]]> = [
+      ['default', [group('a', 1, committed([0, 5], [1, 6])), group('b', 1, committed([2, 7]))]],
+      // New lags, so the read's order (largest lag first) changes; b gains a partition.
+      ['default', [group('a', 2, committed([0, 8_900_000], [1, 6])), group('b', 2, committed([2, 7], [0, 1]))]],
+      ['staging', [group('a', 3, committed([1, 9]), 'staging')]],
+      // A partition whose lag becomes unknown, and a group gone.
+      ['default', [group('a', 4, [...committed([0, 5]), { topic: 'user-events', partition: 1, offset: null }])]],
+      ['staging', [group('a', 5, committed([1, 10]), 'staging'), group('c', 5, committed([0, 1], [1, 2], [2, 3]), 'staging')]],
+      ['default', []],
+      ['default', [group('b', 7, committed([2, 7], [0, 1]))]],
+    ];
+    for (const [cluster, groups] of checks) {
+      metrics.recordCheck(cluster, groups, 1_000);
+      recordPlainly(cluster, groups);
+      expect(lines(await metrics.metricsText())).toEqual(lines(await registry.metrics()));
+    }
+    expect(lines(await metrics.metricsText()).length).toBeGreaterThan(0);
+  });
+
+  it('is emptied by the registry\'s resetMetrics like any prom-client metric', async () => {
+    const metrics = lite();
+    metrics.recordCheck('default', [userEvents()], 1_000);
+    metrics.registry.resetMetrics();
+    expect(series(await scrape(metrics), 'kafka_consumer_lag')).toEqual([]);
+    metrics.recordCheck('default', [userEvents()], 2_000);
+    expect(series(await scrape(metrics), 'kafka_consumer_lag')).toHaveLength(3);
   });
 });
 
