@@ -36,6 +36,15 @@ describe('the wire primitives of flexible versions', () => {
     expect(r.int32()).toBe(42);
   });
 
+  it('reads int64 as Number(BigInt) would, beyond 2^53 and below zero included', () => {
+    const values = [0n, 1n, -1n, 4_294_967_295n, 4_294_967_296n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 62n + 12_345n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 40n) - 7n];
+    const buffer = Buffer.alloc(8 * values.length);
+    values.forEach((v, i) => buffer.writeBigInt64BE(v, 8 * i));
+    const r = new Reader(buffer);
+    for (const v of values) expect(r.int64(), String(v)).toBe(Number(v));
+    expect(r.remaining).toBe(0);
+  });
+
   it('says so when an answer ends early instead of reading garbage', () => {
     expect(() => new Reader(Buffer.from([0, 0])).int32()).toThrow(WireError);
     expect(() => new Reader(Buffer.from([5, 0x61])).compactString()).toThrow(/early/);

@@ -84,21 +84,28 @@ export class Reader {
 
   constructor(private readonly buffer: Buffer) {}
 
+  // The primitives read the buffer in place: a subarray per field would be an object per
+  // field, about 350,000 a check for the OffsetFetch answer of 1,000 groups' 50,000 offsets.
   int8(): number {
-    return this.take(1).readInt8();
+    return this.buffer.readInt8(this.skip(1));
   }
 
   int16(): number {
-    return this.take(2).readInt16BE();
+    return this.buffer.readInt16BE(this.skip(2));
   }
 
   int32(): number {
-    return this.take(4).readInt32BE();
+    return this.buffer.readInt32BE(this.skip(4));
   }
 
-  /** Offsets as numbers (see core/protocol.ts on precision); -1 stays -1. */
+  /**
+   * Offsets as numbers (see core/protocol.ts on precision); -1 stays -1. High word times
+   * 2^32 plus the unsigned low word: one rounding of the exact value, as Number(BigInt)
+   * does, without a BigInt per offset.
+   */
   int64(): number {
-    return Number(this.take(8).readBigInt64BE());
+    const at = this.skip(8);
+    return this.buffer.readInt32BE(at) * 0x1_0000_0000 + this.buffer.readUInt32BE(at + 4);
   }
 
   bool(): boolean {
@@ -109,7 +116,7 @@ export class Reader {
     let value = 0;
     let shift = 0;
     for (;;) {
-      const byte = this.take(1)[0] as number;
+      const byte = this.buffer[this.skip(1)] as number;
       value += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return value;
       shift += 7;
@@ -125,7 +132,9 @@ export class Reader {
 
   compactNullableString(): string | null {
     const length = this.uvarint();
-    return length === 0 ? null : this.take(length - 1).toString('utf8');
+    if (length === 0) return null;
+    const start = this.skip(length - 1);
+    return this.buffer.toString('utf8', start, start + length - 1);
   }
 
   compactArray<T>(read: (r: this) => T): T[] {
@@ -151,7 +160,7 @@ export class Reader {
     const count = this.uvarint();
     for (let i = 0; i < count; i += 1) {
       this.uvarint();
-      this.take(this.uvarint());
+      this.skip(this.uvarint());
     }
   }
 
@@ -160,9 +169,15 @@ export class Reader {
   }
 
   private take(n: number): Buffer {
+    const start = this.skip(n);
+    return this.buffer.subarray(start, start + n);
+  }
+
+  /** Moves past `n` bytes; returns where they start. */
+  private skip(n: number): number {
     if (this.offset + n > this.buffer.length) throw new WireError(`response ends ${this.offset + n - this.buffer.length} byte(s) early`);
-    const slice = this.buffer.subarray(this.offset, this.offset + n);
+    const start = this.offset;
     this.offset += n;
-    return slice;
+    return start;
   }
 }
