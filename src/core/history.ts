@@ -1,5 +1,5 @@
 import { completeTotal } from './lag.js';
-import type { GroupLag, GroupState } from './protocol.js';
+import type { GroupLag, GroupState, PartitionLag } from './protocol.js';
 
 /**
  * One check's reading of a group. An hour of 30-second samples for every partition of
@@ -34,7 +34,42 @@ export function splitKey(key: string): { topic: string; partition: number } {
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((k, i) => k === b[i]);
+  return a === b || (a.length === b.length && a.every((k, i) => k === b[i]));
+}
+
+/** `key === partitionKey(topic, partition)`, without making the string. */
+function isKeyOf(key: string, topic: string, partition: number): boolean {
+  const cut = topic.length;
+  if (!Number.isSafeInteger(partition) || partition < 0) return key === partitionKey(topic, partition);
+  if (key.length < cut + 2 || key.charCodeAt(cut) !== 0 || !key.startsWith(topic)) return false;
+  // The decimal digits String(partition) writes: no sign, no leading zero but for 0 itself.
+  if (key.charCodeAt(cut + 1) === 48 && key.length > cut + 2) return false;
+  let n = 0;
+  for (let i = cut + 1; i < key.length; i += 1) {
+    const digit = key.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return false;
+    n = n * 10 + digit;
+  }
+  return n === partition;
+}
+
+/** The previous sample's keys when they are those of `ordered`: the key strings are made only when the partitions changed. */
+function keysOf(ordered: readonly PartitionLag[], previous: GroupSample | undefined): readonly string[] {
+  const known = previous?.keys;
+  if (known && known.length === ordered.length && ordered.every((p, i) => isKeyOf(known[i] as string, p.topic, p.partition))) return known;
+  return ordered.map((p) => partitionKey(p.topic, p.partition));
+}
+
+/**
+ * One string per group state, kept by every sample in the window: a state decoded from each
+ * read is a string of its own, an hour of 1,000 groups' samples 120,000 copies of "Empty".
+ */
+const STATES = new Map<string, GroupState>();
+function stateOf(state: GroupState): GroupState {
+  const known = STATES.get(state);
+  if (known !== undefined) return known;
+  STATES.set(state, state);
+  return state;
 }
 
 /** Samples per block: a block is freed once all of its samples left the window. */
@@ -43,14 +78,20 @@ const COMMITTED = 0;
 const LOG_END = 1;
 type Column = typeof COMMITTED | typeof LOG_END;
 
+/** Bytes per stored difference: 1, 2 or 4. */
+type Width = 1 | 2 | 4;
+
+/** The largest difference each width holds; its most negative value stands for "unknown". */
+const LIMIT: Record<Width, number> = { 1: 0x7f, 2: 0x7fff, 4: 0x7fffffff };
+
 /**
  * Consecutive samples of one group with the same keys, stored as integer differences from
  * the block's first sample (its anchor, kept as float64). Offsets grow slowly against
- * their size, so a difference usually fits 16 bits and always 32: 2 to 4 bytes per offset
- * instead of 8, and one allocation per 16 samples instead of two per sample (a typed
- * array costs several hundred bytes of bookkeeping besides its data). Lossless: a value a
- * block cannot hold (too far from the anchor, not an integer, known where the anchor was
- * not) starts a new block anchored on it.
+ * their size, so a difference usually fits 8 or 16 bits and always 32: 1 to 4 bytes per
+ * offset instead of 8, and one allocation per 16 samples instead of two per sample (a
+ * typed array costs several hundred bytes of bookkeeping besides its data). Lossless: a
+ * value a block cannot hold (too far from the anchor, not an integer, known where the
+ * anchor was not) starts a new block anchored on it.
  */
 class SampleBlock {
   /** Slots written; samples only ever append, so a written slot never changes. */
@@ -59,7 +100,7 @@ class SampleBlock {
   maxDelta = 0;
   /** A sample did not fit this block's width. */
   overflowed = false;
-  readonly data: Int16Array | Int32Array;
+  readonly data: Int8Array | Int16Array | Int32Array;
   /** The width's most negative value, standing for "unknown" (NaN). */
   readonly missing: number;
   readonly limit: number;
@@ -68,12 +109,12 @@ class SampleBlock {
     readonly keys: readonly string[],
     /** Committed offsets then log end offsets of the first sample. */
     readonly anchor: Float64Array,
-    readonly wide: boolean,
+    readonly width: Width,
   ) {
     const size = BLOCK_SAMPLES * 2 * keys.length;
-    this.data = wide ? new Int32Array(size) : new Int16Array(size);
-    this.missing = wide ? -0x80000000 : -0x8000;
-    this.limit = -this.missing - 1;
+    this.data = width === 4 ? new Int32Array(size) : width === 2 ? new Int16Array(size) : new Int8Array(size);
+    this.limit = LIMIT[width];
+    this.missing = -this.limit - 1;
   }
 
   /** Write `values` into the next slot; false (nothing counted) when they do not fit. */
@@ -148,10 +189,15 @@ function offsetAt(sample: GroupSample, column: Column, i: number): number {
 
 const NO_MEMBERS: readonly string[] = Object.freeze([]);
 
-/** 16-bit blocks until a sample needs more; back to 16 bits once a whole block would have fitted. */
-function widerNext(previous: SampleBlock | null): boolean {
-  if (!previous) return false;
-  return previous.wide ? previous.maxDelta > 0x7fff : previous.overflowed;
+/**
+ * The next block's width: 16 bits for a group's first block; one step wider after a sample
+ * did not fit; otherwise the narrowest the previous block's differences would have fitted
+ * (idle partitions, the many that barely move, take one byte an offset).
+ */
+function nextWidth(previous: SampleBlock | null): Width {
+  if (!previous) return 2;
+  if (previous.overflowed) return previous.width === 1 ? 2 : 4;
+  return previous.maxDelta <= LIMIT[1] ? 1 : previous.maxDelta <= LIMIT[2] ? 2 : 4;
 }
 
 /**
@@ -167,8 +213,7 @@ export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false
     values[n + i] = p.logEndOffset ?? Number.NaN;
   });
   const memberIds = lag.membersVisible && lag.members.length > 0 ? lag.members.map((m) => m.memberId).sort() : NO_MEMBERS;
-  const keys = ordered.map((p) => partitionKey(p.topic, p.partition));
-  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: completeTotal(lag), afterGap, keys, values }, previous);
+  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: completeTotal(lag), afterGap, keys: keysOf(ordered, previous), values }, previous);
 }
 
 /** A sample as plain data: what the store keeps so the history survives a restart. */
@@ -187,8 +232,16 @@ export interface SampleRecord {
 export function recordOf(sample: GroupSample): SampleRecord {
   const n = sample.keys.length;
   const values = new Float64Array(2 * n);
-  values.set(sample.committed, 0);
-  values.set(sample.logEnd, n);
+  if (sample instanceof CompactSample) {
+    // Straight from the block: the committed and logEnd getters would each build an array first.
+    for (let i = 0; i < n; i += 1) {
+      values[i] = sample.block.value(sample.slot, COMMITTED, i);
+      values[n + i] = sample.block.value(sample.slot, LOG_END, i);
+    }
+  } else {
+    values.set(sample.committed, 0);
+    values.set(sample.logEnd, n);
+  }
   return { at: sample.at, state: sample.state, memberIds: sample.memberIds, totalLag: sample.totalLag, afterGap: sample.afterGap, keys: sample.keys, values };
 }
 
@@ -204,10 +257,10 @@ export function sampleFrom(record: SampleRecord, previous?: GroupSample): GroupS
   const last = previousBlock && previousBlock.keys === keys && previous instanceof CompactSample && previous.slot === previousBlock.count - 1 ? previousBlock : null;
   let block = last;
   if (!block || !block.append(values)) {
-    block = new SampleBlock(keys, values, widerNext(previousBlock));
+    block = new SampleBlock(keys, values, nextWidth(previousBlock));
     block.append(values);
   }
-  return new CompactSample(record.at, record.state, memberIds, record.totalLag, block, block.count - 1, record.afterGap);
+  return new CompactSample(record.at, stateOf(record.state), memberIds, record.totalLag, block, block.count - 1, record.afterGap);
 }
 
 /** Append a sample and drop those older than the window (the newest is always kept). */
@@ -216,6 +269,19 @@ export function appendSample(history: readonly GroupSample[], sample: GroupSampl
   const kept = history.filter((s) => s.at >= cutoff && s.at < sample.at);
   kept.push(sample);
   return kept;
+}
+
+/**
+ * appendSample on the array itself: the same samples kept, in the same order, without a new
+ * array per group per check (a thousand groups' arrays of 120 samples, every 30 seconds,
+ * each living just long enough to be promoted to V8's old generation).
+ */
+export function appendSampleInPlace(history: GroupSample[], sample: GroupSample, windowMs: number): void {
+  const cutoff = sample.at - windowMs;
+  let kept = 0;
+  for (const s of history) if (s.at >= cutoff && s.at < sample.at) history[kept++] = s;
+  history.length = kept;
+  history.push(sample);
 }
 
 /** The newest sample at or before `at`, if any: the reference point for "X minutes ago". */

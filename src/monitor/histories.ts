@@ -1,5 +1,5 @@
 import type { AlertingPolicy } from '../config/alerting.js';
-import { appendSample, recordOf, sampleFrom, sampleOf, type GroupSample } from '../core/history.js';
+import { appendSampleInPlace, recordOf, sampleFrom, sampleOf, type GroupSample } from '../core/history.js';
 import type { StoredSample } from '../core/ports.js';
 import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
@@ -13,9 +13,10 @@ export class GroupHistories {
   /** Add this read to the group's history and evaluate the group's rules over it. `afterGap`: checks were missed since the last one. */
   observe(lag: GroupLag, afterGap = false): Evaluation {
     const key = groupKey(lag);
-    const previous = this.histories.get(key)?.samples ?? [];
-    const history = appendSample(previous, sampleOf(lag, previous[previous.length - 1], afterGap), this.policy.historyMs);
-    this.histories.set(key, { ref: { cluster: lag.cluster, group: lag.group }, samples: history });
+    let entry = this.histories.get(key);
+    if (!entry) this.histories.set(key, (entry = { ref: { cluster: lag.cluster, group: lag.group }, samples: [] }));
+    const history = entry.samples;
+    appendSampleInPlace(history, sampleOf(lag, history[history.length - 1], afterGap), this.policy.historyMs);
     return evaluate(lag, history, this.policy.forGroup(lag).rules);
   }
 

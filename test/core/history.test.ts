@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { completeTotal } from '../../src/core/lag.js';
-import { appendSample, ratesOf, sampleOf, stalledPartitions, type GroupSample } from '../../src/core/history.js';
+import { appendSample, appendSampleInPlace, partitionKey, ratesOf, sampleOf, stalledPartitions, type GroupSample } from '../../src/core/history.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 
 interface Row {
@@ -86,8 +86,10 @@ function scriptedRows(seed: number, samples: number): Row[][] {
   return out;
 }
 
+const sameRows = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
+
 describe('compact history', () => {
-  it('gives back every offset exactly, through 16- and 32-bit blocks, unknowns and key changes', () => {
+  it('gives back every offset exactly, through 8-, 16- and 32-bit blocks, unknowns and key changes', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       let previous: GroupSample | undefined;
       scriptedRows(seed, 200).forEach((rows, s) => {
@@ -103,6 +105,25 @@ describe('compact history', () => {
     }
   });
 
+  it('gives back creeping offsets exactly, in one-byte blocks and across their limit', () => {
+    const rnd = random(7);
+    let rows: Row[] = Array.from({ length: 5 }, (_, p) => ({ topic: 't', partition: p, committed: 2 ** 40 + p, logEnd: 2 ** 40 + 10 }));
+    let previous: GroupSample | undefined;
+    for (let s = 0; s < 400; s += 1) {
+      // Mostly idle, sometimes a step of a few hundred (past 127 from the anchor), now and then unknown.
+      rows = rows.map((r) => {
+        const step = rnd() < 0.9 ? Math.floor(rnd() * 3) : 100 + Math.floor(rnd() * 300);
+        return { ...r, committed: rnd() < 0.02 ? null : (r.committed ?? r.logEnd ?? 0) + (rnd() < 0.5 ? step : 0), logEnd: (r.logEnd ?? 0) + step };
+      });
+      const lag = lagAt(s * 30_000, rows);
+      const sample = sampleOf(lag, previous);
+      const plain = plainSample(lag);
+      expect([...sample.committed]).toEqual([...plain.committed]);
+      expect([...sample.logEnd]).toEqual([...plain.logEnd]);
+      previous = sample;
+    }
+  });
+
   it('answers rates and stalls exactly as plain offset arrays do', () => {
     for (const seed of [11, 12, 13]) {
       let compact: GroupSample[] = [];
@@ -114,6 +135,30 @@ describe('compact history', () => {
         expect(ratesOf(compact, 2 * 60_000)).toEqual(ratesOf(plain, 2 * 60_000));
         expect(stalledPartitions(compact, 60_000)).toEqual(stalledPartitions(plain, 60_000));
       });
+    }
+  });
+
+  it('makes new keys when partitions change, even where the old key strings start the same', () => {
+    const row = (topic: string, partition: number): Row => ({ topic, partition, committed: 1, logEnd: 2 });
+    let previous = sampleOf(lagAt(0, [row('t', 1), row('t', 2)]));
+    for (const rows of [[row('t', 1), row('t', 20)], [row('t', 10), row('t', 20)], [row('tt', 10), row('t', 20)], [row('t', 0), row('t', 20)], [row('t', 0), row('t', 20)]]) {
+      const sample = sampleOf(lagAt(previous.at + 30_000, rows), previous);
+      const expected = [...rows].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)).map((r) => partitionKey(r.topic, r.partition));
+      expect(sample.keys).toEqual(expected);
+      if (sameRows(previous.keys, expected)) expect(sample.keys).toBe(previous.keys);
+      previous = sample;
+    }
+  });
+
+  it('appends in place keeping exactly what appendSample keeps, the clock going back included', () => {
+    const row = (committed: number): Row[] => [{ topic: 't', partition: 0, committed, logEnd: 100 }];
+    let copied: GroupSample[] = [];
+    const inPlace: GroupSample[] = [];
+    for (const at of [0, 30_000, 60_000, 90_000, 45_000, 120_000, 400_000, 410_000, 100_000]) {
+      const sample = sampleOf(lagAt(at, row(at / 1000)), inPlace[inPlace.length - 1]);
+      copied = appendSample(copied, sample, 300_000);
+      appendSampleInPlace(inPlace, sample, 300_000);
+      expect(inPlace).toEqual(copied);
     }
   });
 
