@@ -194,8 +194,11 @@ const rebalanceStorm: Detector = ({ history, settings }) => {
 };
 
 const stalled: Detector = ({ lag, history, settings }) => {
+  const stalls = stalledPartitions(history, settings.stallAfterMs);
+  // Indexed only when something stalled: most checks of most groups find nothing.
+  if (stalls.length === 0) return [];
   const byKey = new Map(lag.partitions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
-  return stalledPartitions(history, settings.stallAfterMs).map((stall) => {
+  return stalls.map((stall) => {
     const p = byKey.get(stall.key);
     return { kind: 'stalled', ...splitKey(stall.key), sinceMs: stall.sinceMs, arrived: stall.arrived, owner: p ? ownerOf(p) : null };
   });

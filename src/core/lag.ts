@@ -13,6 +13,25 @@ import type {
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/**
+ * Values by topic and partition, like a Map keyed by `key(topic, partition)` but without a
+ * key string per partition: computeGroupLag looks up each of a check's 50,000
+ * group-partitions three times.
+ */
+class ByPartition<V> {
+  private readonly topics = new Map<string, Map<number, V>>();
+
+  get(topic: string, partition: number): V | undefined {
+    return this.topics.get(topic)?.get(partition);
+  }
+
+  set(topic: string, partition: number, value: V): void {
+    let partitions = this.topics.get(topic);
+    if (!partitions) this.topics.set(topic, (partitions = new Map()));
+    partitions.set(partition, value);
+  }
+}
+
 /** Which member owns each assigned partition. */
 export function ownersByPartition(members: readonly GroupMember[]): Map<string, GroupMember> {
   const owners = new Map<string, GroupMember>();
@@ -24,17 +43,39 @@ export function ownersByPartition(members: readonly GroupMember[]): Map<string, 
   return owners;
 }
 
+function ownerIndex(members: readonly GroupMember[]): ByPartition<GroupMember> {
+  const owners = new ByPartition<GroupMember>();
+  for (const member of members) {
+    for (const { topic, partitions } of member.assignment) {
+      for (const partition of partitions) owners.set(topic, partition, member);
+    }
+  }
+  return owners;
+}
+
 /**
  * The rows `kafka-consumer-groups --describe` prints: every partition the group has a
- * committed offset for, plus every assigned partition (with no offset yet).
+ * committed offset for, plus every assigned partition (with no offset yet). In first-seen
+ * order; a partition committed twice keeps its place with the later offset.
  */
-function describedPartitions(snapshot: GroupSnapshot): Map<string, CommittedOffset> {
-  const rows = new Map<string, CommittedOffset>();
-  for (const c of snapshot.committed) rows.set(key(c.topic, c.partition), { ...c });
+function describedPartitions(snapshot: GroupSnapshot): CommittedOffset[] {
+  const rows: CommittedOffset[] = [];
+  const at = new ByPartition<number>();
+  for (const c of snapshot.committed) {
+    const i = at.get(c.topic, c.partition);
+    if (i === undefined) {
+      at.set(c.topic, c.partition, rows.length);
+      rows.push(c);
+    } else {
+      rows[i] = c;
+    }
+  }
   for (const member of snapshot.members) {
     for (const { topic, partitions } of member.assignment) {
       for (const partition of partitions) {
-        if (!rows.has(key(topic, partition))) rows.set(key(topic, partition), { topic, partition, offset: null });
+        if (at.get(topic, partition) !== undefined) continue;
+        at.set(topic, partition, rows.length);
+        rows.push({ topic, partition, offset: null });
       }
     }
   }
@@ -78,18 +119,18 @@ export function computeGroupLag(
   topicOffsets: ReadonlyMap<string, TopicOffsets>,
   readAt: number,
 ): GroupLag {
-  const owners = ownersByPartition(snapshot.members);
-  const logOffsets = new Map<string, PartitionOffsets>();
+  const owners = ownerIndex(snapshot.members);
+  const logOffsets = new ByPartition<PartitionOffsets>();
   for (const t of topicOffsets.values()) {
-    if (t.exists) for (const p of t.partitions) logOffsets.set(key(t.topic, p.partition), p);
+    if (t.exists) for (const p of t.partitions) logOffsets.set(t.topic, p.partition, p);
   }
 
   const partitions: PartitionLag[] = [];
-  for (const row of describedPartitions(snapshot).values()) {
+  for (const row of describedPartitions(snapshot)) {
     const flags: PartitionFlag[] = [];
     const topicState = topicOffsets.get(row.topic);
     if (topicState && !topicState.exists) flags.push('topic-deleted');
-    const log = logOffsets.get(key(row.topic, row.partition));
+    const log = logOffsets.get(row.topic, row.partition);
     const logEndOffset = log?.logEndOffset ?? null;
     const logStartOffset = log?.logStartOffset ?? null;
     // A share group's lag is the broker's: records past the start offset may be delivered already.
@@ -99,7 +140,7 @@ export function computeGroupLag(
     if (row.offset === null) flags.push('no-committed-offset');
     if (snapshot.protocol === 'share' && row.offset !== null && lag === null) flags.push('lag-not-reported');
     if (row.offset !== null && logEndOffset === null && !(topicState && !topicState.exists)) flags.push('log-end-unknown');
-    const owner = owners.get(key(row.topic, row.partition));
+    const owner = owners.get(row.topic, row.partition);
     partitions.push({
       topic: row.topic,
       partition: row.partition,

@@ -63,6 +63,18 @@ describe('computeGroupLag', () => {
     expect(lag.topics[0]?.unknownLagPartitions).toBe(2);
   });
 
+  it('gives a partition committed twice one row, with the later offset and its owner', () => {
+    const snapshot = caseStudySnapshot({
+      committed: [...caseStudySnapshot().committed, { topic: 'user-events', partition: 1, offset: 12_543_000 }],
+    });
+    const lag = computeGroupLag(snapshot, caseStudyOffsets(), 0);
+    expect(lag.partitions.map((p) => [p.partition, p.committedOffset, p.lag, p.memberId])).toEqual([
+      [0, 8_412_901, 488_333, 'consumer-1-abc123'],
+      [2, 9_023_011, 164_432, 'consumer-3-ghi789'],
+      [1, 12_543_000, 210, 'consumer-2-def456'],
+    ]);
+  });
+
   it('has null total lag when nothing is known', () => {
     const snapshot = caseStudySnapshot({ committed: [] });
     expect(computeGroupLag(snapshot, caseStudyOffsets(), 0).totalLag).toBeNull();
