@@ -100,19 +100,28 @@ class SampleBlock {
   maxDelta = 0;
   /** A sample did not fit this block's width. */
   overflowed = false;
+  /** Committed offsets then log end offsets of the first sample. */
+  readonly anchor: Float64Array;
   readonly data: Int8Array | Int16Array | Int32Array;
+  /** Each slot's sample time, here rather than on the sample: a number field is a heap number of its own per sample. */
+  readonly times: number[] = [];
   /** The width's most negative value, standing for "unknown" (NaN). */
   readonly missing: number;
   readonly limit: number;
 
   constructor(
     readonly keys: readonly string[],
-    /** Committed offsets then log end offsets of the first sample. */
-    readonly anchor: Float64Array,
+    first: Float64Array,
     readonly width: Width,
   ) {
-    const size = BLOCK_SAMPLES * 2 * keys.length;
-    this.data = width === 4 ? new Int32Array(size) : width === 2 ? new Int16Array(size) : new Int8Array(size);
+    // Anchor and differences in one buffer: one allocation per block, not two.
+    const columns = 2 * keys.length;
+    const size = BLOCK_SAMPLES * columns;
+    const buffer = new ArrayBuffer(8 * columns + width * size);
+    this.anchor = new Float64Array(buffer, 0, columns);
+    this.anchor.set(first);
+    const at = 8 * columns;
+    this.data = width === 4 ? new Int32Array(buffer, at, size) : width === 2 ? new Int16Array(buffer, at, size) : new Int8Array(buffer, at, size);
     this.limit = LIMIT[width];
     this.missing = -this.limit - 1;
   }
@@ -151,16 +160,36 @@ class SampleBlock {
   }
 }
 
+/**
+ * A sample in a block. Small on purpose, an hour of 1,000 groups is 120,000 of them: its
+ * time is in the block, and slot and afterGap share one field.
+ */
 class CompactSample implements GroupSample {
+  /** slot * 2 + (afterGap ? 1 : 0) */
+  private readonly slotAndGap: number;
+
   constructor(
-    readonly at: number,
     readonly state: GroupState,
     readonly memberIds: readonly string[],
     readonly totalLag: number | null,
     readonly block: SampleBlock,
-    readonly slot: number,
-    readonly afterGap: boolean,
-  ) {}
+    slot: number,
+    afterGap: boolean,
+  ) {
+    this.slotAndGap = slot * 2 + (afterGap ? 1 : 0);
+  }
+
+  get at(): number {
+    return this.block.times[this.slot] as number;
+  }
+
+  get slot(): number {
+    return this.slotAndGap >> 1;
+  }
+
+  get afterGap(): boolean {
+    return (this.slotAndGap & 1) === 1;
+  }
 
   get keys(): readonly string[] {
     return this.block.keys;
@@ -260,7 +289,8 @@ export function sampleFrom(record: SampleRecord, previous?: GroupSample): GroupS
     block = new SampleBlock(keys, values, nextWidth(previousBlock));
     block.append(values);
   }
-  return new CompactSample(record.at, stateOf(record.state), memberIds, record.totalLag, block, block.count - 1, record.afterGap);
+  block.times[block.count - 1] = record.at;
+  return new CompactSample(stateOf(record.state), memberIds, record.totalLag, block, block.count - 1, record.afterGap);
 }
 
 /** Append a sample and drop those older than the window (the newest is always kept). */

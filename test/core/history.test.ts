@@ -162,6 +162,13 @@ describe('compact history', () => {
     }
   });
 
+  it('keeps each sample\'s time, gap and total through the blocks', () => {
+    const row = (committed: number): Row[] => [{ topic: 't', partition: 0, committed, logEnd: 100 }];
+    const samples: GroupSample[] = [];
+    for (let s = 0; s < 40; s += 1) samples.push(sampleOf(lagAt(1.7e12 + s * 30_000, row(s % 7)), samples[samples.length - 1], s % 5 === 0));
+    expect(samples.map((x) => [x.at, x.afterGap, x.totalLag])).toEqual(samples.map((_, s) => [1.7e12 + s * 30_000, s % 5 === 0, 100 - (s % 7)]));
+  });
+
   it('keeps samples independent when two are made from the same previous one', () => {
     const row = (committed: number): Row[] => [{ topic: 't', partition: 0, committed, logEnd: 100 }];
     const first = sampleOf(lagAt(0, row(1)));
