@@ -119,7 +119,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       command: config.slack.command,
       port: config.http.port,
       host: config.http.host,
-      query: { sources: clusters.sources, clock, findingSettings: policy.findingSettings },
+      query: { sources: clusters.sources, clock, findingSettings: policy.findingSettings, history: (ref) => monitors.historyOf(ref) },
       logger,
       incidents: monitors,
       routes: metricsRoutes(metrics, health, () => clock.now()),

@@ -2,7 +2,8 @@ import type { LagRequest } from './command.js';
 import { findingsOf, type Finding, type FindingSettings } from './findings.js';
 import { listingOf, sortListings } from './lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
-import type { GroupLag, GroupListing } from './protocol.js';
+import type { GroupSample } from './history.js';
+import type { GroupLag, GroupListing, GroupRef } from './protocol.js';
 import { closestNames } from './suggest.js';
 
 /**
@@ -45,8 +46,12 @@ export interface LagQueryDeps {
   /** One per cluster, in the configured order. */
   sources: readonly LagSource[];
   clock: Clock;
-  /** For the history-less findings of a one-off read (the stall and storm detectors need history). */
   findingSettings: FindingSettings;
+  /**
+   * The history the monitor keeps of a group (oldest first), for findings, rates and staleness
+   * beyond a one-off read; empty where no monitor runs (the CLI without a store).
+   */
+  history?: (ref: GroupRef) => readonly GroupSample[];
   /**
    * Once one cluster has answered, how much longer the others get before the answer goes
    * out without them; each cluster's own read deadline bounds it too.
@@ -111,7 +116,7 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const reads = await readEach(sources, (s) => s.readGroup(request.group), graceMs);
   const unavailable = problemsOf(reads);
-  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: r.value, findings: findingsOf({ lag: r.value, history: [], settings: deps.findingSettings }) }] : []));
+  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: r.value, findings: findingsOf({ lag: r.value, history: deps.history?.(r.value) ?? [], settings: deps.findingSettings }) }] : []));
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
   if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
 

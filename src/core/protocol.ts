@@ -116,6 +116,13 @@ export type PartitionFlag =
   /** A share-partition whose lag the broker does not count (brokers before Kafka 4.2): lag unknown. */
   | 'lag-not-reported';
 
+/**
+ * How a lag in seconds was found: `exact` from the timestamp of the record at the committed
+ * offset, `estimated` by interpolating the log end's history, `extrapolated` beyond it (from
+ * the broker's timestamps or the produce rate), so each figure says how far to trust it.
+ */
+export type LagSecondsMethod = 'exact' | 'estimated' | 'extrapolated';
+
 export interface PartitionLag {
   topic: string;
   partition: number;
@@ -128,6 +135,9 @@ export interface PartitionLag {
   clientId: string | null;
   host: string | null;
   flags: PartitionFlag[];
+  /** How stale the group's view of this partition is, in seconds; null when unknown. Absent until estimated. */
+  lagSeconds?: number | null;
+  lagSecondsMethod?: LagSecondsMethod | null;
 }
 
 export interface TopicLag {
@@ -153,6 +163,9 @@ export interface GroupLag extends GroupRef {
   totalLag: number | null;
   /** When the offsets were read (ms since epoch), from the injected clock. */
   readAt: number;
+  /** The largest partition lag in seconds (the group is as stale as its stalest partition); null when unknown. Absent until estimated. */
+  lagSeconds?: number | null;
+  lagSecondsMethod?: LagSecondsMethod | null;
 }
 
 /** One line of `/lag list`: a group and its headline numbers. */
@@ -189,6 +202,9 @@ export type Severity = 'warning' | 'critical' | 'page';
 export interface IncidentFigures {
   at: number;
   totalLag: number | null;
+  /** The group's lag in seconds (its stalest partition) and how it was found; absent on incidents stored before staleness was known. */
+  lagSeconds?: number | null;
+  lagSecondsMethod?: LagSecondsMethod | null;
   /** Lag growth in messages per second over the rate window; null until two samples. */
   lagGrowthPerSec: number | null;
   producePerSec: number | null;

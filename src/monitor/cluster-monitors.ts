@@ -1,5 +1,7 @@
 import type { IncidentStore } from '../core/ports.js';
+import type { GroupSample } from '../core/history.js';
 import type { Step } from '../core/incident.js';
+import type { GroupRef } from '../core/protocol.js';
 import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
 
 /** What an incident's buttons need: act on an incident by id, whichever cluster it is on. */
@@ -27,6 +29,11 @@ export class ClusterMonitors implements IncidentActions {
     // An unknown incident gets its "no such incident" answer from any monitor.
     const monitor = (cluster !== undefined ? this.byCluster.get(cluster) : undefined) ?? (this.byCluster.values().next().value as LagMonitor);
     return monitor.act(incidentId, user, action);
+  }
+
+  /** A group's history as its cluster's monitor holds it; empty for a cluster without one. */
+  historyOf(ref: GroupRef): readonly GroupSample[] {
+    return this.byCluster.get(ref.cluster)?.historyOf(ref.group) ?? [];
   }
 
   /** Every cluster's check at once, for callers that drive checks themselves. */

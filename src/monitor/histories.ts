@@ -20,6 +20,10 @@ export class GroupHistories {
     return evaluate(lag, history, this.policy.forGroup(lag).rules);
   }
 
+  of(ref: GroupRef): readonly GroupSample[] {
+    return this.histories.get(groupKey(ref))?.samples ?? [];
+  }
+
   /** The newest sample of each of these groups, for the store. */
   newest(groups: readonly GroupLag[]): StoredSample[] {
     return groups.flatMap((g) => {

@@ -4,6 +4,7 @@ import { step, type IncidentInput, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
+import type { GroupSample } from '../core/history.js';
 import type { Evaluation } from '../core/rules.js';
 import type { Logger } from '../log/logger.js';
 import type { HealthState } from '../metrics/health.js';
@@ -87,6 +88,11 @@ export class LagMonitor {
     this.deps.health?.recordSuccess(at);
     this.deps.delivery?.kick();
     return { ok: true, at, durationMs, verdicts };
+  }
+
+  /** The samples this monitor holds of a group, oldest first (empty when it has none). */
+  historyOf(group: string): readonly GroupSample[] {
+    return this.histories.of({ cluster: this.deps.source.cluster, group });
   }
 
   /** A button click on an incident: the step's notice says what to tell the person who clicked, if anything. */
