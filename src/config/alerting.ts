@@ -17,10 +17,13 @@ const minutes = z.number().positive();
 const slackTarget = z.string().regex(/^(S|U|W)[A-Z0-9]{2,}$|^here$|^channel$/, 'a user group id (S…), a user id (U…/W…), "here" or "channel"');
 const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a channel id such as C0123ABCD (not a #name)');
 
+const lagLine = z.number().int().nonnegative();
+/** Staleness in seconds beside (or instead of writing) the lag line: either fires. */
+const secondsLine = z.number().positive();
 const ThresholdsSchema = z.strictObject({
-  warning: z.strictObject({ lag: z.number().int().nonnegative().optional(), growingForMinutes: minutes.optional() }).optional(),
-  critical: z.strictObject({ lag: z.number().int().nonnegative().optional(), doublingWithinMinutes: minutes.optional() }).optional(),
-  page: z.strictObject({ lag: z.number().int().nonnegative().optional() }).optional(),
+  warning: z.strictObject({ lag: lagLine.optional(), seconds: secondsLine.optional(), growingForMinutes: minutes.optional() }).optional(),
+  critical: z.strictObject({ lag: lagLine.optional(), seconds: secondsLine.optional(), doublingWithinMinutes: minutes.optional() }).optional(),
+  page: z.strictObject({ lag: lagLine.optional(), seconds: secondsLine.optional() }).optional(),
 });
 
 const SignalsSchema = z.strictObject({
@@ -53,6 +56,8 @@ export const AlertingSchema = z.strictObject({
         .default('*/30 * * * * *'),
       historyMinutes: minutes.default(60),
       rateWindowMinutes: minutes.default(2),
+      /** A partition whose log end stood still this long is idle: 0 s stale, and its lag alone never alerts. */
+      idleAfterMinutes: minutes.default(5),
       degradedAfterFailures: z.number().int().min(1).default(3),
     })
     .prefault({}),
@@ -106,17 +111,20 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
   for (const [kind, level] of Object.entries(s?.raise ?? {})) if (level) raise[kind as FindingKind] = level;
   return {
     rateWindowMs: base.rateWindowMs,
+    staleness: base.staleness,
     thresholds: {
       warning: {
         lag: t?.warning?.lag ?? base.thresholds.warning.lag,
+        seconds: t?.warning?.seconds ?? base.thresholds.warning.seconds,
         growingForMs: t?.warning?.growingForMinutes !== undefined ? t.warning.growingForMinutes * MIN : base.thresholds.warning.growingForMs,
       },
       critical: {
         lag: t?.critical?.lag ?? base.thresholds.critical.lag,
+        seconds: t?.critical?.seconds ?? base.thresholds.critical.seconds,
         doublingWithinMs:
           t?.critical?.doublingWithinMinutes !== undefined ? t.critical.doublingWithinMinutes * MIN : base.thresholds.critical.doublingWithinMs,
       },
-      page: { lag: t?.page?.lag ?? base.thresholds.page.lag },
+      page: { lag: t?.page?.lag ?? base.thresholds.page.lag, seconds: t?.page?.seconds ?? base.thresholds.page.seconds },
     },
     signals: {
       stallAfterMs: s?.stallAfterMinutes !== undefined ? s.stallAfterMinutes * MIN : base.signals.stallAfterMs,
@@ -167,26 +175,33 @@ export function thresholdProblems(config: AlertingConfig): string[] {
   const count = new Intl.NumberFormat('en-US');
   const problems: string[] = [];
   type Level = (typeof LEVELS)[number];
-  const check = (where: (level: Level) => string, rules: RuleSettings, owns: (level: Level) => boolean = () => true) => {
-    for (let i = 0; i + 1 < LEVELS.length; i += 1) {
-      const [low, high] = [LEVELS[i] as Level, LEVELS[i + 1] as Level];
-      if (!owns(low) && !owns(high)) continue;
-      const lowLag = rules.thresholds[low].lag;
-      const highLag = rules.thresholds[high].lag;
-      if (lowLag >= highLag) {
-        problems.push(`${where(low)} (${count.format(lowLag)}) must be below ${where(high)} (${count.format(highLag)}): each severity's line lies above the one before it`);
+  type Line = 'lag' | 'seconds';
+  const shown = (line: Line, value: number) => (line === 'lag' ? count.format(value) : `${value} s`);
+  const check = (where: (level: Level, line: Line) => string, rules: RuleSettings, owns: (level: Level, line: Line) => boolean = () => true) => {
+    for (const line of ['lag', 'seconds'] as const) {
+      // Seconds lines are optional per level: each one set lies above the lower ones set.
+      const set = LEVELS.filter((level) => rules.thresholds[level][line] !== null);
+      for (let i = 0; i + 1 < set.length; i += 1) {
+        const [low, high] = [set[i] as Level, set[i + 1] as Level];
+        if (!owns(low, line) && !owns(high, line)) continue;
+        const lowValue = rules.thresholds[low][line] as number;
+        const highValue = rules.thresholds[high][line] as number;
+        if (lowValue >= highValue) {
+          const what = line === 'lag' ? 'line' : 'staleness line';
+          problems.push(`${where(low, line)} (${shown(line, lowValue)}) must be below ${where(high, line)} (${shown(line, highValue)}): each severity's ${what} lies above the one before it`);
+        }
       }
     }
   };
   const global = rulesFrom(DEFAULT_RULES, config.thresholds, config.signals);
-  const globalKey = (level: Level) =>
-    config.thresholds[level]?.lag !== undefined ? `thresholds.${level}.lag` : `the default ${level} line`;
+  const globalKey = (level: Level, line: Line) =>
+    config.thresholds[level]?.[line] !== undefined ? `thresholds.${level}.${line}` : line === 'lag' ? `the default ${level} line` : `thresholds.${level}.seconds`;
   check(globalKey, global);
   config.groups.forEach((g, i) => {
-    const key = (level: Level) =>
-      g.thresholds?.[level]?.lag !== undefined ? `groups[${i}] (${ruleName(g)}) thresholds.${level}.lag` : globalKey(level);
+    const key = (level: Level, line: Line) =>
+      g.thresholds?.[level]?.[line] !== undefined ? `groups[${i}] (${ruleName(g)}) thresholds.${level}.${line}` : globalKey(level, line);
     // Only contradictions this entry brings in; the global ones are reported once, above.
-    check(key, rulesFrom(global, g.thresholds, g.signals), (level) => g.thresholds?.[level]?.lag !== undefined);
+    check(key, rulesFrom(global, g.thresholds, g.signals), (level, line) => g.thresholds?.[level]?.[line] !== undefined);
   });
   return problems;
 }
@@ -209,7 +224,11 @@ export class AlertingPolicy {
     clusters: readonly ClusterAlerting[],
   ) {
     const a = config.alerting;
-    const rules = rulesFrom({ ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN }, config.thresholds, config.signals);
+    const rules = rulesFrom(
+      { ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN, staleness: { idleAfterMs: config.check.idleAfterMinutes * MIN } },
+      config.thresholds,
+      config.signals,
+    );
     this.incidentSettings = (r: RuleSettings): IncidentSettings => ({
       ...DEFAULT_INCIDENT_SETTINGS,
       resolveAfterMs: a.resolveAfterMinutes * MIN,

@@ -216,6 +216,20 @@ function offsetAt(sample: GroupSample, column: Column, i: number): number {
   return (column === COMMITTED ? sample.committed : sample.logEnd)[i] as number;
 }
 
+/** A partition's log end offset in a sample (NaN: unknown). */
+export const logEndAt = (sample: GroupSample, index: number): number => offsetAt(sample, LOG_END, index);
+
+/** A partition's committed offset in a sample (NaN: unknown). */
+export const committedAt = (sample: GroupSample, index: number): number => offsetAt(sample, COMMITTED, index);
+
+/** Where a partition is in a sample's keys (-1: not there); `hint` is tried first (samples of a group mostly share their keys). */
+export function keyIndexIn(sample: GroupSample, topic: string, partition: number, hint = -1): number {
+  const keys = sample.keys;
+  if (hint >= 0 && hint < keys.length && isKeyOf(keys[hint] as string, topic, partition)) return hint;
+  for (let i = 0; i < keys.length; i += 1) if (isKeyOf(keys[i] as string, topic, partition)) return i;
+  return -1;
+}
+
 const NO_MEMBERS: readonly string[] = Object.freeze([]);
 
 /**

@@ -1,5 +1,5 @@
 import { findingIdentity, type Finding } from './findings.js';
-import type { GroupState, Incident, IncidentFigures, Severity } from './protocol.js';
+import type { GroupState, Incident, IncidentFigures, LagSecondsMethod, Severity } from './protocol.js';
 import { SEVERITY_RANK, type Evaluation, type Reason } from './rules.js';
 
 /**
@@ -39,12 +39,25 @@ export interface ImpactSummary {
   resolvedBy: string | null;
   consumeBefore: number | null;
   consumeAfter: number | null;
+  /** The stalest the group got while open, in seconds; null when never known. */
+  peakLagSeconds?: number | null;
+}
+
+/** How stale the group was when an entry was told, and how that was found. */
+export interface Staleness {
+  seconds: number;
+  method: LagSecondsMethod | null;
+}
+
+/** The figures' staleness, when known, for a timeline entry. */
+function stalenessOf(figures: IncidentFigures): { staleness?: Staleness } {
+  return figures.lagSeconds === null || figures.lagSeconds === undefined ? {} : { staleness: { seconds: figures.lagSeconds, method: figures.lagSecondsMethod ?? null } };
 }
 
 /** One event of an incident, as figures; each becomes one reply in the incident's thread. */
 export type TimelineEvent =
-  | { kind: 'opened'; severity: Severity; reasons: Reason[] }
-  | { kind: 'escalated'; severity: Severity; reasons: Reason[]; lag: number | null; wasAcknowledgedAt: Severity | null; snoozeEnded: boolean }
+  | { kind: 'opened'; severity: Severity; reasons: Reason[]; staleness?: Staleness }
+  | { kind: 'escalated'; severity: Severity; reasons: Reason[]; lag: number | null; wasAcknowledgedAt: Severity | null; snoozeEnded: boolean; staleness?: Staleness }
   | { kind: 'deescalated'; severity: Severity; from: Severity; lag: number | null; belowForMs: number }
   | { kind: 'evidence'; finding: Finding }
   | { kind: 'rebalance'; from: GroupState; to: GroupState }
@@ -54,7 +67,7 @@ export type TimelineEvent =
   | { kind: 'snooze-ended'; user: string }
   | { kind: 'recovering'; lag: number | null; line: number; resolveAfterMs: number }
   | { kind: 'relapsed'; lag: number | null; line: number }
-  | { kind: 'renotified'; openForMs: number; lag: number | null; growthPerSec: number | null }
+  | { kind: 'renotified'; openForMs: number; lag: number | null; growthPerSec: number | null; staleness?: Staleness }
   | {
       kind: 'resolved';
       by: string | null;
@@ -116,6 +129,7 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     updatedAt: now,
     peakLag: evaluation.figures.totalLag ?? 0,
     peakLagAt: now,
+    peakLagSeconds: evaluation.figures.lagSeconds ?? null,
     openingConsumePerSec: evaluation.figures.consumePerSec,
     figures: evaluation.figures,
     acknowledged: null,
@@ -132,7 +146,7 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     lastMemberIds: evaluation.memberIds,
   };
   const timeline: TimelineEntry[] = [
-    { at: now, mention: severity === 'page', kind: 'opened', severity, reasons: evaluation.reasons },
+    { at: now, mention: severity === 'page', kind: 'opened', severity, reasons: evaluation.reasons, ...stalenessOf(evaluation.figures) },
     ...evidence.map((finding): TimelineEntry => ({ at: now, mention: false, kind: 'evidence', finding })),
   ];
   return { incident, timeline, opened: true, rootChanged: true, notice: null };
@@ -150,6 +164,7 @@ function summaryOf(incident: Incident, at: number, resolvedBy: string | null): I
     resolvedBy,
     consumeBefore: incident.openingConsumePerSec,
     consumeAfter: incident.figures.consumePerSec,
+    peakLagSeconds: incident.peakLagSeconds ?? null,
   };
 }
 
@@ -204,6 +219,8 @@ export function targetSeverity(evaluation: Evaluation): Severity | null {
 export const trackPeak: Phase = (draft, { evaluation, now }) => {
   const lag = evaluation.figures.totalLag;
   if (lag !== null && lag > draft.incident.peakLag) draft.incident = { ...draft.incident, peakLag: lag, peakLagAt: now };
+  const seconds = evaluation.figures.lagSeconds;
+  if (seconds !== null && seconds !== undefined && seconds > (draft.incident.peakLagSeconds ?? -1)) draft.incident = { ...draft.incident, peakLagSeconds: seconds };
 };
 
 /** Runs before escalation, so an escalation in the same check notifies normally. */
@@ -235,7 +252,7 @@ export const escalate: Phase = (draft, ctx) => {
   tell(
     draft,
     ctx,
-    { kind: 'escalated', severity: target, reasons: evaluation.reasons, lag: evaluation.figures.totalLag, wasAcknowledgedAt: wasAcked?.severity ?? null, snoozeEnded },
+    { kind: 'escalated', severity: target, reasons: evaluation.reasons, lag: evaluation.figures.totalLag, wasAcknowledgedAt: wasAcked?.severity ?? null, snoozeEnded, ...stalenessOf(evaluation.figures) },
     notify,
   );
   draft.rootChanged = true;
@@ -323,7 +340,7 @@ export const renotify: Phase = (draft, ctx) => {
   const snoozed = incident.snoozed !== null && now < incident.snoozed.until;
   if (incident.severity !== 'page' || incident.acknowledged !== null || snoozed || incident.lastNotifiedAt === null) return;
   if (now - incident.lastNotifiedAt < settings.renotifyAfterMs) return;
-  tell(draft, ctx, { kind: 'renotified', openForMs: now - incident.openedAt, lag: evaluation.figures.totalLag, growthPerSec: evaluation.figures.lagGrowthPerSec }, true);
+  tell(draft, ctx, { kind: 'renotified', openForMs: now - incident.openedAt, lag: evaluation.figures.totalLag, growthPerSec: evaluation.figures.lagGrowthPerSec, ...stalenessOf(evaluation.figures) }, true);
   draft.incident = { ...incident, lastNotifiedAt: now };
 };
 

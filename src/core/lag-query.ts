@@ -4,6 +4,7 @@ import { listingOf, sortListings } from './lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
 import type { GroupSample } from './history.js';
 import type { GroupLag, GroupListing, GroupRef } from './protocol.js';
+import { DEFAULT_STALENESS, estimateStaleness, type StalenessSettings } from './staleness.js';
 import { closestNames } from './suggest.js';
 
 /**
@@ -52,6 +53,8 @@ export interface LagQueryDeps {
    * beyond a one-off read; empty where no monitor runs (the CLI without a store).
    */
   history?: (ref: GroupRef) => readonly GroupSample[];
+  /** How staleness is estimated; the defaults where absent. */
+  staleness?: StalenessSettings;
   /**
    * Once one cluster has answered, how much longer the others get before the answer goes
    * out without them; each cluster's own read deadline bounds it too.
@@ -106,8 +109,14 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
     if (sources.length === 0) return { kind: 'unknown-cluster', cluster: request.cluster, known: deps.sources.map((s) => s.cluster) };
   }
 
+  const historyOf = (lag: GroupLag): readonly GroupSample[] => deps.history?.(lag) ?? [];
+  const withStaleness = (lag: GroupLag): GroupLag => {
+    estimateStaleness(lag, historyOf(lag), deps.staleness ?? DEFAULT_STALENESS);
+    return lag;
+  };
+
   if (request.kind === 'list') {
-    const reads = await readEach(sources, (s) => s.readAllGroups(), graceMs);
+    const reads = (await readEach(sources, (s) => s.readAllGroups(), graceMs)).map((r) => (r.ok ? { ...r, value: r.value.map(withStaleness) } : r));
     const unavailable = problemsOf(reads);
     if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
     const clusters = reads.flatMap((r) => (r.ok ? [{ cluster: r.cluster, groups: r.value, listings: sortListings(r.value.map(listingOf)) }] : []));
@@ -116,7 +125,7 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const reads = await readEach(sources, (s) => s.readGroup(request.group), graceMs);
   const unavailable = problemsOf(reads);
-  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: r.value, findings: findingsOf({ lag: r.value, history: deps.history?.(r.value) ?? [], settings: deps.findingSettings }) }] : []));
+  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: withStaleness(r.value), findings: findingsOf({ lag: r.value, history: historyOf(r.value), settings: deps.findingSettings }) }] : []));
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
   if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
 

@@ -1,13 +1,15 @@
 import { findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
 import { completeTotal } from './lag.js';
 import { observedWindow, ratesOf, sampleObservedAgo, type GroupSample } from './history.js';
-import type { GroupLag, GroupRef, IncidentFigures, Severity } from './protocol.js';
+import type { GroupLag, GroupRef, IncidentFigures, PartitionLag, Severity } from './protocol.js';
+import { DEFAULT_STALENESS, type StalenessSettings } from './staleness.js';
 
 /** The case study's thresholds are the defaults; every number is configurable. */
 export interface Thresholds {
-  warning: { lag: number; growingForMs: number };
-  critical: { lag: number; doublingWithinMs: number };
-  page: { lag: number };
+  /** `seconds`: a staleness line beside the lag line (either fires); null: none. */
+  warning: { lag: number; growingForMs: number; seconds: number | null };
+  critical: { lag: number; doublingWithinMs: number; seconds: number | null };
+  page: { lag: number; seconds: number | null };
 }
 
 export interface SignalSettings extends FindingSettings {
@@ -20,16 +22,18 @@ export interface RuleSettings {
   signals: SignalSettings;
   /** Window for produce / consume / growth rates. */
   rateWindowMs: number;
+  staleness: StalenessSettings;
 }
 
 export const DEFAULT_RULES: RuleSettings = {
   thresholds: {
-    warning: { lag: 50_000, growingForMs: 5 * 60_000 },
-    critical: { lag: 500_000, doublingWithinMs: 10 * 60_000 },
-    page: { lag: 2_000_000 },
+    warning: { lag: 50_000, growingForMs: 5 * 60_000, seconds: null },
+    critical: { lag: 500_000, doublingWithinMs: 10 * 60_000, seconds: null },
+    page: { lag: 2_000_000, seconds: null },
   },
   signals: { stallAfterMs: 5 * 60_000, rebalanceWindowMs: 10 * 60_000, rebalanceStormCount: 3, raise: {} },
   rateWindowMs: 2 * 60_000,
+  staleness: DEFAULT_STALENESS,
 };
 
 /** Why the rules chose a severity: the rule and its figures. */
@@ -37,6 +41,8 @@ export type Reason =
   | { rule: 'page-line' | 'critical-line'; lag: number; line: number }
   | { rule: 'doubled'; from: number; to: number; withinMs: number }
   | { rule: 'growing'; lag: number; line: number; forMs: number }
+  /** Staleness over a level's seconds line. */
+  | { rule: 'stale'; severity: Severity; seconds: number; line: number }
   | { rule: 'raised'; finding: FindingKind; severity: Severity };
 
 export interface Evaluation {
@@ -125,6 +131,8 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
   return {
     at: lag.readAt,
     totalLag: total,
+    lagSeconds: lag.lagSeconds ?? null,
+    lagSecondsMethod: lag.lagSecondsMethod ?? null,
     lagGrowthPerSec: growth,
     producePerSec: rates?.producePerSec ?? null,
     consumePerSec: rates?.consumePerSec ?? null,
@@ -137,12 +145,29 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
   };
 }
 
-/** Evaluate one group's current read against its history (which ends with this read). */
-export function evaluate(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings): Evaluation {
+/** The highest level whose seconds line the group's staleness is over. */
+function staleLevel(seconds: number | null | undefined, thresholds: Thresholds): Reason | null {
+  if (seconds === null || seconds === undefined) return null;
+  for (const level of ['page', 'critical', 'warning'] as const) {
+    const line = thresholds[level].seconds;
+    if (line !== null && seconds > line) return { rule: 'stale', severity: level, seconds, line };
+  }
+  return null;
+}
+
+/**
+ * Evaluate one group's current read against its history (which ends with this read).
+ * `idle`: partitions nothing was produced to for the idle window; their lag in offsets
+ * alone never alerts (0 s stale: the records wait, but none grow older than the topic).
+ */
+export function evaluate(lag: GroupLag, history: readonly GroupSample[], settings: RuleSettings, idle: ReadonlySet<PartitionLag> = new Set()): Evaluation {
   const { warning, critical, page } = settings.thresholds;
   // A read missing some partitions is missing data to the rules: it neither opens, raises,
   // lowers nor resolves anything, and the time it covers is not observed.
-  const total = completeTotal(lag);
+  const complete = completeTotal(lag);
+  let idleLag = 0;
+  for (const p of idle) idleLag += p.lag ?? 0;
+  const total = complete === null ? null : complete - idleLag;
   const reasons: Reason[] = [];
   let severity: Severity | null = null;
 
@@ -165,6 +190,12 @@ export function evaluate(lag: GroupLag, history: readonly GroupSample[], setting
     }
   }
 
+  const stale = staleLevel(lag.lagSeconds, settings.thresholds);
+  if (stale && stale.rule === 'stale' && maxSeverity(severity, stale.severity) !== severity) {
+    severity = stale.severity;
+    reasons.unshift(stale);
+  }
+
   const findings = findingsOf({ lag, history, settings: settings.signals });
   for (const f of findings) {
     const floor = settings.signals.raise[f.kind];
@@ -181,7 +212,7 @@ export function evaluate(lag: GroupLag, history: readonly GroupSample[], setting
     reasons,
     findings,
     figures: figuresOf(lag, history, findings, settings, severity),
-    belowWarning: total !== null && total <= warning.lag,
+    belowWarning: total !== null && total <= warning.lag && (warning.seconds === null || (lag.lagSeconds ?? 0) <= warning.seconds),
     state: lag.state,
     memberIds: lag.membersVisible ? lag.members.map((m) => m.memberId).sort() : null,
   };

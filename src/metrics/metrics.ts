@@ -23,21 +23,24 @@ export const CHECK_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 type PartitionLabels = Record<'cluster' | 'group' | 'topic' | 'partition', string>;
 
 /**
- * One group's kafka_consumer_lag series as its last check left them. The labels are made
- * once per partition and kept while the group's partitions stay the same; a check writes
- * only the lags and their order. A check of 1,000 groups over 10,000 partitions otherwise
- * made 50,000 label objects, hash strings and entries, which lived until the next check
- * (long enough to reach V8's old generation) and were then garbage.
+ * One group's per-partition series as its last check left them. The labels are made once
+ * per partition and kept while the group's partitions stay the same; a check writes only
+ * the values and their order. A check of 1,000 groups over 10,000 partitions otherwise
+ * made 50,000 label objects, hash strings and entries per metric, which lived until the next
+ * check (long enough to reach V8's old generation) and were then garbage.
  */
 interface GroupSeries {
   labels: PartitionLabels[];
   /** Index into `labels` by topic and partition. */
   index: Map<string, Map<number, number>>;
-  /** Lag by label index; read only where `order` points. */
+  /** Lag and lag in seconds by label index; read only where their order points. */
   lags: Float64Array;
-  /** Label indexes with a known lag, in the order of the check's partitions. */
-  order: Int32Array;
-  size: number;
+  seconds: Float64Array;
+  /** Label indexes with a known value, in the order of the check's partitions. */
+  lagOrder: Int32Array;
+  secondsOrder: Int32Array;
+  lagCount: number;
+  secondsCount: number;
 }
 
 function seriesIndexOf(series: GroupSeries, topic: string, partition: number): number {
@@ -54,7 +57,8 @@ function newGroupSeries(g: GroupLag): GroupSeries {
     byPartition.set(p.partition, labels.length);
     labels.push({ cluster: g.cluster, group: g.group, topic: p.topic, partition: String(p.partition) });
   }
-  return { labels, index, lags: new Float64Array(labels.length), order: new Int32Array(g.partitions.length), size: 0 };
+  const n = g.partitions.length;
+  return { labels, index, lags: new Float64Array(labels.length), seconds: new Float64Array(labels.length), lagOrder: new Int32Array(n), secondsOrder: new Int32Array(n), lagCount: 0, secondsCount: 0 };
 }
 
 /** The group's series for this check: the previous ones while its partitions are the same, new ones otherwise. */
@@ -64,30 +68,36 @@ function groupSeriesFor(g: GroupLag, previous: GroupSeries | undefined): GroupSe
 }
 
 /**
- * `kafka_consumer_lag`: a prom-client Gauge whose values are the partition lags the last
- * check of each cluster saw, kept per group (see GroupSeries) instead of one prom-client
- * entry per series rebuilt every check. The exposition is the same: the series of each
- * cluster in the order its last check read them, the clusters in the order they were last
- * checked.
+ * The per-partition values the last check of each cluster saw, kept per group (see
+ * GroupSeries) for the two per-partition gauges, which share the labels. The exposition is
+ * prom-client's: the series of each cluster in the order its last check read them, the
+ * clusters in the order they were last checked.
  */
-class PartitionLagGauge extends Gauge<'cluster' | 'group' | 'topic' | 'partition'> {
+class PartitionSeries {
   private readonly clusters = new Map<string, Map<string, GroupSeries>>();
 
-  /** Replaces the cluster's series with those of this check; unknown lags are left out. */
+  /** Replaces the cluster's series with those of this check; unknown values are left out. */
   record(cluster: string, groups: readonly GroupLag[]): void {
     const before = this.clusters.get(cluster);
     const now = new Map<string, GroupSeries>();
     for (const g of groups) {
       const series = groupSeriesFor(g, before?.get(g.group));
-      let size = 0;
+      let lagCount = 0;
+      let secondsCount = 0;
       for (const p of g.partitions) {
-        // Unknown lag is left out: 0 would read as "caught up" and silence alerts.
-        if (p.lag === null) continue;
         const i = seriesIndexOf(series, p.topic, p.partition);
-        series.lags[i] = p.lag;
-        series.order[size++] = i;
+        // Unknown is left out: 0 would read as "caught up" and silence alerts.
+        if (p.lag !== null) {
+          series.lags[i] = p.lag;
+          series.lagOrder[lagCount++] = i;
+        }
+        if (p.lagSeconds !== null && p.lagSeconds !== undefined) {
+          series.seconds[i] = p.lagSeconds;
+          series.secondsOrder[secondsCount++] = i;
+        }
       }
-      series.size = size;
+      series.lagCount = lagCount;
+      series.secondsCount = secondsCount;
       now.set(g.group, series);
     }
     // Last checked, last listed, as prom-client lists series in the order they were set.
@@ -95,33 +105,54 @@ class PartitionLagGauge extends Gauge<'cluster' | 'group' | 'topic' | 'partition
     this.clusters.set(cluster, now);
   }
 
-  override async get(): ReturnType<Gauge<'cluster' | 'group' | 'topic' | 'partition'>['get']> {
-    // The name, help and type as prom-client has them; no value is ever set through it.
-    const metric = await super.get();
+  clear(): void {
+    this.clusters.clear();
+  }
+
+  values(column: 'lag' | 'seconds'): Array<{ value: number; labels: PartitionLabels }> {
     const values: Array<{ value: number; labels: PartitionLabels }> = [];
     for (const groups of this.clusters.values()) {
       for (const series of groups.values()) {
-        for (let k = 0; k < series.size; k += 1) {
-          const i = series.order[k] as number;
-          values.push({ value: series.lags[i] as number, labels: series.labels[i] as PartitionLabels });
+        const [order, count, data] = column === 'lag' ? [series.lagOrder, series.lagCount, series.lags] : [series.secondsOrder, series.secondsCount, series.seconds];
+        for (let k = 0; k < count; k += 1) {
+          const i = order[k] as number;
+          values.push({ value: data[i] as number, labels: series.labels[i] as PartitionLabels });
         }
       }
     }
-    return { ...metric, values };
+    return values;
+  }
+}
+
+/** A per-partition gauge whose values are read from the last checks at scrape time; none is ever set through it. */
+class PartitionGauge extends Gauge<'cluster' | 'group' | 'topic' | 'partition'> {
+  constructor(
+    config: { name: string; help: string; registers: Registry[] },
+    private readonly series: PartitionSeries,
+    private readonly column: 'lag' | 'seconds',
+  ) {
+    super({ ...config, labelNames: ['cluster', 'group', 'topic', 'partition'] });
+  }
+
+  override async get(): ReturnType<Gauge<'cluster' | 'group' | 'topic' | 'partition'>['get']> {
+    // The name, help and type as prom-client has them.
+    const metric = await super.get();
+    return { ...metric, values: this.series.values(this.column) };
   }
 
   override reset(): void {
     super.reset();
     // prom-client's constructor calls this too, before this class's fields are set.
-    (this.clusters as Map<string, Map<string, GroupSeries>> | undefined)?.clear();
+    (this.series as PartitionSeries | undefined)?.clear();
   }
 }
 
 export class LagMetrics {
   readonly registry: Registry;
 
-  private readonly consumerLag: PartitionLagGauge;
+  private readonly partitionSeries = new PartitionSeries();
   private readonly groupLagTotal: Gauge<'cluster' | 'group'>;
+  private readonly groupLagSeconds: Gauge<'cluster' | 'group'>;
   private readonly groupMembers: Gauge<'cluster' | 'group'>;
   private readonly groupPartitions: Gauge<'cluster' | 'group'>;
   private readonly incidentSeverity: Gauge<'cluster' | 'group'>;
@@ -139,15 +170,29 @@ export class LagMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lagbot_' });
     const registers = [this.registry];
 
-    this.consumerLag = new PartitionLagGauge({
-      name: 'kafka_consumer_lag',
-      help: 'Consumer group lag per partition (log end offset minus committed offset); absent when unknown.',
-      labelNames: ['cluster', 'group', 'topic', 'partition'],
-      registers,
-    });
+    new PartitionGauge(
+      { name: 'kafka_consumer_lag', help: 'Consumer group lag per partition (log end offset minus committed offset); absent when unknown.', registers },
+      this.partitionSeries,
+      'lag',
+    );
+    new PartitionGauge(
+      {
+        name: 'kafka_consumer_lag_seconds',
+        help: 'How old the oldest record a consumer group has not consumed on a partition is, in seconds (exact, estimated from the log end history, or extrapolated); 0 for idle topics; absent when unknown.',
+        registers,
+      },
+      this.partitionSeries,
+      'seconds',
+    );
     this.groupLagTotal = new Gauge({
       name: 'kafka_consumergroup_lag_total',
       help: 'Sum of the known partition lags of a consumer group.',
+      labelNames: ['cluster', 'group'],
+      registers,
+    });
+    this.groupLagSeconds = new Gauge({
+      name: 'kafka_consumergroup_lag_seconds',
+      help: 'Lag in seconds of a consumer group: that of its stalest partition; absent when unknown.',
       labelNames: ['cluster', 'group'],
       registers,
     });
@@ -218,9 +263,10 @@ export class LagMetrics {
   recordCheck(cluster: string, groups: GroupLag[], at: number, durationSec?: number): void {
     // Replaced rather than diffed: this method is synchronous, so a scrape never sees the
     // gauges half-empty, and replacing cannot miss a vanished series.
-    this.consumerLag.record(cluster, groups);
+    this.partitionSeries.record(cluster, groups);
     for (const labels of this.seriesOf.get(cluster) ?? []) {
       this.groupLagTotal.remove(labels);
+      this.groupLagSeconds.remove(labels);
       this.groupMembers.remove(labels);
       this.groupPartitions.remove(labels);
     }
@@ -231,6 +277,7 @@ export class LagMetrics {
       // Absent, like an unknown partition's lag, when a log end is missing: a partial sum would look like a drop, then a jump.
       const total = completeTotal(g);
       if (total !== null) this.groupLagTotal.set(labels, total);
+      if (g.lagSeconds !== null && g.lagSeconds !== undefined) this.groupLagSeconds.set(labels, g.lagSeconds);
       if (g.membersVisible) this.groupMembers.set(labels, g.members.length);
       this.groupPartitions.set(labels, g.partitions.length);
     }

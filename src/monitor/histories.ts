@@ -3,6 +3,7 @@ import { appendSampleInPlace, recordOf, sampleFrom, sampleOf, type GroupSample }
 import type { StoredSample } from '../core/ports.js';
 import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
+import { estimateStaleness } from '../core/staleness.js';
 
 /** The history window of every watched group, and the rules evaluated over it. */
 export class GroupHistories {
@@ -16,8 +17,11 @@ export class GroupHistories {
     let entry = this.histories.get(key);
     if (!entry) this.histories.set(key, (entry = { ref: { cluster: lag.cluster, group: lag.group }, samples: [] }));
     const history = entry.samples;
+    const rules = this.policy.forGroup(lag).rules;
+    // Staleness from the history before this read: the read's own log end is the newest point.
+    const idle = estimateStaleness(lag, history, rules.staleness);
     appendSampleInPlace(history, sampleOf(lag, history[history.length - 1], afterGap), this.policy.historyMs);
-    return evaluate(lag, history, this.policy.forGroup(lag).rules);
+    return evaluate(lag, history, rules, idle);
   }
 
   of(ref: GroupRef): readonly GroupSample[] {

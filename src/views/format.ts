@@ -1,3 +1,5 @@
+import type { LagSecondsMethod } from '../core/protocol.js';
+
 /** Number and time formatting shared by the Slack and terminal views. */
 
 const counts = new Intl.NumberFormat('en-US');
@@ -26,6 +28,21 @@ export function formatDuration(ms: number): string {
   if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
   const days = Math.floor(hours / 24);
   return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}
+
+/**
+ * `45s`, `12 min`, `~3 h` (extrapolated), `-` unknown: how stale a group is, with the
+ * method's doubt in the figure itself so it is never read as more precise than it is.
+ */
+export function formatStaleness(seconds: number | null | undefined, method?: LagSecondsMethod | null): string {
+  if (seconds === null || seconds === undefined) return '-';
+  const text = seconds < 10 && seconds > 0 && method === 'exact' ? `${seconds.toFixed(1)}s` : formatDuration(seconds * 1000);
+  return method === 'extrapolated' ? `~${text}` : text;
+}
+
+/** Which method found a staleness, as a label beside it. */
+export function stalenessMethodText(method: LagSecondsMethod | null | undefined): string {
+  return method === 'exact' ? 'exact: the record at the committed offset' : method === 'extrapolated' ? 'extrapolated beyond the history' : method === 'estimated' ? 'estimated from the log end history' : 'unknown';
 }
 
 /** `+1,234/s`, `-80/s`: a rate with its sign, for trends. */

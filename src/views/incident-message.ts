@@ -6,7 +6,7 @@ import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/prot
 import type { MonitorEffect } from '../monitor/effects.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
-import { formatClock, formatCount, formatDuration, formatPercent, formatRate } from './format.js';
+import { formatClock, formatCount, formatDuration, formatPercent, formatRate, formatStaleness } from './format.js';
 import { mentionOf, onCluster, slackText } from './text-style.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
@@ -45,6 +45,13 @@ function outlook(incident: Incident): string {
   }
   if ((f.lagGrowthPerSec ?? 0) > 0) return 'growing, past every threshold';
   return f.lagGrowthPerSec === null ? 'trend not known yet' : 'not draining';
+}
+
+/** `45s (exact)`: how old the oldest unconsumed record is, as the last check saw it. */
+function stalenessText(f: Incident['figures']): string {
+  if (f.lagSeconds === null || f.lagSeconds === undefined) return 'unknown';
+  const how = f.lagSecondsMethod === 'exact' ? 'exact' : f.lagSecondsMethod === 'extrapolated' ? 'extrapolated' : 'estimated';
+  return `${formatStaleness(f.lagSeconds, f.lagSecondsMethod)} (${how})`;
 }
 
 function hotText(incident: Incident): string {
@@ -97,6 +104,7 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
     header(`${status} · consumer lag · ${incident.group}${onCluster(incident.cluster)}`),
     fields([
       ['Total lag', `${formatCount(f.totalLag)}${trend(f.lagGrowthPerSec)}`],
+      ['Staleness', stalenessText(f)],
       ['Hot partition', hotText(incident)],
       ['Members / state', `${members} · ${f.state}`],
       ['Outlook', outlook(incident)],
@@ -129,6 +137,7 @@ function summaryBlocks(summary: ImpactSummary): KnownBlock[] {
     section('*Impact*'),
     fields([
       ['Peak lag', `${formatCount(summary.peakLag)} at ${formatClock(summary.peakLagAt)}`],
+      ['Peak staleness', summary.peakLagSeconds === null || summary.peakLagSeconds === undefined ? 'not measured' : formatStaleness(summary.peakLagSeconds)],
       ['Peak severity', summary.peakSeverity.toUpperCase()],
       ['Time to acknowledge', ack],
       ['Time to resolve', `${duration} (${summary.resolvedBy ? `by ${mentionOf(summary.resolvedBy)}` : 'automatically'})`],

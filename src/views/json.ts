@@ -1,5 +1,5 @@
 import { completeTotal } from '../core/lag.js';
-import type { GroupLag, TopicPartitions } from '../core/protocol.js';
+import type { GroupLag, LagSecondsMethod, TopicPartitions } from '../core/protocol.js';
 
 type TopicPartitionsJson = Array<{ topic: string; partitions: number[] }>;
 
@@ -38,8 +38,15 @@ export interface GroupLagJson {
     memberId: string | null;
     clientId: string | null;
     host: string | null;
+    /** How stale the group's view of the partition is, in seconds; null when unknown. */
+    lagSeconds: number | null;
+    /** `exact` (the record at the committed offset), `estimated` (the log end's history) or `extrapolated` (beyond it); null with lagSeconds null. */
+    lagSecondsMethod: LagSecondsMethod | null;
   }>;
   totalLag: number | null;
+  /** The group's staleness: its stalest partition's, and how that was found. */
+  lagSeconds: number | null;
+  lagSecondsMethod: LagSecondsMethod | null;
 }
 
 const topicsJson = (topics: readonly TopicPartitions[]): TopicPartitionsJson => topics.map((t) => ({ topic: t.topic, partitions: [...t.partitions] }));
@@ -72,8 +79,12 @@ export function groupJson(lag: GroupLag): GroupLagJson {
       memberId: p.memberId,
       clientId: p.clientId,
       host: p.host,
+      lagSeconds: p.lagSeconds ?? null,
+      lagSecondsMethod: p.lagSeconds === null || p.lagSeconds === undefined ? null : (p.lagSecondsMethod ?? null),
     })),
     // null, not a partial sum, when a partition's log end could not be read: scripts compare totals over time.
     totalLag: completeTotal(lag),
+    lagSeconds: lag.lagSeconds ?? null,
+    lagSecondsMethod: lag.lagSeconds === null || lag.lagSeconds === undefined ? null : (lag.lagSecondsMethod ?? null),
   };
 }

@@ -7,10 +7,10 @@ import { DEFAULT_CLUSTER, type GroupLag, type PartitionLag, type SlackMessage } 
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, divider, fields, fittedTable, header, section } from './blocks.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
-import { formatCount, formatUtc } from './format.js';
+import { formatCount, formatStaleness, formatUtc } from './format.js';
 import { SHARE_GROUP_NOTE, epochsText, isLaglessShare, memberCountText, membersUnreadText, serverAssigned, typeText } from './group-type.js';
 import { isNamed, mentionOf, onCluster, slackText } from './text-style.js';
-import { LISTING_COLUMNS, listingRow, memberTable, renderTable, type Column } from './table.js';
+import { LISTING_COLUMNS, listingRow, memberTable, methodMark, renderTable, type Column } from './table.js';
 
 export type { SlackMessage };
 
@@ -26,6 +26,7 @@ export interface LagMessageOptions {
 const SLACK_PARTITION_COLUMNS: Column[] = [
   { header: 'PARTITION', align: 'left' },
   { header: 'LAG', align: 'right' },
+  { header: 'STALE', align: 'right' },
   { header: 'COMMITTED', align: 'right' },
   { header: 'LOG-END', align: 'right' },
   { header: 'OWNER', align: 'left' },
@@ -39,6 +40,7 @@ function slackPartitionRow(p: PartitionLag): string[] {
   return [
     `${p.topic}-${p.partition}`,
     formatCount(p.lag) + mark,
+    formatStaleness(p.lagSeconds, p.lagSecondsMethod) + methodMark(p.lagSecondsMethod),
     formatCount(p.committedOffset),
     formatCount(p.logEndOffset),
     owner,
@@ -84,7 +86,15 @@ const SHARE_HEADLINE = 'share group (KIP-932), no consumer lag: it commits no of
 function headline(lag: GroupLag): string {
   const where = `${codeSpan(lag.group)}${onCluster(lag.cluster)}`;
   if (isLaglessShare(lag)) return `${where}: ${SHARE_HEADLINE}`;
-  return `${where}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions (${stateText(lag)}, ${memberCountText(lag)} members)`;
+  const stale = lag.lagSeconds === null || lag.lagSeconds === undefined ? '' : `, staleness ${formatStaleness(lag.lagSeconds, lag.lagSecondsMethod)}`;
+  return `${where}: total lag ${formatCount(lag.totalLag)}${stale} over ${lag.partitions.length} partitions (${stateText(lag)}, ${memberCountText(lag)} members)`;
+}
+
+/** `45s (exact)`: the stalest partition's, with how it was found. */
+function stalenessField(lag: GroupLag): string {
+  if (lag.lagSeconds === null || lag.lagSeconds === undefined) return '- (unknown)';
+  const how = lag.lagSecondsMethod === 'exact' ? 'exact' : lag.lagSecondsMethod === 'extrapolated' ? 'extrapolated' : 'estimated';
+  return `${formatStaleness(lag.lagSeconds, lag.lagSecondsMethod)} (${how})`;
 }
 
 function summaryFields(lag: GroupLag): KnownBlock {
@@ -98,6 +108,7 @@ function summaryFields(lag: GroupLag): KnownBlock {
     ['Type', typeText(lag.protocol)],
     ['Members', memberCountText(lag)],
     ['Total lag', share ? '- (no committed offsets)' : formatCount(lag.totalLag)],
+    ...(share ? [] : [['Staleness', stalenessField(lag)] as const]),
     ['Partitions', `${lag.partitions.length} (${topics})`],
     // KIP-848 and share groups are assigned by the broker: the assignor is the server-side one (e.g. `uniform`).
     [serverAssigned(lag) ? 'Assignor' : 'Assignment strategy', strategy],

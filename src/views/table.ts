@@ -1,5 +1,8 @@
-import { formatCount } from './format.js';
-import type { GroupLag, GroupListing, GroupMember, PartitionLag, TopicPartitions } from '../core/protocol.js';
+import { formatCount, formatStaleness } from './format.js';
+
+/** `*` beside an exact staleness (the record's own timestamp); extrapolated ones read `~` already. */
+export const methodMark = (method: LagSecondsMethod | null | undefined): string => (method === 'exact' ? '*' : '');
+import type { GroupLag, GroupListing, GroupMember, LagSecondsMethod, PartitionLag, TopicPartitions } from '../core/protocol.js';
 
 export interface Column {
   header: string;
@@ -27,6 +30,7 @@ export const PARTITION_COLUMNS: Column[] = [
   { header: 'CURRENT-OFFSET', align: 'right' },
   { header: 'LOG-END-OFFSET', align: 'right' },
   { header: 'LAG', align: 'right' },
+  { header: 'STALENESS', align: 'right' },
   { header: 'CONSUMER-ID', align: 'left' },
   { header: 'HOST', align: 'left' },
 ];
@@ -39,6 +43,7 @@ export function partitionRow(p: PartitionLag): string[] {
     formatCount(p.committedOffset),
     formatCount(p.logEndOffset),
     formatCount(p.lag) + flag,
+    formatStaleness(p.lagSeconds, p.lagSecondsMethod) + methodMark(p.lagSecondsMethod),
     p.memberId ?? '-',
     p.host ?? '-',
   ];

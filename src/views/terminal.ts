@@ -3,7 +3,7 @@ import type { ClusterGroups } from '../core/lag-query.js';
 import type { GroupLag, GroupListing } from '../core/protocol.js';
 import { isNamed } from './text-style.js';
 import { findingText } from './finding-text.js';
-import { formatCount, formatUtc } from './format.js';
+import { formatCount, formatStaleness, formatUtc } from './format.js';
 import { SHARE_GROUP_NOTE, epochsText, isLaglessShare, memberCountText, membersUnreadText, serverAssigned, typeText } from './group-type.js';
 import { LISTING_COLUMNS, PARTITION_COLUMNS, listingRow, memberTable, partitionRow, renderTable } from './table.js';
 
@@ -22,13 +22,19 @@ function membersTable(lag: GroupLag): string[] {
   return renderTable(columns, rows);
 }
 
+/** `, staleness 45s (exact)`: the stalest partition's, and how it was found. */
+function stalenessText(lag: GroupLag): string {
+  if (lag.lagSeconds === null || lag.lagSeconds === undefined) return '';
+  return `, staleness ${formatStaleness(lag.lagSeconds, lag.lagSecondsMethod)} (${lag.lagSecondsMethod ?? 'estimated'})`;
+}
+
 /** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
 export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
   const share = isLaglessShare(lag);
   const lines = [
     share
       ? `GROUP ${lag.group}${inCluster(lag.cluster)}: share group, no consumer lag`
-      : `GROUP ${lag.group}${inCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions`,
+      : `GROUP ${lag.group}${inCluster(lag.cluster)}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions${stalenessText(lag)}`,
     stateLine(lag),
     '',
   ];
@@ -36,6 +42,7 @@ export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
   if (lag.partitions.length > 0) lines.push(...renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow)), '');
   if (lag.members.length > 0) lines.push(...membersTable(lag), '');
   for (const finding of findings) lines.push(`* ${findingText(finding)}`);
+  if (lag.partitions.some((p) => p.lagSeconds !== null && p.lagSeconds !== undefined)) lines.push('staleness: * exact (the record at the committed offset), ~ extrapolated beyond lagbot\'s history, else estimated from it');
   lines.push(`log-end offsets are last stable offsets (read_committed); read ${formatUtc(lag.readAt)}`);
   return lines.join('\n');
 }

@@ -1,8 +1,8 @@
-import type { Notice, TimelineEvent } from '../core/incident.js';
+import type { Notice, Staleness, TimelineEvent } from '../core/incident.js';
 import type { Severity } from '../core/protocol.js';
 import type { Reason } from '../core/rules.js';
 import { findingText } from './finding-text.js';
-import { formatCount, formatDuration, formatRate } from './format.js';
+import { formatCount, formatDuration, formatRate, formatStaleness } from './format.js';
 import { PLAIN_STYLE, type TextStyle } from './text-style.js';
 
 /** The sentences of an incident: why a severity, what happened, what a click changed. */
@@ -20,6 +20,8 @@ export function reasonText(r: Reason): string {
       return `total lag ${formatCount(r.lag)} > ${formatCount(r.line)} and growing for ${formatDuration(r.forMs)}`;
     case 'raised':
       return `${r.finding.replace(/-/g, ' ')} raises severity to ${r.severity}`;
+    case 'stale':
+      return `staleness ${formatStaleness(r.seconds)} > ${formatStaleness(r.line)}`;
   }
 }
 
@@ -30,14 +32,21 @@ function list(ids: readonly string[], s: TextStyle): string {
   return ids.length > 3 ? `${shown} and ${ids.length - 3} more` : shown;
 }
 
+/** `; staleness 45s (exact)`, unless a reason already says it. */
+function stalenessNote(staleness: Staleness | undefined, reasons: readonly Reason[]): string {
+  if (!staleness || reasons.some((r) => r.rule === 'stale')) return '';
+  const how = staleness.method === 'exact' ? ' (exact)' : staleness.method === 'extrapolated' ? ' (extrapolated)' : '';
+  return `; staleness ${formatStaleness(staleness.seconds, staleness.method)}${how}`;
+}
+
 export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): string {
   switch (e.kind) {
     case 'opened':
-      return `Opened at ${upper(e.severity)}: ${reasonsText(e.reasons)}.`;
+      return `Opened at ${upper(e.severity)}: ${reasonsText(e.reasons)}${stalenessNote(e.staleness, e.reasons)}.`;
     case 'escalated': {
       const why = reasonsText(e.reasons) || `total lag ${formatCount(e.lag)}`;
       const acked = e.wasAcknowledgedAt ? ` (was acknowledged at ${upper(e.wasAcknowledgedAt)}; needs a new acknowledgement)` : '';
-      return `Escalated to ${upper(e.severity)}: ${why}${acked}.${e.snoozeEnded ? ' Snooze ended by the escalation.' : ''}`;
+      return `Escalated to ${upper(e.severity)}: ${why}${stalenessNote(e.staleness, e.reasons)}${acked}.${e.snoozeEnded ? ' Snooze ended by the escalation.' : ''}`;
     }
     case 'deescalated':
       return `De-escalated to ${upper(e.severity)}: total lag ${formatCount(e.lag)}, below the ${upper(e.from)} line for ${formatDuration(e.belowForMs)}.`;
@@ -62,7 +71,7 @@ export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): stri
     case 'relapsed':
       return `Lag back over ${formatCount(e.line)} (${formatCount(e.lag)}): not resolving.`;
     case 'renotified':
-      return `Still paging, unacknowledged for ${formatDuration(e.openForMs)}: total lag ${formatCount(e.lag)} (${formatRate(e.growthPerSec)}).`;
+      return `Still paging, unacknowledged for ${formatDuration(e.openForMs)}: total lag ${formatCount(e.lag)} (${formatRate(e.growthPerSec)})${stalenessNote(e.staleness, [])}.`;
     case 'resolved': {
       const c = e.cause;
       const why = c.auto

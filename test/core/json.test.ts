@@ -7,9 +7,9 @@ import { describedShareSnapshot, kip848Offsets, kip848Snapshot, shareSnapshot } 
 describe('lagbot lag --json', () => {
   it('keeps every field it had and adds type, epochs and, per member, memberEpoch and targetAssignment', () => {
     const json = groupJson(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0));
-    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
+    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'lagSeconds', 'lagSecondsMethod', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
     expect(Object.keys(json.members[0] ?? {}).sort()).toEqual(['assignment', 'clientId', 'host', 'memberEpoch', 'memberId', 'targetAssignment']);
-    expect(Object.keys(json.partitions[0] ?? {}).sort()).toEqual(['clientId', 'committedOffset', 'host', 'lag', 'logEndOffset', 'logStartOffset', 'memberId', 'partition', 'topic']);
+    expect(Object.keys(json.partitions[0] ?? {}).sort()).toEqual(['clientId', 'committedOffset', 'host', 'lag', 'lagSeconds', 'lagSecondsMethod', 'logEndOffset', 'logStartOffset', 'memberId', 'partition', 'topic']);
   });
 
   it('gives classic groups null epochs and null KIP-848 member fields', () => {
@@ -72,6 +72,8 @@ describe('lagbot lag --json', () => {
       members: [],
       partitions: [],
       totalLag: null,
+      lagSeconds: null,
+      lagSecondsMethod: null,
     });
   });
 });

@@ -82,7 +82,7 @@ describe('groupLagMessage', () => {
     expect(all).toContain(':fire: Hot partition `user-events-1` holds 87% of the lag');
     const table = all.slice(all.indexOf('Lag by partition'));
     expect(table.indexOf('user-events-1')).toBeLessThan(table.indexOf('user-events-0'));
-    expect(table).toMatch(/user-events-1\s+4,442,768\s+8,100,442\s+12,543,210\s+consumer-2 @ 10\.0\.1\.15/);
+    expect(table).toMatch(/user-events-1\s+4,442,768\s+-\s+8,100,442\s+12,543,210\s+consumer-2 @ 10\.0\.1\.15/);
   });
 
   it('shows state, members and read time', () => {

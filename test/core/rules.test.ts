@@ -53,7 +53,7 @@ describe('threshold rules (the case study defaults)', () => {
   });
 
   it('uses per-group numbers when configured', () => {
-    const rules: RuleSettings = { ...DEFAULT_RULES, thresholds: { ...DEFAULT_RULES.thresholds, page: { lag: 1_000 } } };
+    const rules: RuleSettings = { ...DEFAULT_RULES, thresholds: { ...DEFAULT_RULES.thresholds, page: { lag: 1_000, seconds: null } } };
     expect(evaluateSeries([lagOf(1_500)], rules).severity).toBe('page');
   });
 });
@@ -175,5 +175,54 @@ describe('outlook while growing', () => {
     const e = series([60_000, 70_000, 90_000, 130_000]);
     expect(e.severity).toBe('critical');
     expect(e.figures.nextThreshold?.severity).toBe('page');
+  });
+});
+
+describe('staleness lines (thresholds in seconds)', () => {
+  const withSeconds = (seconds: { warning?: number; critical?: number; page?: number }): RuleSettings => ({
+    ...DEFAULT_RULES,
+    thresholds: {
+      warning: { ...DEFAULT_RULES.thresholds.warning, seconds: seconds.warning ?? null },
+      critical: { ...DEFAULT_RULES.thresholds.critical, seconds: seconds.critical ?? null },
+      page: { ...DEFAULT_RULES.thresholds.page, seconds: seconds.page ?? null },
+    },
+  });
+  const staleBy = (lag: number, lagSeconds: number | null) => {
+    const read = scriptedLag(T0, lagOf(lag));
+    read.lagSeconds = lagSeconds;
+    read.lagSecondsMethod = lagSeconds === null ? null : 'estimated';
+    return read;
+  };
+  const once = (read: ReturnType<typeof staleBy>, rules: RuleSettings) => evaluate(read, [sampleOf(read)], rules);
+
+  it('warns over a warning line in seconds alone, with lag far under the offset line', () => {
+    const e = once(staleBy(1_000, 61), withSeconds({ warning: 60 }));
+    expect(e.severity).toBe('warning');
+    expect(e.reasons).toEqual([{ rule: 'stale', severity: 'warning', seconds: 61, line: 60 }]);
+    expect(e.belowWarning).toBe(false);
+    expect(e.figures.lagSeconds).toBe(61);
+  });
+
+  it('takes the highest level whose line is crossed, and the offset lines still apply beside it', () => {
+    expect(once(staleBy(1_000, 700), withSeconds({ warning: 60, critical: 300, page: 900 })).severity).toBe('critical');
+    expect(once(staleBy(1_000, 901), withSeconds({ warning: 60, critical: 300, page: 900 })).severity).toBe('page');
+    // Offsets over the page line page, even when fresh by seconds.
+    expect(once(staleBy(2_100_000, 5), withSeconds({ warning: 60 })).severity).toBe('page');
+  });
+
+  it('unknown or fresh staleness fires nothing, and the default thresholds have no seconds lines', () => {
+    expect(once(staleBy(1_000, null), withSeconds({ warning: 60 })).severity).toBeNull();
+    expect(once(staleBy(1_000, 59), withSeconds({ warning: 60 })).belowWarning).toBe(true);
+    expect(once(staleBy(1_000, 10_000), DEFAULT_RULES).severity).toBeNull();
+  });
+
+  it('lag on idle partitions alone never crosses an offset line', () => {
+    const read = scriptedLag(T0, lagOf(600_000));
+    const idle = new Set(read.partitions);
+    const e = evaluate(read, [sampleOf(read)], DEFAULT_RULES, idle);
+    expect(e.severity).toBeNull();
+    expect(e.belowWarning).toBe(true);
+    // The figures still show the offsets as they are.
+    expect(e.figures.totalLag).toBe(600_000);
   });
 });

@@ -44,7 +44,7 @@ describe('lagbot lag GROUP in the terminal', () => {
 
   it('prints the partition owner and the move in the findings', () => {
     const text = groupText(kip848, findingsOfRead(kip848));
-    expect(text).toMatch(/orders\s+3\s+1,000\s+91,000\s+90,000\s+Kq2ZyXwVuTsRqPoNmLkJiH\s+10\.0\.2\.12/);
+    expect(text).toMatch(/orders\s+3\s+1,000\s+91,000\s+90,000\s+-\s+Kq2ZyXwVuTsRqPoNmLkJiH\s+10\.0\.2\.12/);
     expect(text).toContain('* 2 of 3 members have not reached target assignment epoch 12 (KIP-848): 1 partition is moving: orders-3 (lag 90,000) from orders-2 on 10.0.2.12 to orders-3 on 10.0.2.13.');
   });
 

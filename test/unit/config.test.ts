@@ -79,6 +79,27 @@ describe('parseConfig', () => {
     expect(() => parseConfig('thresholds:\n  warning: { lag: 10 }\ngroups:\n  - match: "x-*"\n    thresholds: { critical: { lag: 20 }, page: { lag: 30 } }\n', env)).not.toThrow();
   });
 
+  it('takes staleness lines in seconds per level and per group, refusing ones out of order', async () => {
+    const { AlertingPolicy } = await import('../../src/config/alerting.js');
+    const env = { KAFKA_BROKERS: 'a:1' };
+    const parsed = parseConfig('thresholds:\n  warning: { seconds: 60 }\ngroups:\n  - match: "payments-*"\n    thresholds: { warning: { seconds: 5, lag: 100 }, critical: { seconds: 30 } }\ncheck:\n  idleAfterMinutes: 10\n', env);
+    const policy = new AlertingPolicy(parsed, parsed.clusters);
+    const global = policy.forGroup(ref('orders')).rules;
+    expect(global.thresholds.warning).toEqual({ lag: 50_000, growingForMs: 300_000, seconds: 60 });
+    expect(global.thresholds.critical.seconds).toBeNull();
+    expect(global.staleness).toEqual({ idleAfterMs: 600_000 });
+    const payments = policy.forGroup(ref('payments-ledger')).rules;
+    expect(payments.thresholds.warning).toMatchObject({ lag: 100, seconds: 5 });
+    expect(payments.thresholds.critical.seconds).toBe(30);
+    expect(() => parseConfig('thresholds:\n  warning: { seconds: 600 }\n  page: { seconds: 300 }\n', env, 'f.yaml')).toThrow(
+      'f.yaml: thresholds.warning.seconds (600 s) must be below thresholds.page.seconds (300 s)',
+    );
+    expect(() => parseConfig('thresholds:\n  warning: { seconds: 60 }\ngroups:\n  - match: "x-*"\n    thresholds: { critical: { seconds: 30 } }\n', env, 'f.yaml')).toThrow(
+      'thresholds.warning.seconds (60 s) must be below groups[0] (match "x-*") thresholds.critical.seconds (30 s)',
+    );
+    expect(() => parseConfig('thresholds:\n  warning: { seconds: -1 }\n', env, 'f.yaml')).toThrow(/thresholds\.warning\.seconds/);
+  });
+
   it('keeps secrets out of the file: SASL needs its password from the environment', () => {
     expect(() => parseConfig('kafka:\n  sasl: { mechanism: plain, username: u }\n', { KAFKA_BROKERS: 'a:1' })).toThrow(/KAFKA_SASL_PASSWORD/);
   });
@@ -114,9 +135,9 @@ describe('alerting configuration', () => {
     const policy = new AlertingPolicy(parsed, parsed.clusters);
     const g = policy.forGroup(ref('user-events-consumer'));
     expect(g.rules.thresholds).toEqual({
-      warning: { lag: 50_000, growingForMs: 300_000 },
-      critical: { lag: 500_000, doublingWithinMs: 600_000 },
-      page: { lag: 2_000_000 },
+      warning: { lag: 50_000, growingForMs: 300_000, seconds: null },
+      critical: { lag: 500_000, doublingWithinMs: 600_000, seconds: null },
+      page: { lag: 2_000_000, seconds: null },
     });
     expect(g.channel).toBeNull();
     expect(policy.config.check.schedule).toBe('*/30 * * * * *');

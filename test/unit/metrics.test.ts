@@ -317,3 +317,37 @@ describe('LagMetrics: registry', () => {
     expect(value(await scrape(b), 'lagbot_slack_outbox_pending')).toBe(2);
   });
 });
+
+describe('LagMetrics: lag in seconds', () => {
+  it('exports kafka_consumer_lag_seconds per partition and kafka_consumergroup_lag_seconds per group, leaving unknown ones out', async () => {
+    const metrics = new LagMetrics({ defaultMetrics: false });
+    const lag = userEvents();
+    lag.partitions.forEach((p, i) => {
+      p.lagSeconds = i === 0 ? 45 : i === 1 ? 3.5 : null;
+      p.lagSecondsMethod = p.lagSeconds === null ? null : 'estimated';
+    });
+    lag.lagSeconds = 45;
+    lag.lagSecondsMethod = 'estimated';
+    const unknown = billing();
+    metrics.recordCheck('default', [lag, unknown], 2_000);
+    const samples = await scrape(metrics);
+    const perPartition = series(samples, 'kafka_consumer_lag_seconds');
+    expect(perPartition.map(([l, v]) => [l.group, `${l.topic}-${l.partition}`, v])).toEqual(
+      lag.partitions
+        .filter((p) => p.lagSeconds !== null)
+        .map((p) => ['user-events-consumer', `${p.topic}-${p.partition}`, p.lagSeconds])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    expect(value(samples, 'kafka_consumergroup_lag_seconds', { cluster: 'default', group: 'user-events-consumer' })).toBe(45);
+    expect(value(samples, 'kafka_consumergroup_lag_seconds', { cluster: 'default', group: 'billing' })).toBeUndefined();
+
+    // The next check replaces the values; a group gone takes its series with it.
+    const later = userEvents(32_000);
+    later.lagSeconds = 12;
+    for (const p of later.partitions) p.lagSeconds = 12;
+    metrics.recordCheck('default', [later], 32_000);
+    const next = await scrape(metrics);
+    expect(series(next, 'kafka_consumer_lag_seconds').map(([, v]) => v)).toEqual([12, 12, 12]);
+    expect(series(next, 'kafka_consumergroup_lag_seconds')).toEqual([[{ cluster: 'default', group: 'user-events-consumer' }, 12]]);
+  });
+});

@@ -1,0 +1,175 @@
+import { keyIndexIn, logEndAt, type GroupSample } from './history.js';
+import type { GroupLag, LagSecondsMethod, PartitionLag } from './protocol.js';
+
+/**
+ * Lag in seconds: how old the oldest record a group has not consumed is. Offsets say how
+ * much is left; seconds say how stale what the consumers serve is, which is what the case
+ * study's team cared about.
+ *
+ * Three ways, each named where it is shown:
+ * - `exact`: the timestamp of the record at the committed offset, fetched from the broker;
+ * - `estimated`: when the log end passed the committed offset, interpolated over the log
+ *   end's history lagbot keeps (Kafka Lag Exporter's method);
+ * - `extrapolated`: the committed offset is older than the history; from the broker's
+ *   timestamp of the log start's record, or else the produce rate the history shows.
+ */
+
+/** A record's offset and timestamp, as the broker tells it cheaply. */
+export interface TimeAnchor {
+  offset: number;
+  timestamp: number;
+}
+
+/** What the broker said about a partition's time, where lagbot asked. */
+export interface PartitionTimes {
+  /** The log start's record. */
+  logStart?: TimeAnchor | null;
+  /** The timestamp of the record at (or, compacted, after) the committed offset: the exact answer. */
+  exactTimestamp?: number | null;
+}
+
+export interface Staleness {
+  seconds: number | null;
+  method: LagSecondsMethod | null;
+  /** Nothing was produced for the whole idle window: 0 s stale whatever the offsets say. */
+  idle: boolean;
+}
+
+export interface StalenessSettings {
+  /** A partition whose log end stood still this long is idle. */
+  idleAfterMs: number;
+}
+
+export const DEFAULT_STALENESS: StalenessSettings = { idleAfterMs: 5 * 60_000 };
+
+const UNKNOWN: Staleness = Object.freeze({ seconds: null, method: null, idle: false }) as Staleness;
+const CAUGHT_UP: Staleness = Object.freeze({ seconds: 0, method: 'estimated', idle: false }) as Staleness;
+const IDLE: Staleness = Object.freeze({ seconds: 0, method: 'estimated', idle: true }) as Staleness;
+
+const secondsBetween = (then: number, now: number): number => Math.max(0, Math.round((now - then) / 100) / 10);
+
+/**
+ * When offset `offset` was appended, between two log-end readings: `before` at or below
+ * it, `after` past it. The offsets in between arrived at an even pace, as far as lagbot knows.
+ */
+function appendedAt(offset: number, beforeAt: number, beforeEnd: number, afterAt: number, afterEnd: number): number {
+  return beforeAt + ((offset - beforeEnd + 1) / (afterEnd - beforeEnd)) * (afterAt - beforeAt);
+}
+
+/**
+ * One partition's staleness. `history` is the group's, oldest first; samples at or after
+ * `readAt` are ignored (the monitor's history already holds this read, /lag's does not).
+ */
+export function partitionStaleness(
+  p: Pick<PartitionLag, 'topic' | 'partition' | 'committedOffset' | 'logEndOffset' | 'lag'>,
+  readAt: number,
+  history: readonly GroupSample[],
+  settings: StalenessSettings,
+  times: PartitionTimes = {},
+): Staleness {
+  const committed = p.committedOffset;
+  const logEnd = p.logEndOffset;
+  if (committed === null || logEnd === null || p.lag === null) return UNKNOWN;
+  // Caught up is 0 s, idle or not.
+  if (p.lag === 0 || committed >= logEnd) return CAUGHT_UP;
+
+  // Walk back over the log end's history: the first reading at or below the committed offset
+  // and the one just newer bracket when the record at it arrived; the readings passed on the
+  // way say whether the log moved at all in the idle window. (Plain numbers, no objects: this
+  // runs for every lagging partition of every group each check.)
+  let newerAt = readAt;
+  let newerEnd = logEnd;
+  let beforeAt = NaN;
+  let beforeEnd = NaN;
+  let afterAt = NaN;
+  let afterEnd = NaN;
+  let oldestAt = NaN;
+  let oldestEnd = NaN;
+  let moved = false;
+  let keys: readonly string[] | null = null;
+  let index = -1;
+  for (let h = history.length - 1; h >= 0; h -= 1) {
+    const s = history[h] as GroupSample;
+    if (s.at >= readAt) continue;
+    if (s.keys !== keys) {
+      keys = s.keys;
+      index = keyIndexIn(s, p.topic, p.partition, index);
+    }
+    if (index < 0) break;
+    const end = logEndAt(s, index);
+    if (!Number.isFinite(end)) break;
+    if (end !== logEnd) moved = true;
+    else if (!moved && readAt - s.at >= settings.idleAfterMs) return IDLE;
+    if (Number.isNaN(beforeAt) && end <= committed) {
+      beforeAt = s.at;
+      beforeEnd = end;
+      afterAt = newerAt;
+      afterEnd = newerEnd;
+    }
+    oldestAt = s.at;
+    oldestEnd = end;
+    if (!Number.isNaN(beforeAt) && moved) break;
+    newerAt = s.at;
+    newerEnd = end;
+  }
+
+  if (times.exactTimestamp !== undefined && times.exactTimestamp !== null) return { seconds: secondsBetween(times.exactTimestamp, readAt), method: 'exact', idle: false };
+
+  if (!Number.isNaN(beforeAt)) {
+    const at = afterEnd > beforeEnd ? appendedAt(committed, beforeAt, beforeEnd, afterAt, afterEnd) : afterAt;
+    return { seconds: secondsBetween(at, readAt), method: 'estimated', idle: false };
+  }
+
+  // The committed offset is older than every reading lagbot holds.
+  const firstAt = Number.isNaN(oldestAt) ? readAt : oldestAt;
+  const firstEnd = Number.isNaN(oldestAt) ? logEnd : oldestEnd;
+  const logStart = times.logStart;
+  // The log start's record made the log end one past it, at its timestamp.
+  if (logStart && logStart.offset <= committed && logStart.timestamp <= firstAt && firstEnd > logStart.offset + 1) {
+    const at = appendedAt(committed, logStart.timestamp, logStart.offset + 1, firstAt, firstEnd);
+    return { seconds: secondsBetween(at, readAt), method: 'extrapolated', idle: false };
+  }
+  if (!Number.isNaN(oldestAt) && readAt > oldestAt && logEnd > oldestEnd) {
+    const perMs = (logEnd - oldestEnd) / (readAt - oldestAt);
+    const at = oldestAt - (oldestEnd - committed - 1) / perMs;
+    return { seconds: secondsBetween(logStart ? Math.max(at, logStart.timestamp) : at, readAt), method: 'extrapolated', idle: false };
+  }
+  return UNKNOWN;
+}
+
+/** The group is as stale as its stalest partition. */
+export function groupStaleness(partitions: readonly Pick<PartitionLag, 'lagSeconds' | 'lagSecondsMethod'>[]): { seconds: number | null; method: LagSecondsMethod | null } {
+  let seconds: number | null = null;
+  let method: LagSecondsMethod | null = null;
+  for (const p of partitions) {
+    if (p.lagSeconds === undefined || p.lagSeconds === null) continue;
+    if (seconds === null || p.lagSeconds > seconds) {
+      seconds = p.lagSeconds;
+      method = p.lagSecondsMethod ?? null;
+    }
+  }
+  return { seconds, method };
+}
+
+/**
+ * Every partition's staleness and the group's, written onto a read lagbot just made (the
+ * read is its own; nothing else holds it yet). Returns the partitions found idle.
+ */
+export function estimateStaleness(
+  lag: GroupLag,
+  history: readonly GroupSample[],
+  settings: StalenessSettings,
+  timesOf: (topic: string, partition: number) => PartitionTimes | undefined = () => undefined,
+): Set<PartitionLag> {
+  const idle = new Set<PartitionLag>();
+  for (const p of lag.partitions) {
+    const s = partitionStaleness(p, lag.readAt, history, settings, timesOf(p.topic, p.partition));
+    p.lagSeconds = s.seconds;
+    p.lagSecondsMethod = s.method;
+    if (s.idle && (p.lag ?? 0) > 0) idle.add(p);
+  }
+  const group = groupStaleness(lag.partitions);
+  lag.lagSeconds = group.seconds;
+  lag.lagSecondsMethod = group.method;
+  return idle;
+}
