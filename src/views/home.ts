@@ -69,7 +69,7 @@ function clusterBlocks(c: HomeCluster, named: boolean, budget: number): KnownBlo
   else if (c.stalest.length === 0) blocks.push(context('No watched groups at the latest check.'));
   else {
     const lines = c.stalest.map((g, i) => standingLine(g, i + 1));
-    const title = `*Most stale of ${formatCount(c.groups)} groups*`;
+    const title = `*Most stale of ${formatCount(c.groups)} ${c.groups === 1 ? 'group' : 'groups'}*`;
     blocks.push(...packedSections(title, lines, 1, (n) => `…and ${formatCount(n)} more`));
   }
   return blocks;
@@ -95,7 +95,7 @@ export function homeView(summary: HomeSummary): HomeView {
   }
   if (left > 0) {
     const names = summary.clusters.slice(summary.clusters.length - left).map((c) => c.cluster);
-    blocks.push(context(slackText((s) => `…and ${left} more clusters: ${names.map((n) => s.name(n)).join(', ')}`)));
+    blocks.push(context(slackText((s) => `…and ${left} more ${left === 1 ? 'cluster' : 'clusters'}: ${names.map((n) => s.name(n)).join(', ')}`)));
   }
   return { type: 'home', blocks };
 }

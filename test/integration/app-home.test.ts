@@ -66,7 +66,7 @@ describe('the App Home tab', () => {
     const text = home();
     expect(text).toContain('*Open incidents (1)*');
     expect(text).toMatch(new RegExp(`(WARNING|CRITICAL|PAGE) \`${group}\` · lag [\\d,]+ · staleness .+ · not acknowledged`));
-    expect(text).toMatch(new RegExp(`\\*Most stale of 1 groups\\*\\n1\\. \`${group}\` · staleness .+ · lag [\\d,]+`));
+    expect(text).toMatch(new RegExp(`\\*Most stale of 1 group\\*\\n1\\. \`${group}\` · staleness .+ · lag [\\d,]+`));
     const publish = rig.slack.callsOf('views.publish').find((c) => c.args.user_id === viewer);
     expect(publish?.status).toBe(200);
     expect((publish?.response as { ok: boolean }).ok).toBe(true);

@@ -527,6 +527,7 @@ export class SlackStandin {
         hasEventsUrl: () => this.eventsUrlValue !== undefined,
         sendSlashCommand: (input) => this.sendSlashCommand(input),
         clickButton: (input) => this.clickButton(input),
+        openHome: (input) => this.openHome(input),
       },
       options,
     );
