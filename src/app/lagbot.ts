@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import type { ISocketFactory } from 'kafkajs';
 import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
+import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import { HealthState } from '../metrics/health.js';
@@ -12,8 +13,10 @@ import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
 import { startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
+import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { homeView } from '../views/home.js';
 import { slackEffectsOf } from '../views/incident-message.js';
 import { openClusters } from './clusters.js';
 
@@ -22,6 +25,8 @@ export interface RunningLagbot {
   /** One monitor per cluster. */
   monitors: ClusterMonitors;
   delivery: SlackDelivery;
+  /** The App Home tab and who is kept up to date with it. */
+  home: HomeTab;
   metrics: LagMetrics;
   stop(): Promise<void>;
 }
@@ -64,9 +69,10 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   // A cluster whose key file is missing stops start-up here, before the store is opened.
   const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
   const store = openSqliteStore(config.store.path, { clock });
+  const slackClient = createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs });
   const delivery = new SlackDelivery({
     store,
-    client: createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs }),
+    client: slackClient,
     logger: logger.child({ component: 'delivery' }),
     clock,
     postMinTimeMs: config.slack.postIntervalMs,
@@ -75,6 +81,14 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     callTimeoutMs: config.slack.requestTimeoutMs,
   });
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
+  const home: HomeTab = new HomeTab({
+    publish: async (user, view) => {
+      await slackClient.views.publish({ user_id: user, view });
+    },
+    view: () => homeView(homeOf([...monitors.byCluster.keys()], store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now())),
+    clock,
+    logger: logger.child({ component: 'home' }),
+  });
   const health = new Map(clusters.sources.map((source) => [source.cluster, new HealthState({ clock, staleAfterMs: Math.max(3 * interval, 60_000) })]));
   const monitors = new ClusterMonitors(
     new Map(
@@ -91,6 +105,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           metrics,
           health: health.get(source.cluster) as HealthState,
           delivery,
+          home: { incidentChanged: () => home.changed() },
         }),
       ]),
     ),
@@ -122,6 +137,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       query: { sources: clusters.sources, clock, findingSettings: policy.findingSettings, history: (ref) => monitors.historyOf(ref) },
       logger,
       incidents: monitors,
+      home,
       routes: metricsRoutes(metrics, health, () => clock.now()),
     });
   } catch (error) {
@@ -139,11 +155,13 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     port: slack.port,
     monitors,
     delivery,
+    home,
     metrics,
     stop: () => {
       stopped ??= (async () => {
         await Promise.all(schedulers.map((s) => s.stop()));
         await slack.stop();
+        await home.stop();
         await delivery.stop();
         janitor.stop();
         await clusters.stop();

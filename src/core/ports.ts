@@ -60,6 +60,11 @@ export interface IncidentStore {
   state<T>(key: string): T | null;
 }
 
+/** The open incidents of every cluster, for the App Home tab. */
+export interface OpenIncidentList {
+  openIncidents(): Incident[];
+}
+
 /** One group's sample of one check, as the history store keeps it. */
 export interface StoredSample {
   group: string;

@@ -1,5 +1,6 @@
 import type { IncidentStore } from '../core/ports.js';
 import type { GroupSample } from '../core/history.js';
+import type { GroupStanding } from '../core/home.js';
 import type { Step } from '../core/incident.js';
 import type { GroupRef } from '../core/protocol.js';
 import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
@@ -34,6 +35,11 @@ export class ClusterMonitors implements IncidentActions {
   /** A group's history as its cluster's monitor holds it; empty for a cluster without one. */
   historyOf(ref: GroupRef): readonly GroupSample[] {
     return this.byCluster.get(ref.cluster)?.historyOf(ref.group) ?? [];
+  }
+
+  /** A cluster's groups at its latest check (see LagMonitor.latestStandings); null when none yet. */
+  standingsOf(cluster: string): readonly GroupStanding[] | null {
+    return this.byCluster.get(cluster)?.latestStandings() ?? null;
   }
 
   /** Every cluster's check at once, for callers that drive checks themselves. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy } from '../config/alerting.js';
+import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { step, type IncidentInput, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
@@ -26,6 +27,8 @@ export interface MonitorDeps {
   health?: HealthState;
   /** Told after each commit that the outbox has new work. */
   delivery?: { kick(): void };
+  /** Told when an incident changed what the App Home tab shows of it (see changesHome). */
+  home?: { incidentChanged(): void };
   newId?: () => string;
 }
 
@@ -59,6 +62,8 @@ export class LagMonitor {
    */
   private sawPreviousCheck = false;
   private restored = false;
+  /** The groups of the latest successful check, headlines only (the App Home tab's); null before one. */
+  private standings: GroupStanding[] | null = null;
 
   constructor(private readonly deps: MonitorDeps) {
     this.newId = deps.newId ?? (() => `inc-${randomUUID()}`);
@@ -80,6 +85,7 @@ export class LagMonitor {
     const afterGap = !this.sawPreviousCheck;
     this.sawPreviousCheck = true;
     const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap));
+    this.standings = groups.map(standingOf);
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
     this.keepHistory(groups, at);
 
@@ -93,6 +99,11 @@ export class LagMonitor {
   /** The samples this monitor holds of a group, oldest first (empty when it has none). */
   historyOf(group: string): readonly GroupSample[] {
     return this.histories.of({ cluster: this.deps.source.cluster, group });
+  }
+
+  /** Each group's headline at the latest successful check; null before the first one. */
+  latestStandings(): readonly GroupStanding[] | null {
+    return this.standings;
   }
 
   /** A button click on an incident: the step's notice says what to tell the person who clicked, if anything. */
@@ -178,5 +189,6 @@ export class LagMonitor {
     const effects = this.deps.render([{ kind: 'incident', step: result, oncall }]);
     if (!result.incident || (effects.length === 0 && result.notice !== null)) return;
     this.deps.store.commit({ incident: result.incident, effects });
+    if (changesHome(result)) this.deps.home?.incidentChanged();
   }
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../core/ports.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { Logger } from '../log/logger.js';
 import { verifyBotToken } from './bot-identity.js';
+import type { HomeOpened } from './home-tab.js';
 import { appTokenProblem } from './tokens.js';
 import { registerListeners } from './register.js';
 
@@ -25,6 +26,8 @@ export interface SlackAppOptions {
   routes?: CustomRoute[];
   /** When incidents are on, their buttons act through it. */
   incidents?: IncidentActions;
+  /** When given, the App Home tab is published through it on app_home_opened. */
+  home?: HomeOpened;
 }
 
 export interface RunningSlackApp {
@@ -52,7 +55,7 @@ function boltLogger(logger: Logger): BoltLogger {
 }
 
 function listenerDeps(options: SlackAppOptions) {
-  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}) };
+  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}) };
 }
 
 /** Slack's replay window: a request signed more than this far from now, either way, is refused. */

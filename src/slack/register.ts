@@ -2,6 +2,8 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { ActionIds } from '../core/action-ids.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { LagAnswerDeps } from './lag-reply.js';
+import type { HomeOpened } from './home-tab.js';
+import { appHomeOpened } from './listeners/app-home-opened.js';
 import { INCIDENT_BUTTON_IDS, incidentButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';
@@ -11,16 +13,20 @@ import { postLagToChannel } from './listeners/post-lag-to-channel.js';
  * this (checked by test/unit/manifest.test.ts). `/lag` answers go through response_url
  * (no scope); incidents post and edit messages (chat:write) and, after a crash, look up
  * whether a message already reached the channel (channels:history, groups:history).
+ * The Home tab is published on `app_home_opened` with views.publish, which needs no scope.
  */
 export const registered = {
   commands: ['/lag'],
   actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS],
+  events: ['app_home_opened'],
   botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history'],
 } as const;
 
 export interface ListenerDeps extends LagAnswerDeps {
   /** Present when incidents are on: their buttons need it. */
   incidents?: IncidentActions;
+  /** Present when the App Home tab is served. */
+  home?: HomeOpened;
 }
 
 export function registerListeners(app: App, deps: ListenerDeps, command: string = registered.commands[0]): void {
@@ -30,4 +36,5 @@ export function registerListeners(app: App, deps: ListenerDeps, command: string 
     const onClick = incidentButton(deps.incidents);
     for (const id of INCIDENT_BUTTON_IDS) app.action<BlockButtonAction>(id, onClick);
   }
+  if (deps.home) app.event('app_home_opened', appHomeOpened(deps.home));
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { Owner } from '../core/findings.js';
 import type { SampleRecord } from '../core/history.js';
-import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type StoredSample } from '../core/ports.js';
+import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type StoredSample } from '../core/ports.js';
 import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
@@ -187,7 +187,7 @@ const KEYSET_SWEEP_EVERY = 120;
  * every commit is on disk before it returns, because the outbox's promise ("queued means it
  * will be delivered, once") has to survive kill -9 and power loss, not only clean exits.
  */
-export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryStore {
+export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, OutboxStore, HistoryStore {
   private readonly sql: Statements;
   /** Keyset ids by the key list object the histories share between samples. */
   private keysets = new WeakMap<readonly string[], number>();
@@ -211,6 +211,7 @@ export class SqliteIncidentStore implements IncidentStore, OutboxStore, HistoryS
     return row ? incidentOf(row.json) : null;
   }
 
+  /** Every open incident, oldest first. */
   openIncidents(): Incident[] {
     return this.sql.openIncidents.all().map((r) => incidentOf(r.json));
   }

@@ -4,6 +4,8 @@ import { escapeSlack, truncate } from '../core/slack-escape.js';
 /** Block Kit limits lagbot has to stay inside (api.slack.com/reference/block-kit). */
 export const LIMITS = {
   blocksPerMessage: 50,
+  /** A Home tab (views.publish) holds twice a message's blocks. */
+  blocksPerHomeView: 100,
   sectionText: 3000,
   headerText: 150,
   fieldText: 2000,

@@ -10,7 +10,7 @@ import { formatClock, formatCount, formatDuration, formatPercent, formatRate, fo
 import { mentionOf, onCluster, slackText } from './text-style.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
-const SEVERITY_ICON: Record<Severity, string> = { warning: ':warning:', critical: ':red_circle:', page: ':rotating_light:' };
+export const SEVERITY_ICON: Record<Severity, string> = { warning: ':warning:', critical: ':red_circle:', page: ':rotating_light:' };
 
 const TIMELINE_ICON: Record<TimelineKind, string> = {
   opened: ':rotating_light:',

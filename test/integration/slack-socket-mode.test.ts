@@ -12,12 +12,17 @@ import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
 import { SOCKET_ACK_TIMEOUT_MS, startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import { createTopic, kafkaClient, lagReader, produce, uniqueName } from '../support/kafka.js';
 import { readable } from '../support/slack.js';
+import { homeOf, standingOf, type GroupStanding } from '../../src/core/home.js';
+import { HomeTab, type HomeOpened } from '../../src/slack/home-tab.js';
+import { homeView } from '../../src/views/home.js';
+import { webApi } from '@slack/bolt';
 
 // The stand-in insists on a signing secret; Socket Mode never uses it, the app token authenticates.
 const UNUSED_SIGNING_SECRET = 'socket-mode-signs-nothing';
 
-function startSocketLagbot(slack: SlackStandin, lagSource: LagSource, appToken: string = slack.appToken): Promise<RunningSlackApp> {
+function startSocketLagbot(slack: SlackStandin, lagSource: LagSource, appToken: string = slack.appToken, home?: HomeOpened): Promise<RunningSlackApp> {
   return startSlackApp({
+    ...(home ? { home } : {}),
     mode: 'socket',
     appToken,
     botToken: slack.botToken,
@@ -36,6 +41,8 @@ describe('/lag in Slack over Socket Mode', () => {
   let reader: KafkaLag;
   let slack: SlackStandin;
   let lagbot: RunningSlackApp;
+  let home: HomeTab;
+  let standings: GroupStanding[] = [];
   const topic = uniqueName('payments');
   const group = uniqueName('payments-consumer');
 
@@ -48,11 +55,21 @@ describe('/lag in Slack over Socket Mode', () => {
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '250' }, { partition: 1, offset: '800' }, { partition: 2, offset: '700' }] });
     reader = lagReader();
     slack = await startSlackStandin({ signingSecret: UNUSED_SIGNING_SECRET });
-    lagbot = await startSocketLagbot(slack, reader.reader);
+    const client = new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    home = new HomeTab({
+      publish: async (user, view) => {
+        await client.views.publish({ user_id: user, view });
+      },
+      view: () => homeView(homeOf(['default'], [], () => standings, Date.now())),
+      clock: systemClock,
+      logger: createLogger('silent'),
+    });
+    lagbot = await startSocketLagbot(slack, reader.reader, slack.appToken, home);
   });
 
   afterAll(async () => {
     // lagbot first: a stand-in that vanished under a live client would send it reconnecting.
+    await home?.stop();
     await lagbot?.stop();
     await slack?.stop();
     await reader?.stop();
@@ -108,6 +125,15 @@ describe('/lag in Slack over Socket Mode', () => {
     expect(readable(posted)).toContain(`\`${group}\`: total lag 1,250`);
     expect(JSON.stringify(posted.blocks)).not.toContain(ActionIds.postLagToChannel);
     await slack.waitFor(() => !slack.ephemerals().some((m) => m.ts === shown.ts), 5_000);
+  });
+
+  it('publishes the Home tab when app_home_opened arrives over the socket', async () => {
+    const lag = await reader.reader.readGroup(group);
+    standings = lag ? [standingOf(lag)] : [];
+    const sent = await slack.openHomeOverSocket({ userId: 'U0SOCKET' });
+    expect(sent.ack).toEqual({});
+    const published = await slack.waitFor(() => slack.homeView('U0SOCKET'), 10_000);
+    expect(readable(published.view.blocks)).toContain(`1. \`${group}\` · staleness — · lag 1,250`);
   });
 
   it('rejects an envelope nobody acknowledges within 3 seconds', async () => {

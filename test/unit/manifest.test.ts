@@ -7,9 +7,9 @@ import { registered } from '../../src/slack/register.js';
 
 const root = new URL('../../', import.meta.url);
 const manifest = parse(readFileSync(new URL('manifest.yml', root), 'utf8')) as {
-  features: { slash_commands: Array<{ command: string; url: string; should_escape: boolean }> };
+  features: { slash_commands: Array<{ command: string; url: string; should_escape: boolean }>; app_home?: { home_tab_enabled?: boolean } };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity?: { is_enabled: boolean; request_url: string } };
+  settings: { interactivity?: { is_enabled: boolean; request_url: string }; event_subscriptions?: { request_url: string; bot_events?: string[] } };
 };
 
 describe('manifest.yml', () => {
@@ -37,8 +37,17 @@ describe('manifest.yml', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...registered.botScopes].sort());
   });
 
-  it('sends commands and clicks to the Bolt endpoint', () => {
-    const urls = [...manifest.features.slash_commands.map((c) => c.url), manifest.settings.interactivity?.request_url];
+  it('subscribes to exactly the bot events the code listens for, and enables the Home tab it publishes', () => {
+    expect([...(manifest.settings.event_subscriptions?.bot_events ?? [])].sort()).toEqual([...registered.events].sort());
+    expect(manifest.features.app_home?.home_tab_enabled).toBe(true);
+  });
+
+  it('sends commands, clicks and events to the Bolt endpoint', () => {
+    const urls = [
+      ...manifest.features.slash_commands.map((c) => c.url),
+      manifest.settings.interactivity?.request_url,
+      manifest.settings.event_subscriptions?.request_url,
+    ];
     for (const url of urls) expect(new URL(url ?? '').pathname).toBe('/slack/events');
   });
 });

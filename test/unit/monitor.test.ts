@@ -14,7 +14,7 @@ import { CHECK_MS, T0, lagOf, scriptedLag } from '../support/scripted.js';
  * The check loop with a scripted lag source (a port double: the Kafka adapter has its
  * own integration tests) and a real in-memory SQLite store.
  */
-function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: SqliteIncidentStore }) {
+function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: SqliteIncidentStore }, home?: { incidentChanged(): void }) {
   const clock: Clock & { t: number } = shared?.clock ?? { t: T0, now() { return this.t; } };
   let next: (() => GroupLag[]) | Error = () => [];
   const store = shared?.store ?? openSqliteStore(':memory:', { clock });
@@ -36,6 +36,7 @@ function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: Sqlit
     logger: createLogger('silent'),
     render: slackEffectsOf,
     newId: () => `inc-${++ids}`,
+    ...(home ? { home } : {}),
   });
   const check = async (source: (() => GroupLag[]) | Error) => {
     next = source;
@@ -166,5 +167,35 @@ describe('the check loop', () => {
     // The clicks that changed nothing queue nothing.
     expect(r.posts()).toEqual(posted);
     expect(r.store.incident(id)?.acknowledged?.by).toBe('U0SRE');
+  });
+});
+
+describe('what the monitor tells the App Home tab', () => {
+  it('keeps the headline of each group of the latest successful check', async () => {
+    const r = rig(BASE);
+    expect(r.monitor.latestStandings()).toBeNull();
+    await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders'), scriptedLag(r.clock.t, lagOf(10), 'billing')]);
+    expect(r.monitor.latestStandings()).toEqual([
+      { cluster: 'default', group: 'orders', totalLag: 700_000, lagSeconds: null, lagSecondsMethod: null },
+      { cluster: 'default', group: 'billing', totalLag: 10, lagSeconds: null, lagSecondsMethod: null },
+    ]);
+    // A failed check leaves the latest one standing.
+    await r.check(down);
+    expect(r.monitor.latestStandings()?.map((g) => g.group)).toEqual(['orders', 'billing']);
+  });
+
+  it('says an incident changed when it opens and is acknowledged, not when only its figures move', async () => {
+    let told = 0;
+    const r = rig(BASE, undefined, { incidentChanged: () => (told += 1) });
+    await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
+    expect(told).toBe(1);
+    for (const lag of [710_000, 720_000, 730_000]) await r.check(() => [scriptedLag(r.clock.t, lagOf(lag), 'orders')]);
+    expect(told).toBe(1);
+    const id = r.store.openIncidentFor(orders)?.id ?? '';
+    r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' });
+    expect(told).toBe(2);
+    // A second click changes nothing, so nothing is told.
+    r.monitor.act(id, 'U0OTHER', { kind: 'acknowledge' });
+    expect(told).toBe(2);
   });
 });

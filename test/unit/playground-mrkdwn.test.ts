@@ -180,6 +180,7 @@ function state(partial: Partial<PlaygroundState>): PlaygroundState {
     ephemerals: [],
     users: {},
     lagbot: { answeredAt: null, failedAt: null, recent: false },
+    home: null,
     now: 0,
     ...partial,
   };

@@ -304,3 +304,26 @@ describe('playground commands and clicks', () => {
     expect(updated.text).toBe('acknowledged orders by <@U0ME>');
   });
 });
+
+describe('the playground Home tab', () => {
+  it('fires app_home_opened for the viewer, and the state carries only their published Home view', async () => {
+    const slack = await start();
+    expect(await postJson(slack, 'playground/home', {})).toEqual({ status: 503, json: { ok: false, error: 'lagbot is not connected yet (the stand-in has no events URL)' } });
+    await startApp(slack, (a) =>
+      a.event('app_home_opened', async ({ event, client }) => {
+        await client.views.publish({ user_id: event.user, view: { type: 'home', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `home of <@${event.user}>` } }] } });
+      }),
+    );
+    expect((await state(slack)).home).toBeNull();
+    // Another user's Home is not the viewer's.
+    await slack.openHome({ userId: 'U0OTHER' });
+    await slack.waitFor(() => slack.homeView('U0OTHER'));
+    expect((await state(slack)).home).toBeNull();
+
+    expect(await postJson(slack, 'playground/home', {})).toEqual({ status: 200, json: { ok: true, status: 200 } });
+    await slack.waitFor(() => slack.homeView('U0ME'));
+    const { home, users } = await state(slack);
+    expect(JSON.stringify(home?.blocks)).toContain('home of <@U0ME>');
+    expect(users.U0ME).toBe('me');
+  });
+});

@@ -2,10 +2,12 @@ import { isPlainObject } from './http.js';
 import type { Block } from './types.js';
 
 export const MAX_BLOCKS = 50;
+/** A Home tab or modal holds twice a message's blocks. */
+export const MAX_VIEW_BLOCKS = 100;
 export const MAX_TEXT_LENGTH = 40_000;
 
 /** Fields that @slack/web-api sends as JSON strings inside a form body. */
-const JSON_FIELDS = ['blocks', 'attachments', 'metadata'] as const;
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view'] as const;
 
 /** Decodes JSON-valued form fields; a field that is not valid JSON stays a string for validation to reject. */
 export function decodeJsonFields(args: Record<string, unknown>): Record<string, unknown> {

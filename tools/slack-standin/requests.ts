@@ -21,14 +21,17 @@ export interface DeliveryResult {
 const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** POSTs a form body to the app exactly as Slack does: raw bytes signed with the signing secret. */
-export async function deliverSigned(
-  url: string,
-  signingSecret: string,
-  form: URLSearchParams,
-  overrides: SignOverrides = {},
-): Promise<DeliveryResult> {
-  const rawBody = form.toString();
-  const headers: Record<string, string> = { ...signedHeaders(signingSecret, rawBody, overrides.timestamp, overrides.contentType ?? FORM_CONTENT_TYPE) };
+export function deliverSigned(url: string, signingSecret: string, form: URLSearchParams, overrides: SignOverrides = {}): Promise<DeliveryResult> {
+  return deliverRaw(url, signingSecret, form.toString(), overrides.contentType ?? FORM_CONTENT_TYPE, overrides);
+}
+
+/** POSTs an Events API callback: Slack sends events as a signed JSON body, not a form. */
+export function deliverSignedJson(url: string, signingSecret: string, body: Record<string, unknown>, overrides: SignOverrides = {}): Promise<DeliveryResult> {
+  return deliverRaw(url, signingSecret, JSON.stringify(body), overrides.contentType ?? 'application/json', overrides);
+}
+
+async function deliverRaw(url: string, signingSecret: string, rawBody: string, contentType: string, overrides: SignOverrides): Promise<DeliveryResult> {
+  const headers: Record<string, string> = { ...signedHeaders(signingSecret, rawBody, overrides.timestamp, contentType) };
   if (overrides.signature !== undefined) headers['X-Slack-Signature'] = overrides.signature;
   headers['User-Agent'] = 'Slackbot 1.0 (+https://api.slack.com/robots)';
 
@@ -41,6 +44,11 @@ export async function deliverSigned(
     // not JSON: plain-text acks are allowed
   }
   return result;
+}
+
+/** Same shape as Slack's event ids: `Ev` and 10 upper-case letters or digits. */
+export function eventId(): string {
+  return `Ev${randomBytes(8).toString('hex').toUpperCase().slice(0, 10)}`;
 }
 
 /** Same shape as Slack's: `<digits>.<digits>.<32 hex>`. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Directory } from './directory.js';
 import { sendJson } from './http.js';
-import { actionTs, deliverSigned, findButton, triggerId } from './requests.js';
+import { actionTs, deliverSigned, deliverSignedJson, eventId, findButton, triggerId } from './requests.js';
 import type { DeliveryResult, SignOverrides } from './requests.js';
 import { ResponseUrls } from './response-urls.js';
 import { SocketModeServer } from './socket-mode.js';
@@ -20,6 +20,7 @@ import type {
   ChannelInfo,
   EphemeralMessage,
   Fault,
+  HomeViewRecord,
   ResponseRecord,
   StandinEvents,
   StoredMessage,
@@ -113,6 +114,15 @@ export interface ButtonClickInput extends SignOverrides {
 }
 
 export type SocketButtonClickInput = Omit<ButtonClickInput, keyof SignOverrides>;
+
+export interface OpenHomeInput extends SignOverrides {
+  userId?: string;
+  userName?: string;
+  /** `home` (the default) or `messages`: Slack sends the event for either tab. */
+  tab?: 'home' | 'messages';
+}
+
+export type SocketOpenHomeInput = Omit<OpenHomeInput, keyof SignOverrides>;
 
 export type Predicate<T> = () => T | undefined | null | false;
 
@@ -380,6 +390,46 @@ export class SlackStandin {
     return { payload, responseUrlId, trigger };
   }
 
+  /** A user opens the app's Home tab: an `app_home_opened` event, signed, over HTTP. */
+  openHome(input: OpenHomeInput = {}): Promise<DeliveryResult> {
+    return deliverSignedJson(this.requireEventsUrl(), this.signingSecret, this.appHomeOpened(input), input);
+  }
+
+  /** The same event as an `events_api` envelope on the newest Socket Mode connection. */
+  openHomeOverSocket(input: SocketOpenHomeInput = {}): Promise<SocketAck> {
+    return this.socketMode.deliver('events_api', this.appHomeOpened(input), false);
+  }
+
+  /** The user's Home tab as last published, if ever. */
+  homeView(userId: string = STANDIN_DEFAULTS.user.id): HomeViewRecord | undefined {
+    return this.store.home(userId);
+  }
+
+  private appHomeOpened(input: SocketOpenHomeInput): Record<string, unknown> {
+    const user = this.user(input.userId, input.userName);
+    const now = this.clock();
+    const current = this.store.home(user.id);
+    return {
+      token: STANDIN_DEFAULTS.verificationToken,
+      team_id: this.team.id,
+      api_app_id: this.bot.appId,
+      event: {
+        type: 'app_home_opened',
+        user: user.id,
+        // The app's direct-message channel with this user.
+        channel: `D${user.id.slice(1)}`,
+        tab: input.tab ?? 'home',
+        ...(current ? { view: { id: current.id, team_id: this.team.id, ...current.view } } : {}),
+        event_ts: (now / 1000).toFixed(6),
+      },
+      type: 'event_callback',
+      event_id: eventId(),
+      event_time: Math.floor(now / 1000),
+      authorizations: [{ enterprise_id: null, team_id: this.team.id, user_id: this.bot.userId, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+    };
+  }
+
   /** Socket Mode connections that are still open, oldest first. */
   openSocketConnections(): SocketConnectionRecord[] {
     return this.socketMode.openConnections();
@@ -477,6 +527,7 @@ export class SlackStandin {
         hasEventsUrl: () => this.eventsUrlValue !== undefined,
         sendSlashCommand: (input) => this.sendSlashCommand(input),
         clickButton: (input) => this.clickButton(input),
+        openHome: (input) => this.openHome(input),
       },
       options,
     );
@@ -562,6 +613,7 @@ export type {
   ChannelInfo,
   EphemeralMessage,
   Fault,
+  HomeViewRecord,
   ResponseBody,
   ResponseRecord,
   StandinEvents,

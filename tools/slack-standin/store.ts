@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Block, EphemeralMessage, StandinEvents, StoredMessage } from './types.js';
+import type { Block, EphemeralMessage, HomeViewRecord, StandinEvents, StoredMessage } from './types.js';
 
 export interface ContentPatch {
   text?: string;
@@ -38,6 +38,8 @@ export class MessageStore {
   readonly events = new EventEmitter<StandinEvents>();
   private readonly byChannel = new Map<string, StoredMessage[]>();
   private readonly ephemeralList: EphemeralMessage[] = [];
+  /** Slack keeps one Home view per user: the last one published. */
+  private readonly homes = new Map<string, HomeViewRecord>();
   private lastMicros = 0;
 
   constructor(private readonly clock: () => number) {}
@@ -148,6 +150,18 @@ export class MessageStore {
 
   ephemeral(channel: string, ts: string): EphemeralMessage | undefined {
     const found = this.ephemeralList.find((m) => m.channel === channel && m.ts === ts);
+    return found && copy(found);
+  }
+
+  publishHome(user: string, view: HomeViewRecord['view']): HomeViewRecord {
+    const record: HomeViewRecord = { user, id: `V${randomBlockId().toUpperCase()}${randomBlockId().toUpperCase()}`, view: { ...view, blocks: withBlockIds(view.blocks) ?? [] }, publishedAt: this.clock() };
+    this.homes.set(user, record);
+    this.events.emit('home', copy(record));
+    return copy(record);
+  }
+
+  home(user: string): HomeViewRecord | undefined {
+    const found = this.homes.get(user);
     return found && copy(found);
   }
 

@@ -113,6 +113,15 @@ export interface UserInfo {
   name: string;
 }
 
+/** A user's Home tab as lagbot last published it (views.publish). */
+export interface HomeViewRecord {
+  user: string;
+  /** Slack's view id, new on each publish. */
+  id: string;
+  view: { type: 'home'; blocks: Block[]; [key: string]: unknown };
+  publishedAt: number;
+}
+
 /** Live changes, for tests and for a page that mirrors the workspace. */
 export interface StandinEvents {
   message: [StoredMessage];
@@ -121,4 +130,5 @@ export interface StandinEvents {
   delete: [{ channel: string; ts: string; ephemeral: boolean }];
   call: [ApiCall];
   response: [ResponseRecord];
+  home: [HomeViewRecord];
 }

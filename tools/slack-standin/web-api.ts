@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeJsonFields, readContent, stringArg, truthy } from './content.js';
+import { MAX_VIEW_BLOCKS, decodeJsonFields, readContent, stringArg, truthy } from './content.js';
 import type { Directory } from './directory.js';
 import { historyPage, repliesPage } from './history.js';
 import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
@@ -94,6 +94,7 @@ export class WebApi {
       'conversations.history': (a) => this.conversationsHistory(a),
       'conversations.replies': (a) => this.conversationsReplies(a),
       'users.info': (a) => this.usersInfo(a),
+      'views.publish': (a) => this.viewsPublish(a),
     };
   }
 
@@ -315,6 +316,29 @@ export class WebApi {
     const channel = this.deps.directory.resolveChannel(channelArg);
     if (!channel) return fail('channel_not_found');
     return repliesPage(this.deps.store.thread(channel.id, ts), args, apiView);
+  }
+
+  /** Slack answers a malformed view with invalid_arguments and says what is wrong. */
+  private viewsPublish(args: Args): ApiResult {
+    const invalid = (message: string): ApiResult => fail('invalid_arguments', { response_metadata: { messages: [`[ERROR] ${message}`] } });
+    const userArg = stringArg(args, 'user_id');
+    if (userArg === undefined) return missing('user_id');
+    const user = this.deps.directory.resolveUser(userArg);
+    if (!user) return fail('user_not_found');
+    const view = args.view;
+    if (view === undefined || view === '') return missing('view');
+    if (!isPlainObject(view)) return invalid('failed to match all allowed schemas [json-pointer:/view]');
+    if (view.type !== 'home') return invalid('must be a home view [json-pointer:/view/type]');
+    const blocks = view.blocks;
+    if (!Array.isArray(blocks)) return invalid('missing required field: blocks [json-pointer:/view/blocks]');
+    if (blocks.length > MAX_VIEW_BLOCKS) return invalid(`no more than ${MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]`);
+    const bad = blocks.findIndex((b) => !isPlainObject(b) || typeof b.type !== 'string');
+    if (bad !== -1) return invalid(`missing required field: type [json-pointer:/view/blocks/${bad}]`);
+    const record = this.deps.store.publishHome(user.id, view as { type: 'home'; blocks: Array<Record<string, unknown>> });
+    return {
+      ok: true,
+      view: { id: record.id, team_id: this.deps.team.id, type: 'home', blocks: record.view.blocks, app_id: this.deps.bot.appId, bot_id: this.deps.bot.botId },
+    };
   }
 
   private usersInfo(args: Args): ApiResult {

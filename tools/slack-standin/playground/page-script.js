@@ -14,6 +14,7 @@ var stickNext = true;
 var commandHistory = [];
 var historyAt = 0;
 var rendered = new WeakMap();
+var showingHome = false;
 
 function build(node) {
   if (typeof node === 'string') return doc.createTextNode(node);
@@ -85,6 +86,7 @@ function render() {
   }));
 
   renderLagbot(state.lagbot);
+  renderHome(ctx);
 
   var scroller = byId('scroller');
   var stick = stickNext || nearBottom(scroller);
@@ -104,6 +106,40 @@ function renderLagbot(status) {
     : status.recent ? 'lagbot is answering'
     : status.answeredAt === null ? 'lagbot: not heard from yet' : 'lagbot: quiet since ' + timeOf(status.answeredAt);
 }
+
+// lagbot's Home tab: the blocks it last published for the viewer (views.publish).
+function renderHome(ctx) {
+  var home = state.home;
+  byId('home-empty').hidden = home !== null;
+  byId('home-updated').textContent = home ? 'published ' + timeOf(home.publishedAt) : '';
+  byId('home-blocks').replaceChildren.apply(byId('home-blocks'), home ? renderer.blocks(home.blocks, ctx).map(build) : []);
+}
+
+function showPane(home) {
+  showingHome = home;
+  byId('home-pane').hidden = !home;
+  byId('channel-pane').hidden = home;
+  byId('side-home-item').classList.toggle('active', home);
+  byId('side-channel-item').classList.toggle('active', !home);
+  if (home) {
+    openThread = null;
+    renderThread();
+  }
+}
+
+// Opening the tab is what makes Slack send app_home_opened; lagbot answers with views.publish.
+function openHome() {
+  showPane(true);
+  post('/playground/home', {}).then(function (answer) {
+    if (!answer.ok && showingHome) byId('home-updated').textContent = answer.error || 'lagbot did not answer';
+  });
+}
+
+byId('side-home-item').addEventListener('click', openHome);
+byId('side-channel-item').addEventListener('click', function () {
+  showPane(false);
+  byId('composer').focus();
+});
 
 function renderThread() {
   var panel = byId('thread-panel');

@@ -57,12 +57,22 @@ export function playgroundPage({ title, nonce }: PageOptions): string {
   <nav class="sidebar" aria-label="Workspace">
     <div class="workspace" id="workspace" data-testid="title">${t}</div>
     <div class="side-label">Channels</div>
-    <div class="side-item active"><span class="side-hash">#</span><span id="side-channel"></span></div>
+    <button class="side-item active" type="button" id="side-channel-item" data-testid="channel-tab"><span class="side-hash">#</span><span id="side-channel"></span></button>
     <div class="side-label">Apps</div>
-    <div class="side-item"><span class="dot" id="lagbot-dot"></span><span id="lagbot-status" data-testid="lagbot-status">lagbot</span></div>
+    <button class="side-item" type="button" id="side-home-item" data-testid="home-tab"><span class="dot" id="lagbot-dot"></span><span id="lagbot-status" data-testid="lagbot-status">lagbot</span></button>
     <div class="side-foot">A local Slack stand-in: nothing here leaves this machine.</div>
   </nav>
-  <main class="pane">
+  <main class="pane" id="home-pane" data-testid="home" hidden>
+    <header class="pane-header">
+      <h1>lagbot</h1><span class="home-label">Home</span>
+      <span class="home-updated" id="home-updated" data-testid="home-updated"></span>
+    </header>
+    <div class="scroller home-scroller">
+      <div class="home-empty" id="home-empty" data-testid="home-empty">lagbot has not published a Home tab for you yet.</div>
+      <div id="home-blocks" data-testid="home-blocks"></div>
+    </div>
+  </main>
+  <main class="pane" id="channel-pane">
     <header class="pane-header">
       <h1 id="channel-name" data-testid="channel-name"></h1>
       <span class="connection" id="connection" data-testid="connection" data-state="connecting">connecting…</span>

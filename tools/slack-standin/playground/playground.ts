@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http.js';
 import { findButton } from '../requests.js';
-import type { ButtonClickInput, DeliveredRequest, SlashCommandInput } from '../standin.js';
+import type { ButtonClickInput, DeliveredRequest, OpenHomeInput, SlashCommandInput } from '../standin.js';
 import type { MessageStore } from '../store.js';
-import type { ApiCall, ChannelInfo, EphemeralMessage, StoredMessage, UserInfo } from '../types.js';
+import type { ApiCall, ChannelInfo, EphemeralMessage, HomeViewRecord, StoredMessage, UserInfo } from '../types.js';
 import type { BotIdentity } from '../web-api.js';
 import { checkClick, checkCommand, readJsonObject } from './bodies.js';
 import type { Checked } from './bodies.js';
@@ -37,6 +37,7 @@ export interface PlaygroundHost {
   hasEventsUrl(): boolean;
   sendSlashCommand(input: SlashCommandInput): Promise<DeliveredRequest>;
   clickButton(input: ButtonClickInput): Promise<DeliveredRequest>;
+  openHome(input: OpenHomeInput): Promise<{ status: number }>;
 }
 
 export const DEFAULT_TITLE = 'lagbot playground';
@@ -75,6 +76,7 @@ export class Playground {
       '/playground/events': { method: 'GET', run: (req, res) => this.feed.attach(req, res) },
       '/playground/command': { method: 'POST', run: (req, res) => this.command(req, res) },
       '/playground/click': { method: 'POST', run: (req, res) => this.click(req, res) },
+      '/playground/home': { method: 'POST', run: (req, res) => this.openHome(req, res) },
     };
     this.unsubscribe = this.follow();
   }
@@ -107,6 +109,7 @@ export class Playground {
       thread: (c, ts) => store.thread(c, ts),
       ephemerals: (f) => store.ephemerals(f),
       userName: (id) => this.host.userName(id),
+      home: (id) => store.home(id),
     });
   }
 
@@ -178,6 +181,13 @@ export class Playground {
     );
   }
 
+  /** The viewer opened lagbot's Home tab: Slack tells the app (app_home_opened), the app publishes it. */
+  private async openHome(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume();
+    const { user } = this.host;
+    await this.deliver(res, () => this.host.openHome({ userId: user.id, userName: user.name }));
+  }
+
   /** A message the viewer can see: in the channel, or ephemeral and theirs. */
   private visibleMessage(channel: string, ts: string, ephemeral: boolean | undefined): StoredMessage | EphemeralMessage | undefined {
     const { store, user } = this.host;
@@ -188,7 +198,7 @@ export class Playground {
   }
 
   /** Sends to lagbot and says how it went; a lagbot that is down is an answer, not a crash. */
-  private async deliver(res: ServerResponse, send: () => Promise<DeliveredRequest>): Promise<void> {
+  private async deliver(res: ServerResponse, send: () => Promise<{ status: number }>): Promise<void> {
     if (!this.host.hasEventsUrl()) {
       sendJson(res, 503, { ok: false, error: 'lagbot is not connected yet (the stand-in has no events URL)' });
       return;
@@ -228,6 +238,10 @@ export class Playground {
       if ((call.response as { ok?: unknown } | undefined)?.ok === true) this.liveness.heard();
     };
     const onResponse = (): void => this.liveness.heard();
+    const onHome = (h: HomeViewRecord): void => {
+      if (h.user === user.id) this.feed.send({ type: 'home' });
+    };
+    store.events.on('home', onHome);
     store.events.on('message', onMessage);
     store.events.on('update', onUpdate);
     store.events.on('delete', onDelete);
@@ -241,6 +255,7 @@ export class Playground {
       store.events.off('ephemeral', onEphemeral);
       store.events.off('call', onCall);
       store.events.off('response', onResponse);
+      store.events.off('home', onHome);
     };
   }
 }

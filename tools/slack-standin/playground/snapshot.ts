@@ -1,6 +1,6 @@
 import type { Note } from './board.js';
 import type { LagbotStatus } from './liveness.js';
-import type { ChannelInfo, EphemeralMessage, StoredMessage, UserInfo } from '../types.js';
+import type { ChannelInfo, EphemeralMessage, HomeViewRecord, StoredMessage, UserInfo } from '../types.js';
 
 /** A message as the page receives it; `ephemeral` marks one only the viewer sees. */
 export type PlaygroundMessage = (StoredMessage | EphemeralMessage) & {
@@ -32,6 +32,8 @@ export interface PlaygroundState {
   /** Names of every user who wrote or is mentioned. */
   users: Record<string, string>;
   lagbot: LagbotStatus;
+  /** The viewer's Home tab of lagbot as last published; null until lagbot published one. */
+  home: { blocks: HomeViewRecord['view']['blocks']; publishedAt: number } | null;
   /** The stand-in's clock when the snapshot was taken (ms). */
   now: number;
 }
@@ -42,6 +44,7 @@ export interface SnapshotSource extends Pick<PlaygroundState, 'title' | 'channel
   thread(channel: string, ts: string): StoredMessage[];
   ephemerals(filter: { user: string; channel: string }): EphemeralMessage[];
   userName(id: string): string | undefined;
+  home(user: string): HomeViewRecord | undefined;
 }
 
 const MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
@@ -63,7 +66,8 @@ export function buildSnapshot(src: SnapshotSource): PlaygroundState {
 
   const users: Record<string, string> = { [src.user.id]: src.user.name, [src.bot.userId]: src.bot.name };
   const everyone = [...messages, ...messages.flatMap((m) => m.replies), ...ephemerals];
-  const ids = mentionedUsers(everyone);
+  const home = src.home(src.user.id);
+  const ids = mentionedUsers([...everyone, ...(home ? [home.view.blocks] : [])]);
   for (const m of everyone) ids.add(m.user);
   for (const id of ids) {
     const name = users[id] ?? src.userName(id);
@@ -81,6 +85,7 @@ export function buildSnapshot(src: SnapshotSource): PlaygroundState {
     ephemerals,
     users,
     lagbot: src.lagbot,
+    home: home ? { blocks: home.view.blocks, publishedAt: home.publishedAt } : null,
     now: src.now,
   };
 }
