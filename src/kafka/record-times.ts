@@ -46,6 +46,9 @@ function none(reason: NoRecord['reason'], detail: string): NoRecord {
   return { kind: 'none', reason, detail };
 }
 
+/** What the source needs of its cluster's AdminSession: reads under its deadline, over its connections, and its settings. */
+export type RecordTimeSession = Pick<AdminSession, 'use' | 'config'>;
+
 /** Which asks need a fetch: the others are answered from the cache, repeat an earlier ask, or exceed the budget. */
 export interface FetchPlan {
   answers: Array<RecordTime | undefined>;
@@ -129,7 +132,7 @@ export class KafkaRecordTimes implements RecordTimeSource {
 
   constructor(
     readonly cluster: string,
-    private readonly session: AdminSession,
+    private readonly session: RecordTimeSession,
     clock: Clock,
     logger: Logger,
     private readonly limits: RecordTimeLimits = DEFAULT_RECORD_TIME_LIMITS,

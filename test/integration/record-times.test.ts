@@ -102,6 +102,39 @@ describe('record times on a real broker', () => {
     expect(none?.newest).toMatchObject({ kind: 'none', reason: 'empty' });
   });
 
+  it('without lagbot\'s flexible requests (flexibleRequests: false, as on a broker before Kafka 3.0), the log start\'s record still, the newest record not', async () => {
+    const old = lagReader(undefined, { flexibleRequests: false });
+    try {
+      const [anchors] = await old.recordTimes.anchors([{ topic, partition: 0 }]);
+      expect(anchors?.logStart).toEqual({ kind: 'record', offset: 0, timestamp: timeOf(0) });
+      expect(anchors?.newest).toMatchObject({ kind: 'none', reason: 'not-supported' });
+    } finally {
+      await old.stop();
+    }
+  });
+
+  it('a record batch larger than the first size asked for is fetched again, bigger, beside a partition that fitted', async () => {
+    const big = uniqueName('times-big');
+    await createTopic(admin, big, 2);
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({ topic: big, messages: [{ partition: 0, value: 'small', timestamp: String(timeOf(0)) }] });
+      // One batch of 300 KiB, past the 64 KiB asked for per partition at first.
+      await producer.send({ topic: big, messages: Array.from({ length: 300 }, (_, i) => ({ partition: 1, value: 'x'.repeat(1_024), timestamp: String(timeOf(i)) })) });
+    } finally {
+      await producer.disconnect();
+    }
+    const answers = await lag.recordTimes.recordsAt([
+      { topic: big, partition: 0, offset: 0 },
+      { topic: big, partition: 1, offset: 250 },
+    ]);
+    expect(answers).toEqual([
+      { kind: 'record', offset: 0, timestamp: timeOf(0), timestampType: 'create', skipped: null },
+      { kind: 'record', offset: 250, timestamp: timeOf(250), timestampType: 'create', skipped: null },
+    ]);
+  });
+
   it('a broker-set timestamp (LogAppendTime) is said to be one', async () => {
     const appended = uniqueName('times-append');
     await admin.createTopics({ topics: [{ topic: appended, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }], waitForLeaders: true });
