@@ -8,7 +8,7 @@ import type { MskSigner } from './auth/msk-iam.js';
 import { saslSetup } from './auth/sasl.js';
 import { tlsOptions, type ReadFile } from './auth/tls.js';
 import { KafkaLagReader } from './lag-reader.js';
-import { KafkaRecordTimes } from './record-times.js';
+import { KafkaRecordTimes, type RecordTimeLimits } from './record-times.js';
 
 export { KafkaSetupError } from './auth/setup-error.js';
 
@@ -29,6 +29,8 @@ export interface KafkaLagOptions {
   reauthenticationThresholdMs?: number;
   /** Where AWS_REGION is read for MSK IAM; process.env by default. */
   env?: Record<string, string | undefined>;
+  /** Bounds of the record-time reads (cache, fetches per call, sizes); DEFAULT_RECORD_TIME_LIMITS by default. */
+  recordTimeLimits?: RecordTimeLimits;
   /** Seams for the unit tests; the real file system, fetch and AWS signer by default. */
   readFile?: ReadFile;
   fetch?: Fetch;
@@ -67,7 +69,7 @@ export function createKafkaLag(config: ClusterConfig, clock: Clock, logger: Logg
   );
   return {
     reader: new KafkaLagReader(config.name, session, clock),
-    recordTimes: new KafkaRecordTimes(config.name, session, clock, kafkaLogger),
+    recordTimes: new KafkaRecordTimes(config.name, session, clock, kafkaLogger, options.recordTimeLimits),
     stop: () => session.stop(),
   };
 }

@@ -29,13 +29,14 @@ export const DEFAULT_RECORD_TIME_LIMITS: RecordTimeLimits = {
   maxFetchesPerCall: 64,
   concurrency: 4,
   partitionMaxBytes: 64 * 1024,
-  maxBatchBytes: 8 * 1024 * 1024,
+  // Kafka's default message.max.bytes is 1 MiB; a batch this size is decoded whole, values included.
+  maxBatchBytes: 4 * 1024 * 1024,
   maxContinuations: 4,
   cache: DEFAULT_CACHE_LIMITS,
 };
 
-/** A request's answer for all its partitions at most this large, whatever their count. */
-const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** A request's answer for all its partitions at most this large, whatever their count (partitions cut off are asked again alone). */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const EARLIEST = -2;
 const LATEST = -1;
 

@@ -1,7 +1,11 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaLag } from '../../src/kafka/connect.js';
-import { createTopic, eventually, kafkaClient, lagReader, uniqueName } from '../support/kafka.js';
+import { parseConfig } from '../../src/config/config.js';
+import { systemClock } from '../../src/core/ports.js';
+import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
+import { DEFAULT_RECORD_TIME_LIMITS } from '../../src/kafka/record-times.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createTopic, eventually, kafkaClient, lagReader, testbed, uniqueName } from '../support/kafka.js';
 
 /**
  * What the broker says about the time of the record a group reads next, on a real broker:
@@ -133,6 +137,20 @@ describe('record times on a real broker', () => {
       { kind: 'record', offset: 0, timestamp: timeOf(0), timestampType: 'create', skipped: null },
       { kind: 'record', offset: 250, timestamp: timeOf(250), timestampType: 'create', skipped: null },
     ]);
+    // Not allowed to grow past the first size, the same read cannot tell: the first answer did not fit.
+    const config = parseConfig('', { KAFKA_BROKERS: testbed().brokers.join(',') }).clusters[0];
+    if (!config) throw new Error('no cluster configured');
+    const small = createKafkaLag(config, systemClock, createLogger('silent'), { recordTimeLimits: { ...DEFAULT_RECORD_TIME_LIMITS, maxBatchBytes: DEFAULT_RECORD_TIME_LIMITS.partitionMaxBytes } });
+    try {
+      const [fits, cut] = await small.recordTimes.recordsAt([
+        { topic: big, partition: 0, offset: 0 },
+        { topic: big, partition: 1, offset: 250 },
+      ]);
+      expect(fits).toMatchObject({ kind: 'record', offset: 0 });
+      expect(cut).toMatchObject({ kind: 'none', reason: 'not-readable', detail: expect.stringMatching(/within 65536 bytes/) });
+    } finally {
+      await small.stop();
+    }
   });
 
   it('a broker-set timestamp (LogAppendTime) is said to be one', async () => {
