@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/core/ports.js';
 import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
-import { DEFAULT_RECORD_TIME_LIMITS } from '../../src/kafka/record-times.js';
+import { DEFAULT_RECORD_TIME_LIMITS, type RecordTimeLimits } from '../../src/kafka/record-times.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createTopic, eventually, kafkaClient, lagReader, testbed, uniqueName } from '../support/kafka.js';
 
@@ -29,6 +29,13 @@ async function produceTimed(kafka: Kafka, topic: string, from: number, count: nu
   } finally {
     await producer.disconnect();
   }
+}
+
+/** A source of its own with tighter limits, to see which path a read took. */
+function sourceWith(limits: Partial<RecordTimeLimits>): KafkaLag {
+  const config = parseConfig('', { KAFKA_BROKERS: testbed().brokers.join(',') }).clusters[0];
+  if (!config) throw new Error('no cluster configured');
+  return createKafkaLag(config, systemClock, createLogger('silent'), { recordTimeLimits: { ...DEFAULT_RECORD_TIME_LIMITS, ...limits } });
 }
 
 describe('record times on a real broker', () => {
@@ -138,9 +145,7 @@ describe('record times on a real broker', () => {
       { kind: 'record', offset: 250, timestamp: timeOf(250), timestampType: 'create', skipped: null },
     ]);
     // Not allowed to grow past the first size, the same read cannot tell: the first answer did not fit.
-    const config = parseConfig('', { KAFKA_BROKERS: testbed().brokers.join(',') }).clusters[0];
-    if (!config) throw new Error('no cluster configured');
-    const small = createKafkaLag(config, systemClock, createLogger('silent'), { recordTimeLimits: { ...DEFAULT_RECORD_TIME_LIMITS, maxBatchBytes: DEFAULT_RECORD_TIME_LIMITS.partitionMaxBytes } });
+    const small = sourceWith({ maxBatchBytes: DEFAULT_RECORD_TIME_LIMITS.partitionMaxBytes });
     try {
       const [fits, cut] = await small.recordTimes.recordsAt([
         { topic: big, partition: 0, offset: 0 },
@@ -210,6 +215,37 @@ describe('record times on a real broker', () => {
       { kind: 'record', offset: 7, timestamp: timeOf(7), timestampType: 'create', skipped: 'transaction-markers' },
     ]);
     expect(answers[4]).toMatchObject({ kind: 'none', reason: 'at-log-end' });
+  });
+
+  it('an aborted transaction larger than one fetch is passed over in further fetches', async () => {
+    const txTopic = uniqueName('times-tx-big');
+    await createTopic(admin, txTopic, 1);
+    const producer = kafka.producer({ transactionalId: uniqueName('times-tx-big-producer'), idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      // Offsets: 0-199 aborted (one batch of 200 KiB, past the 64 KiB of a first fetch), 200 marker, 201 committed, 202 marker.
+      const aborted = await producer.transaction();
+      await aborted.send({ topic: txTopic, messages: Array.from({ length: 200 }, (_, i) => ({ partition: 0, value: 'x'.repeat(1_024), timestamp: String(timeOf(i)) })) });
+      await aborted.abort();
+      const committed = await producer.transaction();
+      await committed.send({ topic: txTopic, messages: [{ partition: 0, value: 'kept', timestamp: String(timeOf(201)) }] });
+      await committed.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    const [answer] = await eventually(async () => {
+      const a = await lag.recordTimes.recordsAt([{ topic: txTopic, partition: 0, offset: 0 }]);
+      return a[0]?.kind === 'record' ? a : null;
+    }, 'the committed transaction to be stable');
+    expect(answer).toEqual({ kind: 'record', offset: 201, timestamp: timeOf(201), timestampType: 'create', skipped: 'aborted' });
+    // With no further fetch allowed, the first one alone holds only the aborted batch.
+    const once = sourceWith({ maxContinuations: 0 });
+    try {
+      const [cut] = await once.recordTimes.recordsAt([{ topic: txTopic, partition: 0, offset: 0 }]);
+      expect(cut).toMatchObject({ kind: 'none', reason: 'not-readable', detail: expect.stringMatching(/^only transaction markers or aborted records from offset 0 to 199/) });
+    } finally {
+      await once.stop();
+    }
   });
 
   it(
