@@ -63,6 +63,11 @@ export function planFetches(asks: readonly PartitionOffset[], cache: RecordTimeC
   const fetch: FetchPlan['fetch'] = [];
   const planned = new Map<string, FetchPlan['fetch'][number]>();
   asks.forEach((ask, i) => {
+    // A committed offset is never negative; -1 ("none committed") must not reach the broker as an offset.
+    if (!Number.isSafeInteger(ask.offset) || ask.offset < 0) {
+      answers[i] = none('not-readable', `${ask.offset} is not an offset`);
+      return;
+    }
     const cached = cache.get(ask);
     if (cached) {
       answers[i] = cached;

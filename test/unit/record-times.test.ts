@@ -65,6 +65,15 @@ describe('which asks are fetched', () => {
     expect(plan.answers.filter((a) => a === undefined)).toHaveLength(3);
   });
 
+  it('an offset that is none (-1) or not a whole number is never sent', () => {
+    const plan = planFetches([{ topic: 'a', partition: 0, offset: -1 }, { topic: 'a', partition: 0, offset: 1.5 }], new RecordTimeCache(new FakeClock()), 10);
+    expect(plan.fetch).toEqual([]);
+    expect(plan.answers).toEqual([
+      { kind: 'none', reason: 'not-readable', detail: '-1 is not an offset' },
+      { kind: 'none', reason: 'not-readable', detail: '1.5 is not an offset' },
+    ]);
+  });
+
   it('one Fetch per leader, except that a partition asked at two offsets needs a second request', () => {
     const requests = requestsOfLeader([
       { topic: 'a', partition: 0, offset: 1 },
