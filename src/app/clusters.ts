@@ -2,12 +2,15 @@ import type { ISocketFactory } from 'kafkajs';
 import type { ClusterConfig } from '../config/clusters.js';
 import { ConfigError } from '../config/config.js';
 import type { Clock, LagSource } from '../core/ports.js';
+import type { RecordTimeSource } from '../core/record-time.js';
 import { KafkaSetupError, createKafkaLag, type KafkaLag } from '../kafka/connect.js';
 import type { Logger } from '../log/logger.js';
 
 /** One Kafka connection per cluster, each with its own deadline, in the configured order. */
 export interface OpenClusters {
   sources: LagSource[];
+  /** Each cluster's record times, in the order of `sources`, sharing its connections. */
+  recordTimes: RecordTimeSource[];
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export function openClusters(
   }
   return {
     sources: opened.map((k) => k.reader),
+    recordTimes: opened.map((k) => k.recordTimes),
     stop: async () => {
       await Promise.all(opened.map((k) => k.stop()));
     },

@@ -7,7 +7,7 @@ import { AdminReads, BatchedReads, type ClusterReads } from './cluster-reads.js'
 import type { SaslIdentity } from './auth/sasl.js';
 import { speaksTls } from './auth/tls-probe.js';
 import { describeError, explainSecurityFailure, isConnectionFailure, isStaleMetadata, speaksTlsMessage, type Explanation } from './errors.js';
-import { INTERNALS_KAFKAJS_VERSION, createSharedAdmin } from './kafkajs-internals.js';
+import { INTERNALS_KAFKAJS_VERSION, createSharedAdmin, type InternalCluster } from './kafkajs-internals.js';
 import { createLimiter, type Limiter } from './limit.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
@@ -52,6 +52,8 @@ const RETRY: RetryOptions = { retries: 2, initialRetryTime: 200, maxRetryTime: 1
 interface Connection {
   admin: Admin;
   reads: ClusterReads;
+  /** kafkajs' cluster behind the batched reads, for requests of other readers over the same connections; null on the public-API path. */
+  cluster: InternalCluster | null;
 }
 
 /**
@@ -93,13 +95,13 @@ export class AdminSession {
   /** The batched path shares the admin's connections and metadata; without kafkajs' internals, the admin API alone. */
   private open(): Connection {
     const shared = createSharedAdmin(this.kafka, RETRY);
-    if (shared) return { admin: shared.admin, reads: new BatchedReads(shared.cluster, this.limiter, this.logger, this.config.flexibleRequests ?? true) };
+    if (shared) return { admin: shared.admin, reads: new BatchedReads(shared.cluster, this.limiter, this.logger, this.config.flexibleRequests ?? true), cluster: shared.cluster };
     if (!this.saidFallback) {
       this.saidFallback = true;
       this.logger.warn(`this kafkajs is not ${INTERNALS_KAFKAJS_VERSION}: reading through its public admin API, which sends more requests for the same numbers`);
     }
     const admin = this.kafka.admin();
-    return { admin, reads: new AdminReads(admin, this.limiter) };
+    return { admin, reads: new AdminReads(admin, this.limiter), cluster: null };
   }
 
   private async connected(): Promise<Connection> {
@@ -130,7 +132,7 @@ export class AdminSession {
    * connection failure gets one retry on a fresh client; anything still failing becomes
    * a LagUnavailableError that says which brokers were tried.
    */
-  async use<T>(what: string, read: (reads: ClusterReads) => Promise<T>): Promise<T> {
+  async use<T>(what: string, read: (reads: ClusterReads, cluster: InternalCluster | null) => Promise<T>): Promise<T> {
     const deadline = this.config.readDeadlineMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -141,7 +143,8 @@ export class AdminSession {
     });
     const attempt = async (): Promise<T> => {
       try {
-        return await read((await this.connected()).reads);
+        const connection = await this.connected();
+        return await read(connection.reads, connection.cluster);
       } catch (error) {
         const refused = this.explain(error);
         if (refused?.certain) throw this.unavailable(refused.message, error);
@@ -149,7 +152,8 @@ export class AdminSession {
         this.logger.warn({ err: describeError(error), what }, 'kafka admin client reset');
         await this.reset();
         try {
-          return await read((await this.connected()).reads);
+          const connection = await this.connected();
+          return await read(connection.reads, connection.cluster);
         } catch (retryError) {
           await this.reset();
           throw this.unavailable(await this.whyUnreachable(retryError, what), retryError);

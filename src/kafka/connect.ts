@@ -8,11 +8,14 @@ import type { MskSigner } from './auth/msk-iam.js';
 import { saslSetup } from './auth/sasl.js';
 import { tlsOptions, type ReadFile } from './auth/tls.js';
 import { KafkaLagReader } from './lag-reader.js';
+import { KafkaRecordTimes, type RecordTimeLimits } from './record-times.js';
 
 export { KafkaSetupError } from './auth/setup-error.js';
 
 export interface KafkaLag {
   reader: KafkaLagReader;
+  /** Record timestamps (lag in seconds), over the reader's connections. */
+  recordTimes: KafkaRecordTimes;
   stop(): Promise<void>;
 }
 
@@ -26,6 +29,8 @@ export interface KafkaLagOptions {
   reauthenticationThresholdMs?: number;
   /** Where AWS_REGION is read for MSK IAM; process.env by default. */
   env?: Record<string, string | undefined>;
+  /** Bounds of the record-time reads (cache, fetches per call, sizes); DEFAULT_RECORD_TIME_LIMITS by default. */
+  recordTimeLimits?: RecordTimeLimits;
   /** Seams for the unit tests; the real file system, fetch and AWS signer by default. */
   readFile?: ReadFile;
   fetch?: Fetch;
@@ -44,6 +49,7 @@ export function createKafkaLag(config: ClusterConfig, clock: Clock, logger: Logg
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.mskSigner ? { sign: options.mskSigner } : {}),
   });
+  const kafkaLogger = logger.child({ component: 'kafka', cluster: config.name });
   const session = new AdminSession(
     {
       cluster: config.name,
@@ -59,10 +65,11 @@ export function createKafkaLag(config: ClusterConfig, clock: Clock, logger: Logg
       ...(options.reauthenticationThresholdMs !== undefined ? { reauthenticationThresholdMs: options.reauthenticationThresholdMs } : {}),
       flexibleRequests: config.flexibleRequests ?? true,
     },
-    logger.child({ component: 'kafka', cluster: config.name }),
+    kafkaLogger,
   );
   return {
     reader: new KafkaLagReader(config.name, session, clock),
+    recordTimes: new KafkaRecordTimes(config.name, session, clock, kafkaLogger, options.recordTimeLimits),
     stop: () => session.stop(),
   };
 }

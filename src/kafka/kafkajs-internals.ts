@@ -49,6 +49,8 @@ export interface InternalBroker {
 interface KafkajsProtocolRequest {
   request: { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<KafkajsEncoder> };
   response: { decode: (payload: Buffer) => Promise<unknown>; parse: (data: unknown) => Promise<unknown> };
+  /** Fetch sets it from its maxWaitTime. */
+  requestTimeout?: number;
 }
 
 export interface InternalCluster {
@@ -85,6 +87,10 @@ interface Internals {
   createErrorFromCode: (code: number) => Error;
   metadataDefinition: unknown;
   metadataApiKey: number;
+  fetchDefinition: unknown;
+  fetchApiKey: number;
+  listOffsetsDefinition: unknown;
+  listOffsetsApiKey: number;
 }
 
 let loaded: Internals | null | undefined;
@@ -100,11 +106,15 @@ function loadInternals(): Internals | null {
     const Emitter = require('kafkajs/src/instrumentation/emitter') as unknown;
     const Encoder = require('kafkajs/src/protocol/encoder') as unknown;
     const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode?: unknown };
-    const { requests } = require('kafkajs/src/protocol/requests') as { requests?: { Metadata?: unknown } };
+    const { requests } = require('kafkajs/src/protocol/requests') as { requests?: { Metadata?: unknown; Fetch?: unknown; ListOffsets?: unknown } };
     const metadataDefinition = requests?.Metadata;
-    const { Metadata: metadataApiKey } = require('kafkajs/src/protocol/requests/apiKeys') as { Metadata?: unknown };
+    const fetchDefinition = requests?.Fetch;
+    const listOffsetsDefinition = requests?.ListOffsets;
+    const keys = require('kafkajs/src/protocol/requests/apiKeys') as { Metadata?: unknown; Fetch?: unknown; ListOffsets?: unknown };
+    const { Metadata: metadataApiKey, Fetch: fetchApiKey, ListOffsets: listOffsetsApiKey } = keys;
     if (typeof createAdmin !== 'function' || typeof Emitter !== 'function' || typeof Encoder !== 'function' || typeof createErrorFromCode !== 'function') return null;
     if (!metadataDefinition || typeof metadataApiKey !== 'number') return null;
+    if (!fetchDefinition || typeof fetchApiKey !== 'number' || !listOffsetsDefinition || typeof listOffsetsApiKey !== 'number') return null;
     loaded = {
       createAdmin: createAdmin as AdminFactory,
       Emitter: Emitter as new () => unknown,
@@ -112,6 +122,10 @@ function loadInternals(): Internals | null {
       createErrorFromCode: createErrorFromCode as (code: number) => Error,
       metadataDefinition,
       metadataApiKey,
+      fetchDefinition,
+      fetchApiKey,
+      listOffsetsDefinition,
+      listOffsetsApiKey,
     };
   } catch {
     loaded = null;
@@ -204,9 +218,80 @@ export function kafkaError(code: number): Error {
  * each partition keeps its error code, for the read to treat it as unknown.
  */
 export async function metadataAsAnswered(broker: InternalBroker): Promise<RawMetadata> {
+  return (await asAnswered(broker, 'Metadata', { topics: [], allowAutoTopicCreation: false })) as RawMetadata;
+}
+
+/**
+ * One of kafkajs' own requests, at the version kafkajs picks for this broker, with the answer
+ * as decoded but not judged: kafkajs' parse throws for the first partition with an error,
+ * which would fail every partition of a request for one.
+ */
+async function asAnswered(broker: InternalBroker, api: 'Metadata' | 'Fetch' | 'ListOffsets', args: unknown): Promise<unknown> {
   const internals = loadInternals();
   const send = sendRequestOf(broker);
-  if (!internals || !send || !broker.lookupRequest) throw new Error(`kafkajs ${INTERNALS_KAFKAJS_VERSION} internals are not available to read metadata`);
-  const { request, response } = broker.lookupRequest(internals.metadataApiKey, internals.metadataDefinition)({ topics: [], allowAutoTopicCreation: false });
-  return (await send({ request, response: { decode: response.decode, parse: (data) => Promise.resolve(data) } })) as RawMetadata;
+  if (!internals || !send || !broker.lookupRequest) throw new Error(`kafkajs ${INTERNALS_KAFKAJS_VERSION} internals are not available to send ${api}`);
+  const [apiKey, definition] =
+    api === 'Metadata'
+      ? [internals.metadataApiKey, internals.metadataDefinition]
+      : api === 'Fetch'
+        ? [internals.fetchApiKey, internals.fetchDefinition]
+        : [internals.listOffsetsApiKey, internals.listOffsetsDefinition];
+  const protocolRequest = broker.lookupRequest(apiKey, definition)(args);
+  return await send({ ...protocolRequest, response: { decode: protocolRequest.response.decode, parse: (data) => Promise.resolve(data) } });
+}
+
+/** A record as kafkajs' Fetch decoder gives it (one per record, its batch's header beside it). */
+export interface RawRecord {
+  offset: string;
+  timestamp: string;
+  isControlRecord: boolean;
+  batchContext: {
+    firstOffset: string;
+    lastOffsetDelta: number;
+    producerId: string;
+    inTransaction: boolean;
+    isControlBatch: boolean;
+    /** 0 CreateTime, 1 LogAppendTime. */
+    timestampType: number;
+  };
+}
+
+export interface RawFetchPartition {
+  partition: number;
+  errorCode: number;
+  highWatermark: string;
+  /** Fetch v4+; -1 where the broker does not say. */
+  lastStableOffset?: string;
+  /** Fetch v5+ (kafkajs' name for log_start_offset). */
+  lastStartOffset?: string;
+  abortedTransactions?: Array<{ producerId: string; firstOffset: string }>;
+  /** Record batches cut off by the size limit are left out by kafkajs' decoder. */
+  messages: RawRecord[];
+}
+
+export interface RawFetchRequest {
+  maxBytes: number;
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
+}
+
+/** kafkajs' isolation levels (src/protocol/isolationLevel.js). */
+const READ_COMMITTED = 1;
+
+/**
+ * One Fetch request as a read-committed consumer sends it, without a group or a session
+ * (no fetch session: sessionId 0, epoch -1), that answers at once (maxWaitTime 0) with what
+ * the leader has.
+ */
+export async function fetchAsAnswered(broker: InternalBroker, request: RawFetchRequest): Promise<{ responses: Array<{ topicName: string; partitions: RawFetchPartition[] }> }> {
+  const answer = await asAnswered(broker, 'Fetch', { replicaId: -1, isolationLevel: READ_COMMITTED, maxWaitTime: 0, minBytes: 1, maxBytes: request.maxBytes, topics: request.topics });
+  return answer as { responses: Array<{ topicName: string; partitions: RawFetchPartition[] }> };
+}
+
+/** kafkajs' ListOffsets (v1-v3 on today's brokers: one offset and its timestamp per partition), errors per partition kept. */
+export async function listOffsetsAsAnswered(
+  broker: InternalBroker,
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; timestamp: number }> }>,
+): Promise<{ responses: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number; timestamp?: string; offset?: string; offsets?: string[] }> }> }> {
+  const answer = await asAnswered(broker, 'ListOffsets', { replicaId: -1, isolationLevel: READ_COMMITTED, topics });
+  return answer as { responses: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number; timestamp?: string; offset?: string; offsets?: string[] }> }> };
 }

@@ -55,4 +55,16 @@ describe('which of lagbot\'s own requests a broker gets', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]?.msg).toMatch(/^flexibleRequests is false for this cluster/);
   });
+
+  it('ListOffsets without v7 (a broker before Kafka 3.0): none, and the log says the newest record\'s time is not known', () => {
+    const { logger, lines } = recordingLogger();
+    const apis = new BrokerApis(true, logger);
+    const old = kafkajsBroker({ [API.ListOffsets]: { minVersion: 0, maxVersion: 6 } });
+    expect(apis.version(old, 4, API.ListOffsets)).toBeNull();
+    expect(apis.version(old, 4, API.ListOffsets)).toBeNull();
+    expect(apis.version(kafkajsBroker({ [API.ListOffsets]: { minVersion: 1, maxVersion: 9 } }), 5, API.ListOffsets)).toBe(9);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'broker 4 does not answer ListOffsets v7+ (Kafka 3.0 or later): the newest record\'s timestamp (MAX_TIMESTAMP) is not known, and lag in seconds is estimated without it',
+    ]);
+  });
 });

@@ -4,6 +4,7 @@ import { API, FIRST_KAFKA, SPOKEN, pickVersion, type ApiKey } from './requests.j
 
 /** What lagbot does instead when a broker lacks a request, for the one log line that says so. */
 const INSTEAD: Readonly<Record<ApiKey, string>> = {
+  [API.ListOffsets]: 'the newest record\'s timestamp (MAX_TIMESTAMP) is not known, and lag in seconds is estimated without it',
   [API.OffsetFetch]: 'committed offsets are read one group per request',
   [API.FindCoordinator]: 'coordinators are looked up one group per request',
   [API.ListGroups]: 'group types come from the protocol type alone (a consumer group of either protocol is told apart by describing it)',
@@ -13,6 +14,7 @@ const INSTEAD: Readonly<Record<ApiKey, string>> = {
 };
 
 const NAMES: Readonly<Record<ApiKey, string>> = {
+  [API.ListOffsets]: 'ListOffsets',
   [API.OffsetFetch]: 'OffsetFetch',
   [API.FindCoordinator]: 'FindCoordinator',
   [API.ListGroups]: 'ListGroups',

@@ -11,6 +11,7 @@ import { Reader, Writer } from './wire.js';
  */
 
 export const API = {
+  ListOffsets: 2,
   OffsetFetch: 9,
   FindCoordinator: 10,
   ListGroups: 16,
@@ -23,6 +24,8 @@ export type ApiKey = (typeof API)[keyof typeof API];
 
 /** The versions lagbot can speak, per request. OffsetFetch stops at 9: v10 names topics by id. */
 export const SPOKEN: Readonly<Record<ApiKey, { min: number; max: number }>> = {
+  // v7: MAX_TIMESTAMP (KIP-734); v10 adds a timeout for tiered storage reads.
+  [API.ListOffsets]: { min: 7, max: 10 },
   [API.OffsetFetch]: { min: 8, max: 9 },
   [API.FindCoordinator]: { min: 4, max: 4 },
   [API.ListGroups]: { min: 5, max: 5 },
@@ -35,6 +38,7 @@ export const SPOKEN: Readonly<Record<ApiKey, { min: number; max: number }>> = {
 
 /** Kafka releases that first answer each request at lagbot's lowest version, for the log line that says a broker lacks one. */
 export const FIRST_KAFKA: Readonly<Record<ApiKey, string>> = {
+  [API.ListOffsets]: '3.0',
   [API.OffsetFetch]: '3.0',
   [API.FindCoordinator]: '3.0',
   [API.ListGroups]: '3.8',
@@ -375,6 +379,64 @@ export function describeShareGroupOffsets(groupIds: readonly string[], version: 
         g.compactNullableString();
         g.taggedFields();
         return { groupId, errorCode, topics };
+      });
+    },
+  );
+}
+
+// ListOffsets v7-v10 (API key 2): offsets by timestamp, MAX_TIMESTAMP (-3) among them (KIP-734).
+
+/** ListOffsets' special timestamps. 0 is an ordinary one: the first record with a timestamp at or after 0. */
+export const MAX_TIMESTAMP = -3;
+/** READ_COMMITTED: a read-committed consumer's view, as every other read of lagbot. */
+const READ_COMMITTED = 1;
+/** v10's wait for offsets held in remote (tiered) storage; within a read's deadline. */
+const REMOTE_TIMEOUT_MS = 5_000;
+
+export interface ListedOffsetAnswer {
+  partition: number;
+  errorCode: number;
+  /** -1 with offset -1 when no record matches (an empty log). */
+  timestamp: number;
+  offset: number;
+}
+
+export function listOffsets(
+  topics: ReadonlyArray<{ topic: string; partitions: readonly number[] }>,
+  timestamp: number,
+  version: number,
+): FlexibleRequest<Array<{ topic: string; partitions: ListedOffsetAnswer[] }>> {
+  return request(
+    API.ListOffsets,
+    'ListOffsets',
+    version,
+    (w) => {
+      w.int32(-1); // replica id: a client, not a follower
+      w.int8(READ_COMMITTED);
+      w.compactArray(topics, (t, { topic, partitions }) => {
+        t.compactString(topic);
+        t.compactArray(partitions, (p, partition) => {
+          p.int32(partition);
+          p.int32(-1); // current leader epoch: not known, not fenced
+          p.int64(timestamp);
+          p.noTaggedFields();
+        });
+        t.noTaggedFields();
+      });
+      if (version >= 10) w.int32(REMOTE_TIMEOUT_MS);
+    },
+    (r) => {
+      r.int32(); // throttle time
+      return r.compactArray((t) => {
+        const topic = t.compactString();
+        const partitions = t.compactArray((p) => {
+          const answer = { partition: p.int32(), errorCode: p.int16(), timestamp: p.int64(), offset: p.int64() };
+          p.int32(); // leader epoch
+          p.taggedFields();
+          return answer;
+        });
+        t.taggedFields();
+        return { topic, partitions };
       });
     },
   );

@@ -30,6 +30,13 @@ export class Writer {
     return this.push(b);
   }
 
+  /** Timestamps and offsets are within 2^53, so a number carries them exactly. */
+  int64(value: number): this {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(BigInt(value));
+    return this.push(b);
+  }
+
   bool(value: boolean): this {
     return this.int8(value ? 1 : 0);
   }
