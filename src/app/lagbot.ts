@@ -92,10 +92,11 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   const health = new Map(clusters.sources.map((source) => [source.cluster, new HealthState({ clock, staleAfterMs: Math.max(3 * interval, 60_000) })]));
   const monitors = new ClusterMonitors(
     new Map(
-      clusters.sources.map((source) => [
+      clusters.sources.map((source, i) => [
         source.cluster,
         new LagMonitor({
           source,
+          ...(clusters.recordTimes[i] ? { recordTimes: clusters.recordTimes[i] } : {}),
           store,
           history: store,
           policy,
@@ -134,7 +135,15 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       command: config.slack.command,
       port: config.http.port,
       host: config.http.host,
-      query: { sources: clusters.sources, clock, findingSettings: policy.findingSettings, history: (ref) => monitors.historyOf(ref) },
+      query: {
+        sources: clusters.sources,
+        clock,
+        findingSettings: policy.findingSettings,
+        history: (ref) => monitors.historyOf(ref),
+        staleness: policy.forGroup({ cluster: clusters.sources[0]?.cluster ?? '', group: '' }).rules.staleness,
+        recordTimes: clusters.recordTimes,
+        onRecordTimesError: (cluster, err) => logger.warn({ cluster, err: err instanceof Error ? err.message : String(err) }, 'record timestamps could not be read for /lag; lag in seconds is estimated'),
+      },
       logger,
       incidents: monitors,
       home,

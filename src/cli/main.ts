@@ -108,7 +108,15 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
   const only = asked.request.kind === 'help' ? undefined : asked.request.cluster;
   const clusters = openClusters(config.clusters, systemClock, logger, { env: io.env, ...(only === undefined ? {} : { only }) });
   try {
-    const answer = await answerLag(asked.request, { sources: clusters.sources, clock: systemClock, findingSettings: new AlertingPolicy(config, config.clusters).findingSettings });
+    const policy = new AlertingPolicy(config, config.clusters);
+    const answer = await answerLag(asked.request, {
+      sources: clusters.sources,
+      clock: systemClock,
+      findingSettings: policy.findingSettings,
+      staleness: policy.forGroup({ cluster: clusters.sources[0]?.cluster ?? '', group: '' }).rules.staleness,
+      recordTimes: clusters.recordTimes,
+      onRecordTimesError: (cluster, err) => io.stderr(`lagbot: record timestamps of cluster ${cluster} could not be read (${err instanceof Error ? err.message : String(err)}); lag in seconds is estimated`),
+    });
     switch (answer.kind) {
       case 'list': {
         const groups = answer.clusters.flatMap((c) => c.groups);

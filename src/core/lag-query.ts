@@ -5,6 +5,8 @@ import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
 import type { GroupSample } from './history.js';
 import type { GroupLag, GroupListing, GroupRef } from './protocol.js';
 import { DEFAULT_STALENESS, estimateStaleness, type StalenessSettings } from './staleness.js';
+import { NO_BROKER_TIMES, anchorAsks, askBrokerTimes, exactAsks, timesLookup, type BrokerTimes } from './broker-times.js';
+import type { RecordTimeSource } from './record-time.js';
 import { closestNames } from './suggest.js';
 
 /**
@@ -55,6 +57,12 @@ export interface LagQueryDeps {
   history?: (ref: GroupRef) => readonly GroupSample[];
   /** How staleness is estimated; the defaults where absent. */
   staleness?: StalenessSettings;
+  /** Each cluster's record timestamps, for the exact staleness of a group's largest lags; estimates only without. */
+  recordTimes?: readonly RecordTimeSource[];
+  /** How long a group answer waits for the broker's timestamps before it goes out with estimates. */
+  recordTimesDeadlineMs?: number;
+  /** Told when the broker's timestamps could not be read (the answer still goes out). */
+  onRecordTimesError?: (cluster: string, error: unknown) => void;
   /**
    * Once one cluster has answered, how much longer the others get before the answer goes
    * out without them; each cluster's own read deadline bounds it too.
@@ -63,6 +71,9 @@ export interface LagQueryDeps {
 }
 
 const DEFAULT_GRACE_MS = 2_000;
+/** Exact figures for this many of a group's largest lags per answer. */
+const EXACT_PER_ANSWER = 20;
+const DEFAULT_RECORD_TIMES_DEADLINE_MS = 1_500;
 
 type Read<T> = { cluster: string; ok: true; value: T } | { cluster: string; ok: false; detail: string };
 
@@ -110,13 +121,21 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
   }
 
   const historyOf = (lag: GroupLag): readonly GroupSample[] => deps.history?.(lag) ?? [];
-  const withStaleness = (lag: GroupLag): GroupLag => {
-    estimateStaleness(lag, historyOf(lag), deps.staleness ?? DEFAULT_STALENESS);
+  const settings = deps.staleness ?? DEFAULT_STALENESS;
+  const withStaleness = (lag: GroupLag, times: BrokerTimes = NO_BROKER_TIMES): GroupLag => {
+    estimateStaleness(lag, historyOf(lag), settings, timesLookup(times));
     return lag;
+  };
+  /** The broker's timestamps for one group's answer: exact for its largest lags, anchors beyond the history. */
+  const brokerTimesOf = async (lag: GroupLag): Promise<BrokerTimes> => {
+    const source = deps.recordTimes?.find((s) => s.cluster === lag.cluster);
+    if (!source) return NO_BROKER_TIMES;
+    const asks = { exact: exactAsks(lag, EXACT_PER_ANSWER), anchors: anchorAsks(lag, historyOf(lag), settings) };
+    return askBrokerTimes(source, asks, deps.recordTimesDeadlineMs ?? DEFAULT_RECORD_TIMES_DEADLINE_MS, (error) => deps.onRecordTimesError?.(lag.cluster, error));
   };
 
   if (request.kind === 'list') {
-    const reads = (await readEach(sources, (s) => s.readAllGroups(), graceMs)).map((r) => (r.ok ? { ...r, value: r.value.map(withStaleness) } : r));
+    const reads = (await readEach(sources, (s) => s.readAllGroups(), graceMs)).map((r) => (r.ok ? { ...r, value: r.value.map((lag) => withStaleness(lag)) } : r));
     const unavailable = problemsOf(reads);
     if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
     const clusters = reads.flatMap((r) => (r.ok ? [{ cluster: r.cluster, groups: r.value, listings: sortListings(r.value.map(listingOf)) }] : []));
@@ -125,7 +144,9 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const reads = await readEach(sources, (s) => s.readGroup(request.group), graceMs);
   const unavailable = problemsOf(reads);
-  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: withStaleness(r.value), findings: findingsOf({ lag: r.value, history: historyOf(r.value), settings: deps.findingSettings }) }] : []));
+  const groups = reads.flatMap((r) => (r.ok && r.value ? [r.value] : []));
+  const times = await Promise.all(groups.map(brokerTimesOf));
+  const found = groups.map((lag, i) => ({ lag: withStaleness(lag, times[i]), findings: findingsOf({ lag, history: historyOf(lag), settings: deps.findingSettings }) }));
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
   if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
 

@@ -7,6 +7,7 @@
  */
 
 import type { KnownBlock } from '@slack/types';
+import type { SkippedRange } from './record-time.js';
 import type { Owner } from './findings.js';
 
 /**
@@ -138,6 +139,8 @@ export interface PartitionLag {
   /** How stale the group's view of this partition is, in seconds; null when unknown. Absent until estimated. */
   lagSeconds?: number | null;
   lagSecondsMethod?: LagSecondsMethod | null;
+  /** An exact figure found its record past compacted offsets, transaction markers or aborted records (the next record the group reads). */
+  lagSecondsSkipped?: SkippedRange | null;
 }
 
 export interface TopicLag {

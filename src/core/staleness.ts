@@ -1,5 +1,6 @@
 import { keyIndexIn, logEndAt, type GroupSample } from './history.js';
 import type { GroupLag, LagSecondsMethod, PartitionLag } from './protocol.js';
+import type { SkippedRange } from './record-time.js';
 
 /**
  * Lag in seconds: how old the oldest record a group has not consumed is. Offsets say how
@@ -24,8 +25,14 @@ export interface TimeAnchor {
 export interface PartitionTimes {
   /** The log start's record. */
   logStart?: TimeAnchor | null;
+  /** The record with the newest timestamp: old enough, and the topic is idle before lagbot could watch it for long. */
+  newest?: TimeAnchor | null;
   /** The timestamp of the record at (or, compacted, after) the committed offset: the exact answer. */
   exactTimestamp?: number | null;
+  /** The broker found only transaction markers or aborted records before the log end: nothing left to consume. */
+  caughtUp?: boolean;
+  /** What the exact answer stepped over to find its record. */
+  skipped?: SkippedRange | null;
 }
 
 export interface Staleness {
@@ -44,6 +51,7 @@ export const DEFAULT_STALENESS: StalenessSettings = { idleAfterMs: 5 * 60_000 };
 
 const UNKNOWN: Staleness = Object.freeze({ seconds: null, method: null, idle: false }) as Staleness;
 const CAUGHT_UP: Staleness = Object.freeze({ seconds: 0, method: 'estimated', idle: false }) as Staleness;
+const EXACT_CAUGHT_UP: Staleness = Object.freeze({ seconds: 0, method: 'exact', idle: false }) as Staleness;
 const IDLE: Staleness = Object.freeze({ seconds: 0, method: 'estimated', idle: true }) as Staleness;
 
 const secondsBetween = (then: number, now: number): number => Math.max(0, Math.round((now - then) / 100) / 10);
@@ -113,6 +121,9 @@ export function partitionStaleness(
     newerEnd = end;
   }
 
+  // Not seen to move, and the newest record is older than the idle window: idle already.
+  if (!moved && times.newest && readAt - times.newest.timestamp >= settings.idleAfterMs) return IDLE;
+  if (times.caughtUp) return EXACT_CAUGHT_UP;
   if (times.exactTimestamp !== undefined && times.exactTimestamp !== null) return { seconds: secondsBetween(times.exactTimestamp, readAt), method: 'exact', idle: false };
 
   if (!Number.isNaN(beforeAt)) {
@@ -163,9 +174,11 @@ export function estimateStaleness(
 ): Set<PartitionLag> {
   const idle = new Set<PartitionLag>();
   for (const p of lag.partitions) {
-    const s = partitionStaleness(p, lag.readAt, history, settings, timesOf(p.topic, p.partition));
+    const times = timesOf(p.topic, p.partition);
+    const s = partitionStaleness(p, lag.readAt, history, settings, times);
     p.lagSeconds = s.seconds;
     p.lagSecondsMethod = s.method;
+    if (s.method === 'exact' && times?.skipped) p.lagSecondsSkipped = times.skipped;
     if (s.idle && (p.lag ?? 0) > 0) idle.add(p);
   }
   const group = groupStaleness(lag.partitions);

@@ -4,6 +4,7 @@ import type { StoredSample } from '../core/ports.js';
 import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
 import { estimateStaleness } from '../core/staleness.js';
+import { NO_BROKER_TIMES, timesLookup, type BrokerTimes } from '../core/broker-times.js';
 
 /** The history window of every watched group, and the rules evaluated over it. */
 export class GroupHistories {
@@ -12,14 +13,14 @@ export class GroupHistories {
   constructor(private readonly policy: AlertingPolicy) {}
 
   /** Add this read to the group's history and evaluate the group's rules over it. `afterGap`: checks were missed since the last one. */
-  observe(lag: GroupLag, afterGap = false): Evaluation {
+  observe(lag: GroupLag, afterGap = false, times: BrokerTimes = NO_BROKER_TIMES): Evaluation {
     const key = groupKey(lag);
     let entry = this.histories.get(key);
     if (!entry) this.histories.set(key, (entry = { ref: { cluster: lag.cluster, group: lag.group }, samples: [] }));
     const history = entry.samples;
     const rules = this.policy.forGroup(lag).rules;
     // Staleness from the history before this read: the read's own log end is the newest point.
-    const idle = estimateStaleness(lag, history, rules.staleness);
+    const idle = estimateStaleness(lag, history, rules.staleness, timesLookup(times));
     appendSampleInPlace(history, sampleOf(lag, history[history.length - 1], afterGap), this.policy.historyMs);
     return evaluate(lag, history, rules, idle);
   }

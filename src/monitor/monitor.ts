@@ -5,7 +5,10 @@ import { step, type IncidentInput, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
-import type { GroupSample } from '../core/history.js';
+import { anchorAsks, askBrokerTimes, exactAsks, NO_BROKER_TIMES, type BrokerTimes } from '../core/broker-times.js';
+import { partitionKey, type GroupSample } from '../core/history.js';
+import type { PartitionOffset, PartitionRef, RecordTimeSource } from '../core/record-time.js';
+import type { PartitionTimes } from '../core/staleness.js';
 import type { Evaluation } from '../core/rules.js';
 import type { Logger } from '../log/logger.js';
 import type { HealthState } from '../metrics/health.js';
@@ -30,7 +33,16 @@ export interface MonitorDeps {
   /** Told when an incident changed what the App Home tab shows of it (see changesHome). */
   home?: { incidentChanged(): void };
   newId?: () => string;
+  /** The broker's record timestamps: exact staleness of open incidents' hot partitions, anchors where the history cannot tell. */
+  recordTimes?: RecordTimeSource;
 }
+
+/** Bounds on what a check asks the broker about time, so it never costs the check its cycle. */
+const EXACT_PER_INCIDENT = 3;
+const EXACT_PER_CHECK = 30;
+const ANCHORS_PER_CHECK = 500;
+const ANCHOR_MAX_AGE_MS = 5 * 60_000;
+const BROKER_TIMES_DEADLINE_MS = 2_000;
 
 export interface GroupVerdict {
   group: string;
@@ -62,6 +74,8 @@ export class LagMonitor {
    */
   private sawPreviousCheck = false;
   private restored = false;
+  /** Anchors the broker gave, by partition, and when. */
+  private readonly anchors = new Map<string, { at: number; times: PartitionTimes }>();
   /** The groups of the latest successful check, headlines only (the App Home tab's); null before one. */
   private standings: GroupStanding[] | null = null;
 
@@ -82,9 +96,10 @@ export class LagMonitor {
     }
     const at = clock.now();
     this.advanceMonitoring({ ok: true, groups: groups.length });
+    const times = await this.brokerTimes(groups, at);
     const afterGap = !this.sawPreviousCheck;
     this.sawPreviousCheck = true;
-    const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap));
+    const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap, times));
     this.standings = groups.map(standingOf);
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
     this.keepHistory(groups, at);
@@ -117,6 +132,41 @@ export class LagMonitor {
     if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
     this.deps.delivery?.kick();
     return result;
+  }
+
+  /**
+   * What the broker says about time for this check: the record at the committed offset of the
+   * largest lags of each open incident (exact staleness), and the anchors of partitions the
+   * history does not reach (kept a few minutes: the log start moves with retention only). A
+   * failure or a slow broker leaves the estimates alone.
+   */
+  private async brokerTimes(groups: readonly GroupLag[], at: number): Promise<BrokerTimes> {
+    const source = this.deps.recordTimes;
+    if (!source) return NO_BROKER_TIMES;
+    const exact: PartitionOffset[] = [];
+    const anchors = new Map<string, PartitionRef>();
+    for (const lag of groups) {
+      if (exact.length < EXACT_PER_CHECK && this.deps.store.openIncidentFor(lag)) exact.push(...exactAsks(lag, Math.min(EXACT_PER_INCIDENT, EXACT_PER_CHECK - exact.length)));
+      if (anchors.size >= ANCHORS_PER_CHECK) continue;
+      const rules = this.deps.policy.forGroup(lag).rules;
+      for (const ref of anchorAsks(lag, this.histories.of(lag), rules.staleness)) {
+        const key = partitionKey(ref.topic, ref.partition);
+        const kept = this.anchors.get(key);
+        if ((kept && at - kept.at < ANCHOR_MAX_AGE_MS) || anchors.has(key)) continue;
+        anchors.set(key, ref);
+        if (anchors.size >= ANCHORS_PER_CHECK) break;
+      }
+    }
+    for (const [key, kept] of this.anchors) if (at - kept.at >= ANCHOR_MAX_AGE_MS) this.anchors.delete(key);
+    if (exact.length === 0 && anchors.size === 0 && this.anchors.size === 0) return NO_BROKER_TIMES;
+    const fresh = await askBrokerTimes(source, { exact, anchors: [...anchors.values()] }, BROKER_TIMES_DEADLINE_MS, (err) =>
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'record timestamps could not be read; lag in seconds stays estimated this check'),
+    );
+    for (const [key, t] of fresh) if (t.logStart || t.newest) this.anchors.set(key, { at, times: { ...(t.logStart ? { logStart: t.logStart } : {}), ...(t.newest ? { newest: t.newest } : {}) } });
+    const merged = new Map<string, PartitionTimes>();
+    for (const [key, kept] of this.anchors) merged.set(key, kept.times);
+    for (const [key, t] of fresh) merged.set(key, { ...merged.get(key), ...t });
+    return merged;
   }
 
   /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
@@ -170,9 +220,9 @@ export class LagMonitor {
     return state;
   }
 
-  private checkGroup(lag: GroupLag, at: number, afterGap: boolean): GroupVerdict {
+  private checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes): GroupVerdict {
     const settings = this.deps.policy.forGroup(lag);
-    const evaluation = this.histories.observe(lag, afterGap);
+    const evaluation = this.histories.observe(lag, afterGap, times);
     let incident = this.deps.store.openIncidentFor(lag);
     if (settings.channel) {
       const channel = incident?.channel ?? settings.channel;

@@ -1,5 +1,6 @@
 import { completeTotal } from '../core/lag.js';
 import type { GroupLag, LagSecondsMethod, TopicPartitions } from '../core/protocol.js';
+import type { SkippedRange } from '../core/record-time.js';
 
 type TopicPartitionsJson = Array<{ topic: string; partitions: number[] }>;
 
@@ -42,6 +43,8 @@ export interface GroupLagJson {
     lagSeconds: number | null;
     /** `exact` (the record at the committed offset), `estimated` (the log end's history) or `extrapolated` (beyond it); null with lagSeconds null. */
     lagSecondsMethod: LagSecondsMethod | null;
+    /** An exact figure whose record lies past compacted offsets, transaction markers or aborted records (the next record the group reads); null otherwise. */
+    lagSecondsSkipped: SkippedRange | null;
   }>;
   totalLag: number | null;
   /** The group's staleness: its stalest partition's, and how that was found. */
@@ -81,6 +84,7 @@ export function groupJson(lag: GroupLag): GroupLagJson {
       host: p.host,
       lagSeconds: p.lagSeconds ?? null,
       lagSecondsMethod: p.lagSeconds === null || p.lagSeconds === undefined ? null : (p.lagSecondsMethod ?? null),
+      lagSecondsSkipped: p.lagSecondsSkipped ?? null,
     })),
     // null, not a partial sum, when a partition's log end could not be read: scripts compare totals over time.
     totalLag: completeTotal(lag),

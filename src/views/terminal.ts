@@ -1,6 +1,7 @@
 import type { Finding } from '../core/findings.js';
 import type { ClusterGroups } from '../core/lag-query.js';
 import type { GroupLag, GroupListing } from '../core/protocol.js';
+import type { SkippedRange } from '../core/record-time.js';
 import { isNamed } from './text-style.js';
 import { findingText } from './finding-text.js';
 import { formatCount, formatStaleness, formatUtc } from './format.js';
@@ -22,6 +23,12 @@ function membersTable(lag: GroupLag): string[] {
   return renderTable(columns, rows);
 }
 
+const SKIPPED_TEXT: Record<SkippedRange, string> = {
+  compacted: 'offsets removed by compaction',
+  'transaction-markers': 'transaction markers',
+  aborted: 'records of aborted transactions',
+};
+
 /** `, staleness 45s (exact)`: the stalest partition's, and how it was found. */
 function stalenessText(lag: GroupLag): string {
   if (lag.lagSeconds === null || lag.lagSeconds === undefined) return '';
@@ -42,6 +49,7 @@ export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
   if (lag.partitions.length > 0) lines.push(...renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow)), '');
   if (lag.members.length > 0) lines.push(...membersTable(lag), '');
   for (const finding of findings) lines.push(`* ${findingText(finding)}`);
+  for (const p of lag.partitions) if (p.lagSecondsSkipped) lines.push(`${p.topic}-${p.partition}: the next record to consume lies past ${SKIPPED_TEXT[p.lagSecondsSkipped]}; its age is the staleness`);
   if (lag.partitions.some((p) => p.lagSeconds !== null && p.lagSeconds !== undefined)) lines.push('staleness: * exact (the record at the committed offset), ~ extrapolated beyond lagbot\'s history, else estimated from it');
   lines.push(`log-end offsets are last stable offsets (read_committed); read ${formatUtc(lag.readAt)}`);
   return lines.join('\n');

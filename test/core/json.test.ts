@@ -9,7 +9,7 @@ describe('lagbot lag --json', () => {
     const json = groupJson(computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), 0));
     expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'lagSeconds', 'lagSecondsMethod', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
     expect(Object.keys(json.members[0] ?? {}).sort()).toEqual(['assignment', 'clientId', 'host', 'memberEpoch', 'memberId', 'targetAssignment']);
-    expect(Object.keys(json.partitions[0] ?? {}).sort()).toEqual(['clientId', 'committedOffset', 'host', 'lag', 'lagSeconds', 'lagSecondsMethod', 'logEndOffset', 'logStartOffset', 'memberId', 'partition', 'topic']);
+    expect(Object.keys(json.partitions[0] ?? {}).sort()).toEqual(['clientId', 'committedOffset', 'host', 'lag', 'lagSeconds', 'lagSecondsMethod', 'lagSecondsSkipped', 'logEndOffset', 'logStartOffset', 'memberId', 'partition', 'topic']);
   });
 
   it('gives classic groups null epochs and null KIP-848 member fields', () => {

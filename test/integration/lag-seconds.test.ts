@@ -106,11 +106,17 @@ thresholds:
     if (!report.ok) throw new Error(`check failed: ${report.error}`);
     return report;
   };
-  /** What /lag GROUP answers: a fresh read, with the monitor's history of the group. */
-  const readOf = async (name: string): Promise<GroupLag> => {
+  /** What /lag GROUP answers: a fresh read, with the monitor's history of the group (and, `exact`, the broker's record timestamps). */
+  const readOf = async (name: string, exact = false): Promise<GroupLag> => {
     const answer = await answerLag(
       { kind: 'group', group: name, view: 'partitions' },
-      { sources: [source.reader], clock, findingSettings: DEFAULT_RULES.signals, history: (ref) => monitor.historyOf(ref.group) },
+      {
+        sources: [source.reader],
+        clock,
+        findingSettings: DEFAULT_RULES.signals,
+        history: (ref) => monitor.historyOf(ref.group),
+        ...(exact ? { recordTimes: [source.recordTimes], onRecordTimesError: (_c: string, e: unknown) => { throw e; } } : {}),
+      },
     );
     if (answer.kind !== 'group' || !answer.found[0]) throw new Error(`no group ${name}: ${answer.kind}`);
     return answer.found[0].lag;
@@ -159,6 +165,37 @@ thresholds:
     // 5 minutes and more after the monitor first saw the quiet topic, and alert no more.
     expect(severities[0]).toBe('page');
     expect(severities.slice(11).every((s) => s === null)).toBe(true);
+  });
+
+  it('is exact to the second from the record at the committed offset, for /lag GROUP', async () => {
+    const lag = groupJson(await readOf(group, true));
+    for (const [partition, committed] of [[0, 5 * PER_CHECK + 50], [1, 19 * PER_CHECK]] as const) {
+      const p = lag.partitions.find((x) => x.partition === partition);
+      expect(p?.lagSecondsMethod).toBe('exact');
+      // The producer stamped the record at the committed offset; lagbot's clock is the reader's.
+      expect(p?.lagSeconds).toBeCloseTo((clock.at - producedAt(committed)) / 1000, 0);
+      expect(p?.lagSecondsSkipped).toBeNull();
+    }
+    expect(lag.lagSecondsMethod).toBe('exact');
+  });
+
+  it('knows an idle topic from the broker\'s newest record before it has watched it for long', async () => {
+    const fresh = new LagMonitor({
+      source: source.reader,
+      recordTimes: source.recordTimes,
+      store: openSqliteStore(':memory:', { clock }),
+      policy: new AlertingPolicy(parseConfig(`watch:\n  include: [${JSON.stringify(idleGroup)}]\nalerting:\n  channel: C0ALERTS\nthresholds:\n  page: { lag: 30 }\n  critical: { lag: 20 }\n  warning: { lag: 10 }\n`, { KAFKA_BROKERS: testbed().bootstrap }), [{ name: 'default', watch: null, channel: null }]),
+      clock,
+      logger: createLogger('silent'),
+      render: slackEffectsOf,
+    });
+    const report = await fresh.check();
+    if (!report.ok) throw new Error(report.error);
+    const verdict = report.verdicts.find((v) => v.group === idleGroup);
+    // Its newest record is 20 minutes old: 0 s stale and no alert on the 40 offsets, at the first check.
+    expect(verdict?.evaluation.figures.totalLag).toBe(40);
+    expect(verdict?.evaluation.figures.lagSeconds).toBe(0);
+    expect(verdict?.evaluation.severity).toBeNull();
   });
 
   it('exports the seconds to Prometheus with the same figures', async () => {

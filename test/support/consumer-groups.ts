@@ -6,7 +6,7 @@ import { parseDescribeOffsets } from '../../tools/kafka-testbed/tools.js';
  * lagbot's partition rows and `kafka-consumer-groups --describe`'s, in one shape, so a test
  * compares them with one toEqual: the number every lag test stands on.
  */
-export type DescribedRow = Omit<ReturnType<typeof groupJson>['partitions'][number], 'logStartOffset' | 'lagSeconds' | 'lagSecondsMethod'>;
+export type DescribedRow = Omit<ReturnType<typeof groupJson>['partitions'][number], 'logStartOffset' | 'lagSeconds' | 'lagSecondsMethod' | 'lagSecondsSkipped'>;
 
 export const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }): number =>
   a.topic.localeCompare(b.topic) || a.partition - b.partition;
@@ -17,7 +17,7 @@ export const stripSlash = (host: string | null): string | null => (host === null
 /** lagbot's rows of one group, sorted by topic and partition. */
 export function ourRows(lag: GroupLag): DescribedRow[] {
   return groupJson(lag)
-    .partitions.map(({ logStartOffset: _start, lagSeconds: _seconds, lagSecondsMethod: _method, ...row }) => row)
+    .partitions.map(({ logStartOffset: _start, lagSeconds: _seconds, lagSecondsMethod: _method, lagSecondsSkipped: _skipped, ...row }) => row)
     .sort(byPartition);
 }
 
