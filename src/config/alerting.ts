@@ -27,6 +27,10 @@ const SignalsSchema = z.strictObject({
   stallAfterMinutes: minutes.optional(),
   rebalanceWindowMinutes: minutes.optional(),
   rebalanceStormCount: z.number().int().min(2).optional(),
+  /** A partition consumed at this share of its siblings' rate or less, while falling behind, is slow. */
+  slowConsumerRatio: z.number().gt(0, 'a share above 0 and below 1, e.g. 0.25 (a quarter of the other partitions\' rate)').lt(1, 'a share above 0 and below 1, e.g. 0.25 (a quarter of the other partitions\' rate)').optional(),
+  /** A produce rate this many times its median over the history or more is a traffic spike. */
+  trafficSpikeRatio: z.number().gt(1, 'a factor above 1, e.g. 2 (twice the median produce rate)').optional(),
   // Any finding of the catalogue can raise severity: the keys are its kinds.
   raise: z.strictObject(Object.fromEntries(FINDING_KINDS.map((kind) => [kind, severity.optional()])) as Record<FindingKind, z.ZodOptional<typeof severity>>).optional(),
 });
@@ -105,7 +109,6 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
   const raise: Partial<Record<FindingKind, Severity>> = { ...base.signals.raise };
   for (const [kind, level] of Object.entries(s?.raise ?? {})) if (level) raise[kind as FindingKind] = level;
   return {
-    rateWindowMs: base.rateWindowMs,
     thresholds: {
       warning: {
         lag: t?.warning?.lag ?? base.thresholds.warning.lag,
@@ -122,6 +125,9 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
       stallAfterMs: s?.stallAfterMinutes !== undefined ? s.stallAfterMinutes * MIN : base.signals.stallAfterMs,
       rebalanceWindowMs: s?.rebalanceWindowMinutes !== undefined ? s.rebalanceWindowMinutes * MIN : base.signals.rebalanceWindowMs,
       rebalanceStormCount: s?.rebalanceStormCount ?? base.signals.rebalanceStormCount,
+      rateWindowMs: base.signals.rateWindowMs,
+      slowConsumerRatio: s?.slowConsumerRatio ?? base.signals.slowConsumerRatio,
+      trafficSpikeRatio: s?.trafficSpikeRatio ?? base.signals.trafficSpikeRatio,
       raise,
     },
   };
@@ -209,7 +215,7 @@ export class AlertingPolicy {
     clusters: readonly ClusterAlerting[],
   ) {
     const a = config.alerting;
-    const rules = rulesFrom({ ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN }, config.thresholds, config.signals);
+    const rules = rulesFrom({ ...DEFAULT_RULES, signals: { ...DEFAULT_RULES.signals, rateWindowMs: config.check.rateWindowMinutes * MIN } }, config.thresholds, config.signals);
     this.incidentSettings = (r: RuleSettings): IncidentSettings => ({
       ...DEFAULT_INCIDENT_SETTINGS,
       resolveAfterMs: a.resolveAfterMinutes * MIN,

@@ -1,4 +1,4 @@
-import { findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
+import { DEFAULT_FINDING_SETTINGS, diagnosisOf, findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
 import { completeTotal } from './lag.js';
 import { observedWindow, ratesOf, sampleObservedAgo, type GroupSample } from './history.js';
 import type { GroupLag, GroupRef, IncidentFigures, Severity } from './protocol.js';
@@ -17,9 +17,8 @@ export interface SignalSettings extends FindingSettings {
 
 export interface RuleSettings {
   thresholds: Thresholds;
+  /** With `rateWindowMs`, the window of the produce / consume / growth rates the figures show too. */
   signals: SignalSettings;
-  /** Window for produce / consume / growth rates. */
-  rateWindowMs: number;
 }
 
 export const DEFAULT_RULES: RuleSettings = {
@@ -28,8 +27,7 @@ export const DEFAULT_RULES: RuleSettings = {
     critical: { lag: 500_000, doublingWithinMs: 10 * 60_000 },
     page: { lag: 2_000_000 },
   },
-  signals: { stallAfterMs: 5 * 60_000, rebalanceWindowMs: 10 * 60_000, rebalanceStormCount: 3, raise: {} },
-  rateWindowMs: 2 * 60_000,
+  signals: { ...DEFAULT_FINDING_SETTINGS, raise: {} },
 };
 
 /** Why the rules chose a severity: the rule and its figures. */
@@ -100,7 +98,7 @@ function doublingTarget(history: readonly GroupSample[], windowMs: number, floor
 }
 
 function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: readonly Finding[], settings: RuleSettings, severity: Severity | null): IncidentFigures {
-  const rates = ratesOf(history, settings.rateWindowMs);
+  const rates = ratesOf(history, settings.signals.rateWindowMs);
   const hot = findingOfKind(findings, 'hot-partition');
   const growth = rates?.lagGrowthPerSec ?? null;
   const total = completeTotal(lag);
@@ -134,6 +132,7 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
     hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner: hot.owner } : null,
     drainMs: growth !== null && growth < 0 && total !== null ? Math.round((total / -growth) * 1000) : total === 0 ? 0 : null,
     nextThreshold,
+    diagnosis: diagnosisOf(findings),
   };
 }
 
