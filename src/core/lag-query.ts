@@ -2,7 +2,7 @@ import type { LagRequest } from './command.js';
 import { findingsOf, type Finding, type FindingSettings } from './findings.js';
 import { listingOf, sortListings } from './lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
-import type { GroupSample } from './history.js';
+import { partitionRates, type GroupSample, type PartitionRates } from './history.js';
 import type { GroupLag, GroupListing, GroupRef } from './protocol.js';
 import { closestNames } from './suggest.js';
 
@@ -29,6 +29,8 @@ export interface ClusterGroups {
 export interface FoundGroup {
   lag: GroupLag;
   findings: Finding[];
+  /** Produce and consume rate per partition over the rate window; null (or absent) without history. */
+  rates?: PartitionRates | null;
 }
 
 export type LagAnswer =
@@ -96,6 +98,11 @@ async function readEach<T>(sources: readonly LagSource[], read: (s: LagSource) =
 const problemsOf = <T>(reads: ReadonlyArray<Read<T>>): ClusterProblem[] =>
   reads.flatMap((r) => (r.ok ? [] : [{ cluster: r.cluster, detail: r.detail }]));
 
+function foundGroup(lag: GroupLag, deps: LagQueryDeps): FoundGroup {
+  const history = deps.history?.(lag) ?? [];
+  return { lag, findings: findingsOf({ lag, history, settings: deps.findingSettings }), rates: partitionRates(history, deps.findingSettings.rateWindowMs) };
+}
+
 /** Read what the request asks for. A cluster that cannot be read is part of the answer, not an exception. */
 export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promise<LagAnswer> {
   if (request.kind === 'help') return { kind: 'help' };
@@ -116,7 +123,7 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const reads = await readEach(sources, (s) => s.readGroup(request.group), graceMs);
   const unavailable = problemsOf(reads);
-  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: r.value, findings: findingsOf({ lag: r.value, history: deps.history?.(r.value) ?? [], settings: deps.findingSettings }) }] : []));
+  const found = reads.flatMap((r) => (r.ok && r.value ? [foundGroup(r.value, deps)] : []));
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
   if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
 
