@@ -378,13 +378,25 @@ export interface Rates {
 }
 
 /**
+ * Where the rates over `windowMs` start: the newest sample at or before now − window, or the
+ * oldest held when the history is shorter. The group's rates, the partitions' and the
+ * rewinds told with them all start here.
+ */
+function rateStartIndex(history: readonly GroupSample[], windowMs: number): number {
+  const now = history[history.length - 1];
+  if (!now) return 0;
+  for (let i = history.length - 1; i >= 0; i -= 1) if ((history[i] as GroupSample).at <= now.at - windowMs) return i;
+  return 0;
+}
+
+/**
  * Rates over roughly the last `windowMs`: from the newest sample at or before
  * now − window (or the oldest held, if the history is shorter) to the newest.
  */
 export function ratesOf(history: readonly GroupSample[], windowMs: number): Rates | null {
   const now = history[history.length - 1];
   if (!now || history.length < 2) return null;
-  const then = sampleAtOrBefore(history, now.at - windowMs) ?? (history[0] as GroupSample);
+  const then = history[rateStartIndex(history, windowMs)] as GroupSample;
   const spanSec = (now.at - then.at) / 1000;
   if (spanSec <= 0) return null;
   const lagGrowth = now.totalLag !== null && then.totalLag !== null ? (now.totalLag - then.totalLag) / spanSec : null;
@@ -461,7 +473,7 @@ export interface PartitionRates {
 export function partitionRates(history: readonly GroupSample[], windowMs: number): PartitionRates | null {
   const now = history[history.length - 1];
   if (!now || history.length < 2) return null;
-  const then = sampleAtOrBefore(history, now.at - windowMs) ?? (history[0] as GroupSample);
+  const then = history[rateStartIndex(history, windowMs)] as GroupSample;
   const spanSec = (now.at - then.at) / 1000;
   if (spanSec <= 0) return null;
   const n = now.keys.length;
@@ -525,8 +537,7 @@ export interface Rewind {
 export function rewindsIn(history: readonly GroupSample[], windowMs: number): Rewind[] {
   const newest = history[history.length - 1];
   if (!newest) return [];
-  let start = history.length - 1;
-  while (start > 0 && (history[start] as GroupSample).at > newest.at - windowMs) start -= 1;
+  const start = rateStartIndex(history, windowMs);
   let found: Map<string, Rewind> | null = null;
   const note = (key: string, from: number, to: number, at: number): void => {
     found ??= new Map();
