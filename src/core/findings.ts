@@ -342,7 +342,13 @@ const rebalanceStorm: Detector = ({ history, settings }) => {
   return recent.length >= settings.rebalanceStormCount ? [{ kind: 'rebalance-storm', rebalances: recent.length, windowMs: settings.rebalanceWindowMs }] : [];
 };
 
+/** No active members: nothing consumes (Burrow's STOP, as far as offsets tell it). */
+const isStopped = (lag: GroupLag): boolean => lag.membersVisible && lag.members.length === 0;
+
+// A group without members is stopped, which says it once; each of its partitions standing
+// still is not a stall on top of that.
 const stalled: Detector = ({ lag, history, settings }) => {
+  if (isStopped(lag)) return [];
   const stalls = stalledPartitions(history, settings.stallAfterMs);
   // Indexed only when something stalled: most checks of most groups find nothing.
   if (stalls.length === 0) return [];
@@ -354,7 +360,7 @@ const stalled: Detector = ({ lag, history, settings }) => {
 };
 
 const stopped: Detector = ({ lag }) =>
-  lag.membersVisible && lag.members.length === 0 ? [{ kind: 'stopped', totalLag: lag.totalLag, partitions: lag.partitions.length }] : [];
+  isStopped(lag) ? [{ kind: 'stopped', totalLag: lag.totalLag, partitions: lag.partitions.length }] : [];
 
 // A share group without partitions has no lag to go with members: the views say what it is instead.
 const membersNotVisible: Detector = ({ lag }) =>

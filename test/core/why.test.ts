@@ -224,8 +224,7 @@ describe('stopped, stalled and slow stay distinct', () => {
 
   it('stopped: no members, nothing consumes', () => {
     const k = kindsOver(steady(12, [100, 100, 100], [0, 0, 0]).map((s) => ({ ...s, members: 0 })));
-    expect(k.has('stopped')).toBe(true);
-    expect(k.has('slow-consumer')).toBe(false);
+    expect([k.has('stopped'), k.has('stalled'), k.has('slow-consumer')]).toEqual([true, false, false]);
   });
 
   it('stalled: members there, one offset standing still while messages arrive', () => {
@@ -236,6 +235,17 @@ describe('stopped, stalled and slow stay distinct', () => {
   it('slow: the offset moves, far slower than its siblings', () => {
     const k = kindsOver(steady(12, [100, 100, 100], [100, 10, 100]));
     expect([k.has('stopped'), k.has('stalled'), k.has('slow-consumer')]).toEqual([false, false, true]);
+  });
+});
+
+describe('told in the timeline once', () => {
+  it('a slow consumer, check after check, is one evidence entry; a new owner of the slow partition is another', () => {
+    const s = new Scenario();
+    const slowScripts = steady(16, [30_000, 30_000, 30_000], [30_000, 2_000, 30_000]);
+    slowScripts.slice(0, 12).forEach((script) => s.check(script));
+    slowScripts.slice(12).forEach((script) => s.check({ ...script, memberPrefix: 'restarted' }));
+    const told = s.timeline.filter((e) => e.kind === 'evidence' && e.finding.kind === 'slow-consumer');
+    expect(told.map((e) => (e.kind === 'evidence' && e.finding.kind === 'slow-consumer' ? e.finding.owner?.clientId : null))).toEqual(['consumer-2', 'restarted-2']);
   });
 });
 
