@@ -109,6 +109,13 @@ describe('slow consumer', () => {
     expect(ofKind(found, 'stalled').map((f) => f.partition)).toEqual([1]);
   });
 
+  it("compares with the siblings' consume rate, not their traffic: uneven produce rates (the demo's 100, 400, 50/s)", () => {
+    // Partition 1 at 10/s of its 400/s: far below the others' 75/s (median of 100 and 50).
+    expect(ofKind(findingsOver(steady(10, [100, 400, 50], [100, 10, 50])), 'slow-consumer').map((f) => [f.partition, f.siblingsConsumePerSec])).toEqual([[1, 75]]);
+    // At 38/s it is about half of theirs: slower, but not "far below" by default.
+    expect(ofKind(findingsOver(steady(10, [100, 400, 50], [100, 38, 50])), 'slow-consumer')).toEqual([]);
+  });
+
   it('needs history: a one-off read has no rates', () => {
     expect(findingsOver(steady(1, [14_200, 14_200, 14_200], [14_200, 800, 14_200])).map((f) => f.kind)).not.toContain('slow-consumer');
   });
