@@ -23,12 +23,14 @@ const ThresholdsSchema = z.strictObject({
   page: z.strictObject({ lag: z.number().int().nonnegative().optional() }).optional(),
 });
 
+const SHARE = "a share above 0 and below 1, e.g. 0.25 (a quarter of the other partitions' rate)";
+
 const SignalsSchema = z.strictObject({
   stallAfterMinutes: minutes.optional(),
   rebalanceWindowMinutes: minutes.optional(),
   rebalanceStormCount: z.number().int().min(2).optional(),
   /** A partition consumed at this share of its siblings' rate or less, while falling behind, is slow. */
-  slowConsumerRatio: z.number().gt(0, 'a share above 0 and below 1, e.g. 0.25 (a quarter of the other partitions\' rate)').lt(1, 'a share above 0 and below 1, e.g. 0.25 (a quarter of the other partitions\' rate)').optional(),
+  slowConsumerRatio: z.number().gt(0, SHARE).lt(1, SHARE).optional(),
   /** A produce rate this many times its median over the history or more is a traffic spike. */
   trafficSpikeRatio: z.number().gt(1, 'a factor above 1, e.g. 2 (twice the median produce rate)').optional(),
   // Any finding of the catalogue can raise severity: the keys are its kinds.

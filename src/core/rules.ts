@@ -17,7 +17,7 @@ export interface SignalSettings extends FindingSettings {
 
 export interface RuleSettings {
   thresholds: Thresholds;
-  /** With `rateWindowMs`, the window of the produce / consume / growth rates the figures show too. */
+  /** The findings' settings; their `rateWindowMs` is the window of the figures' produce, consume and growth rates too. */
   signals: SignalSettings;
 }
 
