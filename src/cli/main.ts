@@ -128,7 +128,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         // or --cluster) gives one object; several give an array, one object per cluster that has the group.
         const single = clusters.sources.length === 1 ? answer.found[0] : undefined;
         if (asked.json) io.stdout(JSON.stringify(single ? groupJson(single.lag) : answer.found.map((f) => groupJson(f.lag)), null, 2));
-        else io.stdout(answer.found.map((f) => (answer.view === 'members' ? membersText(f.lag) : groupText(f.lag, f.findings))).join('\n\n'));
+        else io.stdout(answer.found.map((f) => (answer.view === 'members' ? membersText(f.lag) : groupText(f.lag, f.findings, f.rates))).join('\n\n'));
         return reportProblems(answer.unavailable, io);
       }
       case 'unknown-group': {

@@ -26,10 +26,16 @@ const ThresholdsSchema = z.strictObject({
   page: z.strictObject({ lag: lagLine.optional(), seconds: secondsLine.optional() }).optional(),
 });
 
+const SHARE = "a share above 0 and below 1, e.g. 0.25 (a quarter of the other partitions' rate)";
+
 const SignalsSchema = z.strictObject({
   stallAfterMinutes: minutes.optional(),
   rebalanceWindowMinutes: minutes.optional(),
   rebalanceStormCount: z.number().int().min(2).optional(),
+  /** A partition consumed at this share of its siblings' rate or less, while falling behind, is slow. */
+  slowConsumerRatio: z.number().gt(0, SHARE).lt(1, SHARE).optional(),
+  /** A produce rate this many times its median over the history or more is a traffic spike. */
+  trafficSpikeRatio: z.number().gt(1, 'a factor above 1, e.g. 2 (twice the median produce rate)').optional(),
   // Any finding of the catalogue can raise severity: the keys are its kinds.
   raise: z.strictObject(Object.fromEntries(FINDING_KINDS.map((kind) => [kind, severity.optional()])) as Record<FindingKind, z.ZodOptional<typeof severity>>).optional(),
 });
@@ -110,7 +116,6 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
   const raise: Partial<Record<FindingKind, Severity>> = { ...base.signals.raise };
   for (const [kind, level] of Object.entries(s?.raise ?? {})) if (level) raise[kind as FindingKind] = level;
   return {
-    rateWindowMs: base.rateWindowMs,
     staleness: base.staleness,
     thresholds: {
       warning: {
@@ -130,6 +135,9 @@ function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | u
       stallAfterMs: s?.stallAfterMinutes !== undefined ? s.stallAfterMinutes * MIN : base.signals.stallAfterMs,
       rebalanceWindowMs: s?.rebalanceWindowMinutes !== undefined ? s.rebalanceWindowMinutes * MIN : base.signals.rebalanceWindowMs,
       rebalanceStormCount: s?.rebalanceStormCount ?? base.signals.rebalanceStormCount,
+      rateWindowMs: base.signals.rateWindowMs,
+      slowConsumerRatio: s?.slowConsumerRatio ?? base.signals.slowConsumerRatio,
+      trafficSpikeRatio: s?.trafficSpikeRatio ?? base.signals.trafficSpikeRatio,
       raise,
     },
   };
@@ -225,7 +233,7 @@ export class AlertingPolicy {
   ) {
     const a = config.alerting;
     const rules = rulesFrom(
-      { ...DEFAULT_RULES, rateWindowMs: config.check.rateWindowMinutes * MIN, staleness: { idleAfterMs: config.check.idleAfterMinutes * MIN } },
+      { ...DEFAULT_RULES, signals: { ...DEFAULT_RULES.signals, rateWindowMs: config.check.rateWindowMinutes * MIN }, staleness: { idleAfterMs: config.check.idleAfterMinutes * MIN } },
       config.thresholds,
       config.signals,
     );

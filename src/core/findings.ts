@@ -1,4 +1,4 @@
-import { observedWindow, rebalancesIn, splitKey, stalledPartitions } from './history.js';
+import { medianOf, observedWindow, partitionKey, partitionRates, ratesOf, rebalancesIn, rewindsIn, splitKey, stalledPartitions, stepRates } from './history.js';
 import type { GroupSample } from './history.js';
 import type { GroupLag, GroupMember, GroupProtocol, GroupState, PartitionLag, TopicPartitions } from './protocol.js';
 
@@ -37,6 +37,42 @@ export interface PartitionMove extends PartitionId {
 export type Finding =
   /** One partition holds most of the lag: an imbalance, not a throughput problem. */
   | { kind: 'hot-partition'; topic: string; partition: number; lag: number; share: number; totalLag: number; owner: Owner | null }
+  /**
+   * One partition is consumed far slower than the other partitions of its topic while it
+   * falls behind: its owner is slow (rates in messages per second over the rate window;
+   * `siblingsConsumePerSec`: the median of the other partitions').
+   */
+  | {
+      kind: 'slow-consumer';
+      topic: string;
+      partition: number;
+      consumePerSec: number;
+      producePerSec: number;
+      siblingsConsumePerSec: number;
+      siblings: number;
+      lag: number | null;
+      owner: Owner | null;
+    }
+  /**
+   * The produce rate jumped well above its median over the history while consumption held:
+   * more traffic than the consumers can take, not slower consumers.
+   */
+  | {
+      kind: 'traffic-spike';
+      producePerSec: number;
+      /** Median produce rate over the history (`baselineMs` long). */
+      baselinePerSec: number;
+      ratio: number;
+      baselineMs: number;
+      consumePerSec: number;
+      /** Median consume rate over the same history. */
+      usualConsumePerSec: number;
+      /** null where members are not visible. */
+      members: number | null;
+      partitions: number;
+    }
+  /** A committed offset went backwards (Burrow's REWIND): an offset reset or a replay; `at`: the first read that saw it. */
+  | { kind: 'rewind'; topic: string; partition: number; from: number; to: number; at: number; owner: Owner | null }
   /** Assignments are in flux: classic groups pause, KIP-848 groups (Assigning, Reconciling) move partitions one by one. */
   | { kind: 'rebalancing'; state: GroupState }
   /**
@@ -79,10 +115,13 @@ export type FindingKind = Finding['kind'];
 /** Every kind, in the order findings are shown. */
 export const FINDING_KINDS = [
   'hot-partition',
+  'slow-consumer',
+  'traffic-spike',
   'rebalancing',
   'reconciling',
   'rebalance-storm',
   'stalled',
+  'rewind',
   'stopped',
   'members-not-visible',
   'idle-members',
@@ -101,7 +140,31 @@ export interface FindingSettings {
   rebalanceWindowMs: number;
   /** This many rebalances within the window make a storm. */
   rebalanceStormCount: number;
+  /** Window of the produce and consume rates, per group and per partition. */
+  rateWindowMs: number;
+  /** "Far below": a partition consumed at this share of its siblings' median rate or less is slow. */
+  slowConsumerRatio: number;
+  /** "Well above": a produce rate this many times its median over the history or more is a spike. */
+  trafficSpikeRatio: number;
 }
+
+export const DEFAULT_FINDING_SETTINGS: FindingSettings = {
+  stallAfterMs: 5 * 60_000,
+  rebalanceWindowMs: 10 * 60_000,
+  rebalanceStormCount: 3,
+  rateWindowMs: 2 * 60_000,
+  slowConsumerRatio: 0.25,
+  trafficSpikeRatio: 2,
+};
+
+/**
+ * Consumption "holds" during a spike when it is at least this share of its usual (median)
+ * rate: consumers that got slower are the slow-consumer or stall story, not the traffic's.
+ */
+export const CONSUMPTION_HELD = 0.9;
+
+/** A baseline is "recent history", not the spike itself, once the history spans this many rate windows. */
+export const BASELINE_WINDOWS = 3;
 
 /** A partition holding at least this share of the group's lag is "the smoking gun". */
 export const HOT_PARTITION_SHARE = 0.5;
@@ -137,9 +200,95 @@ const hotPartition: Detector = ({ lag }) => {
   return [{ kind: 'hot-partition', topic: top.topic, partition: top.partition, lag: top.lag as number, share, totalLag: total, owner: ownerOf(top) }];
 };
 
+const ownerByKey = (lag: GroupLag): Map<string, Owner | null> => new Map(lag.partitions.map((p) => [partitionKey(p.topic, p.partition), ownerOf(p)]));
+
+/**
+ * The case study's reasoning: partition 1 consumed at 800/s while the others take 14,200/s,
+ * and its log keeps growing, so its owner is slow. A partition that merely gets less traffic
+ * keeps up and is not slow; all partitions equally slow is not one slow consumer.
+ */
+const slowConsumer: Detector = ({ lag, history, settings }) => {
+  const rates = partitionRates(history, settings.rateWindowMs);
+  if (!rates) return [];
+  const { keys, producePerSec, consumePerSec } = rates;
+  const slow: Array<{ i: number; siblings: number; median: number }> = [];
+  // Keys are sorted by topic: each topic's partitions are one run, its siblings.
+  for (let start = 0; start < keys.length; ) {
+    const first = keys[start] as string;
+    // A topic name holds no NUL: the prefix up to it is the topic.
+    const prefix = first.slice(0, first.lastIndexOf('\u0000') + 1);
+    let end = start + 1;
+    while (end < keys.length && (keys[end] as string).startsWith(prefix)) end += 1;
+    for (let i = start; end - start >= 2 && i < end; i += 1) {
+      const consume = consumePerSec[i] as number;
+      // Consumed at all (a standing offset is a stall), and falling behind.
+      if (!(consume > 0) || !(producePerSec[i] as number > consume)) continue;
+      const others: number[] = [];
+      for (let j = start; j < end; j += 1) if (j !== i && Number.isFinite(consumePerSec[j])) others.push(consumePerSec[j] as number);
+      const median = medianOf(others);
+      if (median > 0 && consume <= settings.slowConsumerRatio * median) slow.push({ i, siblings: others.length, median });
+    }
+    start = end;
+  }
+  if (slow.length === 0) return [];
+  const owners = ownerByKey(lag);
+  const lagOf = new Map(lag.partitions.map((p) => [partitionKey(p.topic, p.partition), p.lag]));
+  return slow.map(({ i, siblings, median }) => {
+    const key = keys[i] as string;
+    return {
+      kind: 'slow-consumer',
+      ...splitKey(key),
+      consumePerSec: consumePerSec[i] as number,
+      producePerSec: producePerSec[i] as number,
+      siblingsConsumePerSec: median,
+      siblings,
+      lag: lagOf.get(key) ?? null,
+      owner: owners.get(key) ?? null,
+    };
+  });
+};
+
+/**
+ * The other why: more traffic, not slower consumers. The produce rate is well above its own
+ * median over the history, consumption holds at its usual rate, and lag grows.
+ */
+const trafficSpike: Detector = ({ lag, history, settings }) => {
+  const rates = ratesOf(history, settings.rateWindowMs);
+  // Most groups keep up: the baseline is worked out only for a group falling behind.
+  if (!rates || !(rates.producePerSec > rates.consumePerSec)) return [];
+  const first = history[0] as GroupSample;
+  const baselineMs = (history[history.length - 1] as GroupSample).at - first.at;
+  if (baselineMs < BASELINE_WINDOWS * settings.rateWindowMs) return [];
+  const steps = stepRates(history);
+  const baseline = medianOf(steps.producePerSec);
+  const usualConsume = medianOf(steps.consumePerSec);
+  if (!(baseline > 0) || rates.producePerSec < settings.trafficSpikeRatio * baseline) return [];
+  // Consumers that do not consume at all are stopped or stalled, not outrun.
+  if (!(usualConsume > 0) || !(rates.consumePerSec >= CONSUMPTION_HELD * usualConsume)) return [];
+  return [
+    {
+      kind: 'traffic-spike',
+      producePerSec: rates.producePerSec,
+      baselinePerSec: baseline,
+      ratio: rates.producePerSec / baseline,
+      baselineMs,
+      consumePerSec: rates.consumePerSec,
+      usualConsumePerSec: usualConsume,
+      members: lag.membersVisible ? lag.members.length : null,
+      partitions: lag.partitions.length,
+    },
+  ];
+};
+
+const rewind: Detector = ({ lag, history, settings }) => {
+  const rewinds = rewindsIn(history, settings.rateWindowMs);
+  if (rewinds.length === 0) return [];
+  const owners = ownerByKey(lag);
+  return rewinds.map((r) => ({ kind: 'rewind', ...splitKey(r.key), from: r.from, to: r.to, at: r.at, owner: owners.get(r.key) ?? null }));
+};
+
 const rebalancing: Detector = ({ lag }) => (isRebalancing(lag.state) ? [{ kind: 'rebalancing', state: lag.state }] : []);
 
-const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const memberOwner = (m: GroupMember): Owner => ({ memberId: m.memberId, clientId: m.clientId, host: m.host });
 const partitionKeys = (topics: readonly TopicPartitions[]): string[] => topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p)));
 /** The member's target, or its current assignment when it has none (a classic member). */
@@ -193,11 +342,17 @@ const rebalanceStorm: Detector = ({ history, settings }) => {
   return recent.length >= settings.rebalanceStormCount ? [{ kind: 'rebalance-storm', rebalances: recent.length, windowMs: settings.rebalanceWindowMs }] : [];
 };
 
+/** No active members: nothing consumes (Burrow's STOP, as far as offsets tell it). */
+const isStopped = (lag: GroupLag): boolean => lag.membersVisible && lag.members.length === 0;
+
+// A group without members is stopped, which says it once; each of its partitions standing
+// still is not a stall on top of that.
 const stalled: Detector = ({ lag, history, settings }) => {
+  if (isStopped(lag)) return [];
   const stalls = stalledPartitions(history, settings.stallAfterMs);
   // Indexed only when something stalled: most checks of most groups find nothing.
   if (stalls.length === 0) return [];
-  const byKey = new Map(lag.partitions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
+  const byKey = new Map(lag.partitions.map((p) => [partitionKey(p.topic, p.partition), p]));
   return stalls.map((stall) => {
     const p = byKey.get(stall.key);
     return { kind: 'stalled', ...splitKey(stall.key), sinceMs: stall.sinceMs, arrived: stall.arrived, owner: p ? ownerOf(p) : null };
@@ -205,7 +360,7 @@ const stalled: Detector = ({ lag, history, settings }) => {
 };
 
 const stopped: Detector = ({ lag }) =>
-  lag.membersVisible && lag.members.length === 0 ? [{ kind: 'stopped', totalLag: lag.totalLag, partitions: lag.partitions.length }] : [];
+  isStopped(lag) ? [{ kind: 'stopped', totalLag: lag.totalLag, partitions: lag.partitions.length }] : [];
 
 // A share group without partitions has no lag to go with members: the views say what it is instead.
 const membersNotVisible: Detector = ({ lag }) =>
@@ -265,10 +420,13 @@ const logEndUnknown: Detector = ({ lag }) => {
 
 const DETECTORS: Record<FindingKind, Detector> = {
   'hot-partition': hotPartition,
+  'slow-consumer': slowConsumer,
+  'traffic-spike': trafficSpike,
   rebalancing,
   reconciling,
   'rebalance-storm': rebalanceStorm,
   stalled,
+  rewind,
   stopped,
   'members-not-visible': membersNotVisible,
   'idle-members': idleMembers,
@@ -284,6 +442,34 @@ const DETECTORS: Record<FindingKind, Detector> = {
 /** Every finding over a read and its history, in catalogue order. */
 export function findingsOf(input: FindingInput): Finding[] {
   return FINDING_KINDS.flatMap((kind) => DETECTORS[kind](input));
+}
+
+/**
+ * The kinds that answer "why is there lag", most telling first: nothing consumes; the offset
+ * went back; it stands still; it moves too slowly; more arrives than ever; the consumers keep
+ * being dropped or moved; one partition holds it. The first one found is the diagnosis.
+ */
+export const DIAGNOSIS_ORDER = [
+  'stopped',
+  'rewind',
+  'stalled',
+  'slow-consumer',
+  'traffic-spike',
+  'rebalance-storm',
+  'reconciling',
+  'rebalancing',
+  'retention-loss',
+  'hot-partition',
+  'under-scaled',
+] as const satisfies readonly FindingKind[];
+
+/** The headline finding of a check: what the incident's root names as the current diagnosis; null when none explains the lag. */
+export function diagnosisOf(findings: readonly Finding[]): Finding | null {
+  for (const kind of DIAGNOSIS_ORDER) {
+    const found = findingOfKind(findings, kind);
+    if (found) return found;
+  }
+  return null;
 }
 
 export function findingOfKind<K extends FindingKind>(findings: readonly Finding[], kind: K): Extract<Finding, { kind: K }> | undefined {
@@ -304,6 +490,10 @@ export function findingIdentity(f: Finding): string {
       return `${f.kind}:${f.topic}-${f.partition}:${ownerIdentity(f.owner)}`;
     case 'stalled':
       return `${f.kind}:${f.topic}-${f.partition}`;
+    case 'slow-consumer':
+      return `${f.kind}:${f.topic}-${f.partition}:${ownerIdentity(f.owner)}`;
+    case 'rewind':
+      return `${f.kind}:${f.topic}-${f.partition}@${f.at}`;
     case 'under-scaled':
       return `${f.kind}:${f.members}`;
     case 'rebalancing':
@@ -323,6 +513,7 @@ export function findingIdentity(f: Finding): string {
     case 'topic-deleted':
       return `${f.kind}:${f.topics.join(',')}`;
     case 'rebalance-storm':
+    case 'traffic-spike':
     case 'stopped':
     case 'members-not-visible':
     case 'idle-members':

@@ -392,13 +392,25 @@ export interface Rates {
 }
 
 /**
+ * Where the rates over `windowMs` start: the newest sample at or before now − window, or the
+ * oldest held when the history is shorter. The group's rates, the partitions' and the
+ * rewinds told with them all start here.
+ */
+function rateStartIndex(history: readonly GroupSample[], windowMs: number): number {
+  const now = history[history.length - 1];
+  if (!now) return 0;
+  for (let i = history.length - 1; i >= 0; i -= 1) if ((history[i] as GroupSample).at <= now.at - windowMs) return i;
+  return 0;
+}
+
+/**
  * Rates over roughly the last `windowMs`: from the newest sample at or before
  * now − window (or the oldest held, if the history is shorter) to the newest.
  */
 export function ratesOf(history: readonly GroupSample[], windowMs: number): Rates | null {
   const now = history[history.length - 1];
   if (!now || history.length < 2) return null;
-  const then = sampleAtOrBefore(history, now.at - windowMs) ?? (history[0] as GroupSample);
+  const then = history[rateStartIndex(history, windowMs)] as GroupSample;
   const spanSec = (now.at - then.at) / 1000;
   if (spanSec <= 0) return null;
   const lagGrowth = now.totalLag !== null && then.totalLag !== null ? (now.totalLag - then.totalLag) / spanSec : null;
@@ -454,4 +466,133 @@ export function rebalancesIn(history: readonly GroupSample[]): number[] {
     if (leftStable || membersChanged) at.push(cur.at);
   }
   return at;
+}
+
+/**
+ * Produce and consume rate of each partition of the newest sample over roughly the last
+ * `windowMs` (the same two samples as `ratesOf`), in the order of its keys; NaN where a
+ * partition is not known in both. One pair of arrays per group: this runs every check for
+ * every partition of every group, so nothing is made per partition or per sample.
+ */
+export interface PartitionRates {
+  /** The newest sample's keys (`topic\0partition`). */
+  keys: readonly string[];
+  /** Log-end offset growth per second, per key. */
+  producePerSec: Float64Array;
+  /** Committed offset growth per second, per key (negative across a rewind). */
+  consumePerSec: Float64Array;
+  spanSec: number;
+}
+
+export function partitionRates(history: readonly GroupSample[], windowMs: number): PartitionRates | null {
+  const now = history[history.length - 1];
+  if (!now || history.length < 2) return null;
+  const then = history[rateStartIndex(history, windowMs)] as GroupSample;
+  const spanSec = (now.at - then.at) / 1000;
+  if (spanSec <= 0) return null;
+  const n = now.keys.length;
+  const producePerSec = new Float64Array(n);
+  const consumePerSec = new Float64Array(n);
+  // Partitions changed within the window: match them by key (rare, so a map is fine here).
+  const index = then.keys === now.keys ? null : new Map(then.keys.map((k, i) => [k, i]));
+  for (let i = 0; i < n; i += 1) {
+    const j = index ? (index.get(now.keys[i] as string) ?? -1) : i;
+    if (j < 0) {
+      producePerSec[i] = Number.NaN;
+      consumePerSec[i] = Number.NaN;
+      continue;
+    }
+    // NaN (an offset unknown at either end) stays NaN.
+    producePerSec[i] = (offsetAt(now, LOG_END, i) - offsetAt(then, LOG_END, j)) / spanSec;
+    consumePerSec[i] = (offsetAt(now, COMMITTED, i) - offsetAt(then, COMMITTED, j)) / spanSec;
+  }
+  return { keys: now.keys, producePerSec, consumePerSec, spanSec };
+}
+
+/**
+ * The group's produce and consume rate over each step between two samples, oldest first:
+ * the baseline a rate of now is compared with. Partitions known at both ends only.
+ */
+export function stepRates(history: readonly GroupSample[]): { producePerSec: Float64Array; consumePerSec: Float64Array } {
+  const steps = Math.max(0, history.length - 1);
+  const producePerSec = new Float64Array(steps);
+  const consumePerSec = new Float64Array(steps);
+  for (let h = 1; h < history.length; h += 1) {
+    const then = history[h - 1] as GroupSample;
+    const now = history[h] as GroupSample;
+    const spanSec = (now.at - then.at) / 1000;
+    if (spanSec <= 0) {
+      producePerSec[h - 1] = Number.NaN;
+      consumePerSec[h - 1] = Number.NaN;
+      continue;
+    }
+    producePerSec[h - 1] = growth(then, now, LOG_END) / spanSec;
+    consumePerSec[h - 1] = growth(then, now, COMMITTED) / spanSec;
+  }
+  return { producePerSec, consumePerSec };
+}
+
+/** A committed offset that went backwards between two samples (Burrow's REWIND): a reset to an earlier offset, or a replay. */
+export interface Rewind {
+  key: string;
+  from: number;
+  to: number;
+  /** The time of the first sample that saw the earlier offset. */
+  at: number;
+}
+
+/**
+ * The newest rewind of each partition of the newest sample over roughly the last `windowMs`
+ * (from the sample the rates start at, `partitionRates`): the rates across a rewind are
+ * distorted by it, and it is told while they are. Each check looks, so every step is seen
+ * by some check, and an incident tells it once. Within a block the stored differences share
+ * one anchor, so they are compared as they are, without working out the offsets.
+ */
+export function rewindsIn(history: readonly GroupSample[], windowMs: number): Rewind[] {
+  const newest = history[history.length - 1];
+  if (!newest) return [];
+  const start = rateStartIndex(history, windowMs);
+  let found: Map<string, Rewind> | null = null;
+  const note = (key: string, from: number, to: number, at: number): void => {
+    found ??= new Map();
+    found.set(key, { key, from, to, at });
+  };
+  for (let h = start + 1; h < history.length; h += 1) {
+    const then = history[h - 1] as GroupSample;
+    const now = history[h] as GroupSample;
+    if (then instanceof CompactSample && now instanceof CompactSample && then.block === now.block) {
+      const { data, missing, keys } = now.block;
+      const width = 2 * keys.length;
+      const a = then.slot * width;
+      const b = now.slot * width;
+      for (let i = 0; i < keys.length; i += 1) {
+        const from = data[a + i] as number;
+        const to = data[b + i] as number;
+        if (to < from && to !== missing) note(keys[i] as string, now.block.value(then.slot, COMMITTED, i), now.block.value(now.slot, COMMITTED, i), now.at);
+      }
+      continue;
+    }
+    const index = then.keys === now.keys ? null : new Map(then.keys.map((k, i) => [k, i]));
+    for (let i = 0; i < now.keys.length; i += 1) {
+      const j = index ? (index.get(now.keys[i] as string) ?? -1) : i;
+      if (j < 0) continue;
+      const to = offsetAt(now, COMMITTED, i);
+      const from = offsetAt(then, COMMITTED, j);
+      // Comparisons with NaN are false: an unknown offset is no rewind.
+      if (to < from) note(now.keys[i] as string, from, to, now.at);
+    }
+  }
+  const rewinds: Map<string, Rewind> | null = found;
+  if (rewinds === null) return [];
+  return newest.keys.flatMap((key) => (rewinds as Map<string, Rewind>).get(key) ?? []);
+}
+
+/** The median of the finite values, NaN when there are none. */
+export function medianOf(values: ArrayLike<number>): number {
+  const known: number[] = [];
+  for (let i = 0; i < values.length; i += 1) if (Number.isFinite(values[i])) known.push(values[i] as number);
+  if (known.length === 0) return Number.NaN;
+  known.sort((a, b) => a - b);
+  const mid = known.length >> 1;
+  return known.length % 2 === 1 ? (known[mid] as number) : ((known[mid - 1] as number) + (known[mid] as number)) / 2;
 }

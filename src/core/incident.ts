@@ -344,6 +344,12 @@ export const renotify: Phase = (draft, ctx) => {
   draft.incident = { ...incident, lastNotifiedAt: now };
 };
 
+/** The root names the current diagnosis: a new one is worth an edit at once. */
+function diagnosisChanged(before: IncidentFigures, after: IncidentFigures): boolean {
+  const identity = (f: IncidentFigures): string => (f.diagnosis ? findingIdentity(f.diagnosis) : '');
+  return identity(before) !== identity(after);
+}
+
 /** Whether new figures alone are worth an edit of the root message before rootRefreshMs is up. */
 export function figuresMoved(before: IncidentFigures, after: IncidentFigures): boolean {
   const a = before.totalLag ?? 0;
@@ -351,7 +357,7 @@ export function figuresMoved(before: IncidentFigures, after: IncidentFigures): b
   const bigMove = Math.abs(b - a) > Math.max(1, a) * 0.1;
   const trendFlip = Math.sign(before.lagGrowthPerSec ?? 0) !== Math.sign(after.lagGrowthPerSec ?? 0);
   const hotMoved = `${before.hotPartition?.topic}-${before.hotPartition?.partition}` !== `${after.hotPartition?.topic}-${after.hotPartition?.partition}`;
-  return bigMove || trendFlip || hotMoved || before.state !== after.state || before.members !== after.members;
+  return bigMove || trendFlip || hotMoved || diagnosisChanged(before, after) || before.state !== after.state || before.members !== after.members;
 }
 
 export const refreshRoot: Phase = (draft, ctx) => {

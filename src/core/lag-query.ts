@@ -2,7 +2,7 @@ import type { LagRequest } from './command.js';
 import { findingsOf, type Finding, type FindingSettings } from './findings.js';
 import { listingOf, sortListings } from './lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
-import type { GroupSample } from './history.js';
+import { partitionRates, type GroupSample, type PartitionRates } from './history.js';
 import type { GroupLag, GroupListing, GroupRef } from './protocol.js';
 import { DEFAULT_STALENESS, estimateStaleness, type StalenessSettings } from './staleness.js';
 import { NO_BROKER_TIMES, anchorAsks, askBrokerTimes, exactAsks, timesLookup, type BrokerTimes } from './broker-times.js';
@@ -32,6 +32,8 @@ export interface ClusterGroups {
 export interface FoundGroup {
   lag: GroupLag;
   findings: Finding[];
+  /** Produce and consume rate per partition over the rate window; null (or absent) without history. */
+  rates?: PartitionRates | null;
 }
 
 export type LagAnswer =
@@ -110,6 +112,11 @@ async function readEach<T>(sources: readonly LagSource[], read: (s: LagSource) =
 const problemsOf = <T>(reads: ReadonlyArray<Read<T>>): ClusterProblem[] =>
   reads.flatMap((r) => (r.ok ? [] : [{ cluster: r.cluster, detail: r.detail }]));
 
+function foundGroup(lag: GroupLag, deps: LagQueryDeps): FoundGroup {
+  const history = deps.history?.(lag) ?? [];
+  return { lag, findings: findingsOf({ lag, history, settings: deps.findingSettings }), rates: partitionRates(history, deps.findingSettings.rateWindowMs) };
+}
+
 /** Read what the request asks for. A cluster that cannot be read is part of the answer, not an exception. */
 export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promise<LagAnswer> {
   if (request.kind === 'help') return { kind: 'help' };
@@ -146,7 +153,7 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
   const unavailable = problemsOf(reads);
   const groups = reads.flatMap((r) => (r.ok && r.value ? [r.value] : []));
   const times = await Promise.all(groups.map(brokerTimesOf));
-  const found = groups.map((lag, i) => ({ lag: withStaleness(lag, times[i]), findings: findingsOf({ lag, history: historyOf(lag), settings: deps.findingSettings }) }));
+  const found = groups.map((lag, i) => foundGroup(withStaleness(lag, times[i]), deps));
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
   if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
 

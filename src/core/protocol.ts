@@ -8,7 +8,7 @@
 
 import type { KnownBlock } from '@slack/types';
 import type { SkippedRange } from './record-time.js';
-import type { Owner } from './findings.js';
+import type { Finding, Owner } from './findings.js';
 
 /**
  * Which group: a group id is unique only within its cluster, so every map, store row,
@@ -224,6 +224,8 @@ export interface IncidentFigures {
    * critical rule for lag that doubled within its window.
    */
   nextThreshold: { severity: Severity; lag: number; inMs: number; rule: 'line' | 'doubling' } | null;
+  /** The check's headline finding (see diagnosisOf); absent on incidents stored before diagnoses were named. */
+  diagnosis?: Finding | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
+import { DEFAULT_FINDING_SETTINGS, diagnosisOf, findingOfKind, findingsOf, type Finding, type FindingKind, type FindingSettings } from './findings.js';
 import { completeTotal } from './lag.js';
 import { observedWindow, ratesOf, sampleObservedAgo, type GroupSample } from './history.js';
 import type { GroupLag, GroupRef, IncidentFigures, PartitionLag, Severity } from './protocol.js';
@@ -19,9 +19,8 @@ export interface SignalSettings extends FindingSettings {
 
 export interface RuleSettings {
   thresholds: Thresholds;
+  /** The findings' settings; their `rateWindowMs` is the window of the figures' produce, consume and growth rates too. */
   signals: SignalSettings;
-  /** Window for produce / consume / growth rates. */
-  rateWindowMs: number;
   staleness: StalenessSettings;
 }
 
@@ -31,8 +30,7 @@ export const DEFAULT_RULES: RuleSettings = {
     critical: { lag: 500_000, doublingWithinMs: 10 * 60_000, seconds: null },
     page: { lag: 2_000_000, seconds: null },
   },
-  signals: { stallAfterMs: 5 * 60_000, rebalanceWindowMs: 10 * 60_000, rebalanceStormCount: 3, raise: {} },
-  rateWindowMs: 2 * 60_000,
+  signals: { ...DEFAULT_FINDING_SETTINGS, raise: {} },
   staleness: DEFAULT_STALENESS,
 };
 
@@ -106,7 +104,7 @@ function doublingTarget(history: readonly GroupSample[], windowMs: number, floor
 }
 
 function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: readonly Finding[], settings: RuleSettings, severity: Severity | null): IncidentFigures {
-  const rates = ratesOf(history, settings.rateWindowMs);
+  const rates = ratesOf(history, settings.signals.rateWindowMs);
   const hot = findingOfKind(findings, 'hot-partition');
   const growth = rates?.lagGrowthPerSec ?? null;
   const total = completeTotal(lag);
@@ -142,6 +140,7 @@ function figuresOf(lag: GroupLag, history: readonly GroupSample[], findings: rea
     hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner: hot.owner } : null,
     drainMs: growth !== null && growth < 0 && total !== null ? Math.round((total / -growth) * 1000) : total === 0 ? 0 : null,
     nextThreshold,
+    diagnosis: diagnosisOf(findings),
   };
 }
 

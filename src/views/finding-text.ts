@@ -1,15 +1,18 @@
 import type { Finding, FindingKind, Owner, PartitionId, PartitionMove } from '../core/findings.js';
-import { formatCount, formatDuration, formatPercent } from './format.js';
+import { formatCount, formatDuration, formatPerSec, formatPercent, formatRatio, formatUtc } from './format.js';
 import { PLAIN_STYLE, type TextStyle } from './text-style.js';
 
 /** The sentence of every finding: the same words in `/lag`, the incident thread and the terminal. */
 
 export const FINDING_ICONS: Record<FindingKind, string> = {
   'hot-partition': ':fire:',
+  'slow-consumer': ':turtle:',
+  'traffic-spike': ':ocean:',
   rebalancing: ':arrows_counterclockwise:',
   reconciling: ':point_right:',
   'rebalance-storm': ':cyclone:',
   stalled: ':double_vertical_bar:',
+  rewind: ':rewind:',
   stopped: ':zzz:',
   'members-not-visible': ':eyes:',
   'idle-members': ':hourglass:',
@@ -55,6 +58,31 @@ export function findingText(f: Finding, s: TextStyle = PLAIN_STYLE): string {
       return (
         `Hot partition ${tp(f, s)} holds ${formatPercent(f.share)} of the lag (${formatCount(f.lag)} of ${formatCount(f.totalLag)}): ` +
         `a partition imbalance, not a throughput problem. ${owner}`
+      );
+    }
+    case 'slow-consumer': {
+      const others = f.siblings === 1 ? 'the other partition' : 'the other partitions';
+      const who = f.owner ? `its owner ${ownerText(f.owner, s)} is slow: profile it` : 'it has no owner now';
+      return (
+        `${tp(f, s)} is consumed at ${formatPerSec(f.consumePerSec)}, ${others} at ${formatPerSec(f.siblingsConsumePerSec)}, ` +
+        `while ${formatPerSec(f.producePerSec)} arrive on it (lag ${formatCount(f.lag)}); ${who}.`
+      );
+    }
+    case 'traffic-spike': {
+      const advice =
+        f.members !== null && f.members >= f.partitions
+          ? `every partition has its own consumer already (${f.members} for ${f.partitions}): add partitions, or make processing faster`
+          : `add consumers, up to the partition count (${f.partitions}${f.members === null ? '' : `; ${f.members} now`})`;
+      return (
+        `Traffic spike: produce rate ${formatRatio(f.ratio)} its ${formatDuration(f.baselineMs)} median (${formatPerSec(f.producePerSec)} against ${formatPerSec(f.baselinePerSec)}); ` +
+        `consumers are at their usual ${formatPerSec(f.consumePerSec)}: ${advice}.`
+      );
+    }
+    case 'rewind': {
+      const who = f.owner ? ` (owner ${ownerText(f.owner, s)})` : '';
+      return (
+        `Committed offset of ${tp(f, s)}${who} went backwards from ${formatCount(f.from)} to ${formatCount(f.to)}, seen at ${formatUtc(f.at)}: ` +
+        `an offset reset or a replay; ${formatCount(f.from - f.to)} messages are consumed again.`
       );
     }
     case 'rebalancing':

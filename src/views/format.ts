@@ -56,3 +56,19 @@ export function formatRate(perSecond: number | null): string {
 export function formatClock(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 }
+
+/** `14,200`, `0.4`, `-` for unknown: a rate without sign, for columns (a slow partition's fraction of a message matters). */
+export function formatPerSecValue(perSecond: number | null | undefined): string {
+  if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return '-';
+  return Math.abs(perSecond) < 10 && !Number.isInteger(perSecond) ? perSecond.toFixed(1) : counts.format(Math.round(perSecond));
+}
+
+/** `14,200/s`: a rate in a sentence. */
+export function formatPerSec(perSecond: number | null | undefined): string {
+  return `${formatPerSecValue(perSecond)}/s`;
+}
+
+/** `3.1x`: how many times a baseline. */
+export function formatRatio(ratio: number): string {
+  return `${ratio.toFixed(1)}x`;
+}

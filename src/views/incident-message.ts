@@ -6,6 +6,7 @@ import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/prot
 import type { MonitorEffect } from '../monitor/effects.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
+import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate, formatStaleness } from './format.js';
 import { mentionOf, onCluster, slackText } from './text-style.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
@@ -112,12 +113,20 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
       [incident.status === 'resolved' ? 'Resolved' : 'Acknowledged', incident.resolved ? resolvedText(incident) : ack],
     ]),
   ];
+  blocks.push(...diagnosisBlocks(incident));
   const notes: string[] = [];
   if (incident.snoozed && incident.status === 'open') notes.push(`:zzz: Snoozed by ${mentionOf(incident.snoozed.by)} until ${formatClock(incident.snoozed.until)}`);
   notes.push(`Consume ${formatRate(f.consumePerSec)} · produce ${formatRate(f.producePerSec)} · updated ${formatClock(f.at)} · timeline in the thread`);
   blocks.push(...actions(incident), context(notes.join(' · ')));
   const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${codeSpan(incident.group)}${onCluster(incident.cluster)}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
+
+/** The current diagnosis, the headline finding of the latest check: the "why" at a glance. */
+function diagnosisBlocks(incident: Incident): KnownBlock[] {
+  const d = incident.figures.diagnosis;
+  if (!d) return [];
+  return [section(`*Diagnosis:* ${FINDING_ICONS[d.kind]} ${slackText((s) => findingText(d, s))}`)];
 }
 
 function resolvedText(incident: Incident): string {

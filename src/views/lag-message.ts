@@ -10,7 +10,8 @@ import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatCount, formatStaleness, formatUtc } from './format.js';
 import { SHARE_GROUP_NOTE, epochsText, isLaglessShare, memberCountText, membersUnreadText, serverAssigned, typeText } from './group-type.js';
 import { isNamed, mentionOf, onCluster, slackText } from './text-style.js';
-import { LISTING_COLUMNS, listingRow, memberTable, methodMark, renderTable, type Column } from './table.js';
+import type { PartitionRates } from '../core/history.js';
+import { LISTING_COLUMNS, RATE_COLUMNS, listingRow, memberTable, methodMark, rateCells, renderTable, type Column } from './table.js';
 
 export type { SlackMessage };
 
@@ -21,6 +22,8 @@ export interface LagMessageOptions {
   sharedBy?: string;
   /** Rows of the partition table before it is cut (the section limit may cut earlier). */
   maxPartitionRows?: number;
+  /** Rates per partition from the group's history: IN/S and OUT/S columns when given. */
+  rates?: PartitionRates | null;
 }
 
 const SLACK_PARTITION_COLUMNS: Column[] = [
@@ -45,6 +48,19 @@ function slackPartitionRow(p: PartitionLag): string[] {
     formatCount(p.logEndOffset),
     owner,
   ];
+}
+
+/** The partition table, with the rates after the lag where the history gives them. */
+function partitionTable(lag: GroupLag, rates: PartitionRates | null | undefined): { columns: Column[]; rows: string[][] } {
+  const cells = rateCells(rates);
+  if (!cells) return { columns: SLACK_PARTITION_COLUMNS, rows: lag.partitions.map(slackPartitionRow) };
+  // After LAG and STALE: how much, how old, then why.
+  const columns = [...SLACK_PARTITION_COLUMNS.slice(0, 3), ...RATE_COLUMNS, ...SLACK_PARTITION_COLUMNS.slice(3)];
+  const rows = lag.partitions.map((p) => {
+    const row = slackPartitionRow(p);
+    return [...row.slice(0, 3), ...cells(p), ...row.slice(3)];
+  });
+  return { columns, rows };
 }
 
 /** `Shared by @maria · ` on an answer posted to the channel, nothing otherwise. */
@@ -141,15 +157,8 @@ function tableBlocks(title: string, columns: readonly Column[], rows: readonly s
 export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
   const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...typeNoteBlocks(lag), ...findingsBlock(findings)];
   if (lag.partitions.length > 0) {
-    blocks.push(
-      ...tableBlocks(
-        '*Lag by partition*, largest first',
-        SLACK_PARTITION_COLUMNS,
-        lag.partitions.map(slackPartitionRow),
-        options.maxPartitionRows ?? 25,
-        'partitions',
-      ),
-    );
+    const table = partitionTable(lag, options.rates);
+    blocks.push(...tableBlocks('*Lag by partition*, largest first', table.columns, table.rows, options.maxPartitionRows ?? 25, 'partitions'));
   }
   if (lag.members.length > 0) blocks.push(...membersTableBlocks(lag, 15));
   blocks.push(...postButton(options.commandText, options), footer(lag, options));
@@ -297,8 +306,8 @@ export function lagAnswerMessage(answer: LagAnswer, options: LagMessageOptions =
       return groupListMessage(answer.clusters, answer.unavailable, answer.readAt, options);
     case 'group': {
       if (answer.found.length > 1) return groupAcrossClustersMessage(answer.found, answer.unavailable, options);
-      const { lag, findings } = answer.found[0] as FoundGroup;
-      const message = answer.view === 'members' ? groupMembersMessage(lag, findings, options) : groupLagMessage(lag, findings, options);
+      const { lag, findings, rates } = answer.found[0] as FoundGroup;
+      const message = answer.view === 'members' ? groupMembersMessage(lag, findings, options) : groupLagMessage(lag, findings, { ...options, rates });
       return withProblems(message, answer.unavailable);
     }
     case 'unknown-group':

@@ -1,8 +1,9 @@
-import { formatCount, formatStaleness } from './format.js';
+import { partitionKey, type PartitionRates } from '../core/history.js';
+import { formatCount, formatPerSecValue, formatStaleness } from './format.js';
+import type { GroupLag, GroupListing, GroupMember, LagSecondsMethod, PartitionLag, TopicPartitions } from '../core/protocol.js';
 
 /** `*` beside an exact staleness (the record's own timestamp); extrapolated ones read `~` already. */
 export const methodMark = (method: LagSecondsMethod | null | undefined): string => (method === 'exact' ? '*' : '');
-import type { GroupLag, GroupListing, GroupMember, LagSecondsMethod, PartitionLag, TopicPartitions } from '../core/protocol.js';
 
 export interface Column {
   header: string;
@@ -47,6 +48,22 @@ export function partitionRow(p: PartitionLag): string[] {
     p.memberId ?? '-',
     p.host ?? '-',
   ];
+}
+
+/** Produce rate (log-end growth) and consume rate (committed offset growth) per second, over the rate window. */
+export const RATE_COLUMNS: Column[] = [
+  { header: 'IN/S', align: 'right' },
+  { header: 'OUT/S', align: 'right' },
+];
+
+/** The rate cells of a partition's row, `-` where a rate is not known; null when there are no rates at all (no history). */
+export function rateCells(rates: PartitionRates | null | undefined): ((p: Pick<PartitionLag, 'topic' | 'partition'>) => [string, string]) | null {
+  if (!rates) return null;
+  const index = new Map(rates.keys.map((k, i) => [k, i]));
+  return (p) => {
+    const i = index.get(partitionKey(p.topic, p.partition));
+    return i === undefined ? ['-', '-'] : [formatPerSecValue(rates.producePerSec[i]), formatPerSecValue(rates.consumePerSec[i])];
+  };
 }
 
 export const MEMBER_COLUMNS: Column[] = [

@@ -6,7 +6,8 @@ import { isNamed } from './text-style.js';
 import { findingText } from './finding-text.js';
 import { formatCount, formatStaleness, formatUtc } from './format.js';
 import { SHARE_GROUP_NOTE, epochsText, isLaglessShare, memberCountText, membersUnreadText, serverAssigned, typeText } from './group-type.js';
-import { LISTING_COLUMNS, PARTITION_COLUMNS, listingRow, memberTable, partitionRow, renderTable } from './table.js';
+import type { PartitionRates } from '../core/history.js';
+import { LISTING_COLUMNS, PARTITION_COLUMNS, RATE_COLUMNS, listingRow, memberTable, partitionRow, rateCells, renderTable } from './table.js';
 
 /** " (cluster prod-eu)" for a named cluster. */
 const inCluster = (cluster: string): string => (isNamed(cluster) ? ` (cluster ${cluster})` : '');
@@ -35,8 +36,20 @@ function stalenessText(lag: GroupLag): string {
   return `, staleness ${formatStaleness(lag.lagSeconds, lag.lagSecondsMethod)} (${lag.lagSecondsMethod ?? 'estimated'})`;
 }
 
+/** Kafka's partition table, with IN/S and OUT/S after LAG and STALENESS where the history gives rates. */
+function partitionLines(lag: GroupLag, rates: PartitionRates | null | undefined): string[] {
+  const cells = rateCells(rates);
+  if (!cells) return renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow));
+  const columns = [...PARTITION_COLUMNS.slice(0, 6), ...RATE_COLUMNS, ...PARTITION_COLUMNS.slice(6)];
+  const rows = lag.partitions.map((p) => {
+    const row = partitionRow(p);
+    return [...row.slice(0, 6), ...cells(p), ...row.slice(6)];
+  });
+  return renderTable(columns, rows);
+}
+
 /** `lagbot lag GROUP`: the summary a person would otherwise get from two runs of Kafka's tool. */
-export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
+export function groupText(lag: GroupLag, findings: readonly Finding[], rates?: PartitionRates | null): string {
   const share = isLaglessShare(lag);
   const lines = [
     share
@@ -46,7 +59,7 @@ export function groupText(lag: GroupLag, findings: readonly Finding[]): string {
     '',
   ];
   if (share) lines.push(SHARE_GROUP_NOTE, '');
-  if (lag.partitions.length > 0) lines.push(...renderTable(PARTITION_COLUMNS, lag.partitions.map(partitionRow)), '');
+  if (lag.partitions.length > 0) lines.push(...partitionLines(lag, rates), '');
   if (lag.members.length > 0) lines.push(...membersTable(lag), '');
   for (const finding of findings) lines.push(`* ${findingText(finding)}`);
   for (const p of lag.partitions) if (p.lagSecondsSkipped) lines.push(`${p.topic}-${p.partition}: the next record to consume lies past ${SKIPPED_TEXT[p.lagSecondsSkipped]}; its age is the staleness`);

@@ -39,7 +39,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
     await page.getByTestId('composer').press('Enter');
     const answer = channelMessages().filter({ hasText: 'Consumer lag: user-events-consumer' }).last();
     await answer.waitFor({ timeout: 20_000 });
-    await expect.poll(() => answer.textContent()).toMatch(/PARTITION\s+LAG\s+STALE\s+COMMITTED\s+LOG-END\s+OWNER/);
+    await expect.poll(() => answer.textContent()).toMatch(/PARTITION\s+LAG\s+STALE\s+(IN\/S\s+OUT\/S\s+)?COMMITTED\s+LOG-END\s+OWNER/);
     for (const p of [0, 1, 2]) expect(await answer.textContent()).toContain(`user-events-${p}`);
     expect(await answer.getByTestId('ephemeral-marker').count()).toBe(1);
     expect(await answer.textContent()).toMatch(/Members\s*3/);

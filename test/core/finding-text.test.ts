@@ -22,6 +22,54 @@ describe('the sentence of each finding', () => {
     );
   });
 
+  it("slow consumer: the case study's figures, its owner, and what to do", () => {
+    const f: Finding = { kind: 'slow-consumer', topic: 'user-events', partition: 1, consumePerSec: 800, producePerSec: 14_200, siblingsConsumePerSec: 14_200, siblings: 2, lag: 4_442_768, owner };
+    expect(findingText(f)).toBe(
+      'user-events-1 is consumed at 800/s, the other partitions at 14,200/s, while 14,200/s arrive on it (lag 4,442,768); its owner consumer-2 on 10.0.1.15 is slow: profile it.',
+    );
+    expect(findingText({ ...f, siblings: 1, consumePerSec: 0.4, owner: null })).toBe(
+      'user-events-1 is consumed at 0.4/s, the other partition at 14,200/s, while 14,200/s arrive on it (lag 4,442,768); it has no owner now.',
+    );
+  });
+
+  it('traffic spike: how many times the median, consumers at their usual rate, scale out up to the partition count', () => {
+    const f: Finding = {
+      kind: 'traffic-spike',
+      producePerSec: 43_400,
+      baselinePerSec: 14_000,
+      ratio: 3.1,
+      baselineMs: 3_600_000,
+      consumePerSec: 14_000,
+      usualConsumePerSec: 14_000,
+      members: 2,
+      partitions: 3,
+    };
+    expect(findingText(f)).toBe(
+      'Traffic spike: produce rate 3.1x its 1 h median (43,400/s against 14,000/s); consumers are at their usual 14,000/s: add consumers, up to the partition count (3; 2 now).',
+    );
+    expect(findingText({ ...f, members: 3 })).toContain('every partition has its own consumer already (3 for 3): add partitions, or make processing faster.');
+  });
+
+  it('rewind: the partition, from and to, when, and how much is read again', () => {
+    expect(findingText({ kind: 'rewind', topic: 'user-events', partition: 2, from: 9_187_443, to: 9_000_000, at: Date.UTC(2026, 10, 27, 3, 14, 5), owner })).toBe(
+      'Committed offset of user-events-2 (owner consumer-2 on 10.0.1.15) went backwards from 9,187,443 to 9,000,000, seen at 2026-11-27 03:14:05 UTC: ' +
+        'an offset reset or a replay; 187,443 messages are consumed again.',
+    );
+  });
+
+  it('escapes the topic, client id and host of the new findings for Slack', () => {
+    const evil = { memberId: 'm', clientId: '<@U0BOSS>', host: '*bold*' };
+    const slow = slackText((s) =>
+      findingText({ kind: 'slow-consumer', topic: '<!here>', partition: 1, consumePerSec: 1, producePerSec: 9, siblingsConsumePerSec: 9, siblings: 2, lag: 8, owner: evil }, s),
+    );
+    const back = slackText((s) => findingText({ kind: 'rewind', topic: '<!here>', partition: 1, from: 9, to: 1, at: 0, owner: evil }, s));
+    for (const text of [slow, back]) {
+      expect(text).not.toContain('<!here>');
+      expect(text).not.toContain('<@U0BOSS>');
+      expect(text).toContain('&lt;!here&gt;');
+    }
+  });
+
   it('rebalance storm points at max.poll.interval.ms', () => {
     const text = findingText({ kind: 'rebalance-storm', rebalances: 3, windowMs: 600_000 });
     expect(text).toContain('Rebalance storm: 3 rebalances in 10 min.');

@@ -126,7 +126,7 @@ describe('alerting configuration', () => {
     '  - match: "payments-*"',
     '    channel: C0PAY',
     '    thresholds: { critical: { lag: 50000 }, page: { lag: 100000 } }',
-    '    signals: { raise: { stalled: critical } }',
+    '    signals: { raise: { stalled: critical }, slowConsumerRatio: 0.5 }',
   ].join('\n');
 
   it('defaults to the case study thresholds and a 30-second check', async () => {
@@ -155,13 +155,25 @@ describe('alerting configuration', () => {
     expect(pay.rules.thresholds.page.lag).toBe(100_000);
     expect(pay.rules.thresholds.warning.lag).toBe(10_000);
     expect(pay.rules.signals.raise).toEqual({ stalled: 'critical' });
+    expect(pay.rules.signals).toMatchObject({ slowConsumerRatio: 0.5, trafficSpikeRatio: 2 });
+    expect(policy.forGroup(ref('orders')).rules.signals).toMatchObject({ slowConsumerRatio: 0.25, trafficSpikeRatio: 2, rateWindowMs: 120_000 });
     expect(policy.watches(ref('connect-sink'))).toBe(false);
     expect(policy.watches(ref('__consumer_offsets_reader'))).toBe(false);
+  });
+
+  it('gives the findings the rate window of check.rateWindowMinutes, for every group', async () => {
+    const { AlertingPolicy } = await import('../../src/config/alerting.js');
+    const parsed = parseConfig(`check:\n  rateWindowMinutes: 5\n${yaml.split('\n').filter((l) => !l.startsWith('check')).join('\n')}`, env);
+    const policy = new AlertingPolicy(parsed, parsed.clusters);
+    expect(policy.findingSettings.rateWindowMs).toBe(300_000);
+    expect(policy.forGroup(ref('payments-eu')).rules.signals.rateWindowMs).toBe(300_000);
   });
 
   it('names bad alerting values and what is allowed', () => {
     expect(() => parseConfig('alerting:\n  channel: "#alerts"\n', env)).toThrow(/alerting\.channel: a channel id such as C0123ABCD/);
     expect(() => parseConfig('check:\n  schedule: "every minute"\n', env)).toThrow(/check\.schedule: a node-cron expression/);
+    expect(() => parseConfig('signals:\n  slowConsumerRatio: 1.5\n', env)).toThrow(/signals\.slowConsumerRatio: a share above 0 and below 1/);
+    expect(() => parseConfig('signals:\n  trafficSpikeRatio: 0.5\n', env)).toThrow(/signals\.trafficSpikeRatio: a factor above 1/);
     expect(() => parseConfig('signals:\n  raise: { stalled: urgent }\n', env)).toThrow(/signals\.raise\.stalled: .*"warning"\|"critical"\|"page"/);
     expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, cluster, channel, oncall, thresholds, signals\)/);
     expect(() => parseConfig('alerting:\n  oncall: [oncall-team]\n', env)).toThrow(/alerting\.oncall\.0: a user group id/);

@@ -88,6 +88,9 @@ export function createRenderer() {
     point_right: '\u{1F449}',
     cyclone: '\u{1F300}',
     double_vertical_bar: '\u23F8\uFE0F',
+    turtle: '\u{1F422}',
+    ocean: '\u{1F30A}',
+    rewind: '\u23EA',
   };
   const STYLE_OF: Record<string, 'bold' | 'italic' | 'strike'> = { '*': 'bold', _: 'italic', '~': 'strike' };
   const EMOJI_AT = /:([a-z0-9_+-]+):/y;
