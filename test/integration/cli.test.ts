@@ -43,19 +43,22 @@ describe('lagbot lag', () => {
     const { code, stdout } = await lagbot(['lag', group, '--json']);
     expect(code).toBe(EXIT.ok);
     const json = JSON.parse(stdout) as GroupLagJson;
-    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
+    expect(Object.keys(json).sort()).toEqual(['assignmentEpoch', 'cluster', 'group', 'groupEpoch', 'lagSeconds', 'lagSecondsMethod', 'members', 'membersVisible', 'partitions', 'protocol', 'state', 'totalLag', 'type']);
     expect(json).toMatchObject({ cluster: 'default', group, state: 'Empty', protocol: 'classic', type: 'classic', groupEpoch: null, assignmentEpoch: null, membersVisible: true, members: [], totalLag: 605 });
-    expect(json.partitions).toEqual([
+    expect(json.partitions.map(({ lagSeconds: _s, lagSecondsMethod: _m, lagSecondsSkipped: _k, ...row }) => row)).toEqual([
       { topic, partition: 1, committedOffset: 100, logEndOffset: 700, logStartOffset: 0, lag: 600, memberId: null, clientId: null, host: null },
       { topic, partition: 0, committedOffset: 25, logEndOffset: 30, logStartOffset: 0, lag: 5, memberId: null, clientId: null, host: null },
     ]);
+    // The CLI keeps no history: its staleness is the record at the committed offset, read from the broker.
+    for (const p of json.partitions) expect(p).toMatchObject({ lagSecondsMethod: 'exact', lagSecondsSkipped: null, lagSeconds: expect.any(Number) });
+    expect(json.lagSecondsMethod).toBe('exact');
   });
 
   it('prints a table with the hot partition first and the hints', async () => {
     const { code, stdout } = await lagbot(['lag', group]);
     expect(code).toBe(EXIT.ok);
-    expect(stdout).toContain(`GROUP ${group}: total lag 605 over 2 partitions`);
-    expect(stdout).toMatch(new RegExp(`${topic}\\s+1\\s+100\\s+700\\s+600\\s+-\\s+-`));
+    expect(stdout).toContain(`GROUP ${group}: total lag 605 over 2 partitions, staleness `);
+    expect(stdout).toMatch(new RegExp(`${topic}\\s+1\\s+100\\s+700\\s+600\\s+[^\\n]+?\\*\\s+-\\s+-`));
     expect(stdout).toContain(`Hot partition ${topic}-1 holds 99% of the lag`);
   });
 
