@@ -103,7 +103,7 @@ function headline(lag: GroupLag): string {
   const where = `${codeSpan(lag.group)}${onCluster(lag.cluster)}`;
   if (isLaglessShare(lag)) return `${where}: ${SHARE_HEADLINE}`;
   const stale = lag.lagSeconds === null || lag.lagSeconds === undefined ? '' : `, staleness ${formatStaleness(lag.lagSeconds, lag.lagSecondsMethod)}`;
-  return `${where}: total lag ${formatCount(lag.totalLag)}${stale} over ${lag.partitions.length} partitions (${stateText(lag)}, ${memberCountText(lag)} members)`;
+  return `${where}: total lag ${formatCount(lag.totalLag)} over ${lag.partitions.length} partitions${stale} (${stateText(lag)}, ${memberCountText(lag)} members)`;
 }
 
 /** `45s (exact)`: the stalest partition's, with how it was found. */
