@@ -149,16 +149,25 @@ export function partitionStaleness(
 }
 
 /** The group is as stale as its stalest partition. */
-export function groupStaleness(partitions: readonly Pick<PartitionLag, 'lagSeconds' | 'lagSecondsMethod'>[]): { seconds: number | null; method: LagSecondsMethod | null } {
+export function groupStaleness(partitions: readonly Pick<PartitionLag, 'lag' | 'lagSeconds' | 'lagSecondsMethod'>[]): { seconds: number | null; method: LagSecondsMethod | null } {
   let seconds: number | null = null;
   let method: LagSecondsMethod | null = null;
+  let lagging = 0;
+  let laggingKnown = 0;
   for (const p of partitions) {
+    if ((p.lag ?? 0) > 0) {
+      lagging++;
+      if (p.lagSeconds !== undefined && p.lagSeconds !== null) laggingKnown++;
+    }
     if (p.lagSeconds === undefined || p.lagSeconds === null) continue;
     if (seconds === null || p.lagSeconds > seconds) {
       seconds = p.lagSeconds;
       method = p.lagSecondsMethod ?? null;
     }
   }
+  // A caught-up partition's 0 s says nothing about the ones behind it: when none of the
+  // lagging partitions has a figure, the group's staleness is unknown, not 0 s.
+  if (lagging > 0 && laggingKnown === 0) return { seconds: null, method: null };
   return { seconds, method };
 }
 

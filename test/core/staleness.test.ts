@@ -117,8 +117,16 @@ describe('lag in seconds', () => {
   });
 
   it('a group is as stale as its stalest partition, and says how that one was found', () => {
-    expect(groupStaleness([{ lagSeconds: 3, lagSecondsMethod: 'estimated' }, { lagSeconds: 45, lagSecondsMethod: 'exact' }, { lagSeconds: null, lagSecondsMethod: null }])).toEqual({ seconds: 45, method: 'exact' });
-    expect(groupStaleness([{ lagSeconds: null, lagSecondsMethod: null }])).toEqual({ seconds: null, method: null });
+    expect(groupStaleness([{ lag: 10, lagSeconds: 3, lagSecondsMethod: 'estimated' }, { lag: 900, lagSeconds: 45, lagSecondsMethod: 'exact' }, { lag: 5, lagSeconds: null, lagSecondsMethod: null }])).toEqual({ seconds: 45, method: 'exact' });
+    expect(groupStaleness([{ lag: 5, lagSeconds: null, lagSecondsMethod: null }])).toEqual({ seconds: null, method: null });
+  });
+
+  it('is unknown, not 0 s, when only caught-up partitions have a figure', () => {
+    const behind = { lag: 1_200, lagSeconds: null, lagSecondsMethod: null };
+    const caughtUp = { lag: 0, lagSeconds: 0, lagSecondsMethod: 'estimated' as const };
+    expect(groupStaleness([behind, caughtUp])).toEqual({ seconds: null, method: null });
+    expect(groupStaleness([caughtUp])).toEqual({ seconds: 0, method: 'estimated' });
+    expect(groupStaleness([behind, caughtUp, { lag: 50, lagSeconds: 12, lagSecondsMethod: 'extrapolated' }])).toEqual({ seconds: 12, method: 'extrapolated' });
   });
 
   it('writes seconds onto a read and returns the idle partitions that still have lag', () => {

@@ -101,8 +101,8 @@ describe('/lag in Slack over Socket Mode', () => {
     expect(response.body.response_type).toBe('ephemeral');
     expect(text).toContain(`\`${group}\`: total lag 1,250 over 3 partitions`);
     expect(text).toContain(`Hot partition \`${topic}-1\` holds 96% of the lag (1,200 of 1,250)`);
-    expect(text).toMatch(new RegExp(`${topic}-1\\s+1,200\\s+800\\s+2,000\\s+-`));
-    expect(text).toMatch(new RegExp(`${topic}-0\\s+50\\s+250\\s+300\\s+-`));
+    expect(text).toMatch(new RegExp(`${topic}-1\\s+1,200\\s+-\\s+800\\s+2,000\\s+-`));
+    expect(text).toMatch(new RegExp(`${topic}-0\\s+50\\s+-\\s+250\\s+300\\s+-`));
     expect(JSON.stringify(response.body.blocks)).toContain(ActionIds.postLagToChannel);
   });
 
