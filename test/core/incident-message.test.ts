@@ -369,6 +369,6 @@ describe('effects of a step', () => {
       ['post-thread', 'C0ALERTS'],
       ['post-channel', 'C0ALERTS'],
     ]);
-    expect(effects[2]?.message).toEqual(monitoringMessage('default', { kind: 'recovered', groups: 1 }));
+    expect(effects[2]?.kind === 'post-channel' && effects[2].message).toEqual(monitoringMessage('default', { kind: 'recovered', groups: 1 }));
   });
 });
