@@ -37,6 +37,10 @@ describe('manifest.yml', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...registered.botScopes].sort());
   });
 
+  it('asks for files:write, which the chart and postmortem uploads need', () => {
+    expect(manifest.oauth_config.scopes.bot).toContain('files:write');
+  });
+
   it('sends commands and clicks to the Bolt endpoint', () => {
     const urls = [...manifest.features.slash_commands.map((c) => c.url), manifest.settings.interactivity?.request_url];
     for (const url of urls) expect(new URL(url ?? '').pathname).toBe('/slack/events');
