@@ -4,6 +4,7 @@ import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
+import { chartThresholds } from '../core/chart.js';
 import { HealthState } from '../metrics/health.js';
 import { LagMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
@@ -119,7 +120,13 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       command: config.slack.command,
       port: config.http.port,
       host: config.http.host,
-      query: { sources: clusters.sources, clock, findingSettings: policy.findingSettings, history: (ref) => monitors.historyOf(ref) },
+      query: {
+        sources: clusters.sources,
+        clock,
+        findingSettings: policy.findingSettings,
+        history: (ref) => monitors.historyOf(ref),
+        chartThresholds: (ref) => chartThresholds(policy.forGroup(ref).rules.thresholds),
+      },
       logger,
       incidents: monitors,
       routes: metricsRoutes(metrics, health, () => clock.now()),

@@ -1,4 +1,5 @@
-import type { LagRequest } from './command.js';
+import type { ChartThreshold } from './chart.js';
+import type { GroupView, LagRequest } from './command.js';
 import { findingsOf, type Finding, type FindingSettings } from './findings.js';
 import { listingOf, sortListings } from './lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
@@ -29,6 +30,8 @@ export interface ClusterGroups {
 export interface FoundGroup {
   lag: GroupLag;
   findings: Finding[];
+  /** The monitor's samples of the group, oldest first, where a monitor runs (for its chart and sparkline). */
+  history?: readonly GroupSample[];
 }
 
 export type LagAnswer =
@@ -36,7 +39,7 @@ export type LagAnswer =
   /** Clusters in the configured order; `unavailable` ones are left out of `clusters`. */
   | { kind: 'list'; clusters: ClusterGroups[]; unavailable: ClusterProblem[]; readAt: number }
   /** The group in each cluster that has it (at least one), in the configured order. */
-  | { kind: 'group'; found: FoundGroup[]; view: 'partitions' | 'members'; unavailable: ClusterProblem[] }
+  | { kind: 'group'; found: FoundGroup[]; view: GroupView; unavailable: ClusterProblem[] }
   | { kind: 'unknown-group'; group: string; suggestions: string[]; searched: string[]; unavailable: ClusterProblem[] }
   | { kind: 'unknown-cluster'; cluster: string; known: string[] }
   /** Not one of the clusters asked could be read. */
@@ -52,6 +55,8 @@ export interface LagQueryDeps {
    * beyond a one-off read; empty where no monitor runs (the CLI without a store).
    */
   history?: (ref: GroupRef) => readonly GroupSample[];
+  /** The group's threshold lines, drawn on its chart. */
+  chartThresholds?: (ref: GroupRef) => readonly ChartThreshold[];
   /**
    * Once one cluster has answered, how much longer the others get before the answer goes
    * out without them; each cluster's own read deadline bounds it too.
@@ -116,7 +121,12 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const reads = await readEach(sources, (s) => s.readGroup(request.group), graceMs);
   const unavailable = problemsOf(reads);
-  const found = reads.flatMap((r) => (r.ok && r.value ? [{ lag: r.value, findings: findingsOf({ lag: r.value, history: deps.history?.(r.value) ?? [], settings: deps.findingSettings }) }] : []));
+  const found = reads.flatMap((r): FoundGroup[] => {
+    if (!r.ok || !r.value) return [];
+    const history = deps.history?.(r.value);
+    const findings = findingsOf({ lag: r.value, history: history ?? [], settings: deps.findingSettings });
+    return [{ lag: r.value, findings, ...(history ? { history } : {}) }];
+  });
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
   if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
 
