@@ -5,6 +5,7 @@ import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
+import { chartThresholds } from '../core/chart.js';
 import { HealthState } from '../metrics/health.js';
 import { LagMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
@@ -143,6 +144,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         staleness: policy.forGroup({ cluster: clusters.sources[0]?.cluster ?? '', group: '' }).rules.staleness,
         recordTimes: clusters.recordTimes,
         onRecordTimesError: (cluster, err) => logger.warn({ cluster, err: err instanceof Error ? err.message : String(err) }, 'record timestamps could not be read for /lag; lag in seconds is estimated'),
+        chartThresholds: (ref) => chartThresholds(policy.forGroup(ref).rules.thresholds),
       },
       logger,
       incidents: monitors,

@@ -10,6 +10,8 @@ import { createLogger } from '../log/logger.js';
 import { groupJson } from '../views/json.js';
 import { isNamed } from '../views/text-style.js';
 import { clusterListText, groupText, membersText } from '../views/terminal.js';
+import { chartThresholds } from '../core/chart.js';
+import { storedChart, writeChart } from './chart.js';
 import { runCheck } from './check.js';
 import { runStart } from './start.js';
 
@@ -31,6 +33,7 @@ commands:
   start                      run the Slack bot (HTTP or Socket Mode, see README)
   lag [GROUP] [--json]       lag per partition and members of GROUP; without GROUP, every group
       [--members]            with GROUP: the member view only
+      [--chart PATH]         with GROUP: a PNG of its last hour, from the store's history
       [--cluster NAME]       one cluster only (every configured cluster by default)
   check [--samples N] [--interval SECONDS] [--json] [--cluster NAME]
                              one evaluation pass over every watched group: what would alert
@@ -40,13 +43,16 @@ commands:
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
              SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
-export const CLI_LAG_USAGE = `usage: lagbot lag [GROUP] [--json | --members] [--cluster NAME]
+export const CLI_LAG_USAGE = `usage: lagbot lag [GROUP] [--json | --members | --chart PATH] [--cluster NAME]
 
   lagbot lag                 every group, largest total lag first, by cluster
   lagbot lag GROUP           lag per partition with owners, members, and what the numbers suggest,
                              in every cluster that has GROUP
   lagbot lag GROUP --members the members view (kafka-consumer-groups --members --verbose)
   lagbot lag [GROUP] --json  the same as JSON (see README: a stable interface)
+  lagbot lag GROUP --chart out.png
+                             a chart of the group's last hour (lag, produce and consume rates,
+                             threshold lines) from the history a running lagbot keeps in store.path
   --cluster NAME             read that cluster only`;
 
 /** Exit codes: 0 ok, 1 Kafka or runtime failure, 2 bad input or configuration. */
@@ -68,7 +74,7 @@ function version(): string {
 }
 
 /** `lagbot lag` arguments as a lag request, or a usage error that says what is wrong. */
-function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 'help' {
+function lagRequestOf(args: string[]): { request: LagRequest; json: boolean; chart?: string } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -77,6 +83,7 @@ function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 
       options: {
         json: { type: 'boolean', default: false },
         members: { type: 'boolean', default: false },
+        chart: { type: 'string' },
         cluster: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -92,9 +99,14 @@ function lagRequestOf(args: string[]): { request: LagRequest; json: boolean } | 
   if (values.members && group === undefined) throw new UsageError('--members needs a GROUP', CLI_LAG_USAGE);
   if (values.members && values.json) throw new UsageError('--members and --json do not go together: the JSON already holds the members', CLI_LAG_USAGE);
   if (values.cluster !== undefined && values.cluster.trim() === '') throw new UsageError('--cluster needs a cluster name', CLI_LAG_USAGE);
+  if (values.chart !== undefined) {
+    if (group === undefined) throw new UsageError('--chart needs a GROUP', CLI_LAG_USAGE);
+    if (values.chart.trim() === '') throw new UsageError('--chart needs a file name, e.g. --chart lag.png', CLI_LAG_USAGE);
+    if (values.json || values.members) throw new UsageError('--chart goes alone: not with --json or --members', CLI_LAG_USAGE);
+  }
   const where = values.cluster === undefined ? {} : { cluster: values.cluster };
   const request: LagRequest = group === undefined ? { kind: 'list', ...where } : { kind: 'group', group, view: values.members ? 'members' : 'partitions', ...where };
-  return { request, json: values.json };
+  return { request, json: values.json, ...(values.chart !== undefined ? { chart: values.chart } : {}) };
 }
 
 async function runLag(args: string[], io: CliIo): Promise<number> {
@@ -127,6 +139,19 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         // The shape depends on the question, never on the answer: one cluster read (one configured,
         // or --cluster) gives one object; several give an array, one object per cluster that has the group.
         const single = clusters.sources.length === 1 ? answer.found[0] : undefined;
+        if (asked.chart !== undefined) {
+          // A group in several clusters: the first configured one; --cluster picks another.
+          const { lag } = answer.found[0] as (typeof answer.found)[number];
+          const outcome = storedChart(config.store.path, lag, systemClock.now() - policy.historyMs, chartThresholds(policy.forGroup(lag).rules.thresholds));
+          if (!outcome.ok) {
+            io.stderr(`lagbot: ${outcome.reason}`);
+            return EXIT.failure;
+          }
+          await writeChart(asked.chart, outcome.chart);
+          const span = `${new Date(outcome.chart.from).toISOString().slice(11, 16)}–${new Date(outcome.chart.to).toISOString().slice(11, 16)} UTC`;
+          io.stdout(`wrote a chart of ${lag.group}${isNamed(lag.cluster) ? ` on ${lag.cluster}` : ''} (${outcome.chart.points.length} samples, ${span}) to ${asked.chart}`);
+          return reportProblems(answer.unavailable, io);
+        }
         if (asked.json) io.stdout(JSON.stringify(single ? groupJson(single.lag) : answer.found.map((f) => groupJson(f.lag)), null, 2));
         else io.stdout(answer.found.map((f) => (answer.view === 'members' ? membersText(f.lag) : groupText(f.lag, f.findings, f.rates))).join('\n\n'));
         return reportProblems(answer.unavailable, io);

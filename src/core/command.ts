@@ -5,25 +5,30 @@ export type LagRequest =
   | { kind: 'help' }
   /** `cluster`: only that cluster; every cluster when absent. */
   | { kind: 'list'; cluster?: string }
-  | { kind: 'group'; group: string; view: 'partitions' | 'members'; cluster?: string };
+  | { kind: 'group'; group: string; view: GroupView; cluster?: string };
+
+/** What `/lag GROUP` shows: its partitions, its members, or a chart of its last hour. */
+export type GroupView = 'partitions' | 'members' | 'chart';
 
 export type ParsedLagCommand = { ok: true; request: LagRequest } | { ok: false; error: string };
 
 export const LAG_USAGE = [
   '`/lag GROUP` - lag per partition, owners and hints for one consumer group, in every cluster that has it',
   '`/lag GROUP members` - members, hosts, client ids and their assigned partitions',
+  '`/lag GROUP chart` - a chart of the group\'s lag and produce/consume rates over the last hour',
   '`/lag` or `/lag list` - every consumer group, largest total lag first, by cluster',
   '`/lag GROUP in CLUSTER`, `/lag list in CLUSTER` - one cluster only',
   '`/lag help` - this help',
 ].join('\n');
 
 /** Words `/lag` reads as its own: a group with one of these names is reached as `/lag group NAME`. */
-export const COMMAND_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help', 'list', 'ls', 'group', 'in', '--cluster', 'members', 'member', 'partitions']);
+export const COMMAND_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help', 'list', 'ls', 'group', 'in', '--cluster', 'members', 'member', 'partitions', 'chart']);
 
-const VIEWS: Record<string, 'partitions' | 'members'> = {
+const VIEWS: Record<string, GroupView> = {
   members: 'members',
   member: 'members',
   partitions: 'partitions',
+  chart: 'chart',
 };
 
 /** Words of the command; "double quotes" keep a group id with spaces in one word. */
@@ -64,7 +69,7 @@ export function parseLagCommand(rawText: string): ParsedLagCommand {
   if (rest.length === 1) {
     const view = VIEWS[(rest[0] as string).toLowerCase()];
     if (view) return { ok: true, request: { kind: 'group', group: first, view, ...where } };
-    return { ok: false, error: `Unknown view "${rest[0]}" for group "${first}": use \`/lag ${first}\`, \`/lag ${first} members\` or \`/lag ${first} in CLUSTER\`.` };
+    return { ok: false, error: `Unknown view "${rest[0]}" for group "${first}": use \`/lag ${first}\`, \`/lag ${first} members\`, \`/lag ${first} chart\` or \`/lag ${first} in CLUSTER\`.` };
   }
-  return { ok: false, error: `Too many words: \`/lag\` takes a group name, optionally \`members\`, and optionally \`in CLUSTER\` (got ${all.length} words).` };
+  return { ok: false, error: `Too many words: \`/lag\` takes a group name, optionally \`members\` or \`chart\`, and optionally \`in CLUSTER\` (got ${all.length} words).` };
 }

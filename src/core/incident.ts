@@ -1,3 +1,4 @@
+import { CHART_EVERY_MS, appendMark, appendPoint, pointOf, type ChartMark } from './chart.js';
 import { findingIdentity, type Finding } from './findings.js';
 import type { GroupState, Incident, IncidentFigures, LagSecondsMethod, Severity } from './protocol.js';
 import { SEVERITY_RANK, type Evaluation, type Reason } from './rules.js';
@@ -102,6 +103,8 @@ export interface Step {
   opened: boolean;
   rootChanged: boolean;
   notice: Notice | null;
+  /** A chart of the incident goes into its thread: it opened, resolved, or escalated with no chart in the last CHART_EVERY_MS. */
+  chart?: boolean;
 }
 
 const rank = (s: Severity | null): number => (s === null ? 0 : SEVERITY_RANK[s]);
@@ -144,6 +147,9 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     told: evidence.map(findingIdentity),
     lastState: evaluation.state,
     lastMemberIds: evaluation.memberIds,
+    series: [pointOf(evaluation.figures)],
+    marks: [],
+    chartedAt: null,
   };
   const timeline: TimelineEntry[] = [
     { at: now, mention: severity === 'page', kind: 'opened', severity, reasons: evaluation.reasons, ...stalenessOf(evaluation.figures) },
@@ -215,6 +221,11 @@ const tell = (draft: Draft, ctx: PhaseContext, event: TimelineEvent, mention = f
 export function targetSeverity(evaluation: Evaluation): Severity | null {
   return evaluation.severity ?? (evaluation.belowWarning ? null : 'warning');
 }
+
+/** Every check's figures join the incident's own series, which outlives the monitor's one-hour history. */
+export const recordSeries: Phase = (draft, { evaluation }) => {
+  draft.incident = { ...draft.incident, series: appendPoint(draft.incident.series ?? [], pointOf(evaluation.figures)) };
+};
 
 export const trackPeak: Phase = (draft, { evaluation, now }) => {
   const lag = evaluation.figures.totalLag;
@@ -369,7 +380,7 @@ export const refreshRoot: Phase = (draft, ctx) => {
 };
 
 /** The phases of a check on an open incident, in the order they must run. */
-export const PHASES: readonly Phase[] = [trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot];
+export const PHASES: readonly Phase[] = [recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot];
 
 function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number, afterGap: boolean): Step {
   const draft: Draft = { incident: { ...current, figures: evaluation.figures, updatedAt: now }, timeline: [], rootChanged: false, resolved: null };
@@ -389,8 +400,41 @@ function alreadyResolved(incident: Incident | null): Notice | null {
   return incident.status === 'resolved' ? { kind: 'already-resolved', by: incident.resolved?.by ?? null } : null;
 }
 
+function markOf(entry: TimelineEntry): ChartMark | null {
+  switch (entry.kind) {
+    case 'opened':
+    case 'escalated':
+      return { kind: entry.kind, at: entry.at, severity: entry.severity, by: null };
+    case 'acknowledged':
+      return { kind: 'acknowledged', at: entry.at, severity: entry.severity, by: entry.user };
+    case 'resolved':
+      return { kind: 'resolved', at: entry.at, severity: null, by: entry.by };
+    default:
+      return null;
+  }
+}
+
+/** The step's marks join the incident, and whether it is worth a chart in the thread. */
+function withChart(result: Step, now: number): Step {
+  const incident = result.incident;
+  if (!incident || result.timeline.length === 0) return result;
+  let marks = incident.marks ?? [];
+  for (const entry of result.timeline) {
+    const mark = markOf(entry);
+    if (mark) marks = appendMark(marks, mark);
+  }
+  const kinds = new Set(result.timeline.map((e) => e.kind));
+  const last = incident.chartedAt ?? null;
+  const chart = kinds.has('opened') || kinds.has('resolved') || (kinds.has('escalated') && (last === null || now - last >= CHART_EVERY_MS));
+  return { ...result, incident: { ...incident, marks, chartedAt: chart ? now : last }, chart };
+}
+
 /** Advance an incident by one input at time `now`. */
 export function step(current: Incident | null, input: IncidentInput, settings: IncidentSettings, now: number): Step {
+  return withChart(advance(current, input, settings, now), now);
+}
+
+function advance(current: Incident | null, input: IncidentInput, settings: IncidentSettings, now: number): Step {
   if (input.kind === 'evaluation') {
     const live = current && current.status === 'open' ? current : null;
     // Missing data neither opens nor resolves anything, and is a gap: the time until the

@@ -1,4 +1,5 @@
-import type { LagRequest } from './command.js';
+import type { ChartThreshold } from './chart.js';
+import type { GroupView, LagRequest } from './command.js';
 import { findingsOf, type Finding, type FindingSettings } from './findings.js';
 import { listingOf, sortListings } from './lag.js';
 import { LagUnavailableError, type Clock, type LagSource } from './ports.js';
@@ -34,6 +35,8 @@ export interface FoundGroup {
   findings: Finding[];
   /** Produce and consume rate per partition over the rate window; null (or absent) without history. */
   rates?: PartitionRates | null;
+  /** The monitor's samples of the group, oldest first, where a monitor runs (for its chart and sparkline). */
+  history?: readonly GroupSample[];
 }
 
 export type LagAnswer =
@@ -41,7 +44,7 @@ export type LagAnswer =
   /** Clusters in the configured order; `unavailable` ones are left out of `clusters`. */
   | { kind: 'list'; clusters: ClusterGroups[]; unavailable: ClusterProblem[]; readAt: number }
   /** The group in each cluster that has it (at least one), in the configured order. */
-  | { kind: 'group'; found: FoundGroup[]; view: 'partitions' | 'members'; unavailable: ClusterProblem[] }
+  | { kind: 'group'; found: FoundGroup[]; view: GroupView; unavailable: ClusterProblem[] }
   | { kind: 'unknown-group'; group: string; suggestions: string[]; searched: string[]; unavailable: ClusterProblem[] }
   | { kind: 'unknown-cluster'; cluster: string; known: string[] }
   /** Not one of the clusters asked could be read. */
@@ -65,6 +68,8 @@ export interface LagQueryDeps {
   recordTimesDeadlineMs?: number;
   /** Told when the broker's timestamps could not be read (the answer still goes out). */
   onRecordTimesError?: (cluster: string, error: unknown) => void;
+  /** The group's threshold lines, drawn on its chart. */
+  chartThresholds?: (ref: GroupRef) => readonly ChartThreshold[];
   /**
    * Once one cluster has answered, how much longer the others get before the answer goes
    * out without them; each cluster's own read deadline bounds it too.
@@ -113,8 +118,14 @@ const problemsOf = <T>(reads: ReadonlyArray<Read<T>>): ClusterProblem[] =>
   reads.flatMap((r) => (r.ok ? [] : [{ cluster: r.cluster, detail: r.detail }]));
 
 function foundGroup(lag: GroupLag, deps: LagQueryDeps): FoundGroup {
-  const history = deps.history?.(lag) ?? [];
-  return { lag, findings: findingsOf({ lag, history, settings: deps.findingSettings }), rates: partitionRates(history, deps.findingSettings.rateWindowMs) };
+  const history = deps.history?.(lag);
+  const samples = history ?? [];
+  return {
+    lag,
+    findings: findingsOf({ lag, history: samples, settings: deps.findingSettings }),
+    rates: partitionRates(samples, deps.findingSettings.rateWindowMs),
+    ...(history ? { history } : {}),
+  };
 }
 
 /** Read what the request asks for. A cluster that cannot be read is part of the answer, not an exception. */

@@ -7,6 +7,7 @@
  */
 
 import type { KnownBlock } from '@slack/types';
+import type { ChartMark, LagChart, LagPoint } from './chart.js';
 import type { SkippedRange } from './record-time.js';
 import type { Finding, Owner } from './findings.js';
 
@@ -188,6 +189,11 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
+/** A file lagbot posts: the data to render, not the bytes, so the outbox stays plain JSON. */
+export type SlackFile =
+  | { kind: 'chart'; filename: string; title: string; chart: LagChart }
+  | { kind: 'markdown'; filename: string; title: string; text: string };
+
 /**
  * Something lagbot wants Slack to show, decided by the core and delivered later by the
  * outbox (in order, rate-limited, retried, never twice). Thread replies and root edits
@@ -197,7 +203,9 @@ export type SlackEffect =
   | { kind: 'post-root'; incidentId: string; channel: string; message: SlackMessage }
   | { kind: 'update-root'; incidentId: string; channel: string; message: SlackMessage }
   | { kind: 'post-thread'; incidentId: string; channel: string; message: SlackMessage }
-  | { kind: 'post-channel'; channel: string; message: SlackMessage };
+  | { kind: 'post-channel'; channel: string; message: SlackMessage }
+  /** A file in the incident's thread: its own stream, so a slow upload never holds up the timeline text. */
+  | { kind: 'post-file'; incidentId: string; channel: string; file: SlackFile };
 
 export type Severity = 'warning' | 'critical' | 'page';
 
@@ -268,4 +276,10 @@ export interface Incident extends GroupRef {
   /** Group state and members at the previous check, to tell changes. */
   lastState: GroupState | null;
   lastMemberIds: string[] | null;
+  /** The incident's own lag series for its charts, capped (see appendPoint); absent on incidents stored before charts. */
+  series?: LagPoint[];
+  /** Opened, escalated, acknowledged, resolved: drawn on the charts. */
+  marks?: ChartMark[];
+  /** When the last chart was queued, so escalations post at most one per CHART_EVERY_MS. */
+  chartedAt?: number | null;
 }

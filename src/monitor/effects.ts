@@ -1,3 +1,4 @@
+import type { ChartThreshold } from '../core/chart.js';
 import type { Step } from '../core/incident.js';
 import type { MonitoringChange } from '../core/monitoring.js';
 
@@ -7,6 +8,6 @@ import type { MonitoringChange } from '../core/monitoring.js';
  */
 export type MonitorEffect =
   /** An incident changed: its timeline entries, and its root message posted or edited. */
-  | { kind: 'incident'; step: Step; oncall: readonly string[] }
+  | { kind: 'incident'; step: Step; oncall: readonly string[]; thresholds?: readonly ChartThreshold[] }
   /** lagbot lost or regained sight of a cluster. */
   | { kind: 'monitoring'; cluster: string; channel: string; change: MonitoringChange };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AlertingPolicy } from '../config/alerting.js';
+import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
+import { chartThresholds } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { step, type IncidentInput, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
@@ -128,7 +129,7 @@ export class LagMonitor {
     const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
     const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
     const result = step(incident, input, settings.incident, clock.now());
-    this.commitStep(result, settings.oncall);
+    this.commitStep(result, settings);
     if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
     this.deps.delivery?.kick();
     return result;
@@ -228,15 +229,15 @@ export class LagMonitor {
       const channel = incident?.channel ?? settings.channel;
       const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap };
       const result = step(incident, input, settings.incident, at);
-      this.commitStep(result, settings.oncall);
+      this.commitStep(result, settings);
       incident = result.incident?.status === 'open' ? result.incident : null;
     }
     this.deps.metrics?.setSeverity(lag, incident?.severity ?? null);
     return { group: lag.group, evaluation, incident, alerting: settings.channel !== null };
   }
 
-  private commitStep(result: Step, oncall: readonly string[]): void {
-    const effects = this.deps.render([{ kind: 'incident', step: result, oncall }]);
+  private commitStep(result: Step, settings: GroupAlerting): void {
+    const effects = this.deps.render([{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }]);
     if (!result.incident || (effects.length === 0 && result.notice !== null)) return;
     this.deps.store.commit({ incident: result.incident, effects });
     if (changesHome(result)) this.deps.home?.incidentChanged();

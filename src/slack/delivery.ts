@@ -4,8 +4,9 @@ import { systemClock } from '../core/ports.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox.js';
-import { classifySlackError } from './delivery-errors.js';
+import { classifySlackError, type SlackFailure } from './delivery-errors.js';
 import { findOutboxMessage, outboxMetadata } from './delivery-lookup.js';
+import { FileRenderError, FileUploadError, findSharedFile, renderFile, uploadFile } from './file-upload.js';
 
 export interface SlackDeliveryOptions {
   store: OutboxStore;
@@ -64,9 +65,15 @@ export function createDeliveryClient(token: string, options: { slackApiUrl?: str
 }
 
 /** Rows of one stream are delivered strictly one after another, in seq order. */
-/** As the store orders rows (see OutboxStore.outboxHeads): root edits are a stream of their own. */
-const streamKey = (row: OutboxRow): string =>
-  row.incidentId === null ? `channel:${row.channel}` : row.kind === 'update-root' ? `root:${row.incidentId}` : `incident:${row.incidentId}`;
+/** As the store orders rows (see OutboxStore.outboxHeads): root edits and files are streams of their own. */
+const streamKey = (row: OutboxRow): string => {
+  if (row.incidentId === null) return `channel:${row.channel}`;
+  if (row.kind === 'update-root') return `root:${row.incidentId}`;
+  return row.kind === 'post-file' ? `file:${row.incidentId}` : `incident:${row.incidentId}`;
+};
+
+/** Root edits and files come up in streams of their own, so they may come up before their root is posted. */
+const waitsForRoot = (row: OutboxRow): boolean => row.kind === 'update-root' || row.kind === 'post-file';
 
 const HEADS_PER_ROUND = 500;
 /** How soon a root edit that came up before its post-root landed looks again. */
@@ -85,6 +92,8 @@ export class SlackDelivery {
   private readonly clock: Clock;
   private readonly settings: Required<Omit<SlackDeliveryOptions, 'store' | 'client' | 'logger' | 'clock'>>;
   private readonly postLimiters: Bottleneck.Group;
+  /** Uploads are paced per channel too, but apart from the posts: a slow upload holds up no text. */
+  private readonly fileLimiters: Bottleneck.Group;
   private readonly updateLimiter: Bottleneck;
 
   private lifecycle: Lifecycle = 'new';
@@ -122,6 +131,7 @@ export class SlackDelivery {
     };
     const { postMinTimeMs, updatesPerWindow, updateWindowMs } = this.settings;
     this.postLimiters = new Bottleneck.Group({ maxConcurrent: 1, minTime: postMinTimeMs });
+    this.fileLimiters = new Bottleneck.Group({ maxConcurrent: 1, minTime: postMinTimeMs });
     this.updateLimiter = new Bottleneck({
       reservoir: updatesPerWindow,
       reservoirRefreshAmount: updatesPerWindow,
@@ -175,10 +185,11 @@ export class SlackDelivery {
     clearTimeout(this.wake?.timer);
     this.wake = undefined;
     // Jobs still queued in a limiter are dropped (their rows stay in the outbox); running ones finish.
-    const limiters = [this.updateLimiter, ...this.postLimiters.limiters().map((l) => l.limiter)];
+    const limiters = [this.updateLimiter, ...[this.postLimiters, this.fileLimiters].flatMap((g) => g.limiters().map((l) => l.limiter))];
     await Promise.allSettled(limiters.map((l) => l.stop({ dropWaitingJobs: true })));
     await Promise.allSettled([...this.inFlight.values()]);
     await this.postLimiters.disconnect(false);
+    await this.fileLimiters.disconnect(false);
   }
 
   private pump(): void {
@@ -196,7 +207,7 @@ export class SlackDelivery {
       const key = streamKey(row);
       if (this.inFlight.has(key)) continue;
       // A root edit before its root is posted would spend chat.update budget on nothing; the post-root's delivery kicks the pump.
-      if (row.kind === 'update-root' && row.incidentId !== null && this.store.rootMessage(row.incidentId) === null && this.store.rootPending(row.incidentId)) continue;
+      if (waitsForRoot(row) && row.incidentId !== null && this.store.rootMessage(row.incidentId) === null && this.store.rootPending(row.incidentId)) continue;
       const readyAt = Math.max(row.nextAttemptAt, this.pausedUntil.get(row.channel) ?? 0);
       if (readyAt > now) {
         wakeAt = Math.min(wakeAt, readyAt);
@@ -223,7 +234,7 @@ export class SlackDelivery {
   }
 
   private dispatch(key: string, row: OutboxRow): void {
-    const limiter = row.kind === 'update-root' ? this.updateLimiter : this.postLimiters.key(row.channel);
+    const limiter = row.kind === 'update-root' ? this.updateLimiter : (row.kind === 'post-file' ? this.fileLimiters : this.postLimiters).key(row.channel);
     const job = limiter
       .schedule(() => this.attempt(row.seq))
       .catch((err: unknown) => {
@@ -263,6 +274,12 @@ export class SlackDelivery {
       return;
     }
 
+    if (row.kind === 'post-file') {
+      if (!root) throw new Error('post-file without a root message');
+      await this.deliverFile(row, root, progress);
+      return;
+    }
+
     if (row.state === 'sending') {
       if (row.kind === 'update-root') {
         // An edit sets the same content however often it lands, so it is simply sent again,
@@ -273,12 +290,7 @@ export class SlackDelivery {
         // A call that got no answer may still land until the client's timeout has run out
         // (Slack finishing a post a moment after lagbot died): looking it up before then can
         // miss it, and sending it again would post it twice.
-        const settled = row.lastAnswerAt !== null || row.lastAttemptAt === null ? 0 : row.lastAttemptAt + this.settings.callTimeoutMs;
-        if (this.clock.now() < settled) {
-          this.store.markRetry(row.seq, { nextAttemptAt: settled, error: 'in doubt: waiting until its last call can no longer land', outcomeUnknown: true });
-          this.wakeAt(settled);
-          return;
-        }
+        if (this.waitingToSettle(row)) return;
         const ts = await findOutboxMessage(this.client, {
           stamp: this.store.outboxStamp,
           seq: row.seq,
@@ -306,6 +318,58 @@ export class SlackDelivery {
   }
 
   /**
+   * A call that got no answer may still land until the client's timeout has run out (Slack
+   * finishing a post a moment after lagbot died): looking it up before then can miss it, and
+   * sending it again would post it twice. True when the row was put back to wait for that.
+   */
+  private waitingToSettle(row: OutboxRow): boolean {
+    const settled = row.lastAnswerAt !== null || row.lastAttemptAt === null ? 0 : row.lastAttemptAt + this.settings.callTimeoutMs;
+    if (this.clock.now() >= settled) return false;
+    this.store.markRetry(row.seq, { nextAttemptAt: settled, error: 'in doubt: waiting until its last call can no longer land', outcomeUnknown: true });
+    this.wakeAt(settled);
+    return true;
+  }
+
+  /**
+   * A file for the incident's thread: rendered, uploaded, then shared into the thread. Only the
+   * share shows anything in Slack, and the file's id is recorded before it, so an in-doubt row
+   * without an id was never shared (it is simply sent again) and one with an id is looked up
+   * by it in the thread.
+   */
+  private async deliverFile(row: OutboxRow, root: { channel: string; ts: string }, progress: { inDoubt: boolean }): Promise<void> {
+    if (!row.file) {
+      const error = 'post-file row without a file';
+      this.store.markFailed(row.seq, error);
+      this.reportFailed(row, error);
+      return;
+    }
+    if (row.state === 'sending') {
+      if (row.slackFileId !== null) {
+        if (this.waitingToSettle(row)) return;
+        const ts = await findSharedFile(this.client, { channel: root.channel, threadTs: root.ts, fileId: row.slackFileId, notBefore: row.createdAt - this.settings.lookupMarginMs });
+        this.consecutiveFailures = 0;
+        if (ts !== null) {
+          this.store.markDelivered(row.seq, ts);
+          this.log.info({ seq: row.seq, kind: row.kind, ts }, 'in-doubt file was already in its thread: recorded, not sent again');
+          return;
+        }
+      }
+      progress.inDoubt = false;
+      if (this.lifecycle !== 'running') return;
+    }
+    // Rendered before the row is marked sending: a chart that cannot be drawn is no Slack call.
+    const rendered = await renderFile(row.file);
+    if (!this.store.markSending(row.seq)) return;
+    const uploaded = await uploadFile(this.client, rendered, { channel: root.channel, threadTs: root.ts }, {
+      timeoutMs: this.settings.callTimeoutMs,
+      onUploaded: (fileId) => this.store.markFileUploaded(row.seq, fileId),
+    });
+    this.consecutiveFailures = 0;
+    // Slack often reports a file's share after the completion: the file id stands in for the ts then.
+    this.store.markDelivered(row.seq, uploaded.ts ?? uploaded.fileId);
+  }
+
+  /**
    * Where thread replies and root edits go. 'waiting': a root edit whose post-root is still
    * on its way. 'missing' when the incident has no root message:
    * the row was failed here, as it can never be delivered.
@@ -314,8 +378,8 @@ export class SlackDelivery {
     if (row.kind === 'post-root' || row.kind === 'post-channel' || row.incidentId === null) return null;
     const root = this.store.rootMessage(row.incidentId);
     if (root) return root;
-    // A root edit is its own stream, so it can come up while the post-root is still on its way.
-    if (row.kind === 'update-root' && this.store.rootPending(row.incidentId)) return 'waiting';
+    // A root edit or a file is its own stream, so it can come up while the post-root is still on its way.
+    if (waitsForRoot(row) && this.store.rootPending(row.incidentId)) return 'waiting';
     // Only reachable when the incident's post-root failed (or was never queued): the post-root
     // comes first in the incident's stream, so a live one would still be ahead of this row.
     const error = `incident ${row.incidentId} has no root message in Slack`;
@@ -348,7 +412,7 @@ export class SlackDelivery {
 
   /** `lookingUp`: the call that failed was the lookup of an in-doubt row, not a send; the row stays in doubt. */
   private onFailure(row: OutboxRow, err: unknown, lookingUp: boolean): void {
-    const failure = classifySlackError(err);
+    const failure = fileFailure(err) ?? classifySlackError(err);
     const now = this.clock.now();
     this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${failure.message}`;
     const context = { seq: row.seq, kind: row.kind, channel: row.channel, incidentId: row.incidentId, error: failure.message };
@@ -382,4 +446,12 @@ export class SlackDelivery {
       `Slack refused an outbox message for good; it is marked failed and will not be retried${cascade}`,
     );
   }
+}
+
+/** Failures of a file's own steps (rendering, the POST of its bytes), which are no Slack API errors. */
+function fileFailure(err: unknown): SlackFailure | null {
+  if (err instanceof FileRenderError) return { kind: 'permanent', message: err.message, answered: true };
+  // Nothing was shared before the POST failed: the row is simply sent again, no lookup needed.
+  if (err instanceof FileUploadError) return { kind: 'transient', outcomeUnknown: false, message: err.message, answered: err.answered };
+  return null;
 }

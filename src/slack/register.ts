@@ -12,14 +12,15 @@ import { postLagToChannel } from './listeners/post-lag-to-channel.js';
  * What the app registers and the bot scopes it needs; manifest.yml must declare exactly
  * this (checked by test/unit/manifest.test.ts). `/lag` answers go through response_url
  * (no scope); incidents post and edit messages (chat:write) and, after a crash, look up
- * whether a message already reached the channel (channels:history, groups:history).
+ * whether a message already reached the channel (channels:history, groups:history); charts
+ * (the incident's, and `/lag GROUP chart`'s) and postmortems are uploaded as files (files:write).
  * The Home tab is published on `app_home_opened` with views.publish, which needs no scope.
  */
 export const registered = {
   commands: ['/lag'],
   actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS],
   events: ['app_home_opened'],
-  botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history'],
+  botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history', 'files:write'],
 } as const;
 
 export interface ListenerDeps extends LagAnswerDeps {

@@ -1,4 +1,4 @@
-import type { SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { SlackEffect, SlackFile, SlackMessage } from '../core/protocol.js';
 
 /**
  * The outbox as the delivery layer sees it. Rows are Slack effects in commit order (`seq`);
@@ -18,7 +18,12 @@ export interface OutboxRow {
   incidentId: string | null;
   channel: string;
   kind: OutboxKind;
+  /** For `post-file` rows, the file's title as text (what logs and lookups show). */
   message: SlackMessage;
+  /** `post-file` rows only: what to render and upload. */
+  file: SlackFile | null;
+  /** `post-file` rows only: Slack's id for the uploaded bytes, recorded before they are shared into the thread. */
+  slackFileId: string | null;
   state: OutboxState;
   /** Slack calls made for this row (lookups of in-doubt rows excluded). */
   attempts: number;
@@ -61,7 +66,8 @@ export interface OutboxStore {
   /**
    * The oldest unfinished (`pending` or `sending`) row of each ordering stream, oldest first. A
    * stream is one incident's posts, one incident's root edits, or one channel's standalone
-   * rows: only a stream's head may be delivered, which keeps each incident's timeline in order.
+   * rows, or one incident's files: only a stream's head may be delivered, which keeps each
+   * incident's timeline in order, and a slow upload never holds up the text.
    */
   outboxHeads(limit: number): OutboxRow[];
   outboxRow(seq: number): OutboxRow | null;
@@ -84,6 +90,8 @@ export interface OutboxStore {
   markFailed(seq: number, error: string): void;
   /** Rows left `sending`, oldest first. */
   inDoubt(): OutboxRow[];
+  /** A `post-file` row's bytes are in Slack under this id, not yet shared: committed before the share. */
+  markFileUploaded(seq: number, fileId: string): void;
   rootMessage(incidentId: string): { channel: string; ts: string } | null;
   /** The incident's post-root is still to be delivered: its root edits wait for it. */
   rootPending(incidentId: string): boolean;

@@ -85,16 +85,49 @@ const MIGRATIONS: readonly string[] = [
   `
   INSERT INTO monitor_state (key, json) VALUES ('outbox-stamp', json_quote(lower(hex(randomblob(16)))));
   `,
+  // Files in incident threads (charts, postmortems): a new kind, the file to render as JSON,
+  // and the id Slack gave the upload, recorded before the upload is shared so an in-doubt
+  // share is looked up by it. SQLite cannot change a CHECK, so the table is rebuilt; its
+  // sequence is carried over, as seqs must never be reused (they name messages in Slack).
+  `
+  CREATE TABLE outbox_next (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id     TEXT,
+    channel         TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('post-root', 'update-root', 'post-thread', 'post-channel', 'post-file')),
+    message         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sending', 'delivered', 'superseded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    slack_ts        TEXT,
+    last_attempt_at INTEGER,
+    last_answer_at  INTEGER,
+    file            TEXT,
+    slack_file_id   TEXT
+  );
+  INSERT INTO outbox_next (seq, incident_id, channel, kind, message, state, attempts, next_attempt_at, last_error, created_at, delivered_at, slack_ts, last_attempt_at, last_answer_at)
+    SELECT seq, incident_id, channel, kind, message, state, attempts, next_attempt_at, last_error, created_at, delivered_at, slack_ts, last_attempt_at, last_answer_at FROM outbox;
+  DELETE FROM sqlite_sequence WHERE name = 'outbox_next';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_next', seq FROM sqlite_sequence WHERE name = 'outbox';
+  DROP TABLE outbox;
+  ALTER TABLE outbox_next RENAME TO outbox;
+  CREATE INDEX outbox_unfinished ON outbox (incident_id, seq) WHERE state IN ('pending', 'sending');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database): void {
+/** `upTo`: tests build a database as an older lagbot left it. */
+export function migrate(db: Database, upTo = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new Error(`lagbot database has schema version ${current}, newer than this lagbot knows (${SCHEMA_VERSION}); upgrade lagbot`);
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
+  for (let version = current; version < upTo; version++) {
     const step = MIGRATIONS[version] ?? '';
     // Each step and its version bump commit together, so a crash mid-migration reruns the step.
     db.transaction(() => {

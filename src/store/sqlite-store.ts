@@ -3,7 +3,7 @@ import type { Database as Db } from 'better-sqlite3';
 import type { Owner } from '../core/findings.js';
 import type { SampleRecord } from '../core/history.js';
 import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type StoredSample } from '../core/ports.js';
-import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackMessage } from '../core/protocol.js';
+import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackFile, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
 
@@ -27,14 +27,17 @@ interface OutboxRecord {
   last_answer_at: number | null;
   delivered_at: number | null;
   slack_ts: string | null;
+  file: string | null;
+  slack_file_id: string | null;
 }
 
 const UNFINISHED = `state IN ('pending', 'sending')`;
 
 // Standalone channel messages have no incident; they are ordered per channel instead. A root
 // edit carries the whole current state and waits for its own budget (chat.update), so it is a
-// stream of its own: the thread never waits behind it.
-const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel WHEN kind = 'update-root' THEN 'root:' || incident_id ELSE 'incident:' || incident_id END`;
+// stream of its own: the thread never waits behind it. Files too: an upload can be slow or
+// fail, and the timeline text must not wait for it.
+const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel WHEN kind = 'update-root' THEN 'root:' || incident_id WHEN kind = 'post-file' THEN 'file:' || incident_id ELSE 'incident:' || incident_id END`;
 
 type StoredIncident = Omit<Incident, 'cluster' | 'figures'> & {
   cluster?: string;
@@ -76,6 +79,8 @@ function toRow(r: OutboxRecord): OutboxRow {
     channel: r.channel,
     kind: r.kind,
     message: JSON.parse(r.message) as SlackMessage,
+    file: r.file === null ? null : (JSON.parse(r.file) as SlackFile),
+    slackFileId: r.slack_file_id,
     state: r.state,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
@@ -108,9 +113,10 @@ function prepareStatements(db: Db) {
       SELECT channel, slack_ts AS ts FROM outbox
       WHERE incident_id = ? AND kind = 'post-root' AND state = 'delivered' AND slack_ts IS NOT NULL
       ORDER BY seq DESC LIMIT 1`),
-    enqueue: db.prepare<{ incidentId: string | null; channel: string; kind: OutboxKind; message: string; now: number }>(`
-      INSERT INTO outbox (incident_id, channel, kind, message, next_attempt_at, created_at)
-      VALUES (@incidentId, @channel, @kind, @message, @now, @now)`),
+    enqueue: db.prepare<{ incidentId: string | null; channel: string; kind: OutboxKind; message: string; file: string | null; now: number }>(`
+      INSERT INTO outbox (incident_id, channel, kind, message, file, next_attempt_at, created_at)
+      VALUES (@incidentId, @channel, @kind, @message, @file, @now, @now)`),
+    markFileUploaded: db.prepare<{ seq: number; fileId: string }>(`UPDATE outbox SET slack_file_id = @fileId WHERE seq = @seq AND ${UNFINISHED}`),
     // A root edit carries the incident's whole current state, so any older unsent edit is moot.
     supersedeRootUpdates: db.prepare<{ incidentId: string }>(`
       UPDATE outbox SET state = 'superseded'
@@ -305,6 +311,10 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
+  markFileUploaded(seq: number, fileId: string): void {
+    this.sql.markFileUploaded.run({ seq, fileId });
+  }
+
   inDoubt(): OutboxRow[] {
     return this.sql.inDoubt.all().map(toRow);
   }
@@ -395,7 +405,9 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
 
   private enqueue(effect: SlackEffect, now: number): void {
     const incidentId = effect.kind === 'post-channel' ? null : effect.incidentId;
-    this.sql.enqueue.run({ incidentId, channel: effect.channel, kind: effect.kind, message: JSON.stringify(effect.message), now });
+    const message: SlackMessage = effect.kind === 'post-file' ? { text: effect.file.title, blocks: [] } : effect.message;
+    const file = effect.kind === 'post-file' ? JSON.stringify(effect.file) : null;
+    this.sql.enqueue.run({ incidentId, channel: effect.channel, kind: effect.kind, message: JSON.stringify(message), file, now });
     if (effect.kind === 'update-root') this.sql.supersedeRootUpdates.run({ incidentId: effect.incidentId });
   }
 }

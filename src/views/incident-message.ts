@@ -1,11 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import { ActionIds, SNOOZE_BUTTONS } from '../core/action-ids.js';
+import { incidentChart, type ChartThreshold } from '../core/chart.js';
 import type { ImpactSummary, Notice, Step, TimelineEntry, TimelineKind } from '../core/incident.js';
 import type { MonitoringChange } from '../core/monitoring.js';
 import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/protocol.js';
 import type { MonitorEffect } from '../monitor/effects.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
+import { chartFile } from './chart-file.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate, formatStaleness } from './format.js';
 import { mentionOf, onCluster, slackText } from './text-style.js';
@@ -179,8 +181,19 @@ export function monitoringMessage(cluster: string, change: MonitoringChange): Sl
   return { text, blocks: [section(text)] };
 }
 
-/** Slack effects of one state-machine step, in the order they must appear. */
-export function effectsOf(step: Step, oncall: readonly string[]): SlackEffect[] {
+/** What the step's chart shows, in words: the moment it was posted for. */
+function chartTitle(step: Step, incident: Incident): string {
+  const where = `${incident.group}${incident.cluster === 'default' ? '' : ` on ${incident.cluster}`}`;
+  if (incident.status === 'resolved') return `Lag of ${where}: the whole incident, resolved`;
+  if (step.opened) return `Lag of ${where}: ${incident.severity.toUpperCase()} opened`;
+  return `Lag of ${where}: escalated to ${incident.severity.toUpperCase()}`;
+}
+
+/**
+ * Slack effects of one state-machine step, in the order they must appear. `thresholds`: the
+ * group's lines, drawn on the step's chart when it has one.
+ */
+export function effectsOf(step: Step, oncall: readonly string[], thresholds: readonly ChartThreshold[] = []): SlackEffect[] {
   const incident = step.incident;
   if (!incident) return [];
   const effects: SlackEffect[] = [];
@@ -188,12 +201,13 @@ export function effectsOf(step: Step, oncall: readonly string[]): SlackEffect[] 
   if (step.opened) effects.push({ kind: 'post-root', ...base, message: incidentRootMessage(incident) });
   for (const entry of step.timeline) effects.push({ kind: 'post-thread', ...base, message: timelineMessage(entry, oncall) });
   if (step.rootChanged && !step.opened) effects.push({ kind: 'update-root', ...base, message: incidentRootMessage(incident) });
+  if (step.chart) effects.push({ kind: 'post-file', ...base, file: chartFile(incidentChart(incident, thresholds), chartTitle(step, incident)) });
   return effects;
 }
 
 /** How the monitor's effects become Slack messages for the outbox. */
 export function slackEffectsOf(effects: readonly MonitorEffect[]): SlackEffect[] {
   return effects.flatMap((e): SlackEffect[] =>
-    e.kind === 'incident' ? effectsOf(e.step, e.oncall) : [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.cluster, e.change) }],
+    e.kind === 'incident' ? effectsOf(e.step, e.oncall, e.thresholds) : [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.cluster, e.change) }],
   );
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { ActionIds } from '../core/action-ids.js';
+import { historyChart, sparkline, type LagPoint } from '../core/chart.js';
 import { COMMAND_WORDS, LAG_USAGE } from '../core/command.js';
 import type { Finding } from '../core/findings.js';
 import type { ClusterGroups, ClusterProblem, FoundGroup, LagAnswer } from '../core/lag-query.js';
@@ -24,6 +25,16 @@ export interface LagMessageOptions {
   maxPartitionRows?: number;
   /** Rates per partition from the group's history: IN/S and OUT/S columns when given. */
   rates?: PartitionRates | null;
+  /** The monitor's last hour of the group, drawn as a text sparkline under its figures. */
+  history?: readonly LagPoint[];
+}
+
+/** `Last hour ▁▂▃▅▇ peak 120,000`: nothing until there are two samples. */
+function sparklineBlocks(points: readonly LagPoint[] | undefined): KnownBlock[] {
+  const line = points ? sparkline(points) : '';
+  if (line === '' || !points) return [];
+  const peak = Math.max(0, ...points.map((p) => p.lag ?? 0));
+  return [context(`Last hour \`${line}\` peak ${formatCount(peak)} · \`/lag GROUP chart\` for the picture`)];
 }
 
 const SLACK_PARTITION_COLUMNS: Column[] = [
@@ -155,7 +166,13 @@ function tableBlocks(title: string, columns: readonly Column[], rows: readonly s
 
 /** `/lag GROUP`: the answer to "which partition is hot, who owns it, is it rebalancing". */
 export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], options: LagMessageOptions = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(`Consumer lag: ${lag.group}${onCluster(lag.cluster)}`), summaryFields(lag), ...typeNoteBlocks(lag), ...findingsBlock(findings)];
+  const blocks: KnownBlock[] = [
+    header(`Consumer lag: ${lag.group}${onCluster(lag.cluster)}`),
+    summaryFields(lag),
+    ...sparklineBlocks(options.history),
+    ...typeNoteBlocks(lag),
+    ...findingsBlock(findings),
+  ];
   if (lag.partitions.length > 0) {
     const table = partitionTable(lag, options.rates);
     blocks.push(...tableBlocks('*Lag by partition*, largest first', table.columns, table.rows, options.maxPartitionRows ?? 25, 'partitions'));
@@ -306,8 +323,9 @@ export function lagAnswerMessage(answer: LagAnswer, options: LagMessageOptions =
       return groupListMessage(answer.clusters, answer.unavailable, answer.readAt, options);
     case 'group': {
       if (answer.found.length > 1) return groupAcrossClustersMessage(answer.found, answer.unavailable, options);
-      const { lag, findings, rates } = answer.found[0] as FoundGroup;
-      const message = answer.view === 'members' ? groupMembersMessage(lag, findings, options) : groupLagMessage(lag, findings, { ...options, rates });
+      const { lag, findings, rates, history } = answer.found[0] as FoundGroup;
+      const points = history ? historyChart(lag, history, [])?.points : undefined;
+      const message = answer.view === 'members' ? groupMembersMessage(lag, findings, options) : groupLagMessage(lag, findings, { ...options, rates, ...(points ? { history: points } : {}) });
       return withProblems(message, answer.unavailable);
     }
     case 'unknown-group':

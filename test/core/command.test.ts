@@ -15,6 +15,10 @@ describe('parseLagCommand', () => {
     ['&lt;!channel&gt;', { kind: 'group', group: '<!channel>', view: 'partitions' }],
     ['"my group" members', { kind: 'group', group: 'my group', view: 'members' }],
     ['“smart quotes”', { kind: 'group', group: 'smart quotes', view: 'partitions' }],
+    ['orders chart', { kind: 'group', group: 'orders', view: 'chart' }],
+    ['orders CHART in prod-eu', { kind: 'group', group: 'orders', view: 'chart', cluster: 'prod-eu' }],
+    ['group chart', { kind: 'group', group: 'chart', view: 'partitions' }],
+    ['group chart chart', { kind: 'group', group: 'chart', view: 'chart' }],
   ])('parses %j', (text, request) => {
     expect(parseLagCommand(text)).toEqual({ ok: true, request });
   });
@@ -23,6 +27,7 @@ describe('parseLagCommand', () => {
     const parsed = parseLagCommand('orders partitons');
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.error).toContain('/lag orders members');
+    if (!parsed.ok) expect(parsed.error).toContain('/lag orders chart');
   });
 
   it('rejects too many words', () => {

@@ -345,9 +345,31 @@ describe('effects of a step', () => {
   it('posts the root first, then the thread entries; later steps edit the root', () => {
     const s = new Scenario();
     const opened = s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 });
-    expect(effectsOf(opened, []).map((e) => e.kind)).toEqual(['post-root', 'post-thread']);
+    expect(effectsOf(opened, []).map((e) => e.kind)).toEqual(['post-root', 'post-thread', 'post-file']);
+    // A minute after the opening chart: no second chart for this escalation.
     const escalated = s.check({ partitions: [{ committed: 0, logEnd: 2_700_000 }], members: 1 });
     expect(effectsOf(escalated, []).map((e) => e.kind)).toEqual(['post-thread', 'update-root']);
+  });
+
+  it('posts a chart of the incident with its thresholds when it opens, and the whole incident when it resolves', () => {
+    const s = new Scenario();
+    const lines = [
+      { severity: 'warning' as const, lag: 50_000 },
+      { severity: 'critical' as const, lag: 500_000 },
+    ];
+    const opened = effectsOf(s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 }), [], lines).find((e) => e.kind === 'post-file');
+    expect(opened).toMatchObject({
+      kind: 'post-file',
+      incidentId: 'inc-1',
+      channel: 'C0ALERTS',
+      file: { kind: 'chart', title: 'Lag of user-events-consumer: CRITICAL opened', chart: { group: 'user-events-consumer', thresholds: lines, points: [{ lag: 700_000 }] } },
+    });
+    expect(opened?.kind === 'post-file' && opened.file.filename).toMatch(/^lag-user-events-consumer-\d{8}-\d{4}\.png$/);
+    s.click({ kind: 'acknowledge', user: 'U0SRE' });
+    const resolved = effectsOf(s.click({ kind: 'resolve', user: 'U0SRE' }), [], lines).find((e) => e.kind === 'post-file');
+    expect(resolved?.kind === 'post-file' && resolved.file.title).toBe('Lag of user-events-consumer: the whole incident, resolved');
+    const chart = resolved?.kind === 'post-file' && resolved.file.kind === 'chart' ? resolved.file.chart : null;
+    expect(chart?.marks.map((m) => m.kind)).toEqual(['opened', 'acknowledged', 'resolved']);
   });
 
   it('a click that changed nothing has no effects', () => {
@@ -367,8 +389,9 @@ describe('effects of a step', () => {
     expect(effects.map((e) => [e.kind, e.channel])).toEqual([
       ['post-root', 'C0ALERTS'],
       ['post-thread', 'C0ALERTS'],
+      ['post-file', 'C0ALERTS'],
       ['post-channel', 'C0ALERTS'],
     ]);
-    expect(effects[2]?.message).toEqual(monitoringMessage('default', { kind: 'recovered', groups: 1 }));
+    expect(effects[3]?.kind === 'post-channel' && effects[3].message).toEqual(monitoringMessage('default', { kind: 'recovered', groups: 1 }));
   });
 });

@@ -3,6 +3,7 @@ import {
   DEFAULT_INCIDENT_SETTINGS,
   PHASES,
   deescalate,
+  recordSeries,
   escalate,
   expireSnooze,
   refreshRoot,
@@ -357,7 +358,7 @@ describe('phases', () => {
   }
 
   it('run in their documented order', () => {
-    expect(PHASES).toEqual([trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot]);
+    expect(PHASES).toEqual([recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot]);
   });
 
   it('targetSeverity keeps at least a warning while lag is over the line', () => {

@@ -285,3 +285,18 @@ describe('share and other groups', () => {
     expect(texts(groupMembersMessage(...read(other))).join('\n')).toContain('lagbot does not read the members of this group type');
   });
 });
+
+describe('the last hour as a sparkline', () => {
+  const lag = computeGroupLag(caseStudySnapshot(), caseStudyOffsets(), Date.UTC(2024, 6, 23, 3, 31));
+  const point = (i: number, l: number) => ({ at: i * 30_000, lag: l, producePerSec: null, consumePerSec: null });
+
+  it('shows the lag of the monitor history under the figures, scaled to its peak', () => {
+    const message = groupLagMessage(...read(lag), { history: [0, 100, 400, 800].map((l, i) => point(i, l)) });
+    expect(JSON.stringify(message.blocks)).toContain('Last hour `▁▂▅█` peak 800');
+  });
+
+  it('says nothing without at least two samples', () => {
+    expect(JSON.stringify(groupLagMessage(...read(lag), { history: [point(0, 5)] }).blocks)).not.toContain('Last hour');
+    expect(JSON.stringify(groupLagMessage(...read(lag)).blocks)).not.toContain('Last hour');
+  });
+});

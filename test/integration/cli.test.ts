@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main, type CliIo } from '../../src/cli/main.js';
 import type { GroupLagJson } from '../../src/views/json.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { recordOf, sampleOf, type GroupSample } from '../../src/core/history.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { createTopic, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
+import { scriptedLag } from '../support/scripted.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +56,41 @@ describe('lagbot lag', () => {
     // The CLI keeps no history: its staleness is the record at the committed offset, read from the broker.
     for (const p of json.partitions) expect(p).toMatchObject({ lagSecondsMethod: 'exact', lagSecondsSkipped: null, lagSeconds: expect.any(Number) });
     expect(json.lagSecondsMethod).toBe('exact');
+  });
+
+  it('--chart writes a PNG of the last hour from the store a running lagbot keeps, and says when there is none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lagbot-chart-'));
+    const storePath = join(dir, 'lagbot.db');
+    const config = join(dir, 'lagbot.yaml');
+    await writeFile(config, `store:\n  path: ${JSON.stringify(storePath)}\n`);
+    const env = { KAFKA_BROKERS: testbed().bootstrap, LAGBOT_CONFIG: config };
+
+    const none = await lagbot(['lag', group, '--chart', join(dir, 'none.png')], env);
+    expect(none.code).toBe(EXIT.failure);
+    expect(none.stderr).toMatch(/no lag history: the store .* does not exist/);
+    expect(existsSync(join(dir, 'none.png'))).toBe(false);
+
+    // What a running lagbot would have stored: a sample of the group each check for ten minutes.
+    const store = openSqliteStore(storePath);
+    let previous: GroupSample | undefined;
+    const now = Date.now();
+    for (let i = 0; i < 20; i++) {
+      const sample = sampleOf(scriptedLag(now - (20 - i) * 30_000, { partitions: [{ committed: 1_000, logEnd: 1_000 + i * 500 }], members: 1 }, group), previous);
+      store.appendSamples('default', [{ group, record: recordOf(sample) }], 0);
+      previous = sample;
+    }
+    store.close();
+
+    const out = join(dir, 'out.png');
+    const { code, stdout, stderr } = await lagbot(['lag', group, '--chart', out], env);
+    expect(stderr).toBe('');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toMatch(new RegExp(`^wrote a chart of ${group} \\(20 samples, \\d\\d:\\d\\d–\\d\\d:\\d\\d UTC\\) to ${out}$`));
+    expect([...readFileSync(out).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+
+    const usage = await lagbot(['lag', '--chart', out], env);
+    expect(usage.code).toBe(EXIT.usage);
+    expect(usage.stderr).toContain('--chart needs a GROUP');
   });
 
   it('prints a table with the hot partition first and the hints', async () => {

@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LagChart } from '../../src/core/chart.js';
 import type { Incident, SlackEffect } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { SlackDelivery, createDeliveryClient, type SlackDeliveryOptions } from '../../src/slack/delivery.js';
 import { outboxMetadata } from '../../src/slack/delivery-lookup.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
 import { startSlackStandin, waitFor, type ApiCall, type SlackStandin } from '../../tools/slack-standin/standin.js';
-import { effects, incidentFixture } from '../support/incident-fixture.js';
+import { effects, incidentFixture, markdownFile, type MessageEffect } from '../support/incident-fixture.js';
 
 const CHANNEL = 'C0LAGALERT';
 
@@ -19,10 +20,10 @@ function incident(id: string, group: string, channel = CHANNEL): Incident {
   return incidentFixture(id, group, { channel, openedAt: Date.now(), peakLag: 1_000, lastState: null, lastMemberIds: null });
 }
 
-const postRoot = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => effects.postRoot(incidentId, channel, text);
-const updateRoot = (incidentId: string, text: string): SlackEffect => effects.updateRoot(incidentId, CHANNEL, text);
-const postThread = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => effects.postThread(incidentId, channel, text);
-const postChannel = (channel: string, text: string): SlackEffect => effects.postChannel(channel, text);
+const postRoot = (incidentId: string, text: string, channel = CHANNEL): MessageEffect => effects.postRoot(incidentId, channel, text);
+const updateRoot = (incidentId: string, text: string): MessageEffect => effects.updateRoot(incidentId, CHANNEL, text);
+const postThread = (incidentId: string, text: string, channel = CHANNEL): MessageEffect => effects.postThread(incidentId, channel, text);
+const postChannel = (channel: string, text: string): MessageEffect => effects.postChannel(channel, text);
 
 interface Rig {
   delivery: SlackDelivery;
@@ -49,7 +50,7 @@ afterEach(async () => {
 
 function startDelivery(path = join(dir, 'lagbot.db'), options: Partial<SlackDeliveryOptions> = {}): Rig {
   const store = openSqliteStore(path);
-  const client = createDeliveryClient(slack.botToken, { slackApiUrl: slack.apiUrl, timeoutMs: 5_000 });
+  const client = createDeliveryClient(slack.botToken, { slackApiUrl: slack.apiUrl, timeoutMs: options.callTimeoutMs ?? 5_000 });
   const delivery = new SlackDelivery({ store, client, logger: createLogger('silent'), ...FAST, ...options });
   delivery.start();
   running.push({ delivery, store });
@@ -378,5 +379,116 @@ describe('Slack delivery from the outbox, against the Slack stand-in', () => {
 
     expect(rig.store.outboxRows().map((r) => r.state)).toEqual(['delivered', 'pending']);
     expect(texts(slack.messages(CHANNEL))).toEqual(['one']);
+  });
+});
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function chartFile(incidentId: string, group = 'orders'): SlackEffect {
+  const t0 = Date.now() - 10 * 60_000;
+  const chart: LagChart = {
+    cluster: 'default',
+    group,
+    from: t0,
+    to: t0 + 9 * 60_000,
+    points: Array.from({ length: 10 }, (_, i) => ({ at: t0 + i * 60_000, lag: i * 10_000, producePerSec: 500, consumePerSec: 400 })),
+    thresholds: [{ severity: 'warning', lag: 50_000 }],
+    marks: [{ kind: 'opened', at: t0 + 5 * 60_000, severity: 'warning', by: null }],
+  };
+  return { kind: 'post-file', incidentId, channel: CHANNEL, file: { kind: 'chart', filename: `lag-${group}.png`, title: `Lag of ${group}`, chart } };
+}
+
+/** The files shared in a thread, by name. */
+const threadFiles = (rootTs: string): string[] => slack.thread(CHANNEL, rootTs).flatMap((m) => (m.files ?? []).map((f) => f.name));
+
+describe('files in the incident thread, against the Slack stand-in', () => {
+  it('renders a chart to PNG and uploads it into the thread: upload URL, bytes, completion', async () => {
+    const rig = startDelivery();
+    commit(rig, { incident: incident('i-f', 'orders'), effects: [postRoot('i-f', 'root'), chartFile('i-f'), postThread('i-f', 'after the chart')] });
+    await settled(rig.store);
+
+    const root = rig.store.rootMessage('i-f')!;
+    expect(threadFiles(root.ts)).toEqual(['lag-orders.png']);
+    const shared = slack.thread(CHANNEL, root.ts).find((m) => m.files)!;
+    const file = shared.files![0]!;
+    expect(file).toMatchObject({ title: 'Lag of orders', mimetype: 'image/png', filetype: 'png' });
+    expect(file.original_w).toBeGreaterThan(1000);
+    const bytes = slack.fileBytes(file.id)!;
+    expect([...bytes.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    const ticket = slack.callsOf('files.getUploadURLExternal')[0]!;
+    expect(ticket.args).toMatchObject({ filename: 'lag-orders.png', length: String(bytes.length) });
+    expect(slack.callsOf('files.completeUploadExternal')[0]!.args).toMatchObject({ channel_id: CHANNEL, thread_ts: root.ts, files: [{ id: file.id, title: 'Lag of orders' }] });
+    // No metadata can ride on a file: the row records the file id, looked up by it when in doubt.
+    const row = rig.store.outboxRows().find((r) => r.kind === 'post-file')!;
+    expect(row).toMatchObject({ state: 'delivered', slackFileId: file.id });
+    expect(slack.callsOf('conversations.replies')).toEqual([]);
+  });
+
+  it('uploads a markdown file (the postmortem) as a .md file in the thread', async () => {
+    const rig = startDelivery();
+    commit(rig, { incident: incident('i-m', 'orders'), effects: [postRoot('i-m', 'root'), markdownFile('i-m', CHANNEL, '# Postmortem\n\n## Timeline\n')] });
+    await settled(rig.store);
+    const root = rig.store.rootMessage('i-m')!;
+    expect(threadFiles(root.ts)).toEqual(['postmortem.md']);
+    const file = slack.files()[0]!;
+    expect(file.mimetype).toBe('text/markdown');
+    expect(slack.fileBytes(file.id)?.toString('utf8')).toBe('# Postmortem\n\n## Timeline\n');
+  });
+
+  it('never lets a failing or slow upload hold up the timeline text; a refused one is failed with its reason', async () => {
+    const rig = startDelivery();
+    // The first file: Slack is down for its upload for a while. The second: refused for good.
+    slack.failNext('files.getUploadURLExternal', { status: 500 }, 3);
+    commit(rig, { incident: incident('i-s', 'orders'), effects: [postRoot('i-s', 'root'), chartFile('i-s'), postThread('i-s', 'entry 1')] });
+    const root = await waitFor(() => rig.store.rootMessage('i-s'), 10_000);
+    await waitFor(() => texts(slack.thread(CHANNEL, root.ts)).includes('entry 1'), 10_000);
+    // The text reply went out while the chart was still failing.
+    expect(slack.callsOf('files.completeUploadExternal')).toEqual([]);
+    commit(rig, { effects: [postThread('i-s', 'entry 2')] });
+    await waitFor(() => texts(slack.thread(CHANNEL, root.ts)).includes('entry 2'), 10_000);
+    await settled(rig.store, 15_000);
+    expect(threadFiles(root.ts)).toEqual(['lag-orders.png']);
+    expect(slack.callsOf('files.getUploadURLExternal').map((c) => c.status)).toEqual([500, 500, 500, 200]);
+
+    slack.failNext('files.completeUploadExternal', { error: 'invalid_arguments' }, 1);
+    commit(rig, { effects: [chartFile('i-s'), postThread('i-s', 'entry 3')] });
+    await settled(rig.store);
+    expect(texts(slack.thread(CHANNEL, root.ts)).slice(-1)).toEqual(['entry 3']);
+    const failed = rig.store.outboxRows().filter((r) => r.state === 'failed');
+    expect(failed.map((r) => [r.kind, r.lastError])).toEqual([['post-file', 'invalid_arguments']]);
+    expect(threadFiles(root.ts)).toEqual(['lag-orders.png']);
+    expect(rig.delivery.status().lastError).toMatch(/post-file .*invalid_arguments/);
+  });
+
+  it('fails a chart that cannot be rendered without a Slack call, and the thread goes on', async () => {
+    const rig = startDelivery();
+    const broken = chartFile('i-r') as Extract<SlackEffect, { kind: 'post-file' }>;
+    const chart = broken.file.kind === 'chart' ? broken.file.chart : null;
+    // What a corrupt row would hold: points that are not points.
+    const bad = { ...broken, file: { ...broken.file, chart: { ...chart, points: null } } } as unknown as SlackEffect;
+    commit(rig, { incident: incident('i-r', 'orders'), effects: [postRoot('i-r', 'root'), bad, postThread('i-r', 'entry')] });
+    await settled(rig.store);
+    const row = rig.store.outboxRows().find((r) => r.kind === 'post-file')!;
+    expect(row.state).toBe('failed');
+    expect(row.lastError).toMatch(/cannot render chart file lag-orders.png/);
+    expect(slack.callsOf('files.getUploadURLExternal')).toEqual([]);
+    expect(texts(slack.thread(CHANNEL, rig.store.rootMessage('i-r')!.ts)).slice(-1)).toEqual(['entry']);
+  });
+
+  it('a completion whose answer never came is looked up by its file id, not shared twice', async () => {
+    // A client that gives up after 1 s, while Slack shares the file at once and answers after 2.5 s.
+    const again = startDelivery(undefined, { callTimeoutMs: 1_000 });
+    commit(again, { incident: incident('i-d', 'orders'), effects: [postRoot('i-d', 'root')] });
+    const root = await waitFor(() => again.store.rootMessage('i-d'), 10_000);
+    slack.holdNext('files.completeUploadExternal', 2_500);
+    commit(again, { effects: [chartFile('i-d')] });
+    await waitFor(() => threadFiles(root.ts).length === 1, 10_000);
+    await settled(again.store, 15_000);
+    expect(threadFiles(root.ts)).toEqual(['lag-orders.png']);
+    expect(slack.callsOf('files.completeUploadExternal')).toHaveLength(1);
+    expect(slack.callsOf('conversations.replies').length).toBeGreaterThanOrEqual(1);
+    const row = again.store.outboxRows().find((r) => r.kind === 'post-file')!;
+    expect(row.state).toBe('delivered');
+    expect(row.slackTs).toBe(slack.thread(CHANNEL, root.ts).find((m) => m.files)!.ts);
   });
 });

@@ -42,6 +42,10 @@ describe('manifest.yml', () => {
     expect(manifest.features.app_home?.home_tab_enabled).toBe(true);
   });
 
+  it('asks for files:write, which the chart and postmortem uploads need', () => {
+    expect(manifest.oauth_config.scopes.bot).toContain('files:write');
+  });
+
   it('sends commands, clicks and events to the Bolt endpoint', () => {
     const urls = [
       ...manifest.features.slash_commands.map((c) => c.url),

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, SlackEffect } from '../../src/core/protocol.js';
-import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { SCHEMA_VERSION, migrate } from '../../src/store/sqlite-schema.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
-import { effects, incidentFixture, message } from '../support/incident-fixture.js';
+import { effects, incidentFixture, markdownFile, message } from '../support/incident-fixture.js';
 
 const CHANNEL = 'C0LAGALERT';
 
@@ -209,6 +209,43 @@ describe('SqliteIncidentStore', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('brings an outbox from before files forward: rows, states and the sequence kept, files then accepted', () => {
+    const path = join(dir, 'v5.db');
+    const db = new Database(path);
+    migrate(db, 5);
+    const insert = db.prepare(`INSERT INTO outbox (incident_id, channel, kind, message, state, next_attempt_at, created_at) VALUES ('i-1', ?, ?, ?, ?, 1, 1)`);
+    insert.run(CHANNEL, 'post-root', JSON.stringify(message('root')), 'delivered');
+    insert.run(CHANNEL, 'post-thread', JSON.stringify(message('gone')), 'delivered');
+    insert.run(CHANNEL, 'post-thread', JSON.stringify(message('waiting')), 'sending');
+    // The newest row was pruned: its seq must not come back.
+    insert.run(CHANNEL, 'post-thread', JSON.stringify(message('pruned')), 'delivered');
+    db.prepare(`DELETE FROM outbox WHERE seq IN (2, 4)`).run();
+    db.close();
+
+    const old = openSqliteStore(path, { clock });
+    try {
+      expect(old.outboxRows().map((r) => [r.seq, r.kind, r.state, r.message.text, r.file])).toEqual([
+        [1, 'post-root', 'delivered', 'root', null],
+        [3, 'post-thread', 'sending', 'waiting', null],
+      ]);
+      old.commit({ effects: [markdownFile('i-1', CHANNEL, '# Postmortem')] });
+      const file = old.outboxRows().at(-1)!;
+      expect(file).toMatchObject({ seq: 5, kind: 'post-file', state: 'pending', slackFileId: null, file: { kind: 'markdown', text: '# Postmortem' } });
+      old.markFileUploaded(5, 'F0001');
+      expect(old.outboxRow(5)?.slackFileId).toBe('F0001');
+    } finally {
+      old.close();
+    }
+  });
+
+  it('keeps files in a stream of their own: a file waiting does not hold up the thread', () => {
+    store.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1'), markdownFile('i-1', CHANNEL, 'x'), entry('i-1', 'after the file')] });
+    const rootRow = store.outboxHeads(10)[0]!;
+    store.markSending(rootRow.seq);
+    store.markDelivered(rootRow.seq, '1.000100');
+    expect(store.outboxHeads(10).map((r) => r.kind)).toEqual(['post-file', 'post-thread']);
   });
 
   it('refuses a database from a newer lagbot', () => {

@@ -7,7 +7,7 @@ export const MAX_VIEW_BLOCKS = 100;
 export const MAX_TEXT_LENGTH = 40_000;
 
 /** Fields that @slack/web-api sends as JSON strings inside a form body. */
-const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view'] as const;
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view', 'files'] as const;
 
 /** Decodes JSON-valued form fields; a field that is not valid JSON stays a string for validation to reject. */
 export function decodeJsonFields(args: Record<string, unknown>): Record<string, unknown> {

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Directory } from './directory.js';
+import { FileUploads } from './files.js';
 import { sendJson } from './http.js';
 import { actionTs, deliverSigned, deliverSignedJson, eventId, findButton, triggerId } from './requests.js';
 import type { DeliveryResult, SignOverrides } from './requests.js';
@@ -14,6 +15,7 @@ import { Playground } from './playground/playground.js';
 import type { PlaygroundOptions } from './playground/playground.js';
 import type { StoreSnapshot } from './store.js';
 import type {
+  SlackFileObject,
   ApiCall,
   Block,
   Chaos,
@@ -174,6 +176,7 @@ export class SlackStandin {
   private readonly store: MessageStore;
   private readonly directory: Directory;
   private readonly webApi: WebApi;
+  private readonly uploads: FileUploads;
   private readonly responseUrls: ResponseUrls;
   private readonly socketMode: SocketModeServer;
   private readonly clock: () => number;
@@ -208,9 +211,11 @@ export class SlackStandin {
     this.socketConnections = this.socketMode.connections;
     this.envelopes = this.socketMode.envelopes;
     this.directory = new Directory([STANDIN_DEFAULTS.channel, ...(opts.channels ?? [])], [STANDIN_DEFAULTS.user, ...(opts.users ?? [])]);
+    this.uploads = new FileUploads({ store: this.store, directory: this.directory, bot: this.bot, team: this.team, baseUrl: () => this.url, clock: this.clock });
     this.webApi = new WebApi({
       store: this.store,
       directory: this.directory,
+      files: this.uploads,
       botToken: this.botToken,
       appToken: this.appToken,
       openSocket: () => this.socketMode.issueUrl(),
@@ -464,6 +469,16 @@ export class SlackStandin {
     return this.store.thread(channel, ts);
   }
 
+  /** Every file uploaded and completed, shared or private, oldest first. */
+  files(): SlackFileObject[] {
+    return this.uploads.files();
+  }
+
+  /** The bytes uploaded for a file id. */
+  fileBytes(id: string): Buffer | undefined {
+    return this.uploads.bytesOf(id);
+  }
+
   message(channel: string, ts: string): StoredMessage | undefined {
     return this.store.message(channel, ts);
   }
@@ -503,6 +518,17 @@ export class SlackStandin {
     const api = /^\/api\/([^/]+)$/.exec(url.pathname);
     if (api?.[1] !== undefined && (req.method === 'POST' || req.method === 'GET')) {
       await this.webApi.handle(req, res, decodeURIComponent(api[1]), url.searchParams);
+      return;
+    }
+    const upload = /^\/upload\/([^/]+)$/.exec(url.pathname);
+    if (upload?.[1] !== undefined && req.method === 'POST') {
+      await this.uploads.handleUpload(req, res, decodeURIComponent(upload[1]));
+      return;
+    }
+    const file = /^\/files\/([^/]+)\/[^/]+$/.exec(url.pathname);
+    if (file?.[1] !== undefined && req.method === 'GET') {
+      req.resume();
+      this.uploads.serve(res, decodeURIComponent(file[1]));
       return;
     }
     const response = /^\/response\/([^/]+)$/.exec(url.pathname);

@@ -25,7 +25,34 @@ export interface StoredMessage {
   app_id?: string;
   team?: string;
   edited?: { user: string; ts: string };
+  /** Files shared with the message (files.completeUploadExternal), as Slack lists them on a message. */
+  files?: SlackFileObject[];
+  /** Set on messages that share a file, as Slack does. */
+  upload?: boolean;
   source: MessageSource;
+}
+
+/** A file object as the Web API returns it (the fields lagbot and the playground read). */
+export interface SlackFileObject {
+  id: string;
+  created: number;
+  timestamp: number;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  pretty_type: string;
+  user: string;
+  size: number;
+  mode: 'hosted';
+  is_external: false;
+  is_public: boolean;
+  url_private: string;
+  url_private_download: string;
+  permalink: string;
+  original_w?: number;
+  original_h?: number;
+  alt_txt?: string;
 }
 
 export interface EphemeralMessage {

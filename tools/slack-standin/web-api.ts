@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_VIEW_BLOCKS, decodeJsonFields, readContent, stringArg, truthy } from './content.js';
 import type { Directory } from './directory.js';
+import type { FileUploads } from './files.js';
 import { historyPage, repliesPage } from './history.js';
 import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
 import type { MessageStore } from './store.js';
@@ -16,6 +17,7 @@ export interface BotIdentity {
 export interface WebApiDeps {
   store: MessageStore;
   directory: Directory;
+  files: FileUploads;
   botToken: string;
   /** The app-level token (`xapp-...`) that `apps.connections.open` accepts. */
   appToken: string;
@@ -95,6 +97,8 @@ export class WebApi {
       'conversations.replies': (a) => this.conversationsReplies(a),
       'users.info': (a) => this.usersInfo(a),
       'views.publish': (a) => this.viewsPublish(a),
+      'files.getUploadURLExternal': (a) => this.deps.files.getUploadURLExternal(a),
+      'files.completeUploadExternal': (a) => this.deps.files.completeUploadExternal(a),
     };
   }
 

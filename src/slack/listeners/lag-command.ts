@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseLagCommand } from '../../core/command.js';
-import { usageErrorMessage } from '../../views/lag-message.js';
+import { clusterErrorMessage, usageErrorMessage } from '../../views/lag-message.js';
+import { lagChartReply } from '../lag-chart-reply.js';
 import { lagReply, type LagAnswerDeps } from '../lag-reply.js';
 
 /**
@@ -8,12 +9,23 @@ import { lagReply, type LagAnswerDeps } from '../lag-reply.js';
  * longer), then answer through the response_url, visible only to the caller.
  */
 export function lagCommand(deps: LagAnswerDeps) {
-  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const parsed = parseLagCommand(command.text ?? '');
-    const message = parsed.ok
-      ? await lagReply(parsed.request, deps, { commandText: command.text.trim() })
-      : usageErrorMessage(parsed.error);
+    let message;
+    if (!parsed.ok) message = usageErrorMessage(parsed.error);
+    else if (parsed.request.kind === 'group' && parsed.request.view === 'chart') message = await chartOrError(parsed.request, deps, client);
+    else message = await lagReply(parsed.request, deps, { commandText: command.text.trim() });
     await respond({ response_type: 'ephemeral', ...message });
   };
+}
+
+/** A chart that cannot be made or uploaded is answered in words, like any other failure. */
+async function chartOrError(request: Parameters<typeof lagChartReply>[0], deps: LagAnswerDeps, client: AllMiddlewareArgs['client']) {
+  try {
+    return await lagChartReply(request, deps, client);
+  } catch (error) {
+    deps.logger.error({ err: error, request }, 'lag chart failed');
+    return clusterErrorMessage(`could not make the chart (${error instanceof Error ? error.message : String(error)})`);
+  }
 }

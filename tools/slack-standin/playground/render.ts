@@ -383,6 +383,20 @@ export function createRenderer() {
     return { name: known ?? (id || 'someone'), bot: false };
   }
 
+  /** A shared file as Slack shows it: an image inline with its title, anything else as a link. */
+  function fileNode(f: unknown): ViewNode {
+    if (!isObject(f)) return '';
+    const url = str(f.url_private);
+    const title = str(f.title) || str(f.name);
+    // Only the stand-in's own http(s) URLs: nothing in a message may become a script URL.
+    const safe = /^https?:\/\//.test(url) ? url : '';
+    const caption = el('div', 'file-title', [title]);
+    if (str(f.mimetype).startsWith('image/') && safe) {
+      return el('div', 'file file-image-box', [caption, el('img', 'file-image', [], { src: safe, alt: title, 'data-testid': 'file-image', 'data-file-id': str(f.id) })]);
+    }
+    return el('div', 'file', [caption, el('a', 'file-link', [str(f.name)], { href: safe || '#', 'data-testid': 'file', 'data-file-id': str(f.id), target: '_blank' })]);
+  }
+
   function messageNode(m: PlaygroundMessage, ctx: RenderContext, role: MessageRole): ViewElement {
     const author = authorOf(m, ctx);
     const meta: ViewNode[] = [el('span', 'author', [author.name])];
@@ -397,6 +411,8 @@ export function createRenderer() {
     }
     const content = Array.isArray(m.blocks) && m.blocks.length > 0 ? blocks(m.blocks, ctx) : [mrkdwn(m.text ?? '', ctx)];
     body.push(el('div', 'content', content));
+    const files = 'files' in m && Array.isArray(m.files) ? m.files : [];
+    if (files.length > 0) body.push(el('div', 'files', files.map(fileNode)));
     const replies = m.reply_count ?? 0;
     if (role === 'message' && replies > 0) {
       const last = m.latest_reply !== undefined ? [el('span', 'last-reply', [`Last reply ${clock(m.latest_reply)}`])] : [];
