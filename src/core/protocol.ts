@@ -194,7 +194,22 @@ export type SlackEffect =
   | { kind: 'post-root'; incidentId: string; channel: string; message: SlackMessage }
   | { kind: 'update-root'; incidentId: string; channel: string; message: SlackMessage }
   | { kind: 'post-thread'; incidentId: string; channel: string; message: SlackMessage }
-  | { kind: 'post-channel'; channel: string; message: SlackMessage };
+  | { kind: 'post-channel'; channel: string; message: SlackMessage }
+  | { kind: 'post-file'; incidentId: string; channel: string; file: SlackFile };
+
+/**
+ * Placeholder until the charts land (their branch defines the chart's data here): only its
+ * name is needed for SlackFile to compile, and nothing on this branch makes a chart.
+ */
+export interface LagChart {
+  readonly cluster: string;
+  readonly group: string;
+}
+
+/** A file lagbot posts: the data to render, not the bytes, so the outbox stays plain JSON. */
+export type SlackFile =
+  | { kind: 'chart'; filename: string; title: string; chart: LagChart }
+  | { kind: 'markdown'; filename: string; title: string; text: string };
 
 export type Severity = 'warning' | 'critical' | 'page';
 
@@ -237,6 +252,8 @@ export interface Incident extends GroupRef {
   updatedAt: number;
   peakLag: number;
   peakLagAt: number;
+  /** The most stale the group got (its largest lagSeconds) and when; absent until staleness is measured. */
+  peakStaleness?: { lagSeconds: number; at: number; method: LagSecondsMethod | null } | null;
   /** Consume rate when the incident opened, for the impact summary. */
   openingConsumePerSec: number | null;
   figures: IncidentFigures;

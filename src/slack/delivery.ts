@@ -255,6 +255,14 @@ export class SlackDelivery {
 
   /** `progress.inDoubt` is cleared once Slack has been read and the row is known not to be there. */
   private async deliver(row: OutboxRow, progress: { inDoubt: boolean }): Promise<void> {
+    if (row.kind === 'post-file') {
+      // Uploads come with the charts (files.getUploadURLExternal); until then a file is refused
+      // for good, and the incident's text timeline goes on without it.
+      const error = 'file uploads not implemented';
+      this.store.markFailed(row.seq, error);
+      this.reportFailed(row, error);
+      return;
+    }
     const root = this.rootFor(row);
     if (root === 'missing') return;
     if (root === 'waiting') {

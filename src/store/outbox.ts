@@ -1,4 +1,4 @@
-import type { SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { SlackEffect, SlackFile, SlackMessage } from '../core/protocol.js';
 
 /**
  * The outbox as the delivery layer sees it. Rows are Slack effects in commit order (`seq`);
@@ -18,7 +18,10 @@ export interface OutboxRow {
   incidentId: string | null;
   channel: string;
   kind: OutboxKind;
+  /** For a `post-file` row: the file's title as text, no blocks. */
   message: SlackMessage;
+  /** The file of a `post-file` row; null for the other kinds. */
+  file: SlackFile | null;
   state: OutboxState;
   /** Slack calls made for this row (lookups of in-doubt rows excluded). */
   attempts: number;

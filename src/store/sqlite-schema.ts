@@ -85,16 +85,58 @@ const MIGRATIONS: readonly string[] = [
   `
   INSERT INTO monitor_state (key, json) VALUES ('outbox-stamp', json_quote(lower(hex(randomblob(16)))));
   `,
+  // Every timeline entry as data, beside the message it became, so a postmortem can be drafted
+  // after the fact. Incidents from before this step have no entries: their timeline lives only
+  // in their Slack thread.
+  `
+  CREATE TABLE incident_timeline (
+    seq         INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    json        TEXT NOT NULL
+  );
+  CREATE INDEX incident_timeline_by_incident ON incident_timeline (incident_id, seq);
+  `,
+  // Files (a postmortem draft, a chart) are outbox rows too. SQLite cannot change a CHECK, so
+  // the table is rebuilt; its AUTOINCREMENT counter is carried over, so no seq is ever reused.
+  `
+  CREATE TABLE outbox_next (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id     TEXT,
+    channel         TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('post-root', 'update-root', 'post-thread', 'post-channel', 'post-file')),
+    message         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sending', 'delivered', 'superseded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    slack_ts        TEXT,
+    last_attempt_at INTEGER,
+    last_answer_at  INTEGER
+  );
+  INSERT INTO outbox_next (seq, incident_id, channel, kind, message, state, attempts, next_attempt_at, last_error, created_at, delivered_at, slack_ts, last_attempt_at, last_answer_at)
+    SELECT seq, incident_id, channel, kind, message, state, attempts, next_attempt_at, last_error, created_at, delivered_at, slack_ts, last_attempt_at, last_answer_at FROM outbox;
+  DELETE FROM sqlite_sequence WHERE name = 'outbox_next';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_next', seq FROM sqlite_sequence WHERE name = 'outbox';
+  DROP TABLE outbox;
+  ALTER TABLE outbox_next RENAME TO outbox;
+  CREATE INDEX outbox_unfinished ON outbox (incident_id, seq) WHERE state IN ('pending', 'sending');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database): void {
+/** Brings the database to `target` (the current version; tests stop earlier to make an old database). */
+export function migrate(db: Database, target: number = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new Error(`lagbot database has schema version ${current}, newer than this lagbot knows (${SCHEMA_VERSION}); upgrade lagbot`);
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
+  for (let version = current; version < Math.min(target, SCHEMA_VERSION); version++) {
     const step = MIGRATIONS[version] ?? '';
     // Each step and its version bump commit together, so a crash mid-migration reruns the step.
     db.transaction(() => {

@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Incident, SlackEffect } from '../../src/core/protocol.js';
+import type { Incident } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { SlackDelivery, createDeliveryClient, type SlackDeliveryOptions } from '../../src/slack/delivery.js';
 import { outboxMetadata } from '../../src/slack/delivery-lookup.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
 import { startSlackStandin, waitFor, type ApiCall, type SlackStandin } from '../../tools/slack-standin/standin.js';
-import { effects, incidentFixture } from '../support/incident-fixture.js';
+import { effects, incidentFixture, type MessageEffect } from '../support/incident-fixture.js';
 
 const CHANNEL = 'C0LAGALERT';
 
@@ -19,10 +19,10 @@ function incident(id: string, group: string, channel = CHANNEL): Incident {
   return incidentFixture(id, group, { channel, openedAt: Date.now(), peakLag: 1_000, lastState: null, lastMemberIds: null });
 }
 
-const postRoot = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => effects.postRoot(incidentId, channel, text);
-const updateRoot = (incidentId: string, text: string): SlackEffect => effects.updateRoot(incidentId, CHANNEL, text);
-const postThread = (incidentId: string, text: string, channel = CHANNEL): SlackEffect => effects.postThread(incidentId, channel, text);
-const postChannel = (channel: string, text: string): SlackEffect => effects.postChannel(channel, text);
+const postRoot = (incidentId: string, text: string, channel = CHANNEL): MessageEffect => effects.postRoot(incidentId, channel, text);
+const updateRoot = (incidentId: string, text: string): MessageEffect => effects.updateRoot(incidentId, CHANNEL, text);
+const postThread = (incidentId: string, text: string, channel = CHANNEL): MessageEffect => effects.postThread(incidentId, channel, text);
+const postChannel = (channel: string, text: string): MessageEffect => effects.postChannel(channel, text);
 
 interface Rig {
   delivery: SlackDelivery;

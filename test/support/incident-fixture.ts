@@ -47,10 +47,13 @@ export function incidentFixture(id: string, group: string, overrides: Partial<In
 
 export const message = (text: string): SlackMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 
+/** The effects that carry a message (every kind but a file). */
+export type MessageEffect = Extract<SlackEffect, { message: SlackMessage }>;
+
 /** Slack effects for store and delivery tests, each a one-line message. */
 export const effects = {
-  postRoot: (incidentId: string, channel: string, text = 'root'): SlackEffect => ({ kind: 'post-root', incidentId, channel, message: message(text) }),
-  updateRoot: (incidentId: string, channel: string, text: string): SlackEffect => ({ kind: 'update-root', incidentId, channel, message: message(text) }),
-  postThread: (incidentId: string, channel: string, text: string): SlackEffect => ({ kind: 'post-thread', incidentId, channel, message: message(text) }),
-  postChannel: (channel: string, text: string): SlackEffect => ({ kind: 'post-channel', channel, message: message(text) }),
+  postRoot: (incidentId: string, channel: string, text = 'root'): MessageEffect => ({ kind: 'post-root', incidentId, channel, message: message(text) }),
+  updateRoot: (incidentId: string, channel: string, text: string): MessageEffect => ({ kind: 'update-root', incidentId, channel, message: message(text) }),
+  postThread: (incidentId: string, channel: string, text: string): MessageEffect => ({ kind: 'post-thread', incidentId, channel, message: message(text) }),
+  postChannel: (channel: string, text: string): MessageEffect => ({ kind: 'post-channel', channel, message: message(text) }),
 };
