@@ -32,6 +32,8 @@ export interface ImpactSummary {
   group: string;
   peakLag: number;
   peakLagAt: number;
+  /** Absent or null when staleness was never measured during the incident. */
+  peakStaleness?: Incident['peakStaleness'];
   peakSeverity: Severity;
   openedAt: number;
   resolvedAt: number;
@@ -116,6 +118,7 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     updatedAt: now,
     peakLag: evaluation.figures.totalLag ?? 0,
     peakLagAt: now,
+    peakStaleness: stalenessOf(evaluation.figures, now),
     openingConsumePerSec: evaluation.figures.consumePerSec,
     figures: evaluation.figures,
     acknowledged: null,
@@ -138,11 +141,22 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
   return { incident, timeline, opened: true, rootChanged: true, notice: null };
 }
 
-function summaryOf(incident: Incident, at: number, resolvedBy: string | null): ImpactSummary {
+/** The group's staleness in these figures, as a peak candidate; null when not measured. */
+function stalenessOf(figures: IncidentFigures, at: number): Incident['peakStaleness'] {
+  const seconds = figures.lagSeconds;
+  return seconds === undefined || seconds === null ? null : { lagSeconds: seconds, at, method: figures.lagSecondsMethod ?? null };
+}
+
+/**
+ * The incident's impact, as of `at`: at resolution (the resolved entry carries it) or, for an
+ * incident still open, so far.
+ */
+export function impactSummaryOf(incident: Incident, at: number, resolvedBy: string | null): ImpactSummary {
   return {
     group: incident.group,
     peakLag: incident.peakLag,
     peakLagAt: incident.peakLagAt,
+    peakStaleness: incident.peakStaleness ?? null,
     peakSeverity: incident.peakSeverity,
     openedAt: incident.openedAt,
     resolvedAt: at,
@@ -155,7 +169,7 @@ function summaryOf(incident: Incident, at: number, resolvedBy: string | null): I
 
 function resolve(incident: Incident, at: number, by: string | null, cause: Extract<TimelineEvent, { kind: 'resolved' }>['cause']): Step {
   const resolved: Incident = { ...incident, status: 'resolved', resolved: { by, at }, updatedAt: at, snoozed: null };
-  const entry: TimelineEntry = { at, mention: false, kind: 'resolved', by, cause, summary: summaryOf(incident, at, by) };
+  const entry: TimelineEntry = { at, mention: false, kind: 'resolved', by, cause, summary: impactSummaryOf(incident, at, by) };
   return { incident: resolved, timeline: [entry], opened: false, rootChanged: true, notice: null };
 }
 
@@ -204,6 +218,9 @@ export function targetSeverity(evaluation: Evaluation): Severity | null {
 export const trackPeak: Phase = (draft, { evaluation, now }) => {
   const lag = evaluation.figures.totalLag;
   if (lag !== null && lag > draft.incident.peakLag) draft.incident = { ...draft.incident, peakLag: lag, peakLagAt: now };
+  const staleness = stalenessOf(evaluation.figures, now);
+  const peak = draft.incident.peakStaleness;
+  if (staleness && (!peak || staleness.lagSeconds > peak.lagSeconds)) draft.incident = { ...draft.incident, peakStaleness: staleness };
 };
 
 /** Runs before escalation, so an escalation in the same check notifies normally. */
