@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy } from '../config/alerting.js';
-import { step, type IncidentInput, type Step } from '../core/incident.js';
+import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
@@ -108,6 +108,20 @@ export class LagMonitor {
     return result;
   }
 
+  /**
+   * The postmortem draft of an incident, posted into its thread again (the "Postmortem" button).
+   * The answer is a notice when there is nothing to draft.
+   */
+  postmortem(incidentId: string): Notice | null {
+    const { store, clock } = this.deps;
+    const incident = store.incident(incidentId);
+    if (!incident) return { kind: 'no-such-incident' };
+    const effects = this.deps.render([{ kind: 'postmortem', incident, timeline: store.timeline(incidentId), at: clock.now() }]);
+    store.commit({ effects });
+    this.deps.delivery?.kick();
+    return null;
+  }
+
   /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
   private restoreHistory(now: number): void {
     if (this.restored) return;
@@ -175,8 +189,15 @@ export class LagMonitor {
   }
 
   private commitStep(result: Step, oncall: readonly string[]): void {
-    const effects = this.deps.render([{ kind: 'incident', step: result, oncall }]);
-    if (!result.incident || (effects.length === 0 && result.notice !== null)) return;
-    this.deps.store.commit({ incident: result.incident, effects });
+    const { store, clock, render } = this.deps;
+    const incident = result.incident;
+    const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, oncall }];
+    // The draft is written once, when the incident resolves, from everything its timeline told.
+    if (incident && incident.status === 'resolved' && result.timeline.some((e) => e.kind === 'resolved')) {
+      wanted.push({ kind: 'postmortem', incident, timeline: [...store.timeline(incident.id), ...result.timeline], at: clock.now() });
+    }
+    const effects = render(wanted);
+    if (!incident || (effects.length === 0 && result.notice !== null)) return;
+    store.commit({ incident, timeline: result.timeline, effects });
   }
 }

@@ -2,7 +2,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { ActionIds } from '../core/action-ids.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { LagAnswerDeps } from './lag-reply.js';
-import { INCIDENT_BUTTON_IDS, incidentButton } from './listeners/incident-buttons.js';
+import { INCIDENT_BUTTON_IDS, incidentButton, postmortemButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';
 
@@ -14,7 +14,7 @@ import { postLagToChannel } from './listeners/post-lag-to-channel.js';
  */
 export const registered = {
   commands: ['/lag'],
-  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS],
+  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS, ActionIds.postmortemIncident],
   botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history'],
 } as const;
 
@@ -29,5 +29,6 @@ export function registerListeners(app: App, deps: ListenerDeps, command: string 
   if (deps.incidents) {
     const onClick = incidentButton(deps.incidents);
     for (const id of INCIDENT_BUTTON_IDS) app.action<BlockButtonAction>(id, onClick);
+    app.action<BlockButtonAction>(ActionIds.postmortemIncident, postmortemButton(deps.incidents));
   }
 }
