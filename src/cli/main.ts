@@ -11,6 +11,7 @@ import { groupJson } from '../views/json.js';
 import { isNamed } from '../views/text-style.js';
 import { clusterListText, groupText, membersText } from '../views/terminal.js';
 import { runCheck } from './check.js';
+import { CLI_INCIDENT_USAGE, IncidentLookupError, runIncident } from './incident.js';
 import { runStart } from './start.js';
 
 export interface CliIo {
@@ -35,6 +36,10 @@ commands:
   check [--samples N] [--interval SECONDS] [--json] [--cluster NAME]
                              one evaluation pass over every watched group: what would alert
                              (reads Kafka only, never Slack)
+  incident list [--json] [--all | --since AGE] [--status S] [--cluster NAME] [--group GROUP]
+                             open and recent incidents from the store (reads the store only)
+  incident report INCIDENT_ID
+                             the incident's postmortem draft, in Markdown
   --version                  the lagbot version
 
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
@@ -159,6 +164,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runStart(io.env);
       case 'check':
         return await runCheck(rest, io, (m) => new UsageError(m));
+      case 'incident':
+        return await runIncident(rest, io, (m) => new UsageError(m, CLI_INCIDENT_USAGE));
       case '--version':
       case '-v':
       case 'version':
@@ -176,6 +183,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`lagbot: ${error.message}\n\n${error.usage}`);
+      return EXIT.usage;
+    }
+    if (error instanceof IncidentLookupError) {
+      io.stderr(`lagbot: ${error.message}`);
       return EXIT.usage;
     }
     if (error instanceof ConfigError) {
