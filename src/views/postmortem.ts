@@ -33,6 +33,8 @@ export function markdownCode(name: string): string {
 /** Slack user ids as `@U0SRE`: a file shows no live mentions. */
 const MARKDOWN_STYLE: TextStyle = { name: markdownCode, user: (id) => `@${id}` };
 
+const resolvedByText = (impact: ImpactSummary): string => (impact.resolvedBy ? `by ${MARKDOWN_STYLE.user(impact.resolvedBy)}` : 'automatically');
+
 const perSecond = (rate: number | null): string => (rate === null ? 'unknown' : `${formatCount(Math.round(rate))}/s`);
 
 interface Times {
@@ -70,7 +72,7 @@ function summaryLine(incident: Incident, impact: ImpactSummary, times: Times, ti
   const duration = formatDuration(impact.resolvedAt - impact.openedAt);
   const end =
     incident.status === 'resolved'
-      ? `resolved ${impact.resolvedBy ? `by @${impact.resolvedBy}` : 'automatically'} after ${duration}`
+      ? `resolved ${resolvedByText(impact)} after ${duration}`
       : `still open after ${duration}`;
   return (
     `${impact.peakSeverity.toUpperCase()} consumer lag incident of group ${markdownCode(incident.group)}${where}: ${opened}, ${end}; ` +
@@ -82,7 +84,9 @@ function timelineSection(timeline: readonly TimelineEntry[], times: Times, timeZ
   if (timeline.length === 0) {
     return ['No timeline was kept for this incident (it opened before lagbot stored timelines): its Slack thread has it.'];
   }
-  return [`Times in ${timeZone}.`, '', ...timeline.map((e) => `- **${times.clock(e.at)}** — ${timelineText(e, MARKDOWN_STYLE)}`)];
+  // An incident open when lagbot began to store timelines has only its later entries.
+  const partial = timeline[0]?.kind === 'opened' ? '' : ' Entries from before lagbot stored timelines are only in the Slack thread.';
+  return [`Times in ${timeZone}.${partial}`, '', ...timeline.map((e) => `- **${times.clock(e.at)}** — ${timelineText(e, MARKDOWN_STYLE)}`)];
 }
 
 function stalenessText(impact: ImpactSummary, times: Times): string {
@@ -95,8 +99,8 @@ function stalenessText(impact: ImpactSummary, times: Times): string {
 function impactSection(incident: Incident, impact: ImpactSummary, times: Times): string[] {
   const open = incident.status === 'open';
   const duration = formatDuration(impact.resolvedAt - impact.openedAt);
-  const ack = impact.acknowledged ? `${formatDuration(impact.acknowledged.afterMs)} (@${impact.acknowledged.by})` : 'never acknowledged';
-  const resolve = open ? 'not resolved yet' : `${duration} (${impact.resolvedBy ? `by @${impact.resolvedBy}` : 'automatically'})`;
+  const ack = impact.acknowledged ? `${formatDuration(impact.acknowledged.afterMs)} (${MARKDOWN_STYLE.user(impact.acknowledged.by)})` : 'never acknowledged';
+  const resolve = open ? 'not resolved yet' : `${duration} (${resolvedByText(impact)})`;
   return [
     `- **Peak lag:** ${formatCount(impact.peakLag)} messages (at ${times.clock(impact.peakLagAt)})`,
     `- **Peak staleness:** ${stalenessText(impact, times)}`,

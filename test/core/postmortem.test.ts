@@ -125,6 +125,13 @@ describe('postmortem draft', () => {
     expect(markdown).toContain('- **Consume rate:** unknown when it opened → unknown now');
   });
 
+  it('says when the timeline starts after the opening (an incident open when timelines began to be stored)', () => {
+    const later = s.timeline.filter((e) => e.kind !== 'opened');
+    const markdown = postmortemMarkdown(incident, later, { timeZone: 'UTC', now: s.now });
+    expect(markdown).toContain('Times in UTC. Entries from before lagbot stored timelines are only in the Slack thread.');
+    expect(postmortemMarkdown(incident, s.timeline, { timeZone: 'UTC', now: s.now })).toContain('Times in UTC.\n');
+  });
+
   it('keeps Kafka names code, whatever their characters', () => {
     expect(markdownCode('orders')).toBe('`orders`');
     expect(markdownCode('a`b')).toBe('``a`b``');
