@@ -32,8 +32,6 @@ export interface ImpactSummary {
   group: string;
   peakLag: number;
   peakLagAt: number;
-  /** Absent or null when staleness was never measured during the incident. */
-  peakStaleness?: Incident['peakStaleness'];
   peakSeverity: Severity;
   openedAt: number;
   resolvedAt: number;
@@ -41,6 +39,8 @@ export interface ImpactSummary {
   resolvedBy: string | null;
   consumeBefore: number | null;
   consumeAfter: number | null;
+  /** The stalest the group got while open, in seconds; null when never known. */
+  peakLagSeconds?: number | null;
 }
 
 /** One event of an incident, as figures; each becomes one reply in the incident's thread. */
@@ -118,7 +118,7 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     updatedAt: now,
     peakLag: evaluation.figures.totalLag ?? 0,
     peakLagAt: now,
-    peakStaleness: stalenessOf(evaluation.figures, now),
+    peakLagSeconds: evaluation.figures.lagSeconds ?? null,
     openingConsumePerSec: evaluation.figures.consumePerSec,
     figures: evaluation.figures,
     acknowledged: null,
@@ -141,12 +141,6 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
   return { incident, timeline, opened: true, rootChanged: true, notice: null };
 }
 
-/** The group's staleness in these figures, as a peak candidate; null when not measured. */
-function stalenessOf(figures: IncidentFigures, at: number): Incident['peakStaleness'] {
-  const seconds = figures.lagSeconds;
-  return seconds === undefined || seconds === null ? null : { lagSeconds: seconds, at, method: figures.lagSecondsMethod ?? null };
-}
-
 /**
  * The incident's impact, as of `at`: at resolution (the resolved entry carries it) or, for an
  * incident still open, so far.
@@ -156,7 +150,6 @@ export function impactSummaryOf(incident: Incident, at: number, resolvedBy: stri
     group: incident.group,
     peakLag: incident.peakLag,
     peakLagAt: incident.peakLagAt,
-    peakStaleness: incident.peakStaleness ?? null,
     peakSeverity: incident.peakSeverity,
     openedAt: incident.openedAt,
     resolvedAt: at,
@@ -164,6 +157,7 @@ export function impactSummaryOf(incident: Incident, at: number, resolvedBy: stri
     resolvedBy,
     consumeBefore: incident.openingConsumePerSec,
     consumeAfter: incident.figures.consumePerSec,
+    peakLagSeconds: incident.peakLagSeconds ?? null,
   };
 }
 
@@ -218,9 +212,8 @@ export function targetSeverity(evaluation: Evaluation): Severity | null {
 export const trackPeak: Phase = (draft, { evaluation, now }) => {
   const lag = evaluation.figures.totalLag;
   if (lag !== null && lag > draft.incident.peakLag) draft.incident = { ...draft.incident, peakLag: lag, peakLagAt: now };
-  const staleness = stalenessOf(evaluation.figures, now);
-  const peak = draft.incident.peakStaleness;
-  if (staleness && (!peak || staleness.lagSeconds > peak.lagSeconds)) draft.incident = { ...draft.incident, peakStaleness: staleness };
+  const seconds = evaluation.figures.lagSeconds;
+  if (seconds !== null && seconds !== undefined && seconds > (draft.incident.peakLagSeconds ?? -1)) draft.incident = { ...draft.incident, peakLagSeconds: seconds };
 };
 
 /** Runs before escalation, so an escalation in the same check notifies normally. */

@@ -252,8 +252,8 @@ export interface Incident extends GroupRef {
   updatedAt: number;
   peakLag: number;
   peakLagAt: number;
-  /** The most stale the group got (its largest lagSeconds) and when; absent until staleness is measured. */
-  peakStaleness?: { lagSeconds: number; at: number; method: LagSecondsMethod | null } | null;
+  /** The stalest the group got while open, in seconds; absent on incidents stored before staleness was known. */
+  peakLagSeconds?: number | null;
   /** Consume rate when the incident opened, for the impact summary. */
   openingConsumePerSec: number | null;
   figures: IncidentFigures;

@@ -44,7 +44,7 @@ export function incidentJson(incident: Incident, now: number): IncidentJson {
     peakSeverity: incident.peakSeverity,
     peakLag: incident.peakLag,
     peakLagAt: iso(incident.peakLagAt),
-    peakLagSeconds: incident.peakStaleness?.lagSeconds ?? null,
+    peakLagSeconds: incident.peakLagSeconds ?? null,
     openedAt: iso(incident.openedAt),
     resolvedAt: incident.resolved ? iso(incident.resolved.at) : null,
     durationMs: Math.max(0, endOf(incident, now) - incident.openedAt),

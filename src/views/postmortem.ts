@@ -89,11 +89,9 @@ function timelineSection(timeline: readonly TimelineEntry[], times: Times, timeZ
   return [`Times in ${timeZone}.${partial}`, '', ...timeline.map((e) => `- **${times.clock(e.at)}** — ${timelineText(e, MARKDOWN_STYLE)}`)];
 }
 
-function stalenessText(impact: ImpactSummary, times: Times): string {
-  const peak = impact.peakStaleness;
-  if (!peak) return 'not measured';
-  const method = peak.method ? `${peak.method}, ` : '';
-  return `${formatDuration(peak.lagSeconds * 1000)} (${method}at ${times.clock(peak.at)})`;
+function stalenessText(impact: ImpactSummary): string {
+  const seconds = impact.peakLagSeconds;
+  return seconds === null || seconds === undefined ? 'not measured' : formatDuration(seconds * 1000);
 }
 
 function impactSection(incident: Incident, impact: ImpactSummary, times: Times): string[] {
@@ -103,7 +101,7 @@ function impactSection(incident: Incident, impact: ImpactSummary, times: Times):
   const resolve = open ? 'not resolved yet' : `${duration} (${resolvedByText(impact)})`;
   return [
     `- **Peak lag:** ${formatCount(impact.peakLag)} messages (at ${times.clock(impact.peakLagAt)})`,
-    `- **Peak staleness:** ${stalenessText(impact, times)}`,
+    `- **Peak staleness:** ${stalenessText(impact)}`,
     `- **Peak severity:** ${impact.peakSeverity.toUpperCase()}`,
     `- **Duration:** ${duration}${open ? ' so far' : ''} (${times.clock(impact.openedAt)} → ${open ? 'now' : times.clock(impact.resolvedAt)})`,
     `- **Time to acknowledge:** ${ack}`,

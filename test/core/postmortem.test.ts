@@ -96,11 +96,14 @@ describe('postmortem draft', () => {
     expect(impact).toContain('- **Consume rate:** 800/s when it opened → 1,000/s at resolution');
   });
 
-  it('shows the peak staleness when it was measured, with how', () => {
-    const measured = { ...incident, peakStaleness: { lagSeconds: 45, at: T0 + 8 * MIN, method: 'estimated' as const } };
-    const timeline = s.timeline.filter((e) => e.kind !== 'resolved');
-    const impact = section(postmortemMarkdown(measured, timeline, { timeZone: 'UTC', now: s.now }), 'Real-World Impact');
-    expect(impact).toContain('- **Peak staleness:** 45s (estimated, at 03:08:00)');
+  it('shows the peak staleness when it was measured', () => {
+    const resolved = s.timeline.find((e) => e.kind === 'resolved');
+    if (resolved?.kind !== 'resolved') throw new Error('no resolved entry');
+    const timeline = s.timeline.map((e) => (e === resolved ? { ...resolved, summary: { ...resolved.summary, peakLagSeconds: 45 } } : e));
+    const impact = section(postmortemMarkdown(incident, timeline, { timeZone: 'UTC', now: s.now }), 'Real-World Impact');
+    expect(impact).toContain('- **Peak staleness:** 45s');
+    const open = { ...incident, status: 'open' as const, resolved: null, peakLagSeconds: 125 };
+    expect(postmortemMarkdown(open, s.timeline.filter((e) => e.kind !== 'resolved'), { timeZone: 'UTC', now: s.now })).toContain('- **Peak staleness:** 2 min');
   });
 
   it('lists the findings told as root-cause candidates, and leaves the takeaways to fill', () => {

@@ -55,7 +55,7 @@ beforeAll(async () => {
       severity: 'warning',
       peakSeverity: 'critical',
       peakLag: 650_000,
-      peakStaleness: { lagSeconds: 45, at: now - 60_000, method: 'estimated' },
+      peakLagSeconds: 45,
       acknowledged: { by: 'U0ONCALL', at: now - 10 * 60_000, severity: 'critical' },
     }),
   });
