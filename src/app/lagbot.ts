@@ -103,7 +103,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           policy,
           clock,
           logger: logger.child({ component: 'monitor', cluster: source.cluster }),
-          render: slackEffectsOf,
+          render: (effects) => slackEffectsOf(effects, { timeZone: config.postmortem.timeZone }),
           metrics,
           health: health.get(source.cluster) as HealthState,
           delivery,

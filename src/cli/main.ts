@@ -13,6 +13,7 @@ import { clusterListText, groupText, membersText } from '../views/terminal.js';
 import { chartThresholds } from '../core/chart.js';
 import { storedChart, writeChart } from './chart.js';
 import { runCheck } from './check.js';
+import { CLI_INCIDENT_USAGE, IncidentLookupError, runIncident } from './incident.js';
 import { runStart } from './start.js';
 
 export interface CliIo {
@@ -38,6 +39,10 @@ commands:
   check [--samples N] [--interval SECONDS] [--json] [--cluster NAME]
                              one evaluation pass over every watched group: what would alert
                              (reads Kafka only, never Slack)
+  incident list [--json] [--all | --since AGE] [--status S] [--cluster NAME] [--group GROUP]
+                             open and recent incidents from the store (reads the store only)
+  incident report INCIDENT_ID
+                             the incident's postmortem draft, in Markdown
   --version                  the lagbot version
 
 environment: KAFKA_BROKERS=host:port[,...], LAGBOT_CONFIG=path/to/lagbot.yaml,
@@ -192,6 +197,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runStart(io.env);
       case 'check':
         return await runCheck(rest, io, (m) => new UsageError(m));
+      case 'incident':
+        return await runIncident(rest, io, (m) => new UsageError(m, CLI_INCIDENT_USAGE));
       case '--version':
       case '-v':
       case 'version':
@@ -209,6 +216,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`lagbot: ${error.message}\n\n${error.usage}`);
+      return EXIT.usage;
+    }
+    if (error instanceof IncidentLookupError) {
+      io.stderr(`lagbot: ${error.message}`);
       return EXIT.usage;
     }
     if (error instanceof ConfigError) {

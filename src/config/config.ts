@@ -33,12 +33,31 @@ const HttpSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
 });
 
+/** Whether this runtime knows the time zone (Node ships the full IANA database). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const PostmortemSchema = z.strictObject({
+  /** The zone the postmortem draft writes its times in: the team's own, for the write-up. */
+  timeZone: z
+    .string()
+    .refine(isTimeZone, { error: (issue) => `"${String(issue.input)}" is not a time zone: use an IANA name such as UTC, Europe/Berlin or America/New_York` })
+    .default('UTC'),
+});
+
 const FileSchema = z.strictObject({
   kafka: KafkaShape.partial({ brokers: true }).optional(),
   clusters: z.array(ClusterSchema).min(1, 'at least one cluster').optional(),
   slack: SlackSchema.optional(),
   http: HttpSchema.optional(),
   ...AlertingSchema.shape,
+  postmortem: PostmortemSchema.optional(),
 });
 
 export interface SlackSecrets {
@@ -53,6 +72,7 @@ export interface LagbotConfig extends AlertingConfig {
   clusters: ClusterConfig[];
   slack: z.infer<typeof SlackSchema> & { mode: 'http' | 'socket' } & SlackSecrets;
   http: z.infer<typeof HttpSchema>;
+  postmortem: z.infer<typeof PostmortemSchema>;
   /** Where the settings came from, for the start-up log line. */
   source: string;
 }
@@ -162,7 +182,7 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment', 
     problems.push(`PORT: expected a port number 0-65535, got "${portText}"`);
   }
 
-  const { kafka: _kafka, clusters: _clusters, slack: _slack, http: _http, ...alertingFile } = file.data;
+  const { kafka: _kafka, clusters: _clusters, slack: _slack, http: _http, postmortem, ...alertingFile } = file.data;
   const alerting = AlertingSchema.parse(alertingFile);
   problems.push(...thresholdProblems(alerting).map((p) => `${source}: ${p}`));
   if (clusters.length > 0) problems.push(...clusterRuleProblems(alerting, clusters.map((c) => c.name)).map((p) => `${source}: ${p}`));
@@ -173,6 +193,7 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment', 
     clusters,
     slack: { ...slackFile, mode, ...secrets },
     http: HttpSchema.parse({ ...file.data.http, ...(port !== undefined ? { port } : {}) }),
+    postmortem: PostmortemSchema.parse(postmortem ?? {}),
     source,
   };
 }

@@ -8,6 +8,7 @@ export const ActionIds = {
   snoozeIncidentShort: 'incident_snooze_short',
   snoozeIncidentLong: 'incident_snooze_long',
   resolveIncident: 'incident_resolve',
+  postmortemIncident: 'incident_postmortem',
 } as const;
 
 /** Snooze buttons and their durations (minutes), in the order they appear. */

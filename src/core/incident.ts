@@ -158,7 +158,11 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
   return { incident, timeline, opened: true, rootChanged: true, notice: null };
 }
 
-function summaryOf(incident: Incident, at: number, resolvedBy: string | null): ImpactSummary {
+/**
+ * The incident's impact, as of `at`: at resolution (the resolved entry carries it) or, for an
+ * incident still open, so far.
+ */
+export function impactSummaryOf(incident: Incident, at: number, resolvedBy: string | null): ImpactSummary {
   return {
     group: incident.group,
     peakLag: incident.peakLag,
@@ -176,7 +180,7 @@ function summaryOf(incident: Incident, at: number, resolvedBy: string | null): I
 
 function resolve(incident: Incident, at: number, by: string | null, cause: Extract<TimelineEvent, { kind: 'resolved' }>['cause']): Step {
   const resolved: Incident = { ...incident, status: 'resolved', resolved: { by, at }, updatedAt: at, snoozed: null };
-  const entry: TimelineEntry = { at, mention: false, kind: 'resolved', by, cause, summary: summaryOf(incident, at, by) };
+  const entry: TimelineEntry = { at, mention: false, kind: 'resolved', by, cause, summary: impactSummaryOf(incident, at, by) };
   return { incident: resolved, timeline: [entry], opened: false, rootChanged: true, notice: null };
 }
 

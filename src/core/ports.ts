@@ -6,6 +6,7 @@
  */
 
 import type { SampleRecord } from './history.js';
+import type { TimelineEntry } from './incident.js';
 import type { GroupLag, GroupRef, Incident, SlackEffect } from './protocol.js';
 
 /** Injected everywhere time matters, so tests never sleep. */
@@ -40,9 +41,11 @@ export class LagUnavailableError extends Error {
   }
 }
 
-/** What changes together, committed together: an incident, its outgoing messages, monitor state. */
+/** What changes together, committed together: an incident, its timeline entries, its outgoing messages, monitor state. */
 export interface Commit {
   incident?: Incident;
+  /** New entries of `incident`'s timeline, in order; kept as data for the postmortem. */
+  timeline?: TimelineEntry[];
   effects?: SlackEffect[];
   state?: Record<string, unknown>;
 }
@@ -55,6 +58,8 @@ export interface IncidentStore {
   /** The open incident of a group, if any. */
   openIncidentFor(ref: GroupRef): Incident | null;
   incident(id: string): Incident | null;
+  /** Every timeline entry committed for the incident, oldest first. */
+  timeline(incidentId: string): TimelineEntry[];
   commit(change: Commit): void;
   /** Small durable monitor state, JSON values. */
   state<T>(key: string): T | null;

@@ -1,13 +1,15 @@
 import type { IncidentStore } from '../core/ports.js';
 import type { GroupSample } from '../core/history.js';
 import type { GroupStanding } from '../core/home.js';
-import type { Step } from '../core/incident.js';
+import type { Notice, Step } from '../core/incident.js';
 import type { GroupRef } from '../core/protocol.js';
 import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
 
 /** What an incident's buttons need: act on an incident by id, whichever cluster it is on. */
 export interface IncidentActions {
   act(incidentId: string, user: string, action: IncidentAction): Step;
+  /** Post the incident's postmortem draft into its thread; a notice when there is none to draft. */
+  postmortem(incidentId: string): Notice | null;
 }
 
 /** One monitor per cluster, and a click routed to the monitor of its incident's cluster. */
@@ -26,10 +28,17 @@ export class ClusterMonitors implements IncidentActions {
   }
 
   act(incidentId: string, user: string, action: IncidentAction): Step {
+    return this.monitorOf(incidentId).act(incidentId, user, action);
+  }
+
+  postmortem(incidentId: string): Notice | null {
+    return this.monitorOf(incidentId).postmortem(incidentId);
+  }
+
+  /** The monitor of the incident's cluster; an unknown incident gets its "no such incident" answer from any monitor. */
+  private monitorOf(incidentId: string): LagMonitor {
     const cluster = this.store.incident(incidentId)?.cluster;
-    // An unknown incident gets its "no such incident" answer from any monitor.
-    const monitor = (cluster !== undefined ? this.byCluster.get(cluster) : undefined) ?? (this.byCluster.values().next().value as LagMonitor);
-    return monitor.act(incidentId, user, action);
+    return (cluster !== undefined ? this.byCluster.get(cluster) : undefined) ?? (this.byCluster.values().next().value as LagMonitor);
   }
 
   /** A group's history as its cluster's monitor holds it; empty for a cluster without one. */

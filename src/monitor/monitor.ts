@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
 import { chartThresholds } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
-import { step, type IncidentInput, type Step } from '../core/incident.js';
+import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
@@ -136,6 +136,20 @@ export class LagMonitor {
   }
 
   /**
+   * The postmortem draft of an incident, posted into its thread again (the "Postmortem" button).
+   * The answer is a notice when there is nothing to draft.
+   */
+  postmortem(incidentId: string): Notice | null {
+    const { store, clock } = this.deps;
+    const incident = store.incident(incidentId);
+    if (!incident) return { kind: 'no-such-incident' };
+    const effects = this.deps.render([{ kind: 'postmortem', incident, timeline: store.timeline(incidentId), at: clock.now() }]);
+    store.commit({ effects });
+    this.deps.delivery?.kick();
+    return null;
+  }
+
+  /**
    * What the broker says about time for this check: the record at the committed offset of the
    * largest lags of each open incident (exact staleness), and the anchors of partitions the
    * history does not reach (kept a few minutes: the log start moves with retention only). A
@@ -237,9 +251,16 @@ export class LagMonitor {
   }
 
   private commitStep(result: Step, settings: GroupAlerting): void {
-    const effects = this.deps.render([{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }]);
-    if (!result.incident || (effects.length === 0 && result.notice !== null)) return;
-    this.deps.store.commit({ incident: result.incident, effects });
+    const { store, clock, render } = this.deps;
+    const incident = result.incident;
+    const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }];
+    // The draft is written once, when the incident resolves, from everything its timeline told.
+    if (incident && incident.status === 'resolved' && result.timeline.some((e) => e.kind === 'resolved')) {
+      wanted.push({ kind: 'postmortem', incident, timeline: [...store.timeline(incident.id), ...result.timeline], at: clock.now() });
+    }
+    const effects = render(wanted);
+    if (!incident || (effects.length === 0 && result.notice !== null)) return;
+    store.commit({ incident, timeline: result.timeline, effects });
     if (changesHome(result)) this.deps.home?.incidentChanged();
   }
 }

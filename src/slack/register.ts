@@ -4,7 +4,7 @@ import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { LagAnswerDeps } from './lag-reply.js';
 import type { HomeOpened } from './home-tab.js';
 import { appHomeOpened } from './listeners/app-home-opened.js';
-import { INCIDENT_BUTTON_IDS, incidentButton } from './listeners/incident-buttons.js';
+import { INCIDENT_BUTTON_IDS, incidentButton, postmortemButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';
 
@@ -18,7 +18,7 @@ import { postLagToChannel } from './listeners/post-lag-to-channel.js';
  */
 export const registered = {
   commands: ['/lag'],
-  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS],
+  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS, ActionIds.postmortemIncident],
   events: ['app_home_opened'],
   botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history', 'files:write'],
 } as const;
@@ -36,6 +36,7 @@ export function registerListeners(app: App, deps: ListenerDeps, command: string 
   if (deps.incidents) {
     const onClick = incidentButton(deps.incidents);
     for (const id of INCIDENT_BUTTON_IDS) app.action<BlockButtonAction>(id, onClick);
+    app.action<BlockButtonAction>(ActionIds.postmortemIncident, postmortemButton(deps.incidents));
   }
   if (deps.home) app.event('app_home_opened', appHomeOpened(deps.home));
 }

@@ -117,6 +117,19 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox_next RENAME TO outbox;
   CREATE INDEX outbox_unfinished ON outbox (incident_id, seq) WHERE state IN ('pending', 'sending');
   `,
+  // Every timeline entry as data, beside the message it became, so a postmortem can be drafted
+  // after the fact. Incidents from before this step have no entries: their timeline lives only
+  // in their Slack thread.
+  `
+  CREATE TABLE incident_timeline (
+    seq         INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    json        TEXT NOT NULL
+  );
+  CREATE INDEX incident_timeline_by_incident ON incident_timeline (incident_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -127,7 +140,7 @@ export function migrate(db: Database, upTo = SCHEMA_VERSION): void {
   if (current > SCHEMA_VERSION) {
     throw new Error(`lagbot database has schema version ${current}, newer than this lagbot knows (${SCHEMA_VERSION}); upgrade lagbot`);
   }
-  for (let version = current; version < upTo; version++) {
+  for (let version = current; version < Math.min(upTo, SCHEMA_VERSION); version++) {
     const step = MIGRATIONS[version] ?? '';
     // Each step and its version bump commit together, so a crash mid-migration reruns the step.
     db.transaction(() => {

@@ -2,10 +2,21 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { Owner } from '../core/findings.js';
 import type { SampleRecord } from '../core/history.js';
+import type { TimelineEntry } from '../core/incident.js';
 import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type StoredSample } from '../core/ports.js';
 import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackFile, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
+
+/** Which incidents to list; every field narrows. */
+export interface IncidentFilter {
+  cluster?: string;
+  group?: string;
+  status?: Incident['status'];
+  /** Open incidents, and those resolved (or opened) at or after this time (ms since epoch). */
+  since?: number;
+  limit?: number;
+}
 
 export interface SqliteStoreOptions {
   /** Stamps outbox rows (created, delivered); tests pass a fake one. */
@@ -104,6 +115,16 @@ function prepareStatements(db: Db) {
     openIncidentFor: db.prepare<[string, string], { json: string }>(`SELECT json FROM incidents WHERE cluster = ? AND group_name = ? AND status = 'open'`),
     openIncidents: db.prepare<[], { json: string }>(`SELECT json FROM incidents WHERE status = 'open' ORDER BY opened_at, id`),
     incident: db.prepare<[string], { json: string }>(`SELECT json FROM incidents WHERE id = ?`),
+    incidentIds: db.prepare<[], { id: string }>(`SELECT id FROM incidents ORDER BY opened_at DESC, id DESC`),
+    listIncidents: db.prepare<{ cluster: string | null; group: string | null; status: string | null; since: number | null; limit: number }, { json: string }>(`
+      SELECT json FROM incidents
+      WHERE (@cluster IS NULL OR cluster = @cluster) AND (@group IS NULL OR group_name = @group) AND (@status IS NULL OR status = @status)
+        AND (@since IS NULL OR status = 'open' OR COALESCE(json_extract(json, '$.resolved.at'), opened_at) >= @since)
+      ORDER BY opened_at DESC, id DESC LIMIT @limit`),
+    insertTimeline: db.prepare<{ incidentId: string; at: number; kind: string; json: string }>(
+      `INSERT INTO incident_timeline (incident_id, at, kind, json) VALUES (@incidentId, @at, @kind, @json)`,
+    ),
+    timeline: db.prepare<[string], { json: string }>(`SELECT json FROM incident_timeline WHERE incident_id = ? ORDER BY seq`),
     setRoot: db.prepare<[string, string, string]>(`UPDATE incidents SET root_channel = ?, root_ts = ? WHERE id = ?`),
     rootOfIncident: db.prepare<[string], { channel: string; ts: string }>(
       `SELECT root_channel AS channel, root_ts AS ts FROM incidents WHERE id = ? AND root_ts IS NOT NULL AND root_channel IS NOT NULL`,
@@ -227,10 +248,29 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     return row ? incidentOf(row.json) : null;
   }
 
+  /** Incidents, newest first (by opening time). */
+  listIncidents(filter: IncidentFilter = {}): Incident[] {
+    return this.sql.listIncidents
+      .all({ cluster: filter.cluster ?? null, group: filter.group ?? null, status: filter.status ?? null, since: filter.since ?? null, limit: filter.limit ?? -1 })
+      .map((r) => incidentOf(r.json));
+  }
+
+  /** Every incident id, newest first: for suggesting the one someone meant. */
+  incidentIds(): string[] {
+    return this.sql.incidentIds.all().map((r) => r.id);
+  }
+
+  timeline(incidentId: string): TimelineEntry[] {
+    return this.sql.timeline.all(incidentId).map((r) => JSON.parse(r.json) as TimelineEntry);
+  }
+
   commit(change: Commit): void {
     const now = this.clock.now();
+    const entries = change.timeline ?? [];
+    if (entries.length > 0 && !change.incident) throw new Error('timeline entries are committed with their incident');
     this.db.transaction(() => {
       if (change.incident) this.saveIncident(change.incident);
+      for (const entry of entries) this.saveTimelineEntry(change.incident?.id ?? '', entry);
       for (const effect of change.effects ?? []) this.enqueue(effect, now);
       for (const [key, value] of Object.entries(change.state ?? {})) {
         // JSON has no undefined: an undefined value removes the key.
@@ -401,6 +441,10 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
       openedAt: incident.openedAt,
       json: JSON.stringify(incident),
     });
+  }
+
+  private saveTimelineEntry(incidentId: string, entry: TimelineEntry): void {
+    this.sql.insertTimeline.run({ incidentId, at: entry.at, kind: entry.kind, json: JSON.stringify(entry) });
   }
 
   private enqueue(effect: SlackEffect, now: number): void {

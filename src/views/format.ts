@@ -72,3 +72,26 @@ export function formatPerSec(perSecond: number | null | undefined): string {
 export function formatRatio(ratio: number): string {
   return `${ratio.toFixed(1)}x`;
 }
+
+const zonedFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A time in an IANA time zone as `{ date: '2026-11-27', time: '03:14:05' }`: postmortems are read in the team's own zone. */
+export function formatZoned(ms: number, timeZone: string): { date: string; time: string } {
+  let format = zonedFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    zonedFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(ms);
+  const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
+  return { date: `${get('year')}-${get('month')}-${get('day')}`, time: `${get('hour')}:${get('minute')}:${get('second')}` };
+}

@@ -11,6 +11,7 @@ import { chartFile } from './chart-file.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate, formatStaleness } from './format.js';
 import { mentionOf, onCluster, slackText } from './text-style.js';
+import { postmortemFile } from './postmortem.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
 export const SEVERITY_ICON: Record<Severity, string> = { warning: ':warning:', critical: ':red_circle:', page: ':rotating_light:' };
@@ -66,8 +67,16 @@ function hotText(incident: Incident): string {
 }
 
 function actions(incident: Incident): KnownBlock[] {
-  if (incident.status !== 'open') return [];
   const value = incident.id;
+  if (incident.status !== 'open') {
+    return [
+      {
+        type: 'actions',
+        block_id: `incident:${incident.id}`.slice(0, 255),
+        elements: [{ type: 'button', action_id: ActionIds.postmortemIncident, text: { type: 'plain_text', text: 'Postmortem' }, value }],
+      },
+    ];
+  }
   return [
     {
       type: 'actions',
@@ -205,9 +214,23 @@ export function effectsOf(step: Step, oncall: readonly string[], thresholds: rea
   return effects;
 }
 
-/** How the monitor's effects become Slack messages for the outbox. */
-export function slackEffectsOf(effects: readonly MonitorEffect[]): SlackEffect[] {
-  return effects.flatMap((e): SlackEffect[] =>
-    e.kind === 'incident' ? effectsOf(e.step, e.oncall, e.thresholds) : [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.cluster, e.change) }],
-  );
+export interface RenderOptions {
+  /** The postmortem's time zone (`postmortem.timeZone`). */
+  timeZone: string;
+}
+
+/** How the monitor's effects become Slack messages and files for the outbox. */
+export function slackEffectsOf(effects: readonly MonitorEffect[], options: RenderOptions = { timeZone: 'UTC' }): SlackEffect[] {
+  return effects.flatMap((e): SlackEffect[] => {
+    switch (e.kind) {
+      case 'incident':
+        return effectsOf(e.step, e.oncall, e.thresholds);
+      case 'monitoring':
+        return [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.cluster, e.change) }];
+      case 'postmortem':
+        return [
+          { kind: 'post-file', incidentId: e.incident.id, channel: e.incident.channel, file: postmortemFile(e.incident, e.timeline, { timeZone: options.timeZone, now: e.at }) },
+        ];
+    }
+  });
 }

@@ -61,14 +61,16 @@ describe('incident root message', () => {
     expect(buttons).toContain(s.incident!.id);
   });
 
-  it('shows who acknowledged, and drops the buttons once resolved', () => {
+  it('shows who acknowledged, and once resolved offers only the postmortem', () => {
     const s = pagedIncident();
     s.click({ kind: 'acknowledge', user: 'U0SRE' });
     expect(readable(incidentRootMessage(s.incident!))).toContain('*Acknowledged*\n<@U0SRE> at 03:06:00 UTC');
     s.click({ kind: 'resolve', user: 'U0SRE' });
     const resolved = incidentRootMessage(s.incident!);
     expect(resolved.text).toContain('RESOLVED');
-    expect(resolved.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const actions = resolved.blocks.filter((b) => b.type === 'actions');
+    expect(actions.flatMap((b) => b.elements.map((e) => ('action_id' in e ? e.action_id : null)))).toEqual([ActionIds.postmortemIncident]);
+    expect(JSON.stringify(actions)).toContain(`"value":"${s.incident!.id}"`);
   });
 
   it('leads the hot partition owner with client id and host, says "no lag" when there is none, and names the doubling rule in the outlook', () => {

@@ -361,6 +361,19 @@ describe('phases', () => {
     expect(PHASES).toEqual([recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot]);
   });
 
+  it('trackPeak keeps the largest staleness seen; unmeasured checks leave it', () => {
+    const draft = draftOf({ peakLagSeconds: null });
+    const stale = (lagSeconds: number | null) => evaluation(90_000, 'warning', { figures: { ...figures(90_000), lagSeconds, lagSecondsMethod: lagSeconds === null ? null : 'estimated' } });
+    trackPeak(draft, ctxOf(stale(45)));
+    expect(draft.incident.peakLagSeconds).toBe(45);
+    trackPeak(draft, ctxOf(stale(30), { now: NOW + CHECK }));
+    trackPeak(draft, ctxOf(stale(null), { now: NOW + 2 * CHECK }));
+    trackPeak(draft, ctxOf(evaluation(90_000, 'warning'), { now: NOW + 3 * CHECK }));
+    expect(draft.incident.peakLagSeconds).toBe(45);
+    trackPeak(draft, ctxOf(stale(60), { now: NOW + 4 * CHECK }));
+    expect(draft.incident.peakLagSeconds).toBe(60);
+  });
+
   it('targetSeverity keeps at least a warning while lag is over the line', () => {
     expect(targetSeverity(evaluation(90_000, null))).toBe('warning');
     expect(targetSeverity(evaluation(90_000, 'critical'))).toBe('critical');

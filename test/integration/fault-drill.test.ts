@@ -234,7 +234,13 @@ describe('fault drill: the incident timeline is exactly once and in order under 
           await sleep(250);
         }
         const incidents = db.prepare(`SELECT json FROM incidents`).all() as Array<{ json: string }>;
-        const rows = db.prepare(`SELECT seq, kind, state, incident_id FROM outbox ORDER BY seq`).all() as Array<{ seq: number; kind: string; state: string; incident_id: string | null }>;
+        const rows = db.prepare(`SELECT seq, kind, state, incident_id, file FROM outbox ORDER BY seq`).all() as Array<{
+          seq: number;
+          kind: string;
+          state: string;
+          incident_id: string | null;
+          file: string | null;
+        }>;
         slack.setChaos(undefined);
 
         // One incident, resolved within two checks of its resolve window after the drain.
@@ -245,6 +251,9 @@ describe('fault drill: the incident timeline is exactly once and in order under 
         expect(incident.resolved!.at - drainedAt, `seed ${seed}: resolved ${incident.resolved!.at - drainedAt} ms after the drain`).toBeLessThanOrEqual(RESOLVE_AFTER_MS + 2 * CHECK_MS + CHECK_MS);
         // Nothing Slack refused for good, nothing left behind.
         expect(rows.filter((r) => r.state === 'failed'), `seed ${seed}: failed rows`).toEqual([]);
+        // The postmortem draft queued exactly once, on resolve, under kills and faults.
+        const drafts = rows.filter((r) => r.kind === 'post-file' && r.file !== null && (JSON.parse(r.file) as { kind: string }).kind === 'markdown');
+        expect(drafts.map((r) => r.state), `seed ${seed}: the postmortem draft`).toEqual(['delivered']);
 
         // One root, and every reply of the thread exactly once, in the order it was queued.
         const kindOf = new Map(rows.map((r) => [r.seq, r.kind]));

@@ -27,7 +27,8 @@ describe('an incident from first lag to resolution', () => {
     const r = root();
     return r ? rig.slack.thread(ALERTS, r.ts).slice(1) : [];
   };
-  const threadText = () => thread().map((m) => m.text);
+  // The timeline's text replies; shared files (charts, the postmortem draft) are messages of their own.
+  const threadText = () => thread().filter((m) => !m.files?.length).map((m) => m.text);
   /** The root message as first posted, buttons and all: what a client that missed the edits still shows. */
   const staleRoot = (): StoredMessage => {
     const firstPost = rig.slack.callsOf('chat.postMessage').find((c) => c.args.channel === ALERTS && !c.args.thread_ts);
@@ -109,7 +110,9 @@ describe('an incident from first lag to resolution', () => {
     expect(summary).toMatch(/\*Peak lag\*\n[\d,]+ at \d\d:\d\d:\d\d UTC/);
     expect(summary).toContain('*Peak severity*\nPAGE');
     expect(summary).toMatch(/\*Time to acknowledge\*\n.+\(<@U0SRE0314>\)/);
-    expect((root()?.blocks ?? []).some((b) => b.type === 'actions')).toBe(false);
+    // Of the buttons only the postmortem stays.
+    const buttons = [...JSON.stringify(root()?.blocks ?? []).matchAll(/"action_id":"([^"]+)"/g)].map((m) => m[1]);
+    expect(buttons).toEqual([ActionIds.postmortemIncident]);
 
     const late = await rig.slack.clickButton({
       message: staleRoot(),
@@ -119,7 +122,8 @@ describe('an incident from first lag to resolution', () => {
     expect((await rig.slack.waitForResponse(late.responseUrlId, 10_000)).body.text).toBe('Already resolved automatically; nothing changed.');
   });
 
-  it('left a clean record: one root, its edits, and the thread in order', () => {
+  it('left a clean record: one root, its edits, and the thread in order', async () => {
+    await eventually(async () => thread().some((m) => m.files?.some((f) => f.name.startsWith('postmortem-'))), 'the postmortem draft in the thread', 20_000);
     const posts = rig.slack.callsOf('chat.postMessage').filter((c) => c.status === 200 && c.args.channel === ALERTS);
     const roots = posts.filter((c) => !c.args.thread_ts);
     expect(roots).toHaveLength(1);
@@ -133,5 +137,9 @@ describe('an incident from first lag to resolution', () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(new Set(threadText()).size).toBe(threadText().length);
+    // The files shared into the thread: the opening chart, the resolved chart, the postmortem draft.
+    const files = thread().flatMap((m) => m.files ?? []).map((f) => f.name);
+    expect(files.filter((n) => n.endsWith('.png')).length).toBeGreaterThanOrEqual(2);
+    expect(files.filter((n) => /^postmortem-.*\.md$/.test(n))).toHaveLength(1);
   });
 });

@@ -73,7 +73,7 @@ describe('lag charts in Slack', () => {
     const response = await rig.slack.waitForResponse(sent.responseUrlId, 20_000);
     expect(response.status).toBe(200);
     const image = (response.body.blocks ?? []).find((b) => b.type === 'image') as { slack_file?: { id?: string } } | undefined;
-    expect(image?.slack_file?.id).toBeDefined();
+    expect(image?.slack_file?.id, String(response.body.text)).toBeDefined();
     const uploaded = rig.slack.files().slice(before);
     expect(uploaded.map((f) => f.id)).toEqual([image!.slack_file!.id]);
     expect(uploaded[0]).toMatchObject({ is_public: false, mimetype: 'image/png', title: `Lag of ${group}, last hour` });

@@ -26,7 +26,16 @@ describe('parseConfig', () => {
 
   it('names an unknown key and where it is', () => {
     expect(() => parseConfig('kafka:\n  brokers: [a:1]\n  brokerz: [b:2]\n', {}, 'lagbot.yaml')).toThrow(/lagbot\.yaml:\n\s+kafka\.brokerz: unknown key \(allowed: brokers, clientId, ssl, sasl,/);
-    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, clusters, slack, http, check, watch, alerting, thresholds, signals, groups, store)');
+    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, clusters, slack, http, check, watch, alerting, thresholds, signals, groups, store, postmortem)');
+  });
+
+  it('writes postmortems in UTC unless postmortem.timeZone names an IANA zone, and names a zone that is not one', () => {
+    expect(parseConfig('', { KAFKA_BROKERS: 'k:9092' }).postmortem.timeZone).toBe('UTC');
+    expect(parseConfig('postmortem:\n  timeZone: Europe/Berlin\n', { KAFKA_BROKERS: 'k:9092' }).postmortem.timeZone).toBe('Europe/Berlin');
+    expect(() => parseConfig('postmortem:\n  timeZone: Europe/Berln\n', { KAFKA_BROKERS: 'k:9092' }, 'lagbot.yaml')).toThrow(
+      'postmortem.timeZone: "Europe/Berln" is not a time zone: use an IANA name such as UTC, Europe/Berlin or America/New_York',
+    );
+    expect(() => parseConfig('postmortem:\n  zone: UTC\n', { KAFKA_BROKERS: 'k:9092' }, 'lagbot.yaml')).toThrow('postmortem.zone: unknown key (allowed: timeZone)');
   });
 
   it('names a bad value and what is allowed', () => {

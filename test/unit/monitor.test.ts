@@ -5,7 +5,8 @@ import type { MonitoringState } from '../../src/core/monitoring.js';
 import { LagUnavailableError, type Clock } from '../../src/core/ports.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
-import { LagMonitor } from '../../src/monitor/monitor.js';
+import { LagMonitor, type MonitorDeps } from '../../src/monitor/monitor.js';
+import { postmortemMarkdown } from '../../src/views/postmortem.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
 import { slackEffectsOf } from '../../src/views/incident-message.js';
 import { CHECK_MS, T0, lagOf, scriptedLag } from '../support/scripted.js';
@@ -14,7 +15,12 @@ import { CHECK_MS, T0, lagOf, scriptedLag } from '../support/scripted.js';
  * The check loop with a scripted lag source (a port double: the Kafka adapter has its
  * own integration tests) and a real in-memory SQLite store.
  */
-function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: SqliteIncidentStore }, home?: { incidentChanged(): void }) {
+function rig(
+  yaml: string,
+  shared?: { clock: Clock & { t: number }; store: SqliteIncidentStore },
+  home?: { incidentChanged(): void },
+  render: MonitorDeps['render'] = slackEffectsOf,
+) {
   const clock: Clock & { t: number } = shared?.clock ?? { t: T0, now() { return this.t; } };
   let next: (() => GroupLag[]) | Error = () => [];
   const store = shared?.store ?? openSqliteStore(':memory:', { clock });
@@ -34,7 +40,7 @@ function rig(yaml: string, shared?: { clock: Clock & { t: number }; store: Sqlit
     policy,
     clock,
     logger: createLogger('silent'),
-    render: slackEffectsOf,
+    render,
     newId: () => `inc-${++ids}`,
     ...(home ? { home } : {}),
   });
@@ -197,5 +203,59 @@ describe('what the monitor tells the App Home tab', () => {
     // A second click changes nothing, so nothing is told.
     r.monitor.act(id, 'U0OTHER', { kind: 'acknowledge' });
     expect(told).toBe(2);
+  });
+});
+
+describe('the postmortem', () => {
+  /** The drafts queued (the charts are files too). */
+  const files = (store: SqliteIncidentStore) => store.outboxRows().filter((row) => row.kind === 'post-file' && row.file?.kind === 'markdown');
+
+  it('keeps every timeline entry of a check or a click, and drafts the postmortem when the incident resolves', async () => {
+    const r = rig('alerting:\n  channel: C0ALERTS\n  resolveAfterMinutes: 1\n', undefined, undefined, (effects) => slackEffectsOf(effects, { timeZone: 'America/New_York' }));
+    const at = (lag: number) => () => [scriptedLag(r.clock.t, lagOf(lag), 'orders')];
+    await r.check(at(700_000));
+    const id = r.store.openIncidentFor(orders)?.id as string;
+    r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' });
+    for (let i = 0; i < 3; i += 1) await r.check(at(100));
+    expect(r.store.incident(id)?.status).toBe('resolved');
+    const timeline = r.store.timeline(id);
+    expect(timeline.map((e) => e.kind)).toEqual(['opened', 'acknowledged', 'recovering', 'resolved']);
+    // Each entry was also its own thread reply.
+    expect(r.store.outboxRows().filter((row) => row.kind === 'post-thread')).toHaveLength(timeline.length);
+    const [file, ...more] = files(r.store);
+    expect(more).toEqual([]);
+    expect(file).toMatchObject({ incidentId: id, channel: 'C0ALERTS', state: 'pending' });
+    const resolvedAt = timeline[timeline.length - 1]!.at;
+    expect(file?.file).toEqual({
+      kind: 'markdown',
+      filename: `postmortem-${id}.md`,
+      title: 'Postmortem draft: orders',
+      text: postmortemMarkdown(r.store.incident(id)!, timeline, { timeZone: 'America/New_York', now: resolvedAt }),
+    });
+    // T0 is 03:00 UTC in July: 23:00 the day before in New York (EDT, UTC-4).
+    expect(file?.file?.kind === 'markdown' && file.file.text).toContain('- **23:00:00** — Opened at CRITICAL');
+    expect(file?.file?.kind === 'markdown' && file.file.text).toContain('Acknowledged by @U0SRE');
+    // The draft comes after the resolved reply, the root edit and the resolved chart, in the same commit.
+    expect(r.store.outboxRows().map((row) => (row.kind === 'post-file' ? `post-file:${row.file?.kind}` : row.kind)).slice(-4)).toEqual([
+      'post-thread',
+      'update-root',
+      'post-file:chart',
+      'post-file:markdown',
+    ]);
+  });
+
+  it('drafts it when resolved by hand too, and again on demand; an unknown incident says so', async () => {
+    const r = rig(BASE);
+    await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
+    const id = r.store.openIncidentFor(orders)?.id as string;
+    r.monitor.act(id, 'U0SRE', { kind: 'resolve' });
+    expect(files(r.store)).toHaveLength(1);
+    expect(r.monitor.postmortem(id)).toBeNull();
+    const [first, again] = files(r.store);
+    expect(again?.file).toEqual(first?.file);
+    expect(again?.file?.kind === 'markdown' && again.file.text).toContain('resolved by @U0SRE');
+    const before = r.store.outboxRows().length;
+    expect(r.monitor.postmortem('inc-missing')).toEqual({ kind: 'no-such-incident' });
+    expect(r.store.outboxRows()).toHaveLength(before);
   });
 });

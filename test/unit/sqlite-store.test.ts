@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TimelineEntry } from '../../src/core/incident.js';
 import type { Incident, SlackEffect } from '../../src/core/protocol.js';
 import { SCHEMA_VERSION, migrate } from '../../src/store/sqlite-schema.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
@@ -297,5 +298,91 @@ describe('SqliteIncidentStore: the lag history', () => {
     expect(store.loadSamples('default', 0).map((s) => s.record.at)).toEqual([2_000, 2_000]);
     expect(store.loadSamples('other', 0)).toHaveLength(1);
     store.close();
+  });
+});
+
+describe('SqliteIncidentStore: timelines and the incident list', () => {
+  const opened = (at: number): TimelineEntry => ({ at, mention: false, kind: 'opened', severity: 'warning', reasons: [{ rule: 'growing', lag: 60_000, line: 50_000, forMs: 300_000 }] });
+  const acked = (at: number): TimelineEntry => ({ at, mention: false, kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: at - now });
+
+  it('keeps every timeline entry as data, in order, committed with its incident', () => {
+    store.commit({ incident: incident('inc-1', 'orders'), timeline: [opened(now)], effects: [root('inc-1')] });
+    store.commit({ incident: incident('inc-2', 'payments'), timeline: [opened(now + 1)] });
+    store.commit({ incident: incident('inc-1', 'orders', { acknowledged: { by: 'U0SRE', at: now + 60_000, severity: 'warning' } }), timeline: [acked(now + 60_000)] });
+    expect(store.timeline('inc-1')).toEqual([opened(now), acked(now + 60_000)]);
+    expect(store.timeline('inc-2')).toEqual([opened(now + 1)]);
+    expect(store.timeline('inc-none')).toEqual([]);
+  });
+
+  it('rolls the entries back with the rest of a failed commit, and refuses entries without their incident', () => {
+    store.commit({ incident: incident('inc-1', 'orders'), timeline: [opened(now)] });
+    expect(() => store.commit({ incident: incident('inc-2', 'orders'), timeline: [opened(now + 1)] })).toThrow(/UNIQUE/);
+    expect(store.timeline('inc-2')).toEqual([]);
+    expect(() => store.commit({ timeline: [acked(now)] })).toThrow('timeline entries are committed with their incident');
+    expect(store.timeline('inc-1')).toEqual([opened(now)]);
+  });
+
+  it('lists incidents newest first: open ones always, the others since a time, narrowed by cluster, group and status', () => {
+    const h = 3_600_000;
+    store.commit({ incident: incident('inc-old', 'orders', { openedAt: now - 48 * h, status: 'resolved', resolved: { by: null, at: now - 47 * h } }) });
+    store.commit({ incident: incident('inc-open-long', 'billing', { openedAt: now - 72 * h }) });
+    store.commit({ incident: incident('inc-recent', 'orders', { openedAt: now - 3 * h, status: 'resolved', resolved: { by: 'U0SRE', at: now - 2 * h } }) });
+    store.commit({ incident: incident('inc-eu', 'orders', { cluster: 'prod-eu', openedAt: now - h }) });
+    const ids = (list: Incident[]) => list.map((i) => i.id);
+    expect(ids(store.listIncidents())).toEqual(['inc-eu', 'inc-recent', 'inc-old', 'inc-open-long']);
+    expect(ids(store.listIncidents({ since: now - 24 * h }))).toEqual(['inc-eu', 'inc-recent', 'inc-open-long']);
+    expect(ids(store.listIncidents({ status: 'open' }))).toEqual(['inc-eu', 'inc-open-long']);
+    expect(ids(store.listIncidents({ group: 'orders', cluster: 'default' }))).toEqual(['inc-recent', 'inc-old']);
+    expect(ids(store.listIncidents({ limit: 2 }))).toEqual(['inc-eu', 'inc-recent']);
+    expect(store.incidentIds()).toEqual(['inc-eu', 'inc-recent', 'inc-old', 'inc-open-long']);
+  });
+
+  it('queues a file as its own outbox row, keeping the file as data', () => {
+    const file = { kind: 'markdown' as const, filename: 'postmortem-inc-1.md', title: 'Postmortem draft: orders', text: '# Postmortem draft\n' };
+    store.commit({ incident: incident('inc-1', 'orders'), effects: [root('inc-1'), { kind: 'post-file', incidentId: 'inc-1', channel: CHANNEL, file }] });
+    const rows = store.outboxRows();
+    expect(rows.map((r) => [r.kind, r.file])).toEqual([
+      ['post-root', null],
+      ['post-file', file],
+    ]);
+    expect(rows[1]?.message.text).toBe('Postmortem draft: orders');
+  });
+
+  it('brings a database of the previous schema forward: its outbox rows and seq counter kept, files and timelines then stored', () => {
+    const path = join(dir, 'v5.db');
+    const old = new Database(path);
+    migrate(old, 5);
+    const insert = old.prepare(`INSERT INTO outbox (incident_id, channel, kind, message, next_attempt_at, created_at) VALUES ('inc-1', ?, ?, ?, 1, 1)`);
+    insert.run(CHANNEL, 'post-root', JSON.stringify(message('root')));
+    insert.run(CHANNEL, 'post-thread', JSON.stringify(message('opened')));
+    insert.run(CHANNEL, 'post-thread', JSON.stringify(message('pruned')));
+    old.prepare(`DELETE FROM outbox WHERE seq = 3`).run();
+    old.prepare(`INSERT INTO incidents (id, cluster, group_name, status, channel, opened_at, json) VALUES ('inc-1', 'default', 'orders', 'open', ?, ?, ?)`).run(CHANNEL, now, JSON.stringify(incident('inc-1', 'orders')));
+    old.close();
+
+    const migrated = openSqliteStore(path, { clock });
+    try {
+      expect(migrated.outboxRows().map((r) => [r.seq, r.kind, r.message.text])).toEqual([
+        [1, 'post-root', 'root'],
+        [2, 'post-thread', 'opened'],
+      ]);
+      expect(migrated.timeline('inc-1')).toEqual([]);
+      migrated.commit({
+        incident: incident('inc-1', 'orders'),
+        timeline: [acked(now)],
+        effects: [{ kind: 'post-file', incidentId: 'inc-1', channel: CHANNEL, file: { kind: 'markdown', filename: 'p.md', title: 'p', text: 'x' } }],
+      });
+      // Seq 3 was used and pruned: it is never handed out again.
+      expect(migrated.outboxRows().map((r) => [r.seq, r.kind])).toEqual([
+        [1, 'post-root'],
+        [2, 'post-thread'],
+        [4, 'post-file'],
+      ]);
+      expect(migrated.timeline('inc-1')).toEqual([acked(now)]);
+      // Files are a stream of their own: the file is a head beside the thread's first row.
+      expect(migrated.outboxHeads(10).map((r) => r.seq)).toEqual([1, 4]);
+    } finally {
+      migrated.close();
+    }
   });
 });

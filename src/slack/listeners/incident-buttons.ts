@@ -38,4 +38,23 @@ export function incidentButton(monitor: IncidentActions) {
   };
 }
 
+/**
+ * "Postmortem" on a resolved incident's root: the draft goes into the thread as a file,
+ * through the outbox like every other post.
+ */
+export function postmortemButton(monitor: IncidentActions) {
+  return async ({ ack, action, respond, logger }: ButtonArgs): Promise<void> => {
+    await ack();
+    const incidentId = action.value ?? '';
+    if (!INCIDENT_ID.test(incidentId)) {
+      logger.warn(`ignored postmortem button with value ${JSON.stringify(incidentId).slice(0, 100)}`);
+      await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
+      return;
+    }
+    const notice = monitor.postmortem(incidentId);
+    const text = notice ? noticeText(notice) : 'The postmortem draft is on its way into the thread, as a file.';
+    await respond({ response_type: 'ephemeral', replace_original: false, text });
+  };
+}
+
 export const INCIDENT_BUTTON_IDS = [ActionIds.acknowledgeIncident, ActionIds.resolveIncident, ...SNOOZE_BUTTONS.map((b) => b.actionId)];
