@@ -10,7 +10,7 @@ const SCREENSHOT = 'test-results/demo-incident.png';
 /**
  * `npm run demo` as a person sees it: the real broker, consumer group and lagbot
  * process, driven through the Slack playground in Chromium. It plays the case study
- * until the page is acknowledged (about a minute and a half).
+ * to the resolution and its postmortem draft (about three minutes).
  */
 describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
   let demo: RunningDemo;
@@ -53,6 +53,14 @@ describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
     await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toMatch(/Opened at (WARNING|CRITICAL)/);
     await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toContain('Hot partition user-events-1');
     await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toMatch(/Escalated to (CRITICAL|PAGE)/);
+    // How stale the group is, and why: the slow owner of partition 1, named by its rates.
+    expect(await incidentRoot().textContent()).toMatch(/Staleness\s*~?\d+(\.\d+)?\s?(s|min)/);
+    const told = async () => `${await incidentRoot().textContent()}\n${await thread.textContent()}`;
+    await expect.poll(told, { timeout: 60_000, interval: 1_000 }).toMatch(/user-events-1.{0,40} is consumed at/);
+    // The opening chart, shared into the thread, loads as an image.
+    const chart = thread.getByTestId('file-image').first();
+    await chart.waitFor({ timeout: 30_000 });
+    await expect.poll(() => chart.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
   });
 
   it('takes an Acknowledge click: the root message and the thread show who', async () => {
@@ -77,5 +85,11 @@ describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
     const replies = await page.getByTestId('thread-panel').getByTestId('reply').count();
     await expect.poll(() => page.getByTestId('thread-panel').getByTestId('reply').count(), { timeout: 60_000, interval: 1_000 }).toBeGreaterThan(replies);
     expect(await channelMessages().filter({ hasText: 'consumer lag · user-events-consumer' }).count()).toBe(1);
+  });
+
+  it('resolves when the fix goes out, with its postmortem draft in the thread', async () => {
+    await expect.poll(() => incidentRoot().textContent(), { timeout: 180_000, interval: 2_000 }).toMatch(/RESOLVED/);
+    const thread = page.getByTestId('thread-panel');
+    await expect.poll(() => thread.getByTestId('file').filter({ hasText: /^postmortem-.*\.md$/ }).count(), { timeout: 30_000 }).toBe(1);
   });
 });

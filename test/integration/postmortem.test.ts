@@ -115,7 +115,8 @@ describe('the postmortem draft of a resolved incident', () => {
     expect(rows[1]!.file).toEqual(rows[0]!.file);
 
     await eventually(async () => sharedDrafts().length === 2, 'the second copy of the draft in the thread', 20_000);
-    expect(fileRows().map((r) => r.state)).toEqual(['delivered', 'delivered']);
+    // Shared is seen a moment before the row is marked delivered.
+    await eventually(async () => fileRows().every((r) => r.state === 'delivered'), 'both drafts marked delivered', 10_000);
     // Nothing failed, text or file.
     expect(store.outboxRows().filter((r) => r.state === 'failed')).toEqual([]);
   });

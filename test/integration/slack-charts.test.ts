@@ -69,10 +69,19 @@ describe('lag charts in Slack', () => {
 
   it('answers `/lag GROUP chart` with an image of the last hour, uploaded privately', async () => {
     const before = rig.slack.files().length;
-    const sent = await rig.slack.sendSlashCommand({ command: '/lag', text: `${group} chart` });
-    const response = await rig.slack.waitForResponse(sent.responseUrlId, 20_000);
+    const ask = async () => {
+      const sent = await rig.slack.sendSlashCommand({ command: '/lag', text: `${group} chart` });
+      return rig.slack.waitForResponse(sent.responseUrlId, 20_000);
+    };
+    const imageOf = (r: Awaited<ReturnType<typeof ask>>) => (r.body.blocks ?? []).find((b) => b.type === 'image') as { slack_file?: { id?: string } } | undefined;
+    // The incident may open at the first check: a chart needs a second sample of the group.
+    let response = await ask();
+    for (let tries = 0; !imageOf(response) && /no history of it/.test(String(response.body.text)) && tries < 10; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      response = await ask();
+    }
     expect(response.status).toBe(200);
-    const image = (response.body.blocks ?? []).find((b) => b.type === 'image') as { slack_file?: { id?: string } } | undefined;
+    const image = imageOf(response);
     expect(image?.slack_file?.id, String(response.body.text)).toBeDefined();
     const uploaded = rig.slack.files().slice(before);
     expect(uploaded.map((f) => f.id)).toEqual([image!.slack_file!.id]);

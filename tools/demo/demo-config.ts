@@ -22,6 +22,8 @@ thresholds:
   critical: { lag: ${t.critical}, doublingWithinMinutes: 1 }
   page: { lag: ${t.page} }
 signals:
+  # The demo's slow partition takes 20/s against its siblings' 75/s: slow, in the demo's terms.
+  slowConsumerRatio: 0.5
   stallAfterMinutes: 0.5
   rebalanceWindowMinutes: 2
   rebalanceStormCount: 3

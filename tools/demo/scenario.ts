@@ -21,7 +21,7 @@ export const CASE_STUDY: ScenarioStep[] = [
   {
     at: 20,
     note: "03:14 in the case study: processing of partition 1 slows down (a schema lookup on every message). Lag builds on that partition.",
-    act: (w) => w.setSlow({ partition: 1, delayMs: 25 }),
+    act: (w) => w.setSlow({ partition: 1, delayMs: 50 }),
   },
   { at: 45, note: `lagbot should have opened a warning (lag > ${formatCount(t.warning)} and growing) and escalate as lag passes ${formatCount(t.critical)} and ${formatCount(t.page)}. Acknowledge it.` },
   {
