@@ -49,6 +49,8 @@ export interface LagChart extends GroupRef {
 export const SERIES_CAP = 360;
 /** Marks beyond this (a flapping incident) keep the first and the newest. */
 export const MARKS_CAP = 40;
+/** How far back before its opening an incident's series starts: the build-up is the story of the first chart. */
+export const LEAD_IN_MS = 15 * 60_000;
 /** An escalation posts a chart only if the incident's last chart is at least this old. */
 export const CHART_EVERY_MS = 10 * 60_000;
 
@@ -83,6 +85,12 @@ export function appendPoint(series: readonly LagPoint[], point: LagPoint, cap = 
 export function appendMark(marks: readonly ChartMark[], mark: ChartMark, cap = MARKS_CAP): ChartMark[] {
   const next = [...marks, mark];
   return next.length <= cap ? next : [next[0] as ChartMark, ...next.slice(next.length - cap + 1)];
+}
+
+/** The points of the build-up to an incident opening at `openedAt`, within LEAD_IN_MS, at most a tenth of the cap. */
+export function leadInOf(points: readonly LagPoint[], openedAt: number): LagPoint[] {
+  const before = points.filter((p) => p.at < openedAt && p.at >= openedAt - LEAD_IN_MS);
+  return before.slice(-Math.floor(SERIES_CAP / 10));
 }
 
 export function chartThresholds(thresholds: Thresholds): ChartThreshold[] {

@@ -1,4 +1,4 @@
-import { CHART_EVERY_MS, appendMark, appendPoint, pointOf, type ChartMark } from './chart.js';
+import { CHART_EVERY_MS, appendMark, appendPoint, leadInOf, pointOf, type ChartMark, type LagPoint } from './chart.js';
 import { findingIdentity, type Finding } from './findings.js';
 import type { GroupState, Incident, IncidentFigures, LagSecondsMethod, Severity } from './protocol.js';
 import { SEVERITY_RANK, type Evaluation, type Reason } from './rules.js';
@@ -91,7 +91,11 @@ export type Notice =
 
 export type IncidentInput =
   /** `afterGap`: checks were missed since the previous one (Kafka unreadable, or lagbot restarted). */
-  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean }
+  /**
+   * `leadIn`: the group's points before this check, asked only when an incident opens, so its
+   * series (and first chart) starts with the build-up rather than a single point.
+   */
+  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean; leadIn?: () => readonly LagPoint[] }
   | { kind: 'acknowledge'; user: string }
   | { kind: 'snooze'; user: string; forMs: number }
   | { kind: 'resolve'; user: string };
@@ -147,7 +151,7 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     told: evidence.map(findingIdentity),
     lastState: evaluation.state,
     lastMemberIds: evaluation.memberIds,
-    series: [pointOf(evaluation.figures)],
+    series: [...leadInOf(input.leadIn?.() ?? [], now), pointOf(evaluation.figures)],
     marks: [],
     chartedAt: null,
   };

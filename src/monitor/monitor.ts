@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
-import { chartThresholds } from '../core/chart.js';
+import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
@@ -241,7 +241,8 @@ export class LagMonitor {
     let incident = this.deps.store.openIncidentFor(lag);
     if (settings.channel) {
       const channel = incident?.channel ?? settings.channel;
-      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap };
+      const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];
+      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn };
       const result = step(incident, input, settings.incident, at);
       this.commitStep(result, settings);
       incident = result.incident?.status === 'open' ? result.incident : null;

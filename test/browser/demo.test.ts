@@ -60,7 +60,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('the demo in a browser', () => {
     // The opening chart, shared into the thread, loads as an image.
     const chart = thread.getByTestId('file-image').first();
     await chart.waitFor({ timeout: 30_000 });
-    await expect.poll(() => chart.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => chart.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
   });
 
   it('takes an Acknowledge click: the root message and the thread show who', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHART_EVERY_MS, SERIES_CAP, appendPoint, chartThresholds, historyChart, incidentChart, sparkline, type LagPoint } from '../../src/core/chart.js';
+import { CHART_EVERY_MS, SERIES_CAP, appendPoint, chartThresholds, historyChart, incidentChart, leadInOf, sparkline, type LagPoint } from '../../src/core/chart.js';
 import { appendSample, sampleOf, type GroupSample } from '../../src/core/history.js';
 import { DEFAULT_RULES } from '../../src/core/rules.js';
 import { incidentFixture } from '../support/incident-fixture.js';
@@ -28,10 +28,14 @@ describe('an incident series', () => {
   it('is recorded from every check of an open incident, with marks for opened, escalated, acknowledged and resolved', () => {
     const s = new Scenario();
     s.checks(ramp(51_000, 90_000, 11));
-    expect(s.incident?.series).toHaveLength(1);
+    // The series starts with the build-up the monitor saw before the opening check.
+    const opened = s.incident!;
+    expect(opened.series?.map((p) => p.lag)).toEqual(ramp(51_000, 90_000, 11));
+    expect(opened.series?.filter((p) => p.at < opened.openedAt)).toHaveLength(10);
+    expect(opened.series?.slice(1).every((p) => p.producePerSec !== null)).toBe(true);
     expect(s.steps.at(-1)?.chart).toBe(true);
     s.checks([95_000, 600_000]);
-    expect(s.incident?.series?.map((p) => p.lag)).toEqual([90_000, 95_000, 600_000]);
+    expect(s.incident?.series?.slice(-3).map((p) => p.lag)).toEqual([90_000, 95_000, 600_000]);
     s.click({ kind: 'acknowledge', user: 'U0ONCALL' });
     s.checks(Array.from({ length: 14 }, () => 1_000));
     const resolved = s.steps.find((x) => x.incident?.status === 'resolved')?.incident;
@@ -44,6 +48,16 @@ describe('an incident series', () => {
     ]);
     // Opened and resolved; the escalation came a minute after the opening chart.
     expect(s.steps.filter((x) => x.chart).map((x) => x.timeline.map((e) => e.kind).filter((k) => k === 'opened' || k === 'resolved'))).toEqual([['opened'], ['resolved']]);
+  });
+
+  it('takes at most the last 15 minutes before the opening, and a tenth of the cap', () => {
+    const points = Array.from({ length: 100 }, (_, i) => point(T0 + i * 60_000, i));
+    const openedAt = T0 + 100 * 60_000;
+    const leadIn = leadInOf(points, openedAt);
+    expect(leadIn.map((p) => p.lag)).toEqual(Array.from({ length: 15 }, (_, i) => 85 + i));
+    expect(leadInOf(Array.from({ length: 100 }, (_, i) => point(openedAt - 1_000 * (100 - i), i)), openedAt)).toHaveLength(SERIES_CAP / 10);
+    // Nothing at or after the opening check: that point is the incident's own.
+    expect(leadInOf([point(openedAt, 5), point(openedAt + 1, 6)], openedAt)).toEqual([]);
   });
 
   it('charts an escalation only when the last chart is at least 10 minutes old', () => {
@@ -64,13 +78,14 @@ describe('an incident series', () => {
     s.checks(ramp(51_000, 90_000, 11));
     s.checks([100_000, 120_000]);
     const chart = incidentChart(s.incident!, chartThresholds(DEFAULT_RULES.thresholds));
-    expect(chart.points.map((p) => p.lag)).toEqual([90_000, 100_000, 120_000]);
+    expect(chart.points.map((p) => p.lag)).toEqual([...ramp(51_000, 90_000, 11), 100_000, 120_000]);
     expect(chart.thresholds).toEqual([
       { severity: 'warning', lag: 50_000 },
       { severity: 'critical', lag: 500_000 },
       { severity: 'page', lag: 2_000_000 },
     ]);
-    expect(chart.from).toBe(s.incident!.openedAt);
+    // From the start of the build-up, ten checks before the opening.
+    expect(chart.from).toBe(s.incident!.openedAt - 10 * CHECK_MS);
 
     const old = incidentFixture('inc-old', 'orders');
     const oldChart = incidentChart(old, []);

@@ -1,3 +1,4 @@
+import { historyChart } from '../../src/core/chart.js';
 import { DEFAULT_INCIDENT_SETTINGS, step, type IncidentSettings, type Step, type TimelineEntry } from '../../src/core/incident.js';
 import { appendSample, sampleOf, type GroupSample } from '../../src/core/history.js';
 import { computeGroupLag } from '../../src/core/lag.js';
@@ -97,7 +98,9 @@ export class Scenario {
     const lag = scriptedLag(this.now, script);
     this.history = appendSample(this.history, sampleOf(lag, this.history[this.history.length - 1]), 60 * 60_000);
     const evaluation = evaluate(lag, this.history, this.rules);
-    const result = step(this.incident, { kind: 'evaluation', evaluation, channel: 'C0ALERTS', newId: () => `inc-${++this.ids}` }, this.settings, this.now);
+    const history = this.history;
+    const leadIn = () => historyChart(lag, history, [])?.points ?? [];
+    const result = step(this.incident, { kind: 'evaluation', evaluation, channel: 'C0ALERTS', newId: () => `inc-${++this.ids}`, leadIn }, this.settings, this.now);
     this.record(result);
     this.now += CHECK_MS;
     return result;
