@@ -12,6 +12,7 @@ import { isNamed } from '../views/text-style.js';
 import { clusterListText, groupText, membersText } from '../views/terminal.js';
 import { chartThresholds } from '../core/chart.js';
 import { storedChart, writeChart } from './chart.js';
+import { storedHistories } from './stored-history.js';
 import { runCheck } from './check.js';
 import { CLI_INCIDENT_USAGE, IncidentLookupError, runIncident } from './incident.js';
 import { runStart } from './start.js';
@@ -126,9 +127,13 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
   const clusters = openClusters(config.clusters, systemClock, logger, { env: io.env, ...(only === undefined ? {} : { only }) });
   try {
     const policy = new AlertingPolicy(config, config.clusters);
+    // A running lagbot's last hour, where this config's store has one: rates, findings that look
+    // back, and lag in seconds read from it as in Slack.
+    const histories = storedHistories(config.store.path, systemClock.now() - policy.historyMs);
     const answer = await answerLag(asked.request, {
       sources: clusters.sources,
       clock: systemClock,
+      history: (ref) => histories.of(ref),
       findingSettings: policy.findingSettings,
       staleness: policy.forGroup({ cluster: clusters.sources[0]?.cluster ?? '', group: '' }).rules.staleness,
       recordTimes: clusters.recordTimes,
@@ -147,7 +152,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         if (asked.chart !== undefined) {
           // A group in several clusters: the first configured one; --cluster picks another.
           const { lag } = answer.found[0] as (typeof answer.found)[number];
-          const outcome = storedChart(config.store.path, lag, systemClock.now() - policy.historyMs, chartThresholds(policy.forGroup(lag).rules.thresholds));
+          const outcome = storedChart(histories, config.store.path, lag, chartThresholds(policy.forGroup(lag).rules.thresholds));
           if (!outcome.ok) {
             io.stderr(`lagbot: ${outcome.reason}`);
             return EXIT.failure;

@@ -88,6 +88,14 @@ describe('lagbot lag', () => {
     expect(stdout).toMatch(new RegExp(`^wrote a chart of ${group} \\(20 samples, \\d\\d:\\d\\d–\\d\\d:\\d\\d UTC\\) to ${out}$`));
     expect([...readFileSync(out).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
 
+    // The table reads the same history: rates columns appear (the stored samples are of another
+    // topic, so this group's own partitions have no rates: '-').
+    const table = await lagbot(['lag', group], env);
+    expect(table.code).toBe(EXIT.ok);
+    expect(table.stdout).toMatch(/LAG\s+STALENESS\s+IN\/S\s+OUT\/S\s+CONSUMER-ID/);
+    const bare = await lagbot(['lag', group]);
+    expect(bare.stdout).not.toContain('IN/S');
+
     const usage = await lagbot(['lag', '--chart', out], env);
     expect(usage.code).toBe(EXIT.usage);
     expect(usage.stderr).toContain('--chart needs a GROUP');
