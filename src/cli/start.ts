@@ -1,3 +1,4 @@
+import { limitHeapGrowth } from '../app/heap-growth.js';
 import { startLagbot, type RunningLagbot } from '../app/lagbot.js';
 import { loadConfig } from '../config/config.js';
 import { systemClock } from '../core/ports.js';
@@ -13,6 +14,8 @@ const STOP_DURING_START_MS = 2_000;
  * while it is still starting stops it too, within seconds.
  */
 export async function runStart(env: Record<string, string | undefined>): Promise<number> {
+  // Before the heap grows: the limit applies from the first full collection on.
+  limitHeapGrowth();
   const config = await loadConfig(env, { requireSlack: true });
   const logger = createLogger(env.LOG_LEVEL ?? 'info');
   const signal = untilStopSignal();

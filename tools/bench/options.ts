@@ -27,6 +27,8 @@ export interface BenchOptions {
   out: string;
   /** Directory for .cpuprofile files of the measured cycles and /lag runs; null: no profiling. */
   cpuProf: string | null;
+  /** Directory for a V8 heap snapshot of the lagbot process after the live RSS samples (hour of history); null: none. */
+  heapSnapshot: string | null;
   brokerHeap: string | null;
   /** Extra node flags for the measured lagbot process, e.g. --max-semi-space-size=2. */
   nodeOptions: string[];
@@ -70,6 +72,7 @@ the Bolt app, and Kafka's own kafka-consumer-groups on the same state.
   --tool-runs N        runs of kafka-consumer-groups --describe --all-groups (default 3)
   --out FILE           results as JSON (default .cache/bench/results.json)
   --cpu-prof DIR       write V8 CPU profiles (.cpuprofile) of the measured phases to DIR
+  --heap-snapshot DIR  write a V8 heap snapshot of lagbot with an hour of history to DIR (after the RSS readings)
   --broker-heap SIZE   broker JVM heap (default: 1g, 2g above 5,000 partitions)
   --node-options FLAGS node flags for the measured lagbot process (default none, as bin/lagbot.js runs)
   --brokers N          local brokers (default 1; more start the test bed's cluster with a dedicated
@@ -121,6 +124,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     toolRuns: 3,
     out: '.cache/bench/results.json',
     cpuProf: null,
+    heapSnapshot: null,
     brokerHeap: null,
     nodeOptions: [],
     brokers: 1,
@@ -184,6 +188,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         const dir = value();
         if (!dir) throw new Error('--cpu-prof needs a directory');
         options.cpuProf = dir;
+        break;
+      }
+      case '--heap-snapshot': {
+        const dir = value();
+        if (!dir) throw new Error('--heap-snapshot needs a directory');
+        options.heapSnapshot = dir;
         break;
       }
       case '--broker-heap': {

@@ -7,8 +7,9 @@
  * external cluster) does it get kafkajs' socketFactory that counts them on lagbot's side
  * (wire-counter.ts). In a process of its own so its resident memory is lagbot's alone, read
  * live from outside (rss-sampler.ts); driven by the benchmark over Node IPC. It runs with the
- * node flags `lagbot start` has (none) unless --node-options asks for more; a collection is
- * forced only for the one after-GC reading asked for by name.
+ * node flags `lagbot start` has (none) unless --node-options asks for more, and sets the V8
+ * heap growth `lagbot start` sets (limitHeapGrowth); a collection is forced only for the one
+ * after-GC reading asked for by name.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { limitHeapGrowth } from '../../src/app/heap-growth.js';
 import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
@@ -43,6 +45,9 @@ interface Running {
 }
 
 let running: Running | null = null;
+
+// What `lagbot start` does before it starts (src/cli/start.ts); --node-options can override it.
+limitHeapGrowth();
 let profiler: Session | null = null;
 
 function need(): Running {

@@ -442,6 +442,11 @@ export async function runScale(
       `${options.cpuProf ? '' : `${options.cycles} check cycles back to back, then `}${reference ? `${options.cycles} cycles alternating with the Java reference's` : ''}`.replace(/, then $/, ''),
     );
     log(`  RSS live: median ${live?.medianMB ?? '?'} MB, max ${live?.maxMB ?? '?'} MB over ${live?.seconds ?? '?'} s (${live?.samples ?? 0} samples); after forced GC ${fullHistory.afterGc.rssMB} MB`);
+    if (options.heapSnapshot) {
+      // After the RSS readings: the snapshot's own memory must not be counted as lagbot's.
+      const file = await probe.heapSnapshot(join(options.heapSnapshot, `lagbot-${scale.groups}x${scale.partitions}.heapsnapshot`));
+      log(`  heap snapshot: ${file}`);
+    }
 
     const widePartitions = partitions[layout.wideGroup] ?? layout.widePartitions;
     log(`/lag ${layout.wideGroup} (${widePartitions} partitions): warm-up, ${options.lagAlone} alone, ${options.lagConcurrent} with ${options.inFlight} in flight`);
