@@ -2,7 +2,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
 import type { StoredMessage } from '../../tools/slack-standin/types.js';
-import { createTopic, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import { caughtUpGroup, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
 import { ALERTS, fastIncidentYaml, startIncidentRig, tempStorePath, type IncidentRig } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';
 
@@ -29,16 +29,7 @@ describe('the App Home tab', () => {
     kafka = kafkaClient();
     admin = kafka.admin();
     await admin.connect();
-    await createTopic(admin, topic, 3);
-    consumer = kafka.consumer({ groupId: group, heartbeatInterval: 500, sessionTimeout: 30_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommitInterval: 100, eachMessage: async () => undefined });
-    await produce(kafka, topic, [10, 10, 10]);
-    await eventually(async () => {
-      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      return offsets?.partitions.every((p) => p.offset === '10');
-    }, 'the group to commit its first offsets');
+    consumer = await caughtUpGroup(kafka, admin, topic, group, [10, 10, 10]);
     rig = await startIncidentRig(fastIncidentYaml(group, await tempStorePath()));
   });
 

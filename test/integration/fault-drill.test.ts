@@ -267,7 +267,12 @@ describe('fault drill: the incident timeline is exactly once and in order under 
         expect(notices.map(outboxSeq), `seed ${seed}: channel notices`).toEqual(rows.filter((r) => r.kind === 'post-channel').map((r) => r.seq));
         const said = notices.map((m) => (/Monitoring degraded/.test(m.text) ? 'degraded' : /Monitoring recovered/.test(m.text) ? 'recovered' : m.text));
         expect(said, `seed ${seed}: notices for ${drill.brokerKills} broker outages`).toEqual(Array.from({ length: drill.brokerKills }, () => ['degraded', 'recovered']).flat());
-        const replies = slack.thread(ALERTS, roots[0]!.ts).slice(1).map(outboxSeq);
+        // Files (the charts, the postmortem draft) are shared into the thread as messages of their own.
+        const threadMessages = slack.thread(ALERTS, roots[0]!.ts).slice(1);
+        const replies = threadMessages.filter((m) => !m.files?.length).map(outboxSeq);
+        const shared = threadMessages.flatMap((m) => m.files ?? []);
+        expect(shared.length, `seed ${seed}: every file shared once`).toBe(rows.filter((r) => r.kind === 'post-file').length);
+        expect(new Set(shared.map((f) => f.id)).size, `seed ${seed}: no file shared twice`).toBe(shared.length);
         const queued = rows.filter((r) => r.kind === 'post-thread').map((r) => r.seq);
         expect(replies, `seed ${seed}: thread replies (by outbox seq, in thread order)`).toEqual(queued);
         expect(queued.length, `seed ${seed}: a whole incident's timeline`).toBeGreaterThanOrEqual(5);

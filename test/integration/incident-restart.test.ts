@@ -2,7 +2,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
 import type { StoredMessage } from '../../tools/slack-standin/types.js';
-import { createTopic, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import { caughtUpGroup, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
 import { ALERTS, SECRET, fastIncidentYaml, spawnLagbot, tempStorePath, type LagbotProcess } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';
 
@@ -28,22 +28,14 @@ describe('a restart in the middle of an incident', () => {
     const [root] = roots();
     return root ? slack.thread(ALERTS, root.ts).slice(1) : [];
   };
-  const texts = () => thread().map((m: StoredMessage) => m.text);
+  // The timeline's text replies; shared files (charts, the postmortem draft) are messages of their own.
+  const texts = () => thread().filter((m: StoredMessage) => !m.files?.length).map((m: StoredMessage) => m.text);
 
   beforeAll(async () => {
     kafka = kafkaClient();
     admin = kafka.admin();
     await admin.connect();
-    await createTopic(admin, topic, 2);
-    consumer = kafka.consumer({ groupId: group, heartbeatInterval: 500 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommitInterval: 100, eachMessage: async () => undefined });
-    await produce(kafka, topic, [5, 5]);
-    await eventually(async () => {
-      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      return offsets?.partitions.every((p) => p.offset === '5');
-    }, 'the group to commit');
+    consumer = await caughtUpGroup(kafka, admin, topic, group, [5, 5]);
     slack = await startSlackStandin({ signingSecret: SECRET });
     yaml = fastIncidentYaml(group, await tempStorePath());
     first = await spawnLagbot(yaml, slack);
@@ -86,5 +78,10 @@ describe('a restart in the middle of an incident', () => {
     // The in-doubt entry was looked up rather than sent again.
     expect(slack.callsOf('conversations.replies').length).toBeGreaterThan(0);
     await eventually(async () => readable(roots()[0]).includes('RESOLVED'), 'the root message to show RESOLVED', 15_000);
+    // The files too: the postmortem draft once, and no file shared twice across the restart.
+    await eventually(async () => thread().some((m) => m.files?.some((f) => f.name.startsWith('postmortem-'))), 'the postmortem draft', 20_000);
+    const files = thread().flatMap((m) => m.files ?? []);
+    expect(new Set(files.map((f) => f.id)).size).toBe(files.length);
+    expect(files.filter((f) => f.name.startsWith('postmortem-'))).toHaveLength(1);
   });
 });

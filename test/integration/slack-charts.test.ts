@@ -1,7 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../../tools/slack-standin/types.js';
-import { createTopic, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import { caughtUpGroup, eventually, kafkaClient, produce, uniqueName } from '../support/kafka.js';
 import { ALERTS, fastIncidentYaml, startIncidentRig, tempStorePath, type IncidentRig } from '../support/lagbot.js';
 import { readable } from '../support/slack.js';
 
@@ -30,16 +30,7 @@ describe('lag charts in Slack', () => {
     kafka = kafkaClient();
     admin = kafka.admin();
     await admin.connect();
-    await createTopic(admin, topic, 2);
-    consumer = kafka.consumer({ groupId: group, heartbeatInterval: 500, sessionTimeout: 30_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommitInterval: 100, eachMessage: async () => undefined });
-    await produce(kafka, topic, [5, 5]);
-    await eventually(async () => {
-      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      return offsets?.partitions.every((p) => p.offset === '5');
-    }, 'the group to commit its first offsets');
+    consumer = await caughtUpGroup(kafka, admin, topic, group, [5, 5]);
     rig = await startIncidentRig(fastIncidentYaml(group, await tempStorePath()));
   });
 

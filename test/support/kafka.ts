@@ -78,3 +78,22 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * A consumer group on a new topic that has consumed and committed `counts` messages per
+ * partition: lag is only known once a group has committed. The consumer keeps running, so a
+ * test can pause it (lag builds) and resume it (lag drains).
+ */
+export async function caughtUpGroup(kafka: Kafka, admin: Admin, topic: string, group: string, counts: readonly number[]): Promise<Consumer> {
+  await createTopic(admin, topic, counts.length);
+  const consumer = kafka.consumer({ groupId: group, heartbeatInterval: 500, sessionTimeout: 30_000 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ autoCommitInterval: 100, eachMessage: async () => undefined });
+  await produce(kafka, topic, counts);
+  await eventually(async () => {
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return offsets?.partitions.every((p) => p.offset === String(counts[p.partition]));
+  }, 'the group to commit its first offsets');
+  return consumer;
+}
