@@ -1,17 +1,12 @@
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertingPolicy } from '../../src/config/alerting.js';
-import { parseConfig } from '../../src/config/config.js';
 import type { Finding } from '../../src/core/findings.js';
 import type { Clock } from '../../src/core/ports.js';
-import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
-import { createLogger } from '../../src/log/logger.js';
-import { LagMonitor, type CheckReport } from '../../src/monitor/monitor.js';
+import type { CheckReport } from '../../src/monitor/monitor.js';
 import { startSlackApp, type RunningSlackApp } from '../../src/slack/app.js';
-import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
-import { slackEffectsOf } from '../../src/views/incident-message.js';
 import { startSlackStandin, type SlackStandin } from '../../tools/slack-standin/standin.js';
-import { createTopic, eventually, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
+import { kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import { committingGroup, monitorOnClock, type CommittingGroup, type MonitorOnClock } from '../support/monitor-on-clock.js';
 import { readable } from '../support/slack.js';
 
 /**
@@ -30,10 +25,8 @@ const SLOW_PER_CHECK = 30;
 describe('a slow consumer on one partition', () => {
   let kafka: Kafka;
   let admin: Admin;
-  let consumer: Consumer;
-  let reader: KafkaLag;
-  let store: SqliteIncidentStore;
-  let monitor: LagMonitor;
+  let group$: CommittingGroup;
+  let rig: MonitorOnClock;
   let slack: SlackStandin;
   let app: RunningSlackApp;
   const topic = uniqueName('user-events');
@@ -45,32 +38,14 @@ describe('a slow consumer on one partition', () => {
   /** What the consumer has got through on partitions 0, 1 and 2. */
   let committed: [number, number, number] = [0, 0, 0];
 
-  const commit = async () =>
-    consumer.commitOffsets(committed.map((offset, partition) => ({ topic, partition, offset: String(offset) })));
-
   beforeAll(async () => {
     kafka = kafkaClient();
     admin = kafka.admin();
     await admin.connect();
-    await createTopic(admin, topic, 3);
-    consumer = kafkaClient(clientId).consumer({ groupId: group, heartbeatInterval: 500, sessionTimeout: 30_000 });
-    let joined = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joined = true;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     // The offsets are the test's to commit: what the consumer "got through" each check.
-    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    await eventually(async () => joined, 'the consumer to join its group');
-
-    const yaml = `check:\n  rateWindowMinutes: 2\nwatch:\n  include: [${JSON.stringify(group)}]\nalerting:\n  channel: C0ALERTS\n`;
-    const config = parseConfig(yaml, { KAFKA_BROKERS: testbed().bootstrap });
-    const policy = new AlertingPolicy(config, config.clusters);
-    const logger = createLogger('silent');
-    reader = createKafkaLag(config.clusters[0]!, clock, logger);
-    store = openSqliteStore(':memory:', { clock });
-    monitor = new LagMonitor({ source: reader.reader, store, policy, clock, logger, render: slackEffectsOf });
+    group$ = await committingGroup(admin, topic, group, 3, clientId);
+    rig = monitorOnClock(`check:\n  rateWindowMinutes: 2\nwatch:\n  include: [${JSON.stringify(group)}]\nalerting:\n  channel: C0ALERTS\n`, clock);
+    const { reader, policy, logger, monitor } = rig;
 
     slack = await startSlackStandin({ signingSecret: SIGNING_SECRET });
     app = await startSlackApp({
@@ -90,9 +65,8 @@ describe('a slow consumer on one partition', () => {
   afterAll(async () => {
     await app?.stop();
     await slack?.stop();
-    await consumer?.disconnect();
-    await reader?.stop();
-    store?.close();
+    await group$?.consumer.disconnect();
+    await rig?.stop();
     await admin?.disconnect();
   });
 
@@ -100,8 +74,8 @@ describe('a slow consumer on one partition', () => {
     for (let check = 0; check < 7; check += 1) {
       await produce(kafka, topic, [PER_CHECK, PER_CHECK, PER_CHECK]);
       committed = [committed[0] + PER_CHECK, committed[1] + SLOW_PER_CHECK, committed[2] + PER_CHECK];
-      await commit();
-      reports.push(await monitor.check());
+      await group$.commit(committed);
+      reports.push(await rig.monitor.check());
       now += CHECK_MS;
     }
     const last = reports.at(-1);

@@ -1,16 +1,11 @@
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertingPolicy } from '../../src/config/alerting.js';
-import { parseConfig } from '../../src/config/config.js';
 import type { Finding } from '../../src/core/findings.js';
 import type { Clock } from '../../src/core/ports.js';
-import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
-import { createLogger } from '../../src/log/logger.js';
-import { LagMonitor, type CheckReport } from '../../src/monitor/monitor.js';
-import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
+import type { CheckReport } from '../../src/monitor/monitor.js';
 import { findingText } from '../../src/views/finding-text.js';
-import { slackEffectsOf } from '../../src/views/incident-message.js';
-import { createTopic, eventually, kafkaClient, produce, testbed, uniqueName } from '../support/kafka.js';
+import { kafkaClient, produce, uniqueName } from '../support/kafka.js';
+import { committingGroup, monitorOnClock, type CommittingGroup, type MonitorOnClock } from '../support/monitor-on-clock.js';
 
 /**
  * A traffic spike and a rewind on a real broker: a group that keeps up with steady traffic
@@ -26,22 +21,19 @@ const SPIKE = 5 * STEADY;
 describe('a traffic spike, then a rewind', () => {
   let kafka: Kafka;
   let admin: Admin;
-  let consumer: Consumer;
-  let reader: KafkaLag;
-  let store: SqliteIncidentStore;
-  let monitor: LagMonitor;
+  let group$: CommittingGroup;
+  let rig: MonitorOnClock;
   const topic = uniqueName('clicks');
   const group = uniqueName('clicks-consumer');
   let now = Date.now();
   const clock: Clock = { now: () => now };
   let committed: [number, number] = [0, 0];
 
-  const commit = async () => consumer.commitOffsets(committed.map((offset, partition) => ({ topic, partition, offset: String(offset) })));
   const check = async (produced: number, consumed: number): Promise<Finding[]> => {
     await produce(kafka, topic, [produced, produced]);
     committed = [committed[0] + consumed, committed[1] + consumed];
-    await commit();
-    const report: CheckReport = await monitor.check();
+    await group$.commit(committed);
+    const report: CheckReport = await rig.monitor.check();
     now += CHECK_MS;
     if (!report.ok) throw new Error(`the check failed: ${JSON.stringify(report)}`);
     return report.verdicts.find((v) => v.group === group)?.evaluation.findings ?? [];
@@ -51,31 +43,13 @@ describe('a traffic spike, then a rewind', () => {
     kafka = kafkaClient();
     admin = kafka.admin();
     await admin.connect();
-    await createTopic(admin, topic, 2);
-    consumer = kafka.consumer({ groupId: group, heartbeatInterval: 500, sessionTimeout: 30_000 });
-    let joined = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joined = true;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    // The offsets are the test's to commit: what the consumer "got through" each check.
-    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    await eventually(async () => joined, 'the consumer to join its group');
-
-    const yaml = `check:\n  rateWindowMinutes: 1\nwatch:\n  include: [${JSON.stringify(group)}]\nalerting:\n  channel: C0ALERTS\n`;
-    const config = parseConfig(yaml, { KAFKA_BROKERS: testbed().bootstrap });
-    const policy = new AlertingPolicy(config, config.clusters);
-    const logger = createLogger('silent');
-    reader = createKafkaLag(config.clusters[0]!, clock, logger);
-    store = openSqliteStore(':memory:', { clock });
-    monitor = new LagMonitor({ source: reader.reader, store, policy, clock, logger, render: slackEffectsOf });
+    group$ = await committingGroup(admin, topic, group, 2);
+    rig = monitorOnClock(`check:\n  rateWindowMinutes: 1\nwatch:\n  include: [${JSON.stringify(group)}]\nalerting:\n  channel: C0ALERTS\n`, clock);
   });
 
   afterAll(async () => {
-    await consumer?.disconnect();
-    await reader?.stop();
-    store?.close();
+    await group$?.consumer.disconnect();
+    await rig?.stop();
     await admin?.disconnect();
   });
 
