@@ -6,6 +6,7 @@ import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import { chartThresholds } from '../core/chart.js';
+import { stopChartRenderer } from '../charts/renderer.js';
 import { HealthState } from '../metrics/health.js';
 import { LagMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
@@ -174,6 +175,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         await slack.stop();
         await home.stop();
         await delivery.stop();
+        stopChartRenderer();
         janitor.stop();
         await clusters.stop();
         store.close();
