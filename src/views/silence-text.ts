@@ -3,7 +3,7 @@ import { ActionIds } from '../core/action-ids.js';
 import type { SilenceCommandProblem } from '../core/silence-command.js';
 import { endOf, isActive, type Silence, type SilenceEnding, type SilenceProblem, type SilenceTarget } from '../core/silence.js';
 import type { SlackMessage } from '../core/protocol.js';
-import { truncate } from '../core/slack-escape.js';
+import { escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, section } from './blocks.js';
 import { formatDuration, formatUtc } from './format.js';
 import { PLAIN_STYLE, slackText, type TextStyle } from './text-style.js';
@@ -131,4 +131,13 @@ export function silenceEndingMessage(ending: SilenceEnding, now: number): SlackM
   const icon = ending.kind === 'ended' ? ':bell:' : ':information_source:';
   const text = `${icon} ${slackText((s) => silenceEndingText(ending, now, s))}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks: [section(text)] };
+}
+
+/** The silences could not be read or changed (the store failed), or this lagbot keeps none. */
+export function silenceFailureMessage(detail: string | null): SlackMessage {
+  const text =
+    detail === null
+      ? ':warning: This lagbot keeps no silences: it runs without its store (`lagbot start` keeps them).'
+      : `:warning: The silences could not be read or changed: ${escapeSlack(truncate(detail, 500))}. Nothing was changed; try again.`;
+  return { text, blocks: [section(text)] };
 }
