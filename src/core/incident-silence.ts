@@ -32,8 +32,9 @@ export function trackSilence(draft: Draft, ctx: PhaseContext): void {
   const stored = silences.find((s) => s.id === was.id);
   const endedBy = stored?.endedEarly && stored.endedEarly.at < stored.endsAt ? stored.endedEarly.by : null;
   const snoozed = incident.snoozed !== null && now < incident.snoozed.until;
-  // What the silence held back is owed now: a page nobody has taken is told again.
-  const notify = incident.severity === 'page' && incident.acknowledged === null && !snoozed;
+  // What the silence held back is owed now: a page nobody has taken, and that the rules still
+  // call a page (not a group back under its lines, about to de-escalate or resolve), is told again.
+  const notify = incident.severity === 'page' && ctx.target === 'page' && incident.acknowledged === null && !snoozed;
   tell(draft, ctx, { kind: 'silence-ended', by: was.by, endedBy, notified: notify }, notify);
   draft.incident = { ...incident, silence: { ...was, endedAt: now, endedBy }, lastNotifiedAt: notify ? now : incident.lastNotifiedAt };
   draft.rootChanged = true;

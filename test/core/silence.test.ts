@@ -229,6 +229,15 @@ describe('an incident under a silence', () => {
     expect(s.incident?.lastNotifiedAt).toBe(after.timeline[0]?.at);
   });
 
+  it('notifies no one when the group is back under the page line as the silence ends', () => {
+    const s = new Scenario();
+    s.checks([PAGE]);
+    s.silences = [silence({ startsAt: s.now, endsAt: s.now + 30_000 })];
+    s.checks([PAGE]);
+    const ended = s.check({ partitions: [{ committed: 1_000_000, logEnd: 1_000_000 + 600_000 }], members: 1 });
+    expect(ended.timeline).toMatchObject([{ kind: 'silence-ended', endedBy: null, notified: false, mention: false }]);
+  });
+
   it('names who ended it early, and notifies no one when the page was acknowledged', () => {
     const s = new Scenario();
     s.checks([PAGE]);
