@@ -45,7 +45,7 @@ describe('silences and maintenance windows', () => {
   let silenceId = '';
   let windowStart = 0;
 
-  const check = async (): Promise<CheckReport> => {
+  const check = async (): Promise<Extract<CheckReport, { ok: true }>> => {
     const report = await rig.monitor.check();
     if (!report.ok) throw new Error(`check failed: ${report.error}`);
     now += CHECK_MS;
