@@ -45,6 +45,11 @@ describe('silences and maintenance windows', () => {
   let silenceId = '';
   let windowStart = 0;
 
+  /**
+   * One check of both groups, 30 s of the injected clock. The tests write to a group's topic
+   * before each check that must keep its incident: a topic nothing is written to goes idle
+   * after 5 minutes, and idle lag alone resolves.
+   */
   const check = async (): Promise<Extract<CheckReport, { ok: true }>> => {
     const report = await rig.monitor.check();
     if (!report.ok) throw new Error(`check failed: ${report.error}`);
@@ -187,6 +192,7 @@ thresholds:
 
   it('starts the window by itself over the open incident: it says so on the root and in the thread, and pages no one', async () => {
     now = windowStart;
+    await produce(kafka, paymentsTopic, [50]);
     await produce(kafka, eventsTopic, [3_000]);
     await check();
     const incident = openIncident(events);
@@ -209,6 +215,7 @@ thresholds:
     for (let i = 0; i < 18; i += 1) {
       if (i === 6) await eventsGroup.consumer.stop();
       await produce(kafka, eventsTopic, [50]);
+      await produce(kafka, paymentsTopic, [50]);
       await check();
     }
     const during = threadTexts(openIncident(events)).slice(before);
@@ -220,6 +227,7 @@ thresholds:
   it('ends by itself: the thread says so and pages again, and the root says the silence is over', async () => {
     now = windowStart + 10 * MIN;
     await produce(kafka, eventsTopic, [50]);
+    await produce(kafka, paymentsTopic, [50]);
     await check();
     const incident = openIncident(events);
     expect(incident?.silence).toMatchObject({ endedAt: windowStart + 10 * MIN, endedBy: null });
@@ -228,5 +236,30 @@ thresholds:
     expect(lastRoot(incident)).toContain(`:bell: Silence by <@${SRE}> ended at ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC`);
     const text = readable(await lag('silences'));
     expect(text).toContain('No silences in force or scheduled.');
+  });
+
+  it('silences an incident already open at once: recorded, not mentioned, and /lag unsilence brings the page back', async () => {
+    const incident = openIncident(payments);
+    expect(incident?.severity).toBe('page');
+    const text = readable(await lag(`silence ${payments} 30m looking into it`));
+    const id = /`(sil-[a-z0-9]+)`/.exec(text)?.[1] ?? '';
+    const before = threadTexts(incident).length;
+    // Past the 2-minute re-notification interval; the producers keep the topic from going idle.
+    for (let i = 0; i < 8; i += 1) {
+      await produce(kafka, paymentsTopic, [50]);
+      await check();
+    }
+    const during = threadTexts(openIncident(payments)).slice(before);
+    expect(during[0]).toContain(`Silenced by <@${SRE}> until `);
+    expect(during[0]).toContain(': looking into it.');
+    expect(during.filter((t) => t.includes('<!subteam^') || t.includes('Still paging'))).toEqual([]);
+
+    expect(readable(await lag(`unsilence ${id}`, LEAD))).toContain(`Ended \`${id}\``);
+    await produce(kafka, paymentsTopic, [50]);
+    await check();
+    const after = threadTexts(openIncident(payments)).slice(before + during.length);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toContain(`Silence by <@${SRE}> ended early by <@${LEAD}>. Still paging and unacknowledged: <!subteam^S0ONCALL>`);
+    expect(lastRoot(openIncident(payments))).toContain(`:bell: Silence by <@${SRE}> ended at `);
   });
 });
