@@ -50,12 +50,22 @@ export function isScheduled(silence: Silence, now: number): boolean {
 
 const matchers = new Map<string, (name: string) => boolean>();
 
+/** A pattern picomatch cannot compile matches only the group of that exact name. */
+function globOrLiteral(pattern: string): (name: string) => boolean {
+  try {
+    const glob = picomatch(pattern, { dot: true, bash: true, nonegate: true });
+    return (name) => glob(name);
+  } catch {
+    return (name) => name === pattern;
+  }
+}
+
 function globMatches(pattern: string, name: string): boolean {
   let match = matchers.get(pattern);
   if (!match) {
-    // Group ids are not paths: `*` crosses `/` and `.` like any other character.
-    const glob = picomatch(pattern, { dot: true, bash: true });
-    match = (name: string) => glob(name);
+    // Group ids are not paths: `*` crosses `/` and `.` like any other character. A leading `!`
+    // is a character, not a negation: `!x` silencing every group but x would be one typo away.
+    match = globOrLiteral(pattern);
     if (matchers.size > 1000) matchers.clear();
     matchers.set(pattern, match);
   }

@@ -10,7 +10,7 @@ import { PLAIN_STYLE, slackText, type TextStyle } from './text-style.js';
 
 /** The sentences of silences: what one covers, the list, and why one was refused. */
 
-const GLOB = /[*?[\]{}!]/;
+const GLOB = /[*?[\]{}]/;
 
 export function targetText(target: SilenceTarget, s: TextStyle = PLAIN_STYLE): string {
   if (target.kind === 'cluster') return `every group on ${s.name(target.cluster)}`;

@@ -62,6 +62,10 @@ describe('which silence applies', () => {
     expect(silenceFor([silence({ target: { kind: 'groups', pattern: 'user-events-consumer', cluster: null } })], ref, T0)).not.toBeNull();
     // A glob crosses the dots and slashes group ids often have.
     expect(silenceFor([silence({ target: { kind: 'groups', pattern: 'team.*', cluster: null } })], { cluster: 'a', group: 'team.orders/v2' }, T0)).not.toBeNull();
+    // `!` is not a negation: it would silence every group but one.
+    expect(silenceFor([silence({ target: { kind: 'groups', pattern: '!payments', cluster: null } })], ref, T0)).toBeNull();
+    expect(silenceFor([silence({ target: { kind: 'groups', pattern: '!payments', cluster: null } })], { cluster: 'a', group: '!payments' }, T0)).not.toBeNull();
+    expect(silenceFor([silence({ target: { kind: 'groups', pattern: '{a,user-events-*}', cluster: null } })], ref, T0)).not.toBeNull();
   });
 
   it('matches every group of a cluster', () => {
