@@ -13,6 +13,7 @@ import { metricsRoutes } from '../metrics/routes.js';
 import { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
+import { Silences } from '../monitor/silences.js';
 import { startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
@@ -29,6 +30,8 @@ export interface RunningLagbot {
   delivery: SlackDelivery;
   /** The App Home tab and who is kept up to date with it. */
   home: HomeTab;
+  /** Silences and maintenance windows. */
+  silences: Silences;
   metrics: LagMetrics;
   stop(): Promise<void>;
 }
@@ -82,6 +85,8 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     updateWindowMs: 60_000,
     callTimeoutMs: config.slack.requestTimeoutMs,
   });
+  const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }) });
+  metrics.countSilencesWith(() => silences.activeNow());
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
   const home: HomeTab = new HomeTab({
     publish: async (user, view) => {
@@ -109,6 +114,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           health: health.get(source.cluster) as HealthState,
           delivery,
           home: { incidentChanged: () => home.changed() },
+          silences,
         }),
       ]),
     ),
@@ -150,6 +156,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       logger,
       incidents: monitors,
       home,
+      silences,
       routes: metricsRoutes(metrics, health, () => clock.now()),
     });
   } catch (error) {
@@ -157,6 +164,12 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     await clusters.stop();
     store.close();
     throw error;
+  }
+  try {
+    // The gauge counts from the first scrape, and silences over for a week are forgotten.
+    await silences.forCheck(clock.now());
+  } catch (err) {
+    logger.error({ err }, 'could not read the silences at start; the first check tries again');
   }
   janitor.start();
   delivery.start();
@@ -168,6 +181,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     monitors,
     delivery,
     home,
+    silences,
     metrics,
     stop: () => {
       stopped ??= (async () => {
