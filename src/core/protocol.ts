@@ -10,6 +10,7 @@ import type { KnownBlock } from '@slack/types';
 import type { ChartMark, LagChart, LagPoint } from './chart.js';
 import type { SkippedRange } from './record-time.js';
 import type { Finding, Owner } from './findings.js';
+import type { EscalationState } from './escalation.js';
 
 /**
  * Which group: a group id is unique only within its cluster, so every map, store row,
@@ -282,4 +283,13 @@ export interface Incident extends GroupRef {
   marks?: ChartMark[];
   /** When the last chart was queued, so escalations post at most one per CHART_EVERY_MS. */
   chartedAt?: number | null;
+  /**
+   * Where the escalation policy stands; null when it is not running (acknowledged, or the
+   * incident never reached the policy's severity). Absent on incidents stored before policies.
+   */
+  escalation?: EscalationState | null;
+  /** Whom the incident was last reassigned to ("Reassign"), by whom and when. */
+  assignee?: { user: string; by: string; at: number } | null;
+  /** People added with "Add responder", in the order they were added. */
+  responders?: string[];
 }
