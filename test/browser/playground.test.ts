@@ -188,7 +188,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
   it('opens a thread and shows new replies there live', async () => {
     const [first, second] = incident.timeline;
     for (const entry of [first, second]) {
-      const reply = timelineMessage(entry!, ['S0ONCALL']);
+      const reply = timelineMessage(entry!);
       await post({ text: reply.text, blocks: reply.blocks, thread_ts: incidentTs });
     }
     const root = messages().and(page.locator(`[data-ts="${incidentTs}"]`));
@@ -199,7 +199,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
     await expect.poll(() => panel.getByTestId('reply').count()).toBe(2);
     expect(await panel.getByTestId('thread-root').getAttribute('data-ts')).toBe(incidentTs);
 
-    const third = timelineMessage(incident.timeline[2]!, ['S0ONCALL']);
+    const third = timelineMessage(incident.timeline[2]!);
     const ts = await post({ text: third.text, blocks: third.blocks, thread_ts: incidentTs });
     await panel.locator(`[data-testid="reply"][data-ts="${ts}"]`).waitFor();
     expect(await panel.getByTestId('reply').count()).toBe(3);
