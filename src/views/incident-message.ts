@@ -10,7 +10,7 @@ import { LIMITS, context, fields, header, section } from './blocks.js';
 import { chartFile } from './chart-file.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate, formatStaleness } from './format.js';
-import { mentionOf, onCluster, slackText } from './text-style.js';
+import { PLAIN_STYLE, mentionOf, onCluster, slackText } from './text-style.js';
 import { postmortemFile } from './postmortem.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
@@ -185,6 +185,11 @@ export function timelineMessage(entry: TimelineEntry): SlackMessage {
 /** What a button click answers the clicker with (only they see it). */
 export function noticeText(notice: Notice): string {
   return slackText((s) => noticeSentence(notice, s));
+}
+
+/** The same answer as plain text, for where Slack shows no mrkdwn (a modal's error under an input). */
+export function noticePlainText(notice: Notice): string {
+  return noticeSentence(notice, PLAIN_STYLE);
 }
 
 /** lagbot's own notice in the channel: it cannot see a cluster, or sees it again. */

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs, S
 import { z } from 'zod';
 import { ActionIds, ModalIds } from '../../core/action-ids.js';
 import type { IncidentAction } from '../../monitor/monitor.js';
-import { noticeText } from '../../views/incident-message.js';
+import { noticePlainText, noticeText } from '../../views/incident-message.js';
 import { peopleModal, peopleModalKindOf, type PeopleModalKind } from '../../views/incident-modals.js';
 import { INCIDENT_ID, type IncidentGate } from '../incident-gate.js';
 
@@ -87,7 +87,7 @@ export function submitPeopleModal(gate: IncidentGate) {
       return;
     }
     const notice = gate.perform(metadata.incidentId, body.user.id, action);
-    if (notice) await ack({ response_action: 'errors', errors: { [ModalIds.peopleBlock]: noticeText(notice) } });
+    if (notice) await ack({ response_action: 'errors', errors: { [ModalIds.peopleBlock]: noticePlainText(notice) } });
     else await ack();
   };
 }
