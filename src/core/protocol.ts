@@ -260,7 +260,7 @@ export interface Incident extends GroupRef {
   /** Severity at snooze time: an escalation above it ends the snooze. */
   snoozed: { by: string; at: number; until: number; severity: Severity } | null;
   resolved: { by: string | null; at: number } | null;
-  /** Last time the on-call people were mentioned (page and re-notification). */
+  /** Last time the escalation policy notified anyone; null while it never has. */
   lastNotifiedAt: number | null;
   /** When lag first went back under the warning line (hysteresis for resolution). */
   belowWarningSince: number | null;
