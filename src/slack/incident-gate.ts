@@ -15,13 +15,14 @@ export interface IncidentRequest {
 /**
  * The one door between Slack's interactions and the incidents: every button, every modal
  * a button opens and every modal's submission passes here. A rule about who may do what
- * to an incident belongs in `refusal`, and then holds for all of them.
+ * to an incident belongs in `refusal`, and then holds for all of them. Asynchronous, so
+ * such a rule may look things up (a user group's members) before it answers.
  */
 export class IncidentGate {
   constructor(private readonly incidents: IncidentActions) {}
 
   /** Why the request cannot go ahead; null when it can. Asked before a form opens, and again when it is submitted. */
-  refusal(request: IncidentRequest): Notice | null {
+  async refusal(request: IncidentRequest): Promise<Notice | null> {
     const closed = this.incidents.refusal(request.incidentId);
     // A resolved incident still has its postmortem drafted; nothing else changes it.
     if (request.action === 'postmortem') return closed?.kind === 'no-such-incident' ? closed : null;
@@ -29,12 +30,12 @@ export class IncidentGate {
   }
 
   /** Carries out the action; a notice says why nothing changed. */
-  perform(incidentId: string, user: string, action: IncidentAction): Notice | null {
-    return this.refusal({ incidentId, user, action: action.kind }) ?? this.incidents.act(incidentId, user, action).notice;
+  async perform(incidentId: string, user: string, action: IncidentAction): Promise<Notice | null> {
+    return (await this.refusal({ incidentId, user, action: action.kind })) ?? this.incidents.act(incidentId, user, action).notice;
   }
 
   /** Posts the incident's postmortem draft into its thread; a notice when there is none to draft. */
-  postmortem(incidentId: string, user: string): Notice | null {
-    return this.refusal({ incidentId, user, action: 'postmortem' }) ?? this.incidents.postmortem(incidentId);
+  async postmortem(incidentId: string, user: string): Promise<Notice | null> {
+    return (await this.refusal({ incidentId, user, action: 'postmortem' })) ?? this.incidents.postmortem(incidentId);
   }
 }

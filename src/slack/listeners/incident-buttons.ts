@@ -28,7 +28,7 @@ export function incidentButton(gate: IncidentGate) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
       return;
     }
-    const notice = gate.perform(incidentId, body.user.id, incidentAction);
+    const notice = await gate.perform(incidentId, body.user.id, incidentAction);
     if (notice) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: noticeText(notice) });
     }
@@ -48,7 +48,7 @@ export function postmortemButton(gate: IncidentGate) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
       return;
     }
-    const notice = gate.postmortem(incidentId, body.user.id);
+    const notice = await gate.postmortem(incidentId, body.user.id);
     const text = notice ? noticeText(notice) : 'The postmortem draft is on its way into the thread, as a file.';
     await respond({ response_type: 'ephemeral', replace_original: false, text });
   };

@@ -34,7 +34,7 @@ export function openPeopleModal(gate: IncidentGate, kind: PeopleModalKind) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
       return;
     }
-    const refused = gate.refusal({ incidentId, user: body.user.id, action: kind });
+    const refused = await gate.refusal({ incidentId, user: body.user.id, action: kind });
     if (refused) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: noticeText(refused) });
       return;
@@ -86,7 +86,8 @@ export function submitPeopleModal(gate: IncidentGate) {
       await ack({ response_action: 'errors', errors: { [ModalIds.peopleBlock]: action } });
       return;
     }
-    const notice = gate.perform(metadata.incidentId, body.user.id, action);
+    // Slack wants the answer within 3 s: whatever the gate looks up must stay well inside that.
+    const notice = await gate.perform(metadata.incidentId, body.user.id, action);
     if (notice) await ack({ response_action: 'errors', errors: { [ModalIds.peopleBlock]: noticePlainText(notice) } });
     else await ack();
   };
