@@ -64,6 +64,7 @@ export function createRenderer() {
     chart_with_upwards_trend: '\u{1F4C8}',
     chart_with_downwards_trend: '\u{1F4C9}',
     loudspeaker: '\u{1F4E2}',
+    no_bell: '\u{1F515}',
     arrows_counterclockwise: '\u{1F504}',
     busts_in_silhouette: '\u{1F465}',
     alarm_clock: '\u23F0',
