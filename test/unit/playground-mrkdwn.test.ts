@@ -183,6 +183,7 @@ function state(partial: Partial<PlaygroundState>): PlaygroundState {
     users: {},
     lagbot: { answeredAt: null, failedAt: null, recent: false },
     home: null,
+    modal: null,
     now: 0,
     ...partial,
   };

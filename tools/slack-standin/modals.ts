@@ -49,7 +49,11 @@ export class Modals {
   private readonly triggers = new Map<string, Trigger>();
   private readonly open = new Map<string, OpenModal>();
 
-  constructor(private readonly clock: () => number) {}
+  constructor(
+    private readonly clock: () => number,
+    /** Told when a modal opens, shows errors or closes (the playground redraws it). */
+    private readonly changed: (change: { id: string; user: string; open: boolean }) => void = () => undefined,
+  ) {}
 
   /** A trigger handed to the app with an interaction of `user`. */
   issueTrigger(trigger: string, user: string): void {
@@ -67,6 +71,7 @@ export class Modals {
     trigger.used = true;
     const modal: OpenModal = { id: `V${randomBytes(5).toString('hex').toUpperCase()}`, user: trigger.user, view: view as ModalView, hash: `${Date.now()}.${randomBytes(4).toString('hex')}`, openedAt: this.clock(), errors: null };
     this.open.set(modal.id, modal);
+    this.changed({ id: modal.id, user: modal.user, open: true });
     return { ok: true, modal };
   }
 
@@ -79,8 +84,19 @@ export class Modals {
     return this.open.get(id);
   }
 
+  /** The app answered a submission with `response_action: errors`: the modal stays open showing them. */
+  showErrors(id: string, errors: Record<string, string> | null): void {
+    const modal = this.open.get(id);
+    if (!modal) return;
+    modal.errors = errors;
+    this.changed({ id, user: modal.user, open: true });
+  }
+
   close(id: string): void {
+    const modal = this.open.get(id);
+    if (!modal) return;
     this.open.delete(id);
+    this.changed({ id, user: modal.user, open: false });
   }
 }
 

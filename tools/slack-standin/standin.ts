@@ -230,7 +230,7 @@ export class SlackStandin {
     this.socketConnections = this.socketMode.connections;
     this.envelopes = this.socketMode.envelopes;
     this.directory = new Directory([STANDIN_DEFAULTS.channel, ...(opts.channels ?? [])], [STANDIN_DEFAULTS.user, ...(opts.users ?? [])]);
-    this.modals = new Modals(this.clock);
+    this.modals = new Modals(this.clock, (change) => this.store.events.emit('modal', change));
     this.uploads = new FileUploads({ store: this.store, directory: this.directory, bot: this.bot, team: this.team, baseUrl: () => this.url, clock: this.clock });
     this.webApi = new WebApi({
       store: this.store,
@@ -421,6 +421,11 @@ export class SlackStandin {
     return this.modals.list(userId);
   }
 
+  /** The user dismisses an open modal (Cancel): Slack closes it without telling an app that did not ask (notify_on_close). */
+  closeModal(viewId: string): void {
+    this.modals.close(viewId);
+  }
+
   /**
    * The user submits an open modal with `users` picked: a signed `view_submission`
    * interactivity payload, as Slack sends it. An empty ack closes the modal; an answer with
@@ -468,7 +473,7 @@ export class SlackStandin {
     const errors = answer?.response_action === 'errors' && isPlainObject(answer.errors) ? (answer.errors as Record<string, string>) : null;
     const closed = result.status === 200 && (answer === null || answer.response_action === undefined || answer.response_action === 'clear');
     if (closed) this.modals.close(modal.id);
-    else modal.errors = errors;
+    else this.modals.showErrors(modal.id, errors);
     return { ...result, closed, errors };
   }
 
@@ -631,6 +636,10 @@ export class SlackStandin {
         sendSlashCommand: (input) => this.sendSlashCommand(input),
         clickButton: (input) => this.clickButton(input),
         openHome: (input) => this.openHome(input),
+        modalOf: (userId) => this.modals.list(userId).at(-1),
+        people: () => this.directory.knownUsers(),
+        submitModal: (input) => this.submitModal(input),
+        closeModal: (viewId) => this.closeModal(viewId),
       },
       options,
     );
