@@ -1,4 +1,5 @@
-import type { Draft, PhaseContext, TimelineEntry, TimelineEvent } from './incident.js';
+import { reaches, startPolicy } from './escalation.js';
+import { notifiedEntry, type Draft, type PhaseContext, type TimelineEntry, type TimelineEvent } from './incident.js';
 import { endOf, silenceFor, type IncidentSilence } from './silence.js';
 
 /**
@@ -32,16 +33,28 @@ export function trackSilence(draft: Draft, ctx: PhaseContext): void {
   const stored = silences.find((s) => s.id === was.id);
   const endedBy = stored?.endedEarly && stored.endedEarly.at < stored.endsAt ? stored.endedEarly.by : null;
   const snoozed = incident.snoozed !== null && now < incident.snoozed.until;
-  // What the silence held back is owed now: a page nobody has taken, and that the rules still
-  // call a page (not a group back under its lines, about to de-escalate or resolve), is told again.
-  const notify = incident.severity === 'page' && ctx.target === 'page' && incident.acknowledged === null && !snoozed;
-  tell(draft, ctx, { kind: 'silence-ended', by: was.by, endedBy, notified: notify }, notify);
-  draft.incident = { ...incident, silence: { ...was, endedAt: now, endedBy }, lastNotifiedAt: notify ? now : incident.lastNotifiedAt };
+  // What the silence held back is owed now: an incident nobody has taken, at the escalation
+  // policy's severity and still called so by the rules (not a group back under its lines,
+  // about to de-escalate or resolve), starts the policy again from its first level.
+  const policy = ctx.settings.escalation;
+  const owed = incident.acknowledged === null && !snoozed && reaches(policy, incident.severity) && ctx.target !== null && reaches(policy, ctx.target);
+  const restarted = owed ? startPolicy(policy, now, { kind: 'silence-ended' }) : null;
+  tell(draft, ctx, { kind: 'silence-ended', by: was.by, endedBy, notified: restarted !== null });
+  draft.incident = { ...incident, silence: { ...was, endedAt: now, endedBy } };
+  if (restarted) {
+    draft.timeline.push(notifiedEntry(restarted.notification, ctx.evaluation.figures, now));
+    draft.incident = { ...draft.incident, escalation: restarted.state, lastNotifiedAt: now };
+  }
   draft.rootChanged = true;
 }
 
-/** Under a silence nobody is mentioned; a re-notification, which exists only to mention, is not told at all. */
+/**
+ * Under a silence nobody is mentioned. The policy's notifications (an escalation restarting it,
+ * say), which exist only to mention, are not told at all; people a person added or reassigned
+ * by hand in the meantime were asked for, and are still told.
+ */
 export function muteWhileSilenced(draft: Draft): void {
   if (appliedSilence(draft.incident.silence) === null) return;
-  draft.timeline = draft.timeline.filter((e) => e.kind !== 'renotified').map((e) => (e.mention ? { ...e, mention: false } : e));
+  const byPolicy = (e: TimelineEntry): boolean => e.kind === 'renotified' || (e.kind === 'notified' && e.position !== null);
+  draft.timeline = draft.timeline.filter((e) => !byPolicy(e)).map((e) => (e.mention ? { ...e, mention: false } : e));
 }

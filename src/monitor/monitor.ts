@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
 import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
-import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
+import { alreadyResolved, step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
@@ -60,7 +60,9 @@ export type CheckReport =
   | { ok: true; at: number; durationMs: number; verdicts: GroupVerdict[] }
   | { ok: false; at: number; durationMs: number; error: string; consecutiveFailures: number };
 
-export type IncidentAction = { kind: 'acknowledge' } | { kind: 'snooze'; forMs: number } | { kind: 'resolve' };
+/** What a person can do to an incident: the core's inputs of a click, without the clicker. */
+type ClickInput = Exclude<IncidentInput, { kind: 'evaluation' }>;
+export type IncidentAction = ClickInput extends infer T ? (T extends ClickInput ? Omit<T, 'user'> : never) : never;
 
 const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
 
@@ -134,12 +136,17 @@ export class LagMonitor {
     const { store, policy, clock } = this.deps;
     const incident = store.incident(incidentId);
     const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
-    const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
+    const input = { ...action, user } as ClickInput;
     const result = step(incident, input, settings.incident, clock.now());
     this.commitStep(result, settings);
     if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
     this.deps.delivery?.kick();
     return result;
+  }
+
+  /** Why an action on the incident cannot happen (it is resolved, or unknown); null while it can. */
+  refusal(incidentId: string): Notice | null {
+    return alreadyResolved(this.deps.store.incident(incidentId));
   }
 
   /**
@@ -271,7 +278,7 @@ export class LagMonitor {
   private commitStep(result: Step, settings: GroupAlerting): void {
     const { store, clock, render } = this.deps;
     const incident = result.incident;
-    const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }];
+    const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, thresholds: chartThresholds(settings.rules.thresholds) }];
     // The draft is written once, when the incident resolves, from everything its timeline told.
     if (incident && incident.status === 'resolved' && result.timeline.some((e) => e.kind === 'resolved')) {
       wanted.push({ kind: 'postmortem', incident, timeline: [...store.timeline(incident.id), ...result.timeline], at: clock.now() });

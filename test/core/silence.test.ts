@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDuration, parseInstant } from '../../src/core/duration.js';
 import { parseSilenceCommand } from '../../src/core/silence-command.js';
 import { currentSilences, endSilence, isActive, planSilence, silenceFor, SILENCE_LIMITS, type Silence, type SilenceRequest } from '../../src/core/silence.js';
+import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../../src/core/incident.js';
 import { Scenario, T0, ramp } from '../support/scripted.js';
 
 const MIN = 60_000;
@@ -187,27 +188,33 @@ describe('the silence commands', () => {
 describe('an incident under a silence', () => {
   /** Lag at the page line at once: the incident opens at PAGE and mentions the on-call people. */
   const PAGE = 2_500_000;
+  /** What `oncall: [S0ONCALL]` with renotifyMinutes 15 stands for: one level from PAGE, repeated. */
+  const ONCALL: IncidentSettings = { ...DEFAULT_INCIDENT_SETTINGS, escalation: { startsAt: 'page', repeat: null, levels: [{ notify: ['S0ONCALL'], waitMs: 15 * 60_000 }] } };
+  const scenario = (): Scenario => new Scenario(undefined, ONCALL);
 
   it('does not open while the group is silenced, and opens once the silence is over', () => {
-    const s = new Scenario();
+    const s = scenario();
     s.silences = [silence({ target: { kind: 'groups', pattern: 'user-events-consumer', cluster: null }, endsAt: T0 + 2 * 30_000 })];
     s.checks([PAGE, PAGE]);
     expect(s.incident).toBeNull();
     expect(s.timeline).toEqual([]);
     s.checks([PAGE]);
     expect(s.incident?.severity).toBe('page');
-    expect(s.timeline[0]).toMatchObject({ kind: 'opened', mention: true });
+    expect(s.timeline.map((e) => [e.kind, e.mention])).toEqual([
+      ['opened', false],
+      ['notified', true],
+    ]);
   });
 
   it('does not open on a silenced cluster', () => {
-    const s = new Scenario();
+    const s = scenario();
     s.silences = [silence({ target: { kind: 'cluster', cluster: 'default' } })];
     s.checks([PAGE]);
     expect(s.incident).toBeNull();
   });
 
   it('keeps the timeline of an open incident without mentions, and tells the silence starting and ending', () => {
-    const s = new Scenario();
+    const s = scenario();
     s.checks(ramp(51_000, 90_000, 11));
     expect(s.incident?.severity).toBe('warning');
     const startsAt = s.now;
@@ -224,17 +231,22 @@ describe('an incident under a silence', () => {
     // Paging and unacknowledged for longer than the re-notification interval: nothing re-notifies while silenced.
     s.checks(Array(39).fill(PAGE));
     expect(s.timeline.some((e) => e.mention && e.at > startsAt)).toBe(false);
-    expect(s.kinds()).not.toContain('renotified');
+    expect(s.kinds()).not.toContain('notified');
 
+    // The silence over, the page nobody took starts the policy again from its first level.
     const after = s.check(lagOfPage());
-    expect(after.timeline.map((e) => [e.kind, e.mention])).toEqual([['silence-ended', true]]);
+    expect(after.timeline.map((e) => [e.kind, e.mention])).toEqual([
+      ['silence-ended', false],
+      ['notified', true],
+    ]);
     expect(after.timeline[0]).toMatchObject({ by: 'U0SRE', endedBy: null, notified: true });
+    expect(after.timeline[1]).toMatchObject({ notify: ['S0ONCALL'], reason: { kind: 'silence-ended' }, position: { level: 1, round: 1 } });
     expect(s.incident?.silence).toMatchObject({ endedAt: after.timeline[0]?.at, endedBy: null });
     expect(s.incident?.lastNotifiedAt).toBe(after.timeline[0]?.at);
   });
 
   it('notifies no one when the group is back under the page line as the silence ends', () => {
-    const s = new Scenario();
+    const s = scenario();
     s.checks([PAGE]);
     s.silences = [silence({ startsAt: s.now, endsAt: s.now + 30_000 })];
     s.checks([PAGE]);
@@ -243,7 +255,7 @@ describe('an incident under a silence', () => {
   });
 
   it('names who ended it early, and notifies no one when the page was acknowledged', () => {
-    const s = new Scenario();
+    const s = scenario();
     s.checks([PAGE]);
     s.click({ kind: 'acknowledge', user: 'U0MARIA' });
     s.silences = [silence({ startsAt: s.now })];
