@@ -86,6 +86,7 @@ describe('a cluster silence in a running lagbot', () => {
     await eventually(async () => root(), 'the incident root message', 30_000);
     await eventually(async () => slack.thread(ALERTS, root()!.ts).some((m) => m.text.includes('<!subteam^S0ONCALL>')), 'the page to mention the on-call people', 15_000);
     const thread = slack.thread(ALERTS, root()!.ts).slice(1).filter((m) => !m.files?.length).map((m) => m.text);
-    expect(thread[0]).toMatch(/Opened at PAGE: .*<!subteam\^S0ONCALL>/);
+    expect(thread[0]).toMatch(/Opened at PAGE: /);
+    expect(thread[1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the incident paged/);
   });
 });

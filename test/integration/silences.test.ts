@@ -187,7 +187,8 @@ thresholds:
     await check();
     const incident = openIncident(payments);
     expect(incident?.severity).toBe('page');
-    expect(threadTexts(incident)[0]).toMatch(/Opened at PAGE: .*<!subteam\^S0ONCALL>/);
+    expect(threadTexts(incident)[0]).toMatch(/Opened at PAGE: /);
+    expect(threadTexts(incident)[1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the incident paged/);
   });
 
   it('starts the window by itself over the open incident: it says so on the root and in the thread, and pages no one', async () => {
@@ -221,7 +222,7 @@ thresholds:
     const during = threadTexts(openIncident(events)).slice(before);
     expect(during.some((t) => t.includes('Members changed'))).toBe(true);
     expect(during.filter((t) => t.includes('<!subteam^'))).toEqual([]);
-    expect(during.filter((t) => t.includes('Still paging'))).toEqual([]);
+    expect(during.filter((t) => t.includes('Notified'))).toEqual([]);
   });
 
   it('ends by itself: the thread says so and pages again, and the root says the silence is over', async () => {
@@ -231,8 +232,10 @@ thresholds:
     await check();
     const incident = openIncident(events);
     expect(incident?.silence).toMatchObject({ endedAt: windowStart + 10 * MIN, endedBy: null });
-    const ended = threadTexts(incident).find((t) => t.includes(':bell:')) as string;
-    expect(ended).toContain(`Silence by <@${SRE}> is over. Still paging and unacknowledged: <!subteam^S0ONCALL>`);
+    const texts = threadTexts(incident);
+    const ended = texts.findIndex((t) => t.includes(':bell:'));
+    expect(texts[ended]).toContain(`Silence by <@${SRE}> is over. Still unacknowledged: the escalation policy starts again from its first level.`);
+    expect(texts[ended + 1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the silence ended, the policy starts again/);
     expect(lastRoot(incident)).toContain(`:bell: Silence by <@${SRE}> ended at ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC`);
     const text = readable(await lag('silences'));
     expect(text).toContain('No silences in force or scheduled.');
@@ -252,14 +255,15 @@ thresholds:
     const during = threadTexts(openIncident(payments)).slice(before);
     expect(during[0]).toContain(`Silenced by <@${SRE}> until `);
     expect(during[0]).toContain(': looking into it.');
-    expect(during.filter((t) => t.includes('<!subteam^') || t.includes('Still paging'))).toEqual([]);
+    expect(during.filter((t) => t.includes('<!subteam^') || t.includes('Notified'))).toEqual([]);
 
     expect(readable(await lag(`unsilence ${id}`, LEAD))).toContain(`Ended \`${id}\``);
     await produce(kafka, paymentsTopic, [50]);
     await check();
     const after = threadTexts(openIncident(payments)).slice(before + during.length);
-    expect(after).toHaveLength(1);
-    expect(after[0]).toContain(`Silence by <@${SRE}> ended early by <@${LEAD}>. Still paging and unacknowledged: <!subteam^S0ONCALL>`);
+    expect(after).toHaveLength(2);
+    expect(after[0]).toContain(`Silence by <@${SRE}> ended early by <@${LEAD}>. Still unacknowledged: the escalation policy starts again from its first level.`);
+    expect(after[1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the silence ended/);
     expect(lastRoot(openIncident(payments))).toContain(`:bell: Silence by <@${SRE}> ended at `);
   });
 });
