@@ -5,6 +5,7 @@ import { FINDING_KINDS, type FindingKind } from '../core/findings.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../core/incident.js';
 import { DEFAULT_RULES, type RuleSettings } from '../core/rules.js';
 import { groupKey, type GroupRef, type Severity } from '../core/protocol.js';
+import { AccessRulesSchema, AccessSchema } from './access.js';
 
 /**
  * The alerting part of the configuration: what is watched, when a check runs, the
@@ -49,6 +50,8 @@ const GroupOverrideSchema = z.strictObject({
   oncall: z.array(slackTarget).optional(),
   thresholds: ThresholdsSchema.optional(),
   signals: SignalsSchema.optional(),
+  /** Who may act on these groups' incidents and read them with /lag; the most specific rule setting a key wins. */
+  access: AccessRulesSchema.optional(),
 });
 
 /** The top-level sections of the YAML file that alerting reads, under their own names. */
@@ -88,6 +91,7 @@ export const AlertingSchema = z.strictObject({
   groups: z
     .array(GroupOverrideSchema.refine((g) => g.match !== undefined || g.cluster !== undefined, { message: 'a groups entry needs match (a group glob), cluster (a cluster glob), or both' }))
     .default([]),
+  access: AccessSchema.prefault({}),
   store: z
     .strictObject({
       path: z.string().min(1).default('lagbot.db'),

@@ -1,3 +1,4 @@
+import type { AccessAction } from './access.js';
 import { CHART_EVERY_MS, appendMark, appendPoint, leadInOf, pointOf, type ChartMark, type LagPoint } from './chart.js';
 import { findingIdentity, type Finding } from './findings.js';
 import type { GroupState, Incident, IncidentFigures, LagSecondsMethod, Severity } from './protocol.js';
@@ -66,6 +67,8 @@ export type TimelineEvent =
   | { kind: 'acknowledged'; user: string; severity: Severity; afterMs: number }
   | { kind: 'snoozed'; user: string; forMs: number }
   | { kind: 'snooze-ended'; user: string }
+  /** Someone the access rules leave out tried an action; `rule` names the rule, `unreadable` when Slack could not tell. */
+  | { kind: 'refused'; user: string; action: AccessAction; rule: string; unreadable: boolean }
   | { kind: 'recovering'; lag: number | null; line: number; resolveAfterMs: number }
   | { kind: 'relapsed'; lag: number | null; line: number }
   | { kind: 'renotified'; openForMs: number; lag: number | null; growthPerSec: number | null; staleness?: Staleness }
@@ -98,7 +101,9 @@ export type IncidentInput =
   | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean; leadIn?: () => readonly LagPoint[] }
   | { kind: 'acknowledge'; user: string }
   | { kind: 'snooze'; user: string; forMs: number }
-  | { kind: 'resolve'; user: string };
+  | { kind: 'resolve'; user: string }
+  /** A click the access rules refused: told in the timeline, nothing else changes. */
+  | { kind: 'refused'; user: string; action: AccessAction; rule: string; unreadable: boolean };
 
 export interface Step {
   incident: Incident | null;
@@ -450,6 +455,12 @@ function advance(current: Incident | null, input: IncidentInput, settings: Incid
     if (input.evaluation.figures.totalLag === null) return nothing(live && live.lastObservedAt !== null ? { ...live, lastObservedAt: null } : live);
     if (!live) return input.evaluation.severity ? open(input, now) : nothing(null);
     return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true);
+  }
+
+  if (input.kind === 'refused') {
+    if (!current) return nothing(null, { kind: 'no-such-incident' });
+    const { kind: _kind, ...refusal } = input;
+    return { incident: current, timeline: [{ at: now, mention: false, kind: 'refused', ...refusal }], opened: false, rootChanged: false, notice: null };
   }
 
   const closed = alreadyResolved(current);
