@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import type { ISocketFactory } from 'kafkajs';
+import { accessRulesOf } from '../config/access.js';
 import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import { homeOf } from '../core/home.js';
@@ -149,6 +150,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       logger,
       incidents: monitors,
       home,
+      access: { rules: accessRulesOf(config), membershipCacheMs: config.access.membershipCacheSeconds * 1000 },
       routes: metricsRoutes(metrics, health, () => clock.now()),
     });
   } catch (error) {

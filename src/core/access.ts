@@ -108,7 +108,8 @@ export interface Unreadable {
   error: string;
 }
 
-export type Decision = { allowed: true; by: Grantee; rule: string } | { allowed: false; rule: string; grantees: readonly Grantee[]; unreadable: Unreadable[] };
+export type Decision = { allowed: true; by: Grantee; rule: string } | Refusal;
+export type Refusal = { allowed: false; rule: string; grantees: readonly Grantee[]; unreadable: Unreadable[] };
 
 /** The Slack reads a decision needs, beyond what the request itself says; none when a cheaper grant already lets the actor in. */
 export interface Lookups {
@@ -150,10 +151,12 @@ export function decide(rule: AccessRule, facts: Facts, incidentChannel?: string)
   return { allowed: false, rule: rule.source, grantees: rule.grantees, unreadable };
 }
 
-/** An action on an incident: its group and the channel it lives in. */
+/** What an incident action is aimed at: the incident's group and the channel it lives in. */
+export type ActionTarget = GroupRef & { channel: string };
+
 export interface ActionRequest {
   action: AccessAction;
-  target: GroupRef & { channel: string };
+  target: ActionTarget;
 }
 
 export function decideAction(rules: AccessRules, request: ActionRequest, facts: Facts): Decision {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
+import type { AccessAction, Refusal } from '../core/access.js';
 import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
@@ -133,6 +134,16 @@ export class LagMonitor {
     if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
     this.deps.delivery?.kick();
     return result;
+  }
+
+  /** A click the access rules refused: the incident's thread tells who tried what, nothing else changes. */
+  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): void {
+    const { store, policy, clock } = this.deps;
+    const incident = store.incident(incidentId);
+    if (!incident) return;
+    const input: IncidentInput = { kind: 'refused', user, action, rule: refusal.rule, unreadable: refusal.unreadable.length > 0 };
+    this.commitStep(step(incident, input, policy.forGroup(incident).incident, clock.now()), policy.forGroup(incident));
+    this.deps.delivery?.kick();
   }
 
   /**

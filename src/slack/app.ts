@@ -1,14 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import { OPEN_ACCESS, type AccessRules } from '../core/access.js';
 import type { LagQueryDeps } from '../core/lag-query.js';
 import type { Clock } from '../core/ports.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { Logger } from '../log/logger.js';
+import { AccessGuard } from './access-guard.js';
 import { verifyBotToken } from './bot-identity.js';
+import { MembershipCache, webMemberships } from './memberships.js';
 import type { HomeOpened } from './home-tab.js';
 import { appTokenProblem } from './tokens.js';
-import { registerListeners } from './register.js';
+import { registerListeners, type ListenerDeps } from './register.js';
 
 export interface SlackAppOptions {
   mode: 'http' | 'socket';
@@ -28,6 +31,8 @@ export interface SlackAppOptions {
   incidents?: IncidentActions;
   /** When given, the App Home tab is published through it on app_home_opened. */
   home?: HomeOpened;
+  /** Who may act and read; everyone reads and the incident channel's members act when absent. */
+  access?: { rules: AccessRules; membershipCacheMs: number };
 }
 
 export interface RunningSlackApp {
@@ -54,8 +59,13 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
-function listenerDeps(options: SlackAppOptions) {
-  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}) };
+/** A minute, as the configuration's default: a user removed from a group keeps access at most this long. */
+const DEFAULT_MEMBERSHIP_CACHE_MS = 60_000;
+
+function listenerDeps(options: SlackAppOptions, app: App): ListenerDeps {
+  const memberships = new MembershipCache(webMemberships(app.client), options.query.clock, options.access?.membershipCacheMs ?? DEFAULT_MEMBERSHIP_CACHE_MS);
+  const access = new AccessGuard(options.access?.rules ?? OPEN_ACCESS, memberships, options.logger.child({ component: 'access' }));
+  return { query: options.query, logger: options.logger, access, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}) };
 }
 
 /** Slack's replay window: a request signed more than this far from now, either way, is refused. */
@@ -104,7 +114,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     });
     refuseFutureTimestamps(receiver, options.query.clock);
     const app = new App({ ...appOptions, receiver });
-    registerListeners(app, listenerDeps(options), options.command);
+    registerListeners(app, listenerDeps(options, app), options.command);
     const server = (await receiver.start({ port: options.port, host: options.host ?? '0.0.0.0' })) as Server;
     const port = (server.address() as AddressInfo).port;
     return { app, port, stop: () => receiver.stop() };
@@ -118,7 +128,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     installerOptions: { port: options.port, clientOptions },
   });
   const app = new App({ ...appOptions, receiver });
-  registerListeners(app, listenerDeps(options), options.command);
+  registerListeners(app, listenerDeps(options, app), options.command);
   try {
     await receiver.start();
   } catch (err) {

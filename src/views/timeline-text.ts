@@ -68,8 +68,8 @@ export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): stri
       return `Snooze by ${s.user(e.user)} ended.`;
     case 'refused':
       return e.unreadable
-        ? `${s.user(e.user)} tried to ${e.action}; refused: lagbot could not read from Slack whether they are among those ${e.rule} allows.`
-        : `${s.user(e.user)} tried to ${e.action}; not allowed (${e.rule}).`;
+        ? `${s.user(e.user)} tried to ${e.action}; refused: lagbot could not read from Slack whether they are among those ${s.name(e.rule)} allows.`
+        : `${s.user(e.user)} tried to ${e.action}; not allowed (${s.name(e.rule)}).`;
     case 'recovering':
       return `Recovering: total lag ${formatCount(e.lag)} is back under ${formatCount(e.line)}; resolving after ${formatDuration(e.resolveAfterMs)} under the line.`;
     case 'relapsed':

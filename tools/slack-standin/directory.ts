@@ -52,6 +52,11 @@ export class Directory {
     return { ...known };
   }
 
+  /** Every user seen so far, declared or not. */
+  userIds(): string[] {
+    return [...this.users.keys()];
+  }
+
   private describe(channel: ChannelInfo): ResolvedChannel {
     return { ...channel, isIm: channel.id.startsWith('D'), isPrivate: channel.id.startsWith('G') };
   }

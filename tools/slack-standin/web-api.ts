@@ -4,6 +4,7 @@ import type { Directory } from './directory.js';
 import type { FileUploads } from './files.js';
 import { historyPage, repliesPage } from './history.js';
 import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
+import type { Memberships } from './memberships.js';
 import type { MessageStore } from './store.js';
 import type { ApiCall, Chaos, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
 
@@ -18,6 +19,7 @@ export interface WebApiDeps {
   store: MessageStore;
   directory: Directory;
   files: FileUploads;
+  memberships: Memberships;
   botToken: string;
   /** The app-level token (`xapp-...`) that `apps.connections.open` accepts. */
   appToken: string;
@@ -95,6 +97,8 @@ export class WebApi {
       'conversations.info': (a) => this.conversationsInfo(a),
       'conversations.history': (a) => this.conversationsHistory(a),
       'conversations.replies': (a) => this.conversationsReplies(a),
+      'conversations.members': (a) => this.deps.memberships.conversationsMembers(a),
+      'usergroups.users.list': (a) => this.deps.memberships.usersList(a),
       'users.info': (a) => this.usersInfo(a),
       'views.publish': (a) => this.viewsPublish(a),
       'files.getUploadURLExternal': (a) => this.deps.files.getUploadURLExternal(a),

@@ -3,6 +3,7 @@ import { ActionIds, SNOOZE_BUTTONS } from '../../core/action-ids.js';
 import type { IncidentActions } from '../../monitor/cluster-monitors.js';
 import type { IncidentAction } from '../../monitor/monitor.js';
 import { noticeText } from '../../views/incident-message.js';
+import { guardIncidentAction, type AccessGuard } from '../access-guard.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -19,9 +20,9 @@ function actionFor(actionId: string): IncidentAction | null {
 /**
  * Acknowledge / Snooze / Resolve on an incident's root message. The click is
  * acknowledged at once; the root message and the thread change through the outbox.
- * Only a click that changes nothing gets a private answer saying so.
+ * Only a click that changes nothing, or one the access rules refuse, gets a private answer saying so.
  */
-export function incidentButton(monitor: IncidentActions) {
+export function incidentButton(monitor: IncidentActions, access: AccessGuard) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs): Promise<void> => {
     await ack();
     const incidentAction = actionFor(action.action_id);
@@ -31,6 +32,10 @@ export function incidentButton(monitor: IncidentActions) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
       return;
     }
+    const allowed = await guardIncidentAction(access, monitor, { incidentId, actor: body.user.id, action: incidentAction.kind }, (text) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text }),
+    );
+    if (!allowed) return;
     const result = monitor.act(incidentId, body.user.id, incidentAction);
     if (result.notice) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: noticeText(result.notice) });

@@ -1,21 +1,34 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseLagCommand } from '../../core/command.js';
 import { clusterErrorMessage, usageErrorMessage } from '../../views/lag-message.js';
+import { scopeLagQuery } from '../access-guard.js';
 import { lagChartReply } from '../lag-chart-reply.js';
 import { lagReply, type LagAnswerDeps } from '../lag-reply.js';
+import type { ListenerDeps } from '../register.js';
 
 /**
  * `/lag ...`: acknowledge at once (Slack gives 3 seconds, a slow cluster may take
- * longer), then answer through the response_url, visible only to the caller.
+ * longer), then answer through the response_url, visible only to the caller, within what
+ * the access rules let the caller read from this channel.
  */
-export function lagCommand(deps: LagAnswerDeps) {
+export function lagCommand(deps: Pick<ListenerDeps, 'query' | 'logger' | 'access'>) {
   return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const parsed = parseLagCommand(command.text ?? '');
-    let message;
-    if (!parsed.ok) message = usageErrorMessage(parsed.error);
-    else if (parsed.request.kind === 'group' && parsed.request.view === 'chart') message = await chartOrError(parsed.request, deps, client);
-    else message = await lagReply(parsed.request, deps, { commandText: command.text.trim() });
+    if (!parsed.ok) {
+      await respond({ response_type: 'ephemeral', ...usageErrorMessage(parsed.error) });
+      return;
+    }
+    const scoped = await scopeLagQuery(deps.access, deps.query, parsed.request, { user: command.user_id, channel: command.channel_id });
+    if (!scoped.ok) {
+      await respond({ response_type: 'ephemeral', text: scoped.text });
+      return;
+    }
+    const within = { ...deps, query: scoped.query };
+    const message =
+      parsed.request.kind === 'group' && parsed.request.view === 'chart'
+        ? await chartOrError(parsed.request, within, client)
+        : await lagReply(parsed.request, within, { commandText: command.text.trim() });
     await respond({ response_type: 'ephemeral', ...message });
   };
 }
