@@ -83,7 +83,7 @@ const ruleName = (g: { match?: string | undefined; cluster?: string | undefined 
 /** The configuration's access sections as the core's layers. */
 export function accessRulesOf(config: AccessSources): AccessRules {
   const all: AccessLayer[] = [];
-  if (config.access) all.push(layerOf(config.access, { specificity: SPECIFICITY.global, source: 'access' }));
+  if (config.access) all.push(layerOf(config.access, { specificity: SPECIFICITY.global, source: '' }));
   config.clusters.forEach((c, i) => {
     if (c.access) all.push(layerOf(c.access, { cluster: c.name, specificity: SPECIFICITY.cluster, source: `clusters[${i}] (${c.name})` }));
   });

@@ -38,7 +38,7 @@ export interface AccessLayer {
   match?: string;
   /** Higher wins; among equals, the first layer in the list. See SPECIFICITY. */
   specificity: number;
-  /** Where the layer is in the configuration, e.g. `groups[2] (match "payments-*")`. */
+  /** Where the layer is in the configuration, e.g. `groups[2] (match "payments-*")`; empty for the top level. */
   source: string;
   actions: Partial<Record<AccessAction, readonly Grantee[]>>;
   query?: readonly Grantee[];
@@ -71,11 +71,14 @@ function layersFor(rules: AccessRules, ref: GroupRef): AccessLayer[] {
     .map(({ layer }) => layer);
 }
 
+/** The configuration key a rule comes from, as refusals name it: `access.resolve`, `groups[1] (match "pay-*") access.resolve`. */
+const keyOf = (layer: AccessLayer, key: AccessAction | 'query'): string => (layer.source ? `${layer.source} access.${key}` : `access.${key}`);
+
 /** The rule deciding who may take `action` on an incident of this group. */
 export function actionRuleFor(rules: AccessRules, action: AccessAction, ref: GroupRef): AccessRule {
   for (const layer of layersFor(rules, ref)) {
     const grantees = layer.actions[action];
-    if (grantees) return { grantees, source: `${layer.source} access.${action}` };
+    if (grantees) return { grantees, source: keyOf(layer, action) };
   }
   return DEFAULT_ACTION_RULE;
 }
@@ -83,7 +86,7 @@ export function actionRuleFor(rules: AccessRules, action: AccessAction, ref: Gro
 /** The rule deciding who may read this group with `/lag`. */
 export function queryRuleFor(rules: AccessRules, ref: GroupRef): AccessRule {
   for (const layer of layersFor(rules, ref)) {
-    if (layer.query) return { grantees: layer.query, source: `${layer.source} access.query` };
+    if (layer.query) return { grantees: layer.query, source: keyOf(layer, 'query') };
   }
   return DEFAULT_QUERY_RULE;
 }
@@ -169,7 +172,7 @@ export function decideQuery(rules: AccessRules, ref: GroupRef, facts: Facts): De
 
 /** Every query rule the configuration sets: what `/lag list` must be able to decide for the asker. */
 export function queryRules(rules: AccessRules): AccessRule[] {
-  return rules.layers.flatMap((l) => (l.query ? [{ grantees: l.query, source: `${l.source} access.query` }] : []));
+  return rules.layers.flatMap((l) => (l.query ? [{ grantees: l.query, source: keyOf(l, 'query') }] : []));
 }
 
 /** Whether any rule restricts `/lag` at all; when none does, nothing needs to be read. */

@@ -113,7 +113,7 @@ export async function scopeLagQuery(guard: AccessGuard, query: LagQueryDeps, req
   if (asked.length === 0) return { ok: true, query };
 
   if (request.kind === 'list') {
-    if (scope.unreadable.length > 0) return { ok: false, text: queryRefusedText('the list of groups', { allowed: false, rule: 'access.query', grantees: [], unreadable: scope.unreadable }) };
+    if (scope.unreadable.length > 0) return { ok: false, text: queryRefusedText({ allowed: false, rule: 'access.query', grantees: [], unreadable: scope.unreadable }) };
     return { ok: true, query: { ...query, visible } };
   }
   const decisions = asked.map((s) => ({ source: s, decision: scope.decide({ cluster: s.cluster, group: request.group }) }));
@@ -121,7 +121,7 @@ export async function scopeLagQuery(guard: AccessGuard, query: LagQueryDeps, req
   if (allowed.length === 0) {
     const refusals = decisions.map((d) => d.decision).filter((d): d is Refusal => !d.allowed);
     const refusal = refusals.find((r) => r.unreadable.length > 0) ?? (refusals[0] as Refusal);
-    return { ok: false, text: queryRefusedText(request.group, refusal) };
+    return { ok: false, text: queryRefusedText(refusal) };
   }
   // The cluster filter stays the caller's: with it, the answer keeps naming the cluster asked.
   return { ok: true, query: { ...query, sources: allowed, visible } };

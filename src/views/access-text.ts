@@ -37,13 +37,13 @@ export function actionRefusedText(action: AccessAction, refusal: Refusal): strin
 }
 
 /**
- * Why `/lag` shows nothing. The words depend on the request's names and the rules alone,
- * never on what Kafka holds, so they cannot tell whether the group exists.
+ * Why `/lag` shows nothing. The words depend on the rules alone, never on the request's
+ * group or on what Kafka holds, so they cannot tell whether the group exists.
  */
-export function queryRefusedText(what: string, refusal: Refusal): string {
+export function queryRefusedText(refusal: Refusal): string {
   return slackText((s) =>
     refusal.unreadable.length > 0
-      ? `lagbot could not check whether you may read ${s.name(what)} with /lag: Slack did not say ${refusal.unreadable.map((u) => unreadableText(u, s)).join(', ')}. Try again in a minute, or ask whoever runs lagbot.`
-      : `You may not read ${s.name(what)} with /lag here: the access rules (${s.name(refusal.rule)}) do not let you in from this channel.`,
+      ? `lagbot could not check what you may read with /lag: Slack did not say ${refusal.unreadable.map((u) => unreadableText(u, s)).join(', ')}. Try again in a minute, or ask whoever runs lagbot.`
+      : `You may not read that with /lag here: the access rules (${s.name(refusal.rule)}) do not let you in from this channel.`,
   );
 }

@@ -22,7 +22,7 @@ const facts = (actor: string, more: Partial<Facts> = {}): Facts => ({ actor, use
 /** The configuration's layers as plain data: global, a cluster's own, and groups rules of each kind. */
 const RULES: AccessRules = {
   layers: [
-    { specificity: SPECIFICITY.global, source: 'access', actions: { resolve: [{ kind: 'usergroup', id: 'S0SRE' }] }, query: [{ kind: 'channel', id: 'C0SRE' }, { kind: 'usergroup', id: 'S0SRE' }] },
+    { specificity: SPECIFICITY.global, source: '', actions: { resolve: [{ kind: 'usergroup', id: 'S0SRE' }] }, query: [{ kind: 'channel', id: 'C0SRE' }, { kind: 'usergroup', id: 'S0SRE' }] },
     { cluster: 'prod-eu', specificity: SPECIFICITY.cluster, source: 'clusters[0] (prod-eu)', actions: { snooze: [{ kind: 'user', id: 'U0LEAD' }] } },
     { cluster: 'prod-*', specificity: SPECIFICITY.clusterGlob, source: 'groups[0] (cluster "prod-*")', actions: { snooze: [{ kind: 'usergroup', id: 'S0PROD' }] } },
     { match: 'payments-*', specificity: SPECIFICITY.group, source: 'groups[1] (match "payments-*")', actions: { resolve: [{ kind: 'usergroup', id: 'S0PAY' }] }, query: [{ kind: 'channel', id: 'C0PAY' }] },
@@ -43,7 +43,7 @@ describe('which rule decides', () => {
     // A cluster glob in a groups rule is more specific than the cluster entry's own access.
     expect(actionRuleFor(RULES, 'snooze', payments).source).toBe('groups[0] (cluster "prod-*") access.snooze');
     expect(actionRuleFor(RULES, 'snooze', { cluster: 'staging', group: 'payments-consumer' }).source).toBe('the default (channel-members)');
-    expect(actionRuleFor(RULES, 'resolve', { cluster: 'staging', group: 'orders' }).source).toBe('access access.resolve');
+    expect(actionRuleFor(RULES, 'resolve', { cluster: 'staging', group: 'orders' }).source).toBe('access.resolve');
   });
 
   it('falls back to channel members for actions and everyone for /lag when nothing is configured', () => {
@@ -108,14 +108,14 @@ describe('/lag queries', () => {
     const orders = { cluster: 'prod-eu', group: 'orders' };
     expect(decideQuery(RULES, orders, facts('U0MARIA', { channel: 'C0SRE' })).allowed).toBe(true);
     expect(decideQuery(RULES, orders, facts('U0MARIA', { channel: 'C0RANDOM', userGroups: new Map([['S0SRE', IN]]) })).allowed).toBe(true);
-    expect(decideQuery(RULES, orders, facts('U0MARIA', { channel: 'C0RANDOM', userGroups: new Map([['S0SRE', OUT]]) }))).toMatchObject({ allowed: false, rule: 'access access.query' });
+    expect(decideQuery(RULES, orders, facts('U0MARIA', { channel: 'C0RANDOM', userGroups: new Map([['S0SRE', OUT]]) }))).toMatchObject({ allowed: false, rule: 'access.query' });
     // The payments rule replaces the global one: the SRE channel is not in it.
     expect(decideQuery(RULES, payments, facts('U0MARIA', { channel: 'C0SRE' }))).toMatchObject({ allowed: false, rule: 'groups[1] (match "payments-*") access.query' });
     expect(decideQuery(RULES, payments, facts('U0MARIA', { channel: 'C0PAY' })).allowed).toBe(true);
   });
 
   it('knows every rule a listing must decide, and what to read for them', () => {
-    expect(queryRules(RULES).map((r) => r.source)).toEqual(['access access.query', 'groups[1] (match "payments-*") access.query']);
+    expect(queryRules(RULES).map((r) => r.source)).toEqual(['access.query', 'groups[1] (match "payments-*") access.query']);
     expect(lookupsFor(queryRules(RULES), 'U0MARIA', 'C0RANDOM')).toEqual({ userGroups: ['S0SRE'], channelMembers: false });
     // Typed in the channel the global rule lists: that rule needs nothing more.
     expect(lookupsFor(queryRules(RULES), 'U0MARIA', 'C0SRE')).toEqual({ userGroups: [], channelMembers: false });

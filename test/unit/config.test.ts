@@ -335,7 +335,7 @@ groups:
     const config = parseConfig(yaml, {}, 'lagbot.yaml');
     expect(config.access.membershipCacheSeconds).toBe(30);
     const rules = accessRulesOf(config);
-    expect(rules.layers.map((l) => l.source)).toEqual(['access', 'clusters[0] (prod-eu)', 'groups[0] (match "payments-*")']);
+    expect(rules.layers.map((l) => l.source)).toEqual(['', 'clusters[0] (prod-eu)', 'groups[0] (match "payments-*")']);
     expect(rules.layers[0]?.actions.resolve).toEqual([{ kind: 'usergroup', id: 'S0SRE' }, { kind: 'channel-members' }]);
     expect(rules.layers[0]?.query).toEqual([{ kind: 'channel', id: 'C0SRE' }, { kind: 'usergroup', id: 'S0SRE' }]);
     expect(rules.layers[1]).toMatchObject({ cluster: 'prod-eu', actions: { snooze: [{ kind: 'user', id: 'U0LEAD' }] } });
