@@ -371,3 +371,14 @@ groups:
     ]);
   });
 });
+
+describe("the README's access example", () => {
+  it('is a valid configuration, with the layers it describes', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Who may see and do what'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const rules = accessRulesOf(parseConfig(yaml, {}, 'README.md'));
+    expect(rules.layers.map((l) => l.source)).toEqual(['', 'clusters[0] (prod-eu)', 'groups[0] (match "payments-*")']);
+  });
+});
