@@ -5,6 +5,7 @@ import { AlertingPolicy } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
+import type { GroupRef } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { chartThresholds } from '../core/chart.js';
 import { HealthState } from '../metrics/health.js';
@@ -13,7 +14,7 @@ import { metricsRoutes } from '../metrics/routes.js';
 import { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
-import { startSlackApp } from '../slack/app.js';
+import { accessGuard, startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
@@ -83,11 +84,18 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     callTimeoutMs: config.slack.requestTimeoutMs,
   });
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
+  // One guard for every surface that shows or changes something: the listeners and the Home tab.
+  const access = accessGuard(accessRulesOf(config), slackClient, { clock, logger, membershipCacheMs: config.access.membershipCacheSeconds * 1000 });
   const home: HomeTab = new HomeTab({
     publish: async (user, view) => {
       await slackClient.views.publish({ user_id: user, view });
     },
-    view: () => homeView(homeOf([...monitors.byCluster.keys()], store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now())),
+    view: async (user) => {
+      // Home is opened outside any channel: only the rules' users and user groups let a viewer see a group.
+      const scope = await access.queryScope(user, undefined);
+      const visible = (ref: GroupRef) => scope.decide(ref).allowed;
+      return homeView(homeOf([...monitors.byCluster.keys()], store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now(), visible));
+    },
     clock,
     logger: logger.child({ component: 'home' }),
   });
@@ -150,7 +158,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       logger,
       incidents: monitors,
       home,
-      access: { rules: accessRulesOf(config), membershipCacheMs: config.access.membershipCacheSeconds * 1000 },
+      access,
       routes: metricsRoutes(metrics, health, () => clock.now()),
     });
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger, type webApi } from '@slack/bolt';
 import { OPEN_ACCESS, type AccessRules } from '../core/access.js';
 import type { LagQueryDeps } from '../core/lag-query.js';
 import type { Clock } from '../core/ports.js';
@@ -32,7 +32,7 @@ export interface SlackAppOptions {
   /** When given, the App Home tab is published through it on app_home_opened. */
   home?: HomeOpened;
   /** Who may act and read; everyone reads and the incident channel's members act when absent. */
-  access?: { rules: AccessRules; membershipCacheMs: number };
+  access?: AccessGuard;
 }
 
 export interface RunningSlackApp {
@@ -59,12 +59,17 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
+/** The guard of the access rules, reading memberships through `client`. */
+export function accessGuard(rules: AccessRules, client: webApi.WebClient, options: { clock: Clock; logger: Logger; membershipCacheMs: number }): AccessGuard {
+  const memberships = new MembershipCache(webMemberships(client), options.clock, options.membershipCacheMs);
+  return new AccessGuard(rules, memberships, options.logger.child({ component: 'access' }));
+}
+
 /** A minute, as the configuration's default: a user removed from a group keeps access at most this long. */
 const DEFAULT_MEMBERSHIP_CACHE_MS = 60_000;
 
 function listenerDeps(options: SlackAppOptions, app: App): ListenerDeps {
-  const memberships = new MembershipCache(webMemberships(app.client), options.query.clock, options.access?.membershipCacheMs ?? DEFAULT_MEMBERSHIP_CACHE_MS);
-  const access = new AccessGuard(options.access?.rules ?? OPEN_ACCESS, memberships, options.logger.child({ component: 'access' }));
+  const access = options.access ?? accessGuard(OPEN_ACCESS, app.client, { clock: options.query.clock, logger: options.logger, membershipCacheMs: DEFAULT_MEMBERSHIP_CACHE_MS });
   return { query: options.query, logger: options.logger, access, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}) };
 }
 

@@ -152,6 +152,18 @@ groups:
       );
     });
 
+    it('shows on the Home tab only what the viewer may read', async () => {
+      const home = async (userId: string): Promise<string> => {
+        const opened = await rig.slack.openHome({ userId });
+        expect(opened.status).toBe(200);
+        return readable((await eventually(async () => rig.slack.homeView(userId), `the Home tab of ${userId}`, 10_000)).view.blocks);
+      };
+      await eventually(async () => (await home('U0SRE')).includes(group), 'the incident on the Home tab of an SRE', 15_000);
+      const outsider = await home('U0OUTSIDER');
+      expect(outsider).toContain('*No open incidents*');
+      expect(outsider).not.toContain(group);
+    });
+
     it('acknowledge: the channel members by default; anyone else is refused, privately and in the thread', async () => {
       const refused = await answerTo(await click(ActionIds.acknowledgeIncident, 'U0OUTSIDER'));
       expect(refused).toBe("You may not acknowledge this incident: `the default (channel-members)` lets in the members of the incident's channel. Nothing changed.");
