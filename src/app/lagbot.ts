@@ -8,12 +8,14 @@ import type { Clock } from '../core/ports.js';
 import type { GroupRef } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { chartThresholds } from '../core/chart.js';
+import { stopChartRenderer } from '../charts/renderer.js';
 import { HealthState } from '../metrics/health.js';
 import { LagMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
 import { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
+import { Silences } from '../monitor/silences.js';
 import { accessGuard, startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
@@ -30,6 +32,8 @@ export interface RunningLagbot {
   delivery: SlackDelivery;
   /** The App Home tab and who is kept up to date with it. */
   home: HomeTab;
+  /** Silences and maintenance windows. */
+  silences: Silences;
   metrics: LagMetrics;
   stop(): Promise<void>;
 }
@@ -83,9 +87,16 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     updateWindowMs: 60_000,
     callTimeoutMs: config.slack.requestTimeoutMs,
   });
+  const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }) });
+  metrics.countSilencesWith(() => silences.activeNow());
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
   // One guard for every surface that shows or changes something: the listeners and the Home tab.
-  const access = accessGuard(accessRulesOf(config), slackClient, { clock, logger, membershipCacheMs: config.access.membershipCacheSeconds * 1000 });
+  const access = accessGuard(accessRulesOf(config), slackClient, {
+    clock,
+    logger,
+    membershipCacheMs: config.access.membershipCacheSeconds * 1000,
+    where: { clusters: config.clusters.map((c) => c.name), channelOf: (ref) => policy.forGroup(ref).channel },
+  });
   const home: HomeTab = new HomeTab({
     publish: async (user, view) => {
       await slackClient.views.publish({ user_id: user, view });
@@ -117,6 +128,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           health: health.get(source.cluster) as HealthState,
           delivery,
           home: { incidentChanged: () => home.changed() },
+          silences,
         }),
       ]),
     ),
@@ -159,6 +171,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       incidents: monitors,
       home,
       access,
+      silences,
       routes: metricsRoutes(metrics, health, () => clock.now()),
     });
   } catch (error) {
@@ -166,6 +179,12 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     await clusters.stop();
     store.close();
     throw error;
+  }
+  try {
+    // The gauge counts from the first scrape, and silences over for a week are forgotten.
+    await silences.forCheck(clock.now());
+  } catch (err) {
+    logger.error({ err }, 'could not read the silences at start; the first check tries again');
   }
   janitor.start();
   delivery.start();
@@ -177,6 +196,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     monitors,
     delivery,
     home,
+    silences,
     metrics,
     stop: () => {
       stopped ??= (async () => {
@@ -184,6 +204,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         await slack.stop();
         await home.stop();
         await delivery.stop();
+        stopChartRenderer();
         janitor.stop();
         await clusters.stop();
         store.close();

@@ -9,6 +9,8 @@ export const ActionIds = {
   snoozeIncidentLong: 'incident_snooze_long',
   resolveIncident: 'incident_resolve',
   postmortemIncident: 'incident_postmortem',
+  /** End now (or cancel) on a silence of the `/lag silences` list; the value is the silence id. */
+  endSilence: 'silence_end',
 } as const;
 
 /** Snooze buttons and their durations (minutes), in the order they appear. */

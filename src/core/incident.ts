@@ -3,6 +3,10 @@ import { CHART_EVERY_MS, appendMark, appendPoint, leadInOf, pointOf, type ChartM
 import { findingIdentity, type Finding } from './findings.js';
 import type { GroupState, Incident, IncidentFigures, LagSecondsMethod, Severity } from './protocol.js';
 import { SEVERITY_RANK, type Evaluation, type Reason } from './rules.js';
+import { muteWhileSilenced, trackSilence } from './incident-silence.js';
+import { silenceFor, type Silence, type SilenceTarget } from './silence.js';
+
+export { muteWhileSilenced, trackSilence };
 
 /**
  * The incident state machine: a pure function from (incident, input, time) to the next
@@ -71,6 +75,9 @@ export type TimelineEvent =
   | { kind: 'refused'; user: string; action: AccessAction; rule: string; unreadable: boolean }
   | { kind: 'recovering'; lag: number | null; line: number; resolveAfterMs: number }
   | { kind: 'relapsed'; lag: number | null; line: number }
+  | { kind: 'silenced'; by: string; until: number; reason: string | null; target: SilenceTarget }
+  /** `endedBy`: who ended it early, null when it ran out; `notified`: a page nobody took was told again. */
+  | { kind: 'silence-ended'; by: string; endedBy: string | null; notified: boolean }
   | { kind: 'renotified'; openForMs: number; lag: number | null; growthPerSec: number | null; staleness?: Staleness }
   | {
       kind: 'resolved';
@@ -98,7 +105,8 @@ export type IncidentInput =
    * `leadIn`: the group's points before this check, asked only when an incident opens, so its
    * series (and first chart) starts with the build-up rather than a single point.
    */
-  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean; leadIn?: () => readonly LagPoint[] }
+  /** `silences`: those in force or recently over (see silence.ts); one that covers the group opens nothing and mentions no one. */
+  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean; leadIn?: () => readonly LagPoint[]; silences?: readonly Silence[] }
   | { kind: 'acknowledge'; user: string }
   | { kind: 'snooze'; user: string; forMs: number }
   | { kind: 'resolve'; user: string }
@@ -219,9 +227,11 @@ export interface PhaseContext {
    * 5 min", "below critical for 2 min") adds this, so time without data never counts.
    */
   elapsedMs: number;
+  /** The silences of the check (see IncidentInput), for the silence phases. */
+  silences?: readonly Silence[];
 }
 
-type Phase = (draft: Draft, ctx: PhaseContext) => void;
+export type Phase = (draft: Draft, ctx: PhaseContext) => void;
 
 const tell = (draft: Draft, ctx: PhaseContext, event: TimelineEvent, mention = false): void => {
   draft.timeline.push({ ...event, at: ctx.now, mention } as TimelineEntry);
@@ -393,13 +403,13 @@ export const refreshRoot: Phase = (draft, ctx) => {
 };
 
 /** The phases of a check on an open incident, in the order they must run. */
-export const PHASES: readonly Phase[] = [recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot];
+export const PHASES: readonly Phase[] = [recordSeries, trackPeak, expireSnooze, trackSilence, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, muteWhileSilenced, refreshRoot];
 
-function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number, afterGap: boolean): Step {
+function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number, afterGap: boolean, silences: readonly Silence[]): Step {
   const draft: Draft = { incident: { ...current, figures: evaluation.figures, updatedAt: now }, timeline: [], rootChanged: false, resolved: null };
   const last = current.lastObservedAt ?? null;
   const elapsedMs = afterGap || last === null ? 0 : Math.max(0, now - last);
-  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation), elapsedMs };
+  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation), elapsedMs, silences };
   for (const phase of PHASES) {
     phase(draft, ctx);
     if (draft.resolved) return { ...draft.resolved, timeline: [...draft.timeline, ...draft.resolved.timeline] };
@@ -453,8 +463,9 @@ function advance(current: Incident | null, input: IncidentInput, settings: Incid
     // Missing data neither opens nor resolves anything, and is a gap: the time until the
     // next reading is not observed.
     if (input.evaluation.figures.totalLag === null) return nothing(live && live.lastObservedAt !== null ? { ...live, lastObservedAt: null } : live);
-    if (!live) return input.evaluation.severity ? open(input, now) : nothing(null);
-    return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true);
+    const silences = input.silences ?? [];
+    if (!live) return input.evaluation.severity && silenceFor(silences, input.evaluation.ref, now) === null ? open(input, now) : nothing(null);
+    return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true, silences);
   }
 
   if (input.kind === 'refused') {

@@ -10,6 +10,7 @@ import type { KnownBlock } from '@slack/types';
 import type { ChartMark, LagChart, LagPoint } from './chart.js';
 import type { SkippedRange } from './record-time.js';
 import type { Finding, Owner } from './findings.js';
+import type { IncidentSilence } from './silence.js';
 
 /**
  * Which group: a group id is unique only within its cluster, so every map, store row,
@@ -282,4 +283,6 @@ export interface Incident extends GroupRef {
   marks?: ChartMark[];
   /** When the last chart was queued, so escalations post at most one per CHART_EVERY_MS. */
   chartedAt?: number | null;
+  /** The silence the incident is under, or the last one it was under; absent on incidents that never were. */
+  silence?: IncidentSilence | null;
 }

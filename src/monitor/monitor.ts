@@ -17,6 +17,8 @@ import type { HealthState } from '../metrics/health.js';
 import type { LagMetrics } from '../metrics/metrics.js';
 import type { MonitorEffect } from './effects.js';
 import { GroupHistories } from './histories.js';
+import type { SilencesAtCheck } from './silences.js';
+import type { Silence } from '../core/silence.js';
 
 export interface MonitorDeps {
   source: Pick<LagSource, 'cluster' | 'readAllGroups'>;
@@ -37,6 +39,8 @@ export interface MonitorDeps {
   newId?: () => string;
   /** The broker's record timestamps: exact staleness of open incidents' hot partitions, anchors where the history cannot tell. */
   recordTimes?: RecordTimeSource;
+  /** The silences and maintenance windows each check applies; none without it. */
+  silences?: SilencesAtCheck;
 }
 
 /** Bounds on what a check asks the broker about time, so it never costs the check its cycle. */
@@ -63,9 +67,9 @@ const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
 
 /**
  * One check cycle: read every watched group, extend its history, evaluate the rules,
- * advance its incident, and commit the incident with its Slack effects. The Kafka read
- * is the only await; everything after it runs without interleaving, so a button click
- * can never see half a check.
+ * advance its incident, and commit the incident with its Slack effects. The reads (Kafka,
+ * the broker's record times, the silences) come first; everything after them runs without
+ * interleaving, so a button click can never see half a check.
  */
 export class LagMonitor {
   private readonly histories: GroupHistories;
@@ -80,6 +84,8 @@ export class LagMonitor {
   private readonly anchors = new Map<string, { at: number; times: PartitionTimes }>();
   /** The groups of the latest successful check, headlines only (the App Home tab's); null before one. */
   private standings: GroupStanding[] | null = null;
+  /** The silences the last check could read: a store that fails once does not unsilence anything. */
+  private silences: readonly Silence[] = [];
 
   constructor(private readonly deps: MonitorDeps) {
     this.newId = deps.newId ?? (() => `inc-${randomUUID()}`);
@@ -99,9 +105,10 @@ export class LagMonitor {
     const at = clock.now();
     this.advanceMonitoring({ ok: true, groups: groups.length });
     const times = await this.brokerTimes(groups, at);
+    const silences = await this.silencesAt(at);
     const afterGap = !this.sawPreviousCheck;
     this.sawPreviousCheck = true;
-    const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap, times));
+    const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap, times, silences));
     this.standings = groups.map(standingOf);
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
     this.keepHistory(groups, at);
@@ -195,6 +202,16 @@ export class LagMonitor {
     return merged;
   }
 
+  private async silencesAt(at: number): Promise<readonly Silence[]> {
+    if (!this.deps.silences) return this.silences;
+    try {
+      this.silences = await this.deps.silences.forCheck(at);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'could not read the silences; this check applies those the previous one read');
+    }
+    return this.silences;
+  }
+
   /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
   private restoreHistory(now: number): void {
     if (this.restored) return;
@@ -246,14 +263,14 @@ export class LagMonitor {
     return state;
   }
 
-  private checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes): GroupVerdict {
+  private checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes, silences: readonly Silence[]): GroupVerdict {
     const settings = this.deps.policy.forGroup(lag);
     const evaluation = this.histories.observe(lag, afterGap, times);
     let incident = this.deps.store.openIncidentFor(lag);
     if (settings.channel) {
       const channel = incident?.channel ?? settings.channel;
       const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];
-      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn };
+      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn, silences };
       const result = step(incident, input, settings.incident, at);
       this.commitStep(result, settings);
       incident = result.incident?.status === 'open' ? result.incident : null;

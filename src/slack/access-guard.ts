@@ -17,6 +17,7 @@ import {
 import type { LagRequest } from '../core/command.js';
 import type { LagQueryDeps } from '../core/lag-query.js';
 import type { GroupRef } from '../core/protocol.js';
+import type { SilenceTarget } from '../core/silence.js';
 import type { Logger } from '../log/logger.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import { actionRefusedText, queryRefusedText } from '../views/access-text.js';
@@ -37,12 +38,38 @@ export interface QueryScope {
 
 const OPEN_SCOPE: QueryScope = { decide: () => ({ allowed: true, by: { kind: 'everyone' }, rule: 'the default (everyone)' }), unreadable: [] };
 
+/** Where the rules need to know the configuration: the clusters, and each group's incident channel. */
+export interface AccessWhere {
+  clusters: readonly string[];
+  /** The channel a group's incidents go to; null when it alerts nowhere. */
+  channelOf: (ref: GroupRef) => string | null;
+}
+
 export class AccessGuard {
   constructor(
     private readonly rules: AccessRules,
     private readonly memberships: MembershipCache,
     private readonly logger: Logger,
+    private readonly where: AccessWhere,
   ) {}
+
+  /**
+   * Whether `actor` may silence (or end a silence of) `target`. A glob is decided by the rules
+   * whose match its own text matches, on every cluster it covers; a whole cluster by the
+   * cluster's rules. `channel-members` are those of the group's incident channel, or of the
+   * channel the command was typed in (`typedIn`) where the group alerts nowhere.
+   */
+  async maySilence(actor: string, target: SilenceTarget, typedIn?: string): Promise<Decision> {
+    const refs: GroupRef[] =
+      target.kind === 'cluster' ? [{ cluster: target.cluster, group: '*' }] : (target.cluster !== null ? [target.cluster] : this.where.clusters).map((cluster) => ({ cluster, group: target.pattern }));
+    let allowed: Decision | null = null;
+    for (const ref of refs) {
+      const decision = await this.mayAct(actor, 'silence', { ...ref, channel: this.where.channelOf(ref) ?? typedIn ?? '' });
+      if (!decision.allowed) return decision;
+      allowed ??= decision;
+    }
+    return allowed ?? { allowed: false, rule: 'access.silence', grantees: [], unreadable: [] };
+  }
 
   /** Whether `actor` may take `action` on an incident of `target` (also for silence and reassign handlers). */
   async mayAct(actor: string, action: AccessAction, target: ActionTarget): Promise<Decision> {

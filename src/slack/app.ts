@@ -6,10 +6,11 @@ import type { LagQueryDeps } from '../core/lag-query.js';
 import type { Clock } from '../core/ports.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { Logger } from '../log/logger.js';
-import { AccessGuard } from './access-guard.js';
+import { AccessGuard, type AccessWhere } from './access-guard.js';
 import { verifyBotToken } from './bot-identity.js';
 import { MembershipCache, webMemberships } from './memberships.js';
 import type { HomeOpened } from './home-tab.js';
+import type { SilenceActions } from './listeners/silences.js';
 import { appTokenProblem } from './tokens.js';
 import { registerListeners, type ListenerDeps } from './register.js';
 
@@ -33,6 +34,8 @@ export interface SlackAppOptions {
   home?: HomeOpened;
   /** Who may act and read; everyone reads and the incident channel's members act when absent. */
   access?: AccessGuard;
+  /** When given, `/lag silence`, `/lag silences`, `/lag unsilence` and End now act through it. */
+  silences?: SilenceActions;
 }
 
 export interface RunningSlackApp {
@@ -60,17 +63,18 @@ function boltLogger(logger: Logger): BoltLogger {
 }
 
 /** The guard of the access rules, reading memberships through `client`. */
-export function accessGuard(rules: AccessRules, client: webApi.WebClient, options: { clock: Clock; logger: Logger; membershipCacheMs: number }): AccessGuard {
+export function accessGuard(rules: AccessRules, client: webApi.WebClient, options: { clock: Clock; logger: Logger; membershipCacheMs: number; where: AccessWhere }): AccessGuard {
   const memberships = new MembershipCache(webMemberships(client), options.clock, options.membershipCacheMs);
-  return new AccessGuard(rules, memberships, options.logger.child({ component: 'access' }));
+  return new AccessGuard(rules, memberships, options.logger.child({ component: 'access' }), options.where);
 }
 
 /** A minute, as the configuration's default: a user removed from a group keeps access at most this long. */
 const DEFAULT_MEMBERSHIP_CACHE_MS = 60_000;
 
 function listenerDeps(options: SlackAppOptions, app: App): ListenerDeps {
-  const access = options.access ?? accessGuard(OPEN_ACCESS, app.client, { clock: options.query.clock, logger: options.logger, membershipCacheMs: DEFAULT_MEMBERSHIP_CACHE_MS });
-  return { query: options.query, logger: options.logger, access, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}) };
+  const where = { clusters: options.query.sources.map((s) => s.cluster), channelOf: () => null };
+  const access = options.access ?? accessGuard(OPEN_ACCESS, app.client, { clock: options.query.clock, logger: options.logger, membershipCacheMs: DEFAULT_MEMBERSHIP_CACHE_MS, where });
+  return { query: options.query, logger: options.logger, access, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}), ...(options.silences ? { silences: options.silences } : {}) };
 }
 
 /** Slack's replay window: a request signed more than this far from now, either way, is refused. */

@@ -8,6 +8,7 @@ import { appHomeOpened } from './listeners/app-home-opened.js';
 import { INCIDENT_BUTTON_IDS, incidentButton, postmortemButton } from './listeners/incident-buttons.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';
+import { endSilenceButton, type SilenceActions } from './listeners/silences.js';
 
 /**
  * What the app registers and the bot scopes it needs; manifest.yml must declare exactly
@@ -21,7 +22,7 @@ import { postLagToChannel } from './listeners/post-lag-to-channel.js';
  */
 export const registered = {
   commands: ['/lag'],
-  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS, ActionIds.postmortemIncident],
+  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS, ActionIds.postmortemIncident, ActionIds.endSilence],
   events: ['app_home_opened'],
   botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history', 'files:write', 'usergroups:read', 'channels:read', 'groups:read'],
 } as const;
@@ -33,6 +34,8 @@ export interface ListenerDeps extends LagAnswerDeps {
   incidents?: IncidentActions;
   /** Present when the App Home tab is served. */
   home?: HomeOpened;
+  /** Present when silences are kept: `/lag silence` and the End now button act through it. */
+  silences?: SilenceActions;
 }
 
 export function registerListeners(app: App, deps: ListenerDeps, command: string = registered.commands[0]): void {
@@ -44,4 +47,5 @@ export function registerListeners(app: App, deps: ListenerDeps, command: string 
     app.action<BlockButtonAction>(ActionIds.postmortemIncident, postmortemButton(deps.incidents));
   }
   if (deps.home) app.event('app_home_opened', appHomeOpened(deps.home));
+  if (deps.silences) app.action<BlockButtonAction>(ActionIds.endSilence, endSilenceButton({ silences: deps.silences, clock: deps.query.clock, logger: deps.logger, access: deps.access }));
 }

@@ -3,7 +3,8 @@ import type { Database as Db } from 'better-sqlite3';
 import type { Owner } from '../core/findings.js';
 import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
-import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type StoredSample } from '../core/ports.js';
+import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type SilenceStore, type StoredSample } from '../core/ports.js';
+import type { Silence, SilenceTarget } from '../core/silence.js';
 import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackFile, type SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
 import { migrate } from './sqlite-schema.js';
@@ -104,8 +105,43 @@ function toRow(r: OutboxRecord): OutboxRow {
   };
 }
 
+interface SilenceRecord {
+  id: string;
+  target: string;
+  by_user: string;
+  reason: string | null;
+  created_at: number;
+  starts_at: number;
+  ends_at: number;
+  ended_by: string | null;
+  ended_at: number | null;
+}
+
+function silenceOf(r: SilenceRecord): Silence {
+  return {
+    id: r.id,
+    target: JSON.parse(r.target) as SilenceTarget,
+    by: r.by_user,
+    reason: r.reason,
+    createdAt: r.created_at,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    endedEarly: r.ended_by !== null && r.ended_at !== null ? { by: r.ended_by, at: r.ended_at } : null,
+  };
+}
+
+/** When a silence stops: its planned end, or the early one. */
+const SILENCE_END = 'MIN(ends_at, COALESCE(ended_at, ends_at))';
+
 function prepareStatements(db: Db) {
   return {
+    insertSilence: db.prepare<{ id: string; target: string; by: string; reason: string | null; createdAt: number; startsAt: number; endsAt: number }>(`
+      INSERT INTO silences (id, target, by_user, reason, created_at, starts_at, ends_at) VALUES (@id, @target, @by, @reason, @createdAt, @startsAt, @endsAt)`),
+    silence: db.prepare<[string], SilenceRecord>(`SELECT * FROM silences WHERE id = ?`),
+    silencesSince: db.prepare<[number], SilenceRecord>(`SELECT * FROM silences WHERE ${SILENCE_END} >= ? ORDER BY created_at, id`),
+    endSilence: db.prepare<{ id: string; by: string; at: number }>(`
+      UPDATE silences SET ended_by = @by, ended_at = @at WHERE id = @id AND ended_at IS NULL AND ends_at > @at`),
+    pruneSilences: db.prepare<[number]>(`DELETE FROM silences WHERE ${SILENCE_END} < ?`),
     upsertIncident: db.prepare<{ id: string; cluster: string; group: string; status: string; channel: string; openedAt: number; json: string }>(`
       INSERT INTO incidents (id, cluster, group_name, status, channel, opened_at, json)
       VALUES (@id, @cluster, @group, @status, @channel, @openedAt, @json)
@@ -214,7 +250,7 @@ const KEYSET_SWEEP_EVERY = 120;
  * every commit is on disk before it returns, because the outbox's promise ("queued means it
  * will be delivered, once") has to survive kill -9 and power loss, not only clean exits.
  */
-export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, OutboxStore, HistoryStore {
+export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, OutboxStore, HistoryStore, SilenceStore {
   private readonly sql: Statements;
   /** Keyset ids by the key list object the histories share between samples. */
   private keysets = new WeakMap<readonly string[], number>();
@@ -374,6 +410,30 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
    */
   pruneOutbox(before: number): number {
     return this.sql.prune.run(before).changes;
+  }
+
+  // ---- SilenceStore (async like the PostgreSQL store's; SQLite answers at once) ----
+
+  async addSilence(silence: Silence): Promise<void> {
+    if (silence.endedEarly) throw new Error('a silence is added before anyone ends it');
+    this.sql.insertSilence.run({ id: silence.id, target: JSON.stringify(silence.target), by: silence.by, reason: silence.reason, createdAt: silence.createdAt, startsAt: silence.startsAt, endsAt: silence.endsAt });
+  }
+
+  async silence(id: string): Promise<Silence | null> {
+    const row = this.sql.silence.get(id);
+    return row ? silenceOf(row) : null;
+  }
+
+  async silencesSince(since: number): Promise<Silence[]> {
+    return this.sql.silencesSince.all(since).map(silenceOf);
+  }
+
+  async endSilenceEarly(id: string, by: string, at: number): Promise<boolean> {
+    return this.sql.endSilence.run({ id, by, at }).changes === 1;
+  }
+
+  async pruneSilences(before: number): Promise<number> {
+    return this.sql.pruneSilences.run(before).changes;
   }
 
   // ---- HistoryStore ----

@@ -27,12 +27,12 @@ function listed(grantees: readonly Grantee[], s: TextStyle): string {
   return words.length <= 1 ? (words[0] ?? 'nobody') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
-/** Why a click on an incident did nothing. */
-export function actionRefusedText(action: AccessAction, refusal: Refusal): string {
+/** Why a click on an incident (or a change to silences: `what` says what was asked) did nothing. */
+export function actionRefusedText(action: AccessAction, refusal: Refusal, what: (s: TextStyle) => string = () => `${action} this incident`): string {
   return slackText((s) =>
     refusal.unreadable.length > 0
-      ? `lagbot could not check whether you may ${action} this incident: Slack did not say ${refusal.unreadable.map((u) => unreadableText(u, s)).join(', ')}. Nothing changed; try again in a minute, or ask whoever runs lagbot.`
-      : `You may not ${action} this incident: ${s.name(refusal.rule)} lets in ${listed(refusal.grantees, s)}. Nothing changed.`,
+      ? `lagbot could not check whether you may ${what(s)}: Slack did not say ${refusal.unreadable.map((u) => unreadableText(u, s)).join(', ')}. Nothing changed; try again in a minute, or ask whoever runs lagbot.`
+      : `You may not ${what(s)}: ${s.name(refusal.rule)} lets in ${listed(refusal.grantees, s)}. Nothing changed.`,
   );
 }
 

@@ -4,6 +4,7 @@ import { incidentChart, type ChartThreshold } from '../core/chart.js';
 import type { ImpactSummary, Notice, Step, TimelineEntry, TimelineKind } from '../core/incident.js';
 import type { MonitoringChange } from '../core/monitoring.js';
 import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { IncidentSilence } from '../core/silence.js';
 import type { MonitorEffect } from '../monitor/effects.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
@@ -30,6 +31,8 @@ const TIMELINE_ICON: Record<TimelineKind, string> = {
   recovering: ':chart_with_downwards_trend:',
   relapsed: ':chart_with_upwards_trend:',
   renotified: ':loudspeaker:',
+  silenced: ':no_bell:',
+  'silence-ended': ':bell:',
   resolved: ':white_check_mark:',
 };
 
@@ -128,10 +131,17 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
   blocks.push(...diagnosisBlocks(incident));
   const notes: string[] = [];
   if (incident.snoozed && incident.status === 'open') notes.push(`:zzz: Snoozed by ${mentionOf(incident.snoozed.by)} until ${formatClock(incident.snoozed.until)}`);
+  if (incident.silence && incident.status === 'open') notes.push(silenceNote(incident.silence));
   notes.push(`Consume ${formatRate(f.consumePerSec)} · produce ${formatRate(f.producePerSec)} · updated ${formatClock(f.at)} · timeline in the thread`);
   blocks.push(...actions(incident), context(notes.join(' · ')));
   const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${codeSpan(incident.group)}${onCluster(incident.cluster)}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
+
+/** Whether the root's reader can expect a mention: silenced by whom until when, or since when no longer. */
+function silenceNote(silence: IncidentSilence): string {
+  if (silence.endedAt === null) return `:no_bell: Silenced by ${mentionOf(silence.by)} until ${formatClock(silence.until)}${silence.reason === null ? '' : `: ${escapeSlack(truncate(silence.reason, 200))}`}`;
+  return `:bell: Silence by ${mentionOf(silence.by)} ended at ${formatClock(silence.endedAt)}${silence.endedBy === null ? '' : ` by ${mentionOf(silence.endedBy)}`}`;
 }
 
 /** The current diagnosis, the headline finding of the latest check: the "why" at a glance. */

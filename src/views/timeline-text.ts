@@ -2,8 +2,9 @@ import type { Notice, Staleness, TimelineEvent } from '../core/incident.js';
 import type { Severity } from '../core/protocol.js';
 import type { Reason } from '../core/rules.js';
 import { findingText } from './finding-text.js';
-import { formatCount, formatDuration, formatRate, formatStaleness } from './format.js';
+import { formatClock, formatCount, formatDuration, formatRate, formatStaleness } from './format.js';
 import { PLAIN_STYLE, type TextStyle } from './text-style.js';
+import { targetText } from './silence-text.js';
 
 /** The sentences of an incident: why a severity, what happened, what a click changed. */
 
@@ -74,6 +75,12 @@ export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): stri
       return `Recovering: total lag ${formatCount(e.lag)} is back under ${formatCount(e.line)}; resolving after ${formatDuration(e.resolveAfterMs)} under the line.`;
     case 'relapsed':
       return `Lag back over ${formatCount(e.line)} (${formatCount(e.lag)}): not resolving.`;
+    case 'silenced':
+      return `Silenced by ${s.user(e.by)} until ${formatClock(e.until)} (${targetText(e.target, s)})${e.reason === null ? '' : `: ${e.reason}`}. The timeline goes on; nobody is mentioned until then.`;
+    case 'silence-ended': {
+      const how = e.endedBy === null ? `Silence by ${s.user(e.by)} is over.` : `Silence by ${s.user(e.by)} ended early by ${s.user(e.endedBy)}.`;
+      return e.notified ? `${how} Still paging and unacknowledged:` : `${how} Notifications are back on.`;
+    }
     case 'renotified':
       return `Still paging, unacknowledged for ${formatDuration(e.openForMs)}: total lag ${formatCount(e.lag)} (${formatRate(e.growthPerSec)})${stalenessNote(e.staleness, [])}.`;
     case 'resolved': {

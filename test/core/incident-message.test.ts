@@ -240,6 +240,20 @@ describe('timeline sentences', () => {
       ],
     ],
     relapsed: [[{ kind: 'relapsed', lag: 60_000, line: 50_000 }, 'Lag back over 50,000 (60,000): not resolving.']],
+    silenced: [
+      [
+        { kind: 'silenced', by: 'U0SRE', until: T0 + 120 * MIN, reason: 'partition increase', target: { kind: 'groups', pattern: 'payments-*', cluster: null } },
+        `Silenced by @U0SRE until ${new Date(T0 + 120 * MIN).toISOString().slice(11, 19)} UTC (the groups matching payments-*): partition increase. The timeline goes on; nobody is mentioned until then.`,
+      ],
+      [
+        { kind: 'silenced', by: 'U0SRE', until: T0 + 30 * MIN, reason: null, target: { kind: 'cluster', cluster: 'prod-eu' } },
+        `Silenced by @U0SRE until ${new Date(T0 + 30 * MIN).toISOString().slice(11, 19)} UTC (every group on prod-eu). The timeline goes on; nobody is mentioned until then.`,
+      ],
+    ],
+    'silence-ended': [
+      [{ kind: 'silence-ended', by: 'U0SRE', endedBy: null, notified: false }, 'Silence by @U0SRE is over. Notifications are back on.'],
+      [{ kind: 'silence-ended', by: 'U0SRE', endedBy: 'U0MARIA', notified: true }, 'Silence by @U0SRE ended early by @U0MARIA. Still paging and unacknowledged:'],
+    ],
     renotified: [
       [{ kind: 'renotified', openForMs: 15 * MIN, lag: 2_600_000, growthPerSec: 120 }, 'Still paging, unacknowledged for 15 min: total lag 2,600,000 (+120/s).'],
       [{ kind: 'renotified', openForMs: 75 * MIN, lag: null, growthPerSec: null }, 'Still paging, unacknowledged for 1 h 15 min: total lag - (unknown).'],

@@ -6,6 +6,8 @@ import {
   recordSeries,
   escalate,
   expireSnooze,
+  muteWhileSilenced,
+  trackSilence,
   refreshRoot,
   renotify,
   step,
@@ -370,7 +372,7 @@ describe('phases', () => {
   }
 
   it('run in their documented order', () => {
-    expect(PHASES).toEqual([recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot]);
+    expect(PHASES).toEqual([recordSeries, trackPeak, expireSnooze, trackSilence, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, muteWhileSilenced, refreshRoot]);
   });
 
   it('trackPeak keeps the largest staleness seen; unmeasured checks leave it', () => {

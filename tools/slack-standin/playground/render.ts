@@ -77,6 +77,8 @@ export function createRenderer() {
     question: '\u2753',
     information_source: '\u2139\uFE0F',
     bell: '\u{1F514}',
+    no_bell: '\u{1F515}',
+    calendar: '\u{1F4C6}',
     tada: '\u{1F389}',
     '+1': '\u{1F44D}',
     thumbsup: '\u{1F44D}',
