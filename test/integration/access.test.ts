@@ -65,7 +65,7 @@ groups:
     expect(sent.status).toBe(200);
     const response = await rig.slack.waitForResponse(sent.responseUrlId, 15_000);
     expect(response.body.response_type).toBe('ephemeral');
-    return response.body.blocks ? readable(response.body) : (response.body.text ?? '');
+    return response.body.blocks?.length ? readable(response.body) : (response.body.text ?? '');
   }
 
   beforeAll(async () => {
@@ -227,6 +227,19 @@ groups:
       expect((await click(ActionIds.resolveIncident, 'U0LEAD')).status).toBe(200);
       await eventually(async () => threadText().find((t) => t.includes('Resolved by <@U0LEAD>')), 'the resolution', 10_000);
       await eventually(async () => readable(root()).includes('RESOLVED'), 'the root to show RESOLVED', 10_000);
+    });
+
+    it("silence: the members of the group's incident channel by default, for setting and ending alike", async () => {
+      expect(await lag(`silence ${group} 1h deploy`, 'U0OUTSIDER', 'C0RANDOM')).toBe(
+        `You may not silence \`${group}\`: \`the default (channel-members)\` lets in the members of the incident's channel. Nothing changed.`,
+      );
+      const set = await lag(`silence ${group} 1h deploy`, 'U0MEMBER', 'C0RANDOM');
+      expect(set).toContain(':no_bell: Silenced:');
+      const id = /`(sil-[a-z0-9]+)`/.exec(set)?.[1] ?? '';
+      expect(await lag(`unsilence ${id}`, 'U0OUTSIDER', 'C0RANDOM')).toBe(
+        `You may not end the silence of \`${group}\`: \`the default (channel-members)\` lets in the members of the incident's channel. Nothing changed.`,
+      );
+      expect(await lag(`unsilence ${id}`, 'U0MEMBER', 'C0RANDOM')).not.toContain('You may not');
     });
 
     it('keeps the refusals in the thread and in the stored timeline the postmortem is drafted from', async () => {
