@@ -60,8 +60,7 @@ export class AccessGuard {
    * channel the command was typed in (`typedIn`) where the group alerts nowhere.
    */
   async maySilence(actor: string, target: SilenceTarget, typedIn?: string): Promise<Decision> {
-    const refs: GroupRef[] =
-      target.kind === 'cluster' ? [{ cluster: target.cluster, group: '*' }] : (target.cluster !== null ? [target.cluster] : this.where.clusters).map((cluster) => ({ cluster, group: target.pattern }));
+    const refs = this.refsOf(target);
     let allowed: Decision | null = null;
     for (const ref of refs) {
       const decision = await this.mayAct(actor, 'silence', { ...ref, channel: this.where.channelOf(ref) ?? typedIn ?? '' });
@@ -69,6 +68,18 @@ export class AccessGuard {
       allowed ??= decision;
     }
     return allowed ?? { allowed: false, rule: 'access.silence', grantees: [], unreadable: [] };
+  }
+
+  /** The silences `actor` may read of, by the query rules: a listing tells no names they may not read. */
+  async readableSilences<T extends { target: SilenceTarget }>(actor: string, typedIn: string | undefined, silences: readonly T[]): Promise<T[]> {
+    const scope = await this.queryScope(actor, typedIn);
+    return silences.filter((s) => this.refsOf(s.target).some((ref) => scope.decide(ref).allowed));
+  }
+
+  /** The groups a silence covers, as the rules see them: its pattern on each of its clusters, or a whole cluster as `*`. */
+  private refsOf(target: SilenceTarget): GroupRef[] {
+    if (target.kind === 'cluster') return [{ cluster: target.cluster, group: '*' }];
+    return (target.cluster !== null ? [target.cluster] : this.where.clusters).map((cluster) => ({ cluster, group: target.pattern }));
   }
 
   /** Whether `actor` may take `action` on an incident of `target` (also for silence and reassign handlers). */

@@ -236,6 +236,9 @@ groups:
       const set = await lag(`silence ${group} 1h deploy`, 'U0MEMBER', 'C0RANDOM');
       expect(set).toContain(':no_bell: Silenced:');
       const id = /`(sil-[a-z0-9]+)`/.exec(set)?.[1] ?? '';
+      // The list tells only of silences on groups the asker may read.
+      expect(await lag('silences', 'U0OUTSIDER', 'C0SRE')).toContain(id);
+      expect(await lag('silences', 'U0OUTSIDER', 'C0RANDOM')).not.toContain(group);
       expect(await lag(`unsilence ${id}`, 'U0OUTSIDER', 'C0RANDOM')).toBe(
         `You may not end the silence of \`${group}\`: \`the default (channel-members)\` lets in the members of the incident's channel. Nothing changed.`,
       );

@@ -43,6 +43,12 @@ async function refusalOf(user: string, change: SilenceChange, deps: SilenceListe
   return { text: actionRefusedText('silence', decision, (s) => `${what} ${silenceTargetText(target, s)}`), blocks: [] };
 }
 
+/** The silences in force or ahead that the asker may read of (all of them without access rules). */
+async function readable(deps: SilenceListenerDeps, user: string, typedIn: string | undefined): Promise<Silence[]> {
+  const all = await deps.silences.current();
+  return deps.access ? deps.access.readableSilences(user, typedIn, all) : all;
+}
+
 /** What a silence covers, in a refusal: names are the person's own words, shown as code. */
 function silenceTargetText(target: SilenceTarget, s: TextStyle): string {
   if (target.kind === 'cluster') return `the cluster ${s.name(target.cluster)}`;
@@ -64,7 +70,7 @@ export async function answerSilenceCommand(command: SilenceCommand, user: string
   return answering(deps, `/lag ${command.kind}`, async () => {
     switch (command.kind) {
       case 'list':
-        return silenceListMessage(await deps.silences.current(), deps.clock.now());
+        return silenceListMessage(await readable(deps, user, typedIn), deps.clock.now());
       case 'silence': {
         const refused = await refusalOf(user, { kind: 'silence', request: command.request }, deps, typedIn);
         if (refused) return refused;
@@ -100,7 +106,7 @@ export function endSilenceButton(deps: SilenceListenerDeps) {
     }
     const message = await answering(deps, 'ending a silence', async () => {
       const ending = silenceEndingMessage(await deps.silences.end(id, body.user.id), deps.clock.now());
-      const list = silenceListMessage(await deps.silences.current(), deps.clock.now());
+      const list = silenceListMessage(await readable(deps, body.user.id, body.channel?.id), deps.clock.now());
       return { text: `${ending.text} ${list.text}`, blocks: [...ending.blocks, ...list.blocks].slice(0, 50) };
     });
     await reply(respond, message, true);
