@@ -109,7 +109,8 @@ export class AccessGuard {
     };
     const groups = await Promise.all(lookups.userGroups.map(async (id) => [id, await read(`the members of user group ${id}`, () => this.memberships.usergroup(id))] as const));
     const channel = where.channel;
-    const channelMembers = lookups.channelMembers && channel !== undefined ? await read(`the members of channel ${channel}`, () => this.memberships.channel(channel)) : undefined;
+    // No channel (a group that alerts nowhere, asked from nowhere): channel-members lets no one in.
+    const channelMembers = lookups.channelMembers && channel ? await read(`the members of channel ${channel}`, () => this.memberships.channel(channel)) : undefined;
     return { actor, ...(where.asked !== undefined ? { channel: where.asked } : {}), userGroups: new Map(groups), ...(channelMembers ? { channelMembers } : {}) };
   }
 }
