@@ -79,6 +79,7 @@ export function createRenderer() {
     bell: '\u{1F514}',
     no_bell: '\u{1F515}',
     calendar: '\u{1F4C6}',
+    no_entry: '\u26D4',
     tada: '\u{1F389}',
     '+1': '\u{1F44D}',
     thumbsup: '\u{1F44D}',
