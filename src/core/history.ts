@@ -106,22 +106,26 @@ class DeltaBlock {
   overflowed = false;
   /** Values per row. */
   readonly stride: number;
-  /** The first row. */
-  readonly anchor: Float64Array;
+  /** `head` numbers of the subclass's own (a sample block's times), then the first row. */
+  readonly floats: Float64Array;
+  readonly head: number;
   readonly data: Int8Array | Int16Array | Int32Array;
   /** The width's most negative value, standing for "unknown" (NaN). */
   readonly missing: number;
   readonly limit: number;
 
   /** `first`: the first row, its first `stride` values. */
-  constructor(first: Float64Array, stride: number, readonly width: Width) {
-    // Anchor and differences in one buffer: one allocation per block, not two.
+  constructor(first: Float64Array, stride: number, readonly width: Width, head = 0) {
+    // Anchor and differences in one buffer, the head's numbers too: one allocation per
+    // block, and two objects (a typed array and its buffer) besides the block's own.
     this.stride = stride;
+    this.head = head;
     const size = BLOCK_SAMPLES * stride;
-    const buffer = new ArrayBuffer(8 * stride + width * size);
-    this.anchor = new Float64Array(buffer, 0, stride);
-    for (let j = 0; j < stride; j += 1) this.anchor[j] = first[j] as number;
-    const at = 8 * stride;
+    const floats = head + stride;
+    const buffer = new ArrayBuffer(8 * floats + width * size);
+    this.floats = new Float64Array(buffer, 0, floats);
+    for (let j = 0; j < stride; j += 1) this.floats[head + j] = first[j] as number;
+    const at = 8 * floats;
     this.data = width === 4 ? new Int32Array(buffer, at, size) : width === 2 ? new Int16Array(buffer, at, size) : new Int8Array(buffer, at, size);
     this.limit = LIMIT[width];
     this.missing = -this.limit - 1;
@@ -138,7 +142,7 @@ class DeltaBlock {
         this.data[base + j] = this.missing;
         continue;
       }
-      const d = v - (this.anchor[j] as number);
+      const d = v - (this.floats[this.head + j] as number);
       // NaN when the anchor was unknown; a fraction never comes from Kafka, but stays exact.
       if (!Number.isInteger(d)) return false;
       const abs = d < 0 ? -d : d;
@@ -156,7 +160,7 @@ class DeltaBlock {
 
   value(row: number, j: number): number {
     const d = this.data[row * this.stride + j] as number;
-    return d === this.missing ? Number.NaN : (this.anchor[j] as number) + d;
+    return d === this.missing ? Number.NaN : (this.floats[this.head + j] as number) + d;
   }
 }
 
@@ -288,10 +292,12 @@ export class LogEnds {
  * row (`ends`), the committed offsets only, the log ends read from there.
  */
 class SampleBlock extends DeltaBlock {
-  /** Each slot's sample time, here rather than on the sample: a number field is a heap number of its own per sample. */
-  readonly times: number[] = [];
-  /** The row of `ends` each slot's log ends are in. */
-  readonly endRows: number[] = [];
+  /**
+   * The row of `ends` holding slot 0's log ends; slot s's are in row endRow + s. Consecutive
+   * on purpose: one number per block rather than an array (an array and its elements are a
+   * few hundred bytes, and there are thousands of blocks).
+   */
+  endRow = 0;
 
   constructor(
     readonly keys: readonly string[],
@@ -302,12 +308,21 @@ class SampleBlock extends DeltaBlock {
     /** The column of `ends` of each key. */
     readonly endColumns: Int32Array | null = null,
   ) {
-    super(first, ends ? keys.length : 2 * keys.length, width);
+    // The head holds each slot's sample time: a number field on the sample would be a heap number of its own per sample, an array a few hundred bytes per block.
+    super(first, ends ? keys.length : 2 * keys.length, width, BLOCK_SAMPLES);
+  }
+
+  time(slot: number): number {
+    return this.floats[slot] as number;
+  }
+
+  setTime(slot: number, at: number): void {
+    this.floats[slot] = at;
   }
 
   offset(slot: number, column: Column, i: number): number {
     if (column === COMMITTED) return this.value(slot, i);
-    if (this.ends) return this.ends.value(this.endRows[slot] as number, (this.endColumns as Int32Array)[i] as number);
+    if (this.ends) return this.ends.value(this.endRow + slot, (this.endColumns as Int32Array)[i] as number);
     return this.value(slot, this.keys.length + i);
   }
 }
@@ -332,7 +347,7 @@ class CompactSample implements GroupSample {
   }
 
   get at(): number {
-    return this.block.times[this.slot] as number;
+    return this.block.time(this.slot);
   }
 
   get slot(): number {
@@ -451,15 +466,22 @@ export function sampleFrom(record: SampleRecord, previous?: GroupSample, ends?: 
   const shared = ends ? sharedRow(ends, record.at, keys, values, previousBlock) : null;
   const endBlock = shared ? shared.block : null;
   const last =
-    previousBlock && previousBlock.keys === keys && previousBlock.ends === endBlock && previous instanceof CompactSample && previous.slot === previousBlock.count - 1 ? previousBlock : null;
+    previousBlock &&
+    previousBlock.keys === keys &&
+    previousBlock.ends === endBlock &&
+    (!shared || shared.row === previousBlock.endRow + previousBlock.count) &&
+    previous instanceof CompactSample &&
+    previous.slot === previousBlock.count - 1
+      ? previousBlock
+      : null;
   let block = last;
   // With the log ends shared the block's rows are the committed offsets only, the first half of `values`.
   if (!block || !block.append(values)) {
     block = new SampleBlock(keys, values, nextWidth(previousBlock), endBlock, shared ? shared.columns : null);
     block.append(values);
   }
-  block.times[block.count - 1] = record.at;
-  if (shared) block.endRows[block.count - 1] = shared.row;
+  if (shared && block.count === 1) block.endRow = shared.row;
+  block.setTime(block.count - 1, record.at);
   return new CompactSample(stateOf(record.state), memberIds, record.totalLag, block, block.count - 1, record.afterGap);
 }
 

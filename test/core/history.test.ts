@@ -259,6 +259,23 @@ describe('log ends held once per cluster', () => {
     }
   });
 
+  it('shares again after a check the group was not read in, its offsets given back exactly', () => {
+    const ends = new LogEnds();
+    const history: GroupSample[] = [];
+    const expected: number[][] = [];
+    for (let s = 0; s < 20; s += 1) {
+      const at = s * 30_000;
+      const other = lagAt(at, [{ topic: 't', partition: 0, committed: 1, logEnd: 1_000 + s }], 'other');
+      ends.record(at, [other]);
+      if (s % 3 === 2) continue;
+      const lag = lagAt(at, [{ topic: 't', partition: 0, committed: s, logEnd: 1_000 + s }]);
+      history.push(sampleOf(lag, history.at(-1), false, ends));
+      expected.push([s, 1_000 + s]);
+    }
+    expect(history.every((x) => logEndHolder(x) !== null)).toBe(true);
+    expect(history.map((x) => [x.committed[0], x.logEnd[0]])).toEqual(expected);
+  });
+
   it('restores shared samples from their records, and continues them', () => {
     const ends = new LogEnds();
     const rows = scriptedRows(31, 40);
