@@ -178,6 +178,11 @@ function nextWidth(previous: DeltaBlock | null): Width {
 /** Equal offsets, an unknown (NaN) equal to an unknown. */
 const sameOffset = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
+/** What LogEnds takes of a read: a GroupLag, or a stored sample's partitions. */
+export interface LogEndRead {
+  partitions: ReadonlyArray<Pick<PartitionLag, 'topic' | 'partition' | 'logEndOffset'>>;
+}
+
 /** A block of LogEnds: one row per check, one column per partition of the cluster read then. */
 class LogEndBlock extends DeltaBlock {
   constructor(
@@ -209,7 +214,7 @@ export class LogEnds {
   private at = Number.NaN;
 
   /** The log ends of these reads, all made at `at`. A partition read twice keeps its first value: a read that differs keeps its own. */
-  record(at: number, reads: readonly GroupLag[]): void {
+  record(at: number, reads: readonly LogEndRead[]): void {
     let values: Float64Array = new Float64Array(this.keys.length).fill(Number.NaN);
     const seen = new Uint8Array(this.keys.length);
     let unseen = this.keys.length;
@@ -237,7 +242,7 @@ export class LogEnds {
     this.at = at;
   }
 
-  private rekey(reads: readonly GroupLag[]): Float64Array {
+  private rekey(reads: readonly LogEndRead[]): Float64Array {
     const byTopic = new Map<string, Map<number, number>>();
     for (const lag of reads) {
       for (const p of lag.partitions) {

@@ -1,5 +1,5 @@
 import type { AlertingPolicy } from '../config/alerting.js';
-import { appendSampleInPlace, LogEnds, recordOf, sampleFrom, sampleOf, type GroupSample } from '../core/history.js';
+import { appendSampleInPlace, LogEnds, recordOf, sampleFrom, sampleOf, splitKey, type GroupSample } from '../core/history.js';
 import type { StoredSample } from '../core/ports.js';
 import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
@@ -58,13 +58,29 @@ export class GroupHistories {
     });
   }
 
-  /** Take back the samples a previous process stored (oldest first within each group). */
+  /**
+   * Take back the samples a previous process stored (oldest first within each group). Time
+   * by time, as the checks made them: each time's log ends are recorded for the cluster
+   * first, so that the restored hour holds them once per partition as the checks did.
+   */
   restore(cluster: string, stored: readonly StoredSample[]): void {
-    for (const { group, record } of stored) {
-      const key = groupKey({ cluster, group });
-      const entry = this.histories.get(key) ?? { ref: { cluster, group }, samples: [] };
-      entry.samples.push(sampleFrom(record, entry.samples.at(-1)));
-      this.histories.set(key, entry);
+    let ends = this.logEnds.get(cluster);
+    if (!ends) this.logEnds.set(cluster, (ends = new LogEnds()));
+    // Stable: within one time, the groups in the store's order.
+    const byTime = [...stored].sort((a, b) => a.record.at - b.record.at);
+    for (let k = 0; k < byTime.length; ) {
+      const at = (byTime[k] as StoredSample).record.at;
+      let end = k;
+      while (end < byTime.length && (byTime[end] as StoredSample).record.at === at) end += 1;
+      const same = byTime.slice(k, end);
+      ends.record(at, same.map(({ record }) => ({ partitions: record.keys.map((key, i) => ({ ...splitKey(key), logEndOffset: record.values[record.keys.length + i] as number })) })));
+      for (const { group, record } of same) {
+        const key = groupKey({ cluster, group });
+        const entry = this.histories.get(key) ?? { ref: { cluster, group }, samples: [] };
+        entry.samples.push(sampleFrom(record, entry.samples.at(-1), ends));
+        this.histories.set(key, entry);
+      }
+      k = end;
     }
   }
 

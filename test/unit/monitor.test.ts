@@ -3,7 +3,7 @@ import { AlertingPolicy } from '../../src/config/alerting.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { MonitoringState } from '../../src/core/monitoring.js';
 import { LagUnavailableError, type Clock } from '../../src/core/ports.js';
-import { logEndHolder } from '../../src/core/history.js';
+import { logEndHolder, type GroupSample } from '../../src/core/history.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { LagMonitor, type MonitorDeps } from '../../src/monitor/monitor.js';
@@ -150,6 +150,18 @@ describe('the check loop', () => {
     expect(orders.map((s) => [...s.logEnd])).toEqual(Array.from({ length: 20 }, (_, i) => [200 + i * 7, 300]));
     expect(orders.map((s) => s.committed[0])).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
     expect(audit.map((s) => s.committed[0])).toEqual(Array.from({ length: 20 }, (_, i) => 190 + i * 7));
+
+    // After a restart the stored samples are held the same way, and the next check goes on from them.
+    const restarted = rig(BASE, { clock: r.clock, store: r.store });
+    await restarted.check(read(20));
+    const [o, a] = [restarted.monitor.historyOf('orders'), restarted.monitor.historyOf('audit')];
+    const offsets = (s: GroupSample) => [s.at, [...s.committed], [...s.logEnd]];
+    expect(o.slice(0, 20).map(offsets)).toEqual(orders.map(offsets));
+    expect(a.slice(0, 20).map(offsets)).toEqual(audit.map(offsets));
+    expect([o[20], a[20]].map((s) => s && [...s.committed, ...s.logEnd])).toEqual([[120, 50, 340, 300], [330, 290, 340, 300]]);
+    expect(o.map((s) => logEndHolder(s))).toEqual(a.map((s) => logEndHolder(s)));
+    expect(o.every((s) => logEndHolder(s) !== null)).toBe(true);
+    expect(a.at(-1)?.committed[0]).toBe(330);
   });
 
   it('keeps incidents per cluster and group', async () => {
