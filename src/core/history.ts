@@ -94,15 +94,17 @@ const LIMIT: Record<Width, number> = { 1: 0x7f, 2: 0x7fff, 4: 0x7fffffff };
  * kept as float64). Offsets grow slowly against their size, so a difference usually fits 8
  * or 16 bits and always 32: 1 to 4 bytes per offset instead of 8, and one allocation per
  * 16 rows instead of one per row (a typed array costs several hundred bytes of bookkeeping
- * besides its data). Lossless: a value a block cannot hold (too far from the anchor, not an
- * integer, known where the anchor was not) starts a new block anchored on it.
+ * besides its data). Lossless: a value the width cannot hold (too far from the anchor, not
+ * an integer, known where the anchor was not) is kept as it is, aside (`wide`), when few
+ * of a row's are; otherwise it starts a new block, wider. Aside, one busy partition does
+ * not widen every other one's (a LogEnds block holds a whole cluster's).
  */
 class DeltaBlock {
   /** Rows written; rows only ever append, so a written row never changes. */
   count = 0;
-  /** Largest difference written, to pick the next block's width. */
+  /** Largest difference written in `data`, to pick the next block's width. */
   maxDelta = 0;
-  /** A row did not fit this block's width. */
+  /** A row had too many values this width could not hold. */
   overflowed = false;
   /** Values per row. */
   readonly stride: number;
@@ -112,7 +114,11 @@ class DeltaBlock {
   readonly data: Int8Array | Int16Array | Int32Array;
   /** The width's most negative value, standing for "unknown" (NaN). */
   readonly missing: number;
+  /** The next one, standing for "in `wide`". */
+  readonly aside: number;
   readonly limit: number;
+  /** The values held aside, by position in the row, then by row. */
+  private wide: Map<number, number[]> | null = null;
 
   /** `first`: the first row, its first `stride` values. */
   constructor(first: Float64Array, stride: number, readonly width: Width, head = 0) {
@@ -129,50 +135,71 @@ class DeltaBlock {
     this.data = width === 4 ? new Int32Array(buffer, at, size) : width === 2 ? new Int16Array(buffer, at, size) : new Int8Array(buffer, at, size);
     this.limit = LIMIT[width];
     this.missing = -this.limit - 1;
+    this.aside = -this.limit;
   }
 
-  /** Write the first `stride` of `values` into the next row; false (nothing counted) when they do not fit. */
+  /** The difference `data` holds for `v` at position j, or null when it must go aside. */
+  private deltaOf(v: number, j: number): number | null {
+    const d = v - (this.floats[this.head + j] as number);
+    // NaN when the anchor was unknown; a fraction never comes from Kafka, but stays exact.
+    return Number.isInteger(d) && d > this.aside && d <= this.limit ? d : null;
+  }
+
+  /** Write the first `stride` of `values` into the next row; false (nothing written) when the block is full or too many would go aside. */
   append(values: Float64Array): boolean {
     if (this.count >= BLOCK_SAMPLES) return false;
+    // A sixteenth of a row aside at most: past that a wider block is smaller.
+    let asideCount = 0;
+    for (let j = 0; j < this.stride; j += 1) {
+      const v = values[j] as number;
+      if (!Number.isNaN(v) && this.deltaOf(v, j) === null) asideCount += 1;
+    }
+    if (asideCount > this.stride / 16) {
+      this.overflowed = true;
+      return false;
+    }
     const base = this.count * this.stride;
-    let max = this.maxDelta;
     for (let j = 0; j < this.stride; j += 1) {
       const v = values[j] as number;
       if (Number.isNaN(v)) {
         this.data[base + j] = this.missing;
         continue;
       }
-      const d = v - (this.floats[this.head + j] as number);
-      // NaN when the anchor was unknown; a fraction never comes from Kafka, but stays exact.
-      if (!Number.isInteger(d)) return false;
-      const abs = d < 0 ? -d : d;
-      if (abs > this.limit) {
-        this.overflowed = true;
-        return false;
+      const d = asideCount === 0 ? v - (this.floats[this.head + j] as number) : this.deltaOf(v, j);
+      if (d === null) {
+        this.data[base + j] = this.aside;
+        this.wide ??= new Map();
+        let column = this.wide.get(j);
+        if (!column) this.wide.set(j, (column = []));
+        column[this.count] = v;
+        continue;
       }
-      if (abs > max) max = abs;
+      const abs = d < 0 ? -d : d;
+      if (abs > this.maxDelta) this.maxDelta = abs;
       this.data[base + j] = d;
     }
-    this.maxDelta = max;
     this.count += 1;
     return true;
   }
 
   value(row: number, j: number): number {
     const d = this.data[row * this.stride + j] as number;
-    return d === this.missing ? Number.NaN : (this.floats[this.head + j] as number) + d;
+    if (d === this.missing) return Number.NaN;
+    if (d === this.aside) return (this.wide?.get(j) as number[])[row] as number;
+    return (this.floats[this.head + j] as number) + d;
   }
 }
 
 /**
- * The next block's width: 16 bits for a first block; one step wider after a row did not
- * fit; otherwise the narrowest the previous block's differences would have fitted (idle
- * partitions, the many that barely move, take one byte an offset).
+ * The next block's width: 16 bits for a first block; one step wider after a row had too
+ * many values the width could not hold; otherwise the narrowest the previous block's
+ * differences would have fitted (idle partitions, the many that barely move, take one byte
+ * an offset).
  */
 function nextWidth(previous: DeltaBlock | null): Width {
   if (!previous) return 2;
   if (previous.overflowed) return previous.width === 1 ? 2 : 4;
-  return previous.maxDelta <= LIMIT[1] ? 1 : previous.maxDelta <= LIMIT[2] ? 2 : 4;
+  return previous.maxDelta <= LIMIT[1] - 1 ? 1 : previous.maxDelta <= LIMIT[2] - 1 ? 2 : 4;
 }
 
 /** Equal offsets, an unknown (NaN) equal to an unknown. */
@@ -769,14 +796,19 @@ export function rewindsIn(history: readonly GroupSample[], windowMs: number): Re
     const then = history[h - 1] as GroupSample;
     const now = history[h] as GroupSample;
     if (then instanceof CompactSample && now instanceof CompactSample && then.block === now.block) {
-      const { data, missing, keys, stride } = now.block;
+      const { data, missing, aside, keys, stride } = now.block;
       // The committed offsets come first in a row, whether or not the log ends follow.
       const a = then.slot * stride;
       const b = now.slot * stride;
       for (let i = 0; i < keys.length; i += 1) {
         const from = data[a + i] as number;
         const to = data[b + i] as number;
-        if (to < from && to !== missing) note(keys[i] as string, now.block.offset(then.slot, COMMITTED, i), now.block.offset(now.slot, COMMITTED, i), now.at);
+        if (from === aside || to === aside) {
+          // Held aside as they are: compared as offsets (NaN compares false).
+          const was = now.block.offset(then.slot, COMMITTED, i);
+          const is = now.block.offset(now.slot, COMMITTED, i);
+          if (is < was) note(keys[i] as string, was, is, now.at);
+        } else if (to < from && to !== missing) note(keys[i] as string, now.block.offset(then.slot, COMMITTED, i), now.block.offset(now.slot, COMMITTED, i), now.at);
       }
       continue;
     }

@@ -137,6 +137,28 @@ describe('compact history', () => {
     }
   });
 
+  it('gives back a busy partition among many idle ones exactly, held aside, and sees its rewinds', () => {
+    const rnd = random(9);
+    let rows: Row[] = Array.from({ length: 40 }, (_, p) => ({ topic: 't', partition: p, committed: 1_000, logEnd: 2_000 }));
+    let compact: GroupSample[] = [];
+    let plain: GroupSample[] = [];
+    for (let s = 0; s < 100; s += 1) {
+      rows = rows.map((r, p) => {
+        // Partition 0 moves by millions (now and then back), 1 now and then by a fraction: neither fits a narrow difference.
+        if (p === 0) return { ...r, committed: (r.committed ?? 0) + (rnd() < 0.2 ? -3_000_000 : 5_000_000), logEnd: (r.logEnd ?? 0) + 9_000_000 };
+        if (p === 1 && rnd() < 0.1) return { ...r, committed: (r.committed ?? 0) + 0.5 };
+        return { ...r, committed: (r.committed ?? 0) + Math.floor(rnd() * 3), logEnd: (r.logEnd ?? 0) + Math.floor(rnd() * 3) };
+      });
+      const lag = lagAt(s * 30_000, rows);
+      compact = appendSample(compact, sampleOf(lag, compact.at(-1)), 60 * 60_000);
+      plain = appendSample(plain, plainSample(lag), 60 * 60_000);
+      expect([...(compact.at(-1) as GroupSample).committed]).toEqual([...(plain.at(-1) as GroupSample).committed]);
+      expect([...(compact.at(-1) as GroupSample).logEnd]).toEqual([...(plain.at(-1) as GroupSample).logEnd]);
+      expect(rewindsIn(compact, 10 * 60_000)).toEqual(rewindsIn(plain, 10 * 60_000));
+    }
+    expect(rewindsIn(compact, 60 * 60_000).map((r) => r.key)).toEqual([partitionKey('t', 0)]);
+  });
+
   it('answers rates and stalls exactly as plain offset arrays do', () => {
     for (const seed of [11, 12, 13]) {
       let compact: GroupSample[] = [];
