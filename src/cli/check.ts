@@ -81,6 +81,7 @@ export async function runCheck(args: string[], io: CheckIo, usageError: (m: stri
       const reads = await Promise.allSettled(clusters.sources.map((source) => source.readAllGroups()));
       unreadable = reads.flatMap((r, n) => (r.status === 'rejected' ? [`${clusters.sources[n]?.cluster}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
       const groups = reads.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])).filter((g) => policy.watches(g));
+      histories.record(groups);
       evaluations = groups.map((g) => histories.observe(g));
     }
     if (values.json) {

@@ -5,7 +5,8 @@ import type { GroupLag, GroupState, PartitionLag } from './protocol.js';
  * One check's reading of a group. An hour of 30-second samples for every partition of
  * every group has to fit in memory (1,000 groups over 10,000 partitions is 6 million
  * partition-samples), so samples made by `sampleOf` keep their offsets in shared blocks:
- * see SampleBlock. The partition key list is shared between samples while it is unchanged.
+ * see SampleBlock, and LogEnds for the log ends, held once per cluster and check. The
+ * partition key list is shared between samples while it is unchanged.
  */
 export interface GroupSample {
   at: number;
@@ -53,11 +54,15 @@ function isKeyOf(key: string, topic: string, partition: number): boolean {
   return n === partition;
 }
 
-/** The previous sample's keys when they are those of `ordered`: the key strings are made only when the partitions changed. */
-function keysOf(ordered: readonly PartitionLag[], previous: GroupSample | undefined): readonly string[] {
+/**
+ * The previous sample's keys when they are those of `ordered`: the key strings are made only
+ * when the partitions changed, and then taken from the cluster's LogEnds where it has them
+ * (one string per partition, not one per group reading it).
+ */
+function keysOf(ordered: readonly PartitionLag[], previous: GroupSample | undefined, ends: LogEnds | undefined): readonly string[] {
   const known = previous?.keys;
   if (known && known.length === ordered.length && ordered.every((p, i) => isKeyOf(known[i] as string, p.topic, p.partition))) return known;
-  return ordered.map((p) => partitionKey(p.topic, p.partition));
+  return ordered.map((p) => ends?.keyOf(p.topic, p.partition) ?? partitionKey(p.topic, p.partition));
 }
 
 /**
@@ -85,78 +90,272 @@ type Width = 1 | 2 | 4;
 const LIMIT: Record<Width, number> = { 1: 0x7f, 2: 0x7fff, 4: 0x7fffffff };
 
 /**
- * Consecutive samples of one group with the same keys, stored as integer differences from
- * the block's first sample (its anchor, kept as float64). Offsets grow slowly against
- * their size, so a difference usually fits 8 or 16 bits and always 32: 1 to 4 bytes per
- * offset instead of 8, and one allocation per 16 samples instead of two per sample (a
- * typed array costs several hundred bytes of bookkeeping besides its data). Lossless: a
- * value a block cannot hold (too far from the anchor, not an integer, known where the
- * anchor was not) starts a new block anchored on it.
+ * Up to 16 rows of offsets, stored as integer differences from the first row (its anchor,
+ * kept as float64). Offsets grow slowly against their size, so a difference usually fits 8
+ * or 16 bits and always 32: 1 to 4 bytes per offset instead of 8, and one allocation per
+ * 16 rows instead of one per row (a typed array costs several hundred bytes of bookkeeping
+ * besides its data). Lossless: a value the width cannot hold (too far from the anchor, not
+ * an integer, known where the anchor was not) is kept as it is, aside (`wide`), when few
+ * of a row's are; otherwise it starts a new block, wider. Aside, one busy partition does
+ * not widen every other one's (a LogEnds block holds a whole cluster's).
  */
-class SampleBlock {
-  /** Slots written; samples only ever append, so a written slot never changes. */
+class DeltaBlock {
+  /** Rows written; rows only ever append, so a written row never changes. */
   count = 0;
-  /** Largest difference written, to pick the next block's width. */
+  /** Largest difference written in `data`, to pick the next block's width. */
   maxDelta = 0;
-  /** A sample did not fit this block's width. */
+  /** A row had too many values this width could not hold. */
   overflowed = false;
-  /** Committed offsets then log end offsets of the first sample. */
-  readonly anchor: Float64Array;
+  /** Values per row. */
+  readonly stride: number;
+  /** `head` numbers of the subclass's own (a sample block's times), then the first row. */
+  readonly floats: Float64Array;
+  readonly head: number;
   readonly data: Int8Array | Int16Array | Int32Array;
-  /** Each slot's sample time, here rather than on the sample: a number field is a heap number of its own per sample. */
-  readonly times: number[] = [];
   /** The width's most negative value, standing for "unknown" (NaN). */
   readonly missing: number;
+  /** The next one, standing for "in `wide`". */
+  readonly aside: number;
   readonly limit: number;
+  /** The values held aside, by position in the row, then by row. */
+  private wide: Map<number, number[]> | null = null;
 
-  constructor(
-    readonly keys: readonly string[],
-    first: Float64Array,
-    readonly width: Width,
-  ) {
-    // Anchor and differences in one buffer: one allocation per block, not two.
-    const columns = 2 * keys.length;
-    const size = BLOCK_SAMPLES * columns;
-    const buffer = new ArrayBuffer(8 * columns + width * size);
-    this.anchor = new Float64Array(buffer, 0, columns);
-    this.anchor.set(first);
-    const at = 8 * columns;
+  /** `first`: the first row, its first `stride` values. */
+  constructor(first: Float64Array, stride: number, readonly width: Width, head = 0) {
+    // Anchor and differences in one buffer, the head's numbers too: one allocation per
+    // block, and two objects (a typed array and its buffer) besides the block's own.
+    this.stride = stride;
+    this.head = head;
+    const size = BLOCK_SAMPLES * stride;
+    const floats = head + stride;
+    const buffer = new ArrayBuffer(8 * floats + width * size);
+    this.floats = new Float64Array(buffer, 0, floats);
+    for (let j = 0; j < stride; j += 1) this.floats[head + j] = first[j] as number;
+    const at = 8 * floats;
     this.data = width === 4 ? new Int32Array(buffer, at, size) : width === 2 ? new Int16Array(buffer, at, size) : new Int8Array(buffer, at, size);
     this.limit = LIMIT[width];
     this.missing = -this.limit - 1;
+    this.aside = -this.limit;
   }
 
-  /** Write `values` into the next slot; false (nothing counted) when they do not fit. */
+  /** The difference `data` holds for `v` at position j, or null when it must go aside. */
+  private deltaOf(v: number, j: number): number | null {
+    const d = v - (this.floats[this.head + j] as number);
+    // NaN when the anchor was unknown; a fraction never comes from Kafka, but stays exact.
+    return Number.isInteger(d) && d > this.aside && d <= this.limit ? d : null;
+  }
+
+  /** Write the first `stride` of `values` into the next row; false (nothing written) when the block is full or too many would go aside. */
   append(values: Float64Array): boolean {
     if (this.count >= BLOCK_SAMPLES) return false;
-    const base = this.count * values.length;
-    let max = this.maxDelta;
-    for (let j = 0; j < values.length; j += 1) {
+    // A sixteenth of a row aside at most: past that a wider block is smaller.
+    let asideCount = 0;
+    for (let j = 0; j < this.stride; j += 1) {
+      const v = values[j] as number;
+      if (!Number.isNaN(v) && this.deltaOf(v, j) === null) asideCount += 1;
+    }
+    if (asideCount > this.stride / 16) {
+      this.overflowed = true;
+      return false;
+    }
+    const base = this.count * this.stride;
+    for (let j = 0; j < this.stride; j += 1) {
       const v = values[j] as number;
       if (Number.isNaN(v)) {
         this.data[base + j] = this.missing;
         continue;
       }
-      const d = v - (this.anchor[j] as number);
-      // NaN when the anchor was unknown; a fraction never comes from Kafka, but stays exact.
-      if (!Number.isInteger(d)) return false;
-      const abs = d < 0 ? -d : d;
-      if (abs > this.limit) {
-        this.overflowed = true;
-        return false;
+      const d = asideCount === 0 ? v - (this.floats[this.head + j] as number) : this.deltaOf(v, j);
+      if (d === null) {
+        this.data[base + j] = this.aside;
+        this.wide ??= new Map();
+        let column = this.wide.get(j);
+        if (!column) this.wide.set(j, (column = []));
+        column[this.count] = v;
+        continue;
       }
-      if (abs > max) max = abs;
+      const abs = d < 0 ? -d : d;
+      if (abs > this.maxDelta) this.maxDelta = abs;
       this.data[base + j] = d;
     }
-    this.maxDelta = max;
     this.count += 1;
     return true;
   }
 
-  value(slot: number, column: Column, i: number): number {
-    const j = column * this.keys.length + i;
-    const d = this.data[slot * 2 * this.keys.length + j] as number;
-    return d === this.missing ? Number.NaN : (this.anchor[j] as number) + d;
+  value(row: number, j: number): number {
+    const d = this.data[row * this.stride + j] as number;
+    if (d === this.missing) return Number.NaN;
+    if (d === this.aside) return (this.wide?.get(j) as number[])[row] as number;
+    return (this.floats[this.head + j] as number) + d;
+  }
+}
+
+/**
+ * The next block's width: 16 bits for a first block; one step wider after a row had too
+ * many values the width could not hold; otherwise the narrowest the previous block's
+ * differences would have fitted (idle partitions, the many that barely move, take one byte
+ * an offset).
+ */
+function nextWidth(previous: DeltaBlock | null): Width {
+  if (!previous) return 2;
+  if (previous.overflowed) return previous.width === 1 ? 2 : 4;
+  return previous.maxDelta <= LIMIT[1] - 1 ? 1 : previous.maxDelta <= LIMIT[2] - 1 ? 2 : 4;
+}
+
+/** Equal offsets, an unknown (NaN) equal to an unknown. */
+const sameOffset = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
+/** What LogEnds takes of a read: a GroupLag, or a stored sample's partitions. */
+export interface LogEndRead {
+  partitions: ReadonlyArray<Pick<PartitionLag, 'topic' | 'partition' | 'logEndOffset'>>;
+}
+
+/** A block of LogEnds: one row per check, one column per partition of the cluster read then. */
+class LogEndBlock extends DeltaBlock {
+  constructor(
+    readonly keys: readonly string[],
+    first: Float64Array,
+    width: Width,
+  ) {
+    super(first, keys.length, width);
+  }
+}
+
+/**
+ * The log end offsets of one cluster's partitions at each check, held once however many
+ * groups read a partition. The groups of a check share one ListOffsets read, and a topic
+ * is often consumed by several groups (five per partition in the benchmark, where the log
+ * ends were as much of the history as all the committed offsets). `record` takes a check's
+ * reads before their samples are made; a sample then refers to its check's row instead of
+ * keeping its own log ends, when the row holds every one of them with the same value.
+ * Otherwise (another read time, a partition not recorded, a differing value) the sample
+ * keeps its own: lossless either way. Only the newest row is offered, so the table holds
+ * one block; older blocks live as long as samples refer to them.
+ */
+export class LogEnds {
+  /** `topic\0partition` of each column, sorted; replaced (not changed) when partitions change. */
+  private keys: readonly string[] = [];
+  /** topic → partition → column, so that a read finds its column without making a key string. */
+  private columns = new Map<string, Map<number, number>>();
+  private block: LogEndBlock | null = null;
+  private at = Number.NaN;
+
+  /** The log ends of these reads, all made at `at`. A partition read twice keeps its first value: a read that differs keeps its own. */
+  record(at: number, reads: readonly LogEndRead[]): void {
+    let values: Float64Array = new Float64Array(this.keys.length).fill(Number.NaN);
+    const seen = new Uint8Array(this.keys.length);
+    let unseen = this.keys.length;
+    let changed = false;
+    for (const lag of reads) {
+      for (const p of lag.partitions) {
+        const column = this.columns.get(p.topic)?.get(p.partition);
+        if (column === undefined) changed = true;
+        else if (seen[column] === 0) {
+          seen[column] = 1;
+          unseen -= 1;
+          values[column] = p.logEndOffset ?? Number.NaN;
+        }
+      }
+    }
+    // Partitions came or went (rare): new columns, the old key strings kept for those that stay.
+    if (changed || unseen > 0) values = this.rekey(reads);
+    const block = this.block && this.block.keys === this.keys ? this.block : null;
+    if (block && block.append(values)) {
+      this.at = at;
+      return;
+    }
+    this.block = new LogEndBlock(this.keys, values, nextWidth(block));
+    this.block.append(values);
+    this.at = at;
+  }
+
+  private rekey(reads: readonly LogEndRead[]): Float64Array {
+    const byTopic = new Map<string, Map<number, number>>();
+    for (const lag of reads) {
+      for (const p of lag.partitions) {
+        let partitions = byTopic.get(p.topic);
+        if (!partitions) byTopic.set(p.topic, (partitions = new Map()));
+        if (!partitions.has(p.partition)) partitions.set(p.partition, p.logEndOffset ?? Number.NaN);
+      }
+    }
+    const keys: string[] = [];
+    const ends: number[] = [];
+    const columns = new Map<string, Map<number, number>>();
+    for (const topic of [...byTopic.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const partitions = byTopic.get(topic) as Map<number, number>;
+      const topicColumns = new Map<number, number>();
+      columns.set(topic, topicColumns);
+      for (const partition of [...partitions.keys()].sort((a, b) => a - b)) {
+        const old = this.columns.get(topic)?.get(partition);
+        topicColumns.set(partition, keys.length);
+        keys.push(old === undefined ? partitionKey(topic, partition) : (this.keys[old] as string));
+        ends.push(partitions.get(partition) as number);
+      }
+    }
+    this.keys = keys;
+    this.columns = columns;
+    return Float64Array.from(ends);
+  }
+
+  /** The newest row, if it was read at `at`. */
+  rowAt(at: number): { block: LogEndBlock; row: number } | null {
+    return this.block && this.at === at ? { block: this.block, row: this.block.count - 1 } : null;
+  }
+
+  /** The column of each of `keys` in `block` (-1: not there). */
+  columnsOf(keys: readonly string[], block: LogEndBlock): Int32Array {
+    if (block.keys !== this.keys) return new Int32Array(keys.length).fill(-1);
+    return Int32Array.from(keys, (key) => {
+      const { topic, partition } = splitKey(key);
+      return this.columns.get(topic)?.get(partition) ?? -1;
+    });
+  }
+
+  /** The table's own string for this partition's key, if it has the partition: a key string per cluster, not per group reading it. */
+  keyOf(topic: string, partition: number): string | undefined {
+    const column = this.columns.get(topic)?.get(partition);
+    return column === undefined ? undefined : this.keys[column];
+  }
+}
+
+/**
+ * Consecutive samples of one group with the same keys. Its rows are the committed offsets
+ * then the log end offsets of each sample; or, when the samples' log ends are in a LogEnds
+ * row (`ends`), the committed offsets only, the log ends read from there.
+ */
+class SampleBlock extends DeltaBlock {
+  /**
+   * The row of `ends` holding slot 0's log ends; slot s's are in row endRow + s. Consecutive
+   * on purpose: one number per block rather than an array (an array and its elements are a
+   * few hundred bytes, and there are thousands of blocks).
+   */
+  endRow = 0;
+
+  constructor(
+    readonly keys: readonly string[],
+    first: Float64Array,
+    width: Width,
+    /** Where the log ends are, null: in this block. */
+    readonly ends: LogEndBlock | null = null,
+    /** The column of `ends` of each key. */
+    readonly endColumns: Int32Array | null = null,
+  ) {
+    // The head holds each slot's sample time: a number field on the sample would be a heap number of its own per sample, an array a few hundred bytes per block.
+    super(first, ends ? keys.length : 2 * keys.length, width, BLOCK_SAMPLES);
+  }
+
+  time(slot: number): number {
+    return this.floats[slot] as number;
+  }
+
+  setTime(slot: number, at: number): void {
+    this.floats[slot] = at;
+  }
+
+  offset(slot: number, column: Column, i: number): number {
+    if (column === COMMITTED) return this.value(slot, i);
+    if (this.ends) return this.ends.value(this.endRow + slot, (this.endColumns as Int32Array)[i] as number);
+    return this.value(slot, this.keys.length + i);
   }
 }
 
@@ -180,7 +379,7 @@ class CompactSample implements GroupSample {
   }
 
   get at(): number {
-    return this.block.times[this.slot] as number;
+    return this.block.time(this.slot);
   }
 
   get slot(): number {
@@ -205,16 +404,22 @@ class CompactSample implements GroupSample {
 
   private column(column: Column): Float64Array {
     const out = new Float64Array(this.block.keys.length);
-    for (let i = 0; i < out.length; i += 1) out[i] = this.block.value(this.slot, column, i);
+    for (let i = 0; i < out.length; i += 1) out[i] = this.block.offset(this.slot, column, i);
     return out;
   }
 }
 
 /** One offset of a sample, without building the whole array. */
 function offsetAt(sample: GroupSample, column: Column, i: number): number {
-  if (sample instanceof CompactSample) return sample.block.value(sample.slot, column, i);
+  if (sample instanceof CompactSample) return sample.block.offset(sample.slot, column, i);
   return (column === COMMITTED ? sample.committed : sample.logEnd)[i] as number;
 }
+
+/**
+ * What holds a sample's log ends: the LogEnds block of its check when they are shared with
+ * the cluster's other groups, null when the sample keeps its own (tests and diagnostics).
+ */
+export const logEndHolder = (sample: GroupSample): object | null => (sample instanceof CompactSample ? sample.block.ends : null);
 
 /** A partition's log end offset in a sample (NaN: unknown). */
 export const logEndAt = (sample: GroupSample, index: number): number => offsetAt(sample, LOG_END, index);
@@ -432,21 +637,11 @@ export function keyIndexIn(sample: GroupSample, topic: string, partition: number
 const NO_MEMBERS: readonly string[] = Object.freeze([]);
 
 /**
- * The next block's width: 16 bits for a group's first block; one step wider after a sample
- * did not fit; otherwise the narrowest the previous block's differences would have fitted
- * (idle partitions, the many that barely move, take one byte an offset).
- */
-function nextWidth(previous: SampleBlock | null): Width {
-  if (!previous) return 2;
-  if (previous.overflowed) return previous.width === 1 ? 2 : 4;
-  return previous.maxDelta <= LIMIT[1] ? 1 : previous.maxDelta <= LIMIT[2] ? 2 : 4;
-}
-
-/**
  * Make a sample of a read; reuses the previous sample's key list (and block) when nothing
- * changed. `afterGap`: checks were missed since `previous`.
+ * changed. `afterGap`: checks were missed since `previous`. `ends`: the cluster's log ends,
+ * where the read's own are held when that check recorded them.
  */
-export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false): GroupSample {
+export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false, ends?: LogEnds): GroupSample {
   const ordered = [...lag.partitions].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   const n = ordered.length;
   const values = new Float64Array(2 * n);
@@ -455,7 +650,7 @@ export function sampleOf(lag: GroupLag, previous?: GroupSample, afterGap = false
     values[n + i] = p.logEndOffset ?? Number.NaN;
   });
   const memberIds = lag.membersVisible && lag.members.length > 0 ? lag.members.map((m) => m.memberId).sort() : NO_MEMBERS;
-  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: completeTotal(lag), afterGap, keys: keysOf(ordered, previous), values }, previous);
+  return sampleFrom({ at: lag.readAt, state: lag.state, memberIds, totalLag: completeTotal(lag), afterGap, keys: keysOf(ordered, previous, ends), values }, previous, ends);
 }
 
 /** A sample as plain data: what the store keeps so the history survives a restart. */
@@ -477,8 +672,8 @@ export function recordOf(sample: GroupSample): SampleRecord {
   if (sample instanceof CompactSample) {
     // Straight from the block: the committed and logEnd getters would each build an array first.
     for (let i = 0; i < n; i += 1) {
-      values[i] = sample.block.value(sample.slot, COMMITTED, i);
-      values[n + i] = sample.block.value(sample.slot, LOG_END, i);
+      values[i] = sample.block.offset(sample.slot, COMMITTED, i);
+      values[n + i] = sample.block.offset(sample.slot, LOG_END, i);
     }
   } else {
     values.set(sample.committed, 0);
@@ -487,8 +682,11 @@ export function recordOf(sample: GroupSample): SampleRecord {
   return { at: sample.at, state: sample.state, memberIds: sample.memberIds, totalLag: sample.totalLag, afterGap: sample.afterGap, keys: sample.keys, values };
 }
 
-/** Build the next sample of a group; reuses the previous sample's key list (and block) when nothing changed. */
-export function sampleFrom(record: SampleRecord, previous?: GroupSample): GroupSample {
+/**
+ * Build the next sample of a group; reuses the previous sample's key list (and block) when
+ * nothing changed. `ends`: the cluster's log ends, see sampleOf.
+ */
+export function sampleFrom(record: SampleRecord, previous?: GroupSample, ends?: LogEnds): GroupSample {
   const keys = previous && sameKeys(previous.keys, record.keys) ? previous.keys : record.keys;
   const memberIds = record.memberIds.length === 0 ? NO_MEMBERS : previous && sameKeys(previous.memberIds, record.memberIds) ? previous.memberIds : record.memberIds;
   const values = record.values;
@@ -496,14 +694,51 @@ export function sampleFrom(record: SampleRecord, previous?: GroupSample): GroupS
   // Only the newest sample of a block may extend it: a second sample made from the same
   // previous one must not take (and overwrite) the slot the first one holds.
   const previousBlock = previous instanceof CompactSample ? previous.block : null;
-  const last = previousBlock && previousBlock.keys === keys && previous instanceof CompactSample && previous.slot === previousBlock.count - 1 ? previousBlock : null;
+  const shared = ends ? sharedRow(ends, record.at, keys, values, previousBlock) : null;
+  const endBlock = shared ? shared.block : null;
+  const last =
+    previousBlock &&
+    previousBlock.keys === keys &&
+    previousBlock.ends === endBlock &&
+    (!shared || shared.row === previousBlock.endRow + previousBlock.count) &&
+    previous instanceof CompactSample &&
+    previous.slot === previousBlock.count - 1
+      ? previousBlock
+      : null;
   let block = last;
+  // With the log ends shared the block's rows are the committed offsets only, the first half of `values`.
   if (!block || !block.append(values)) {
-    block = new SampleBlock(keys, values, nextWidth(previousBlock));
+    block = new SampleBlock(keys, values, nextWidth(previousBlock), endBlock, shared ? shared.columns : null);
     block.append(values);
   }
-  block.times[block.count - 1] = record.at;
+  if (shared && block.count === 1) block.endRow = shared.row;
+  block.setTime(block.count - 1, record.at);
   return new CompactSample(stateOf(record.state), memberIds, record.totalLag, block, block.count - 1, record.afterGap);
+}
+
+/**
+ * The row of `ends` holding this sample's log ends (the second half of `values`), if it holds
+ * every one of them with the same value. The columns are the previous block's while neither
+ * its keys nor the table's changed.
+ */
+function sharedRow(
+  ends: LogEnds,
+  at: number,
+  keys: readonly string[],
+  values: Float64Array,
+  previousBlock: SampleBlock | null,
+): { block: LogEndBlock; row: number; columns: Int32Array } | null {
+  const found = ends.rowAt(at);
+  if (!found) return null;
+  const { block, row } = found;
+  const reuse = previousBlock && previousBlock.keys === keys && previousBlock.ends?.keys === block.keys ? previousBlock.endColumns : null;
+  const columns = reuse ?? ends.columnsOf(keys, block);
+  const n = keys.length;
+  for (let i = 0; i < n; i += 1) {
+    const column = columns[i] as number;
+    if (column < 0 || !sameOffset(block.value(row, column), values[n + i] as number)) return null;
+  }
+  return { block, row, columns };
 }
 
 /** Append a sample and drop those older than the window (the newest is always kept). */
@@ -760,14 +995,19 @@ export function rewindsIn(history: readonly GroupSample[], windowMs: number): Re
     const then = history[h - 1] as GroupSample;
     const now = history[h] as GroupSample;
     if (then instanceof CompactSample && now instanceof CompactSample && then.block === now.block) {
-      const { data, missing, keys } = now.block;
-      const width = 2 * keys.length;
-      const a = then.slot * width;
-      const b = now.slot * width;
+      const { data, missing, aside, keys, stride } = now.block;
+      // The committed offsets come first in a row, whether or not the log ends follow.
+      const a = then.slot * stride;
+      const b = now.slot * stride;
       for (let i = 0; i < keys.length; i += 1) {
         const from = data[a + i] as number;
         const to = data[b + i] as number;
-        if (to < from && to !== missing) note(keys[i] as string, now.block.value(then.slot, COMMITTED, i), now.block.value(now.slot, COMMITTED, i), now.at);
+        if (from === aside || to === aside) {
+          // Held aside as they are: compared as offsets (NaN compares false).
+          const was = now.block.offset(then.slot, COMMITTED, i);
+          const is = now.block.offset(now.slot, COMMITTED, i);
+          if (is < was) note(keys[i] as string, was, is, now.at);
+        } else if (to < from && to !== missing) note(keys[i] as string, now.block.offset(then.slot, COMMITTED, i), now.block.offset(now.slot, COMMITTED, i), now.at);
       }
       continue;
     }

@@ -31,8 +31,12 @@ type PartitionLabels = Record<'cluster' | 'group' | 'topic' | 'partition', strin
  */
 interface GroupSeries {
   labels: PartitionLabels[];
-  /** Index into `labels` by topic and partition. */
-  index: Map<string, Map<number, number>>;
+  /**
+   * Per partition of the check that made the series, in its order: the label index, then
+   * the partition number (to know the same partitions again without making strings). An
+   * array and not a map per group: a thousand groups' maps were 2 MB, kept for good.
+   */
+  slots: Int32Array;
   /** Lag and lag in seconds by label index; read only where their order points. */
   lags: Float64Array;
   seconds: Float64Array;
@@ -43,28 +47,54 @@ interface GroupSeries {
   secondsCount: number;
 }
 
-function seriesIndexOf(series: GroupSeries, topic: string, partition: number): number {
-  return series.index.get(topic)?.get(partition) ?? -1;
-}
-
-function newGroupSeries(g: GroupLag): GroupSeries {
+/** New series for the group's partitions; the label objects of `previous` are kept for the partitions it has (its partitions came in another order). */
+function newGroupSeries(g: GroupLag, previous?: GroupSeries): GroupSeries {
   const labels: PartitionLabels[] = [];
+  // Only while the series is made: a partition listed twice has one series.
   const index = new Map<string, Map<number, number>>();
-  for (const p of g.partitions) {
+  const known = new Map<string, PartitionLabels>();
+  if (previous) for (const l of previous.labels) if (l.cluster === g.cluster) known.set(`${l.topic}\u0000${l.partition}`, l);
+  const n = g.partitions.length;
+  const slots = new Int32Array(2 * n);
+  g.partitions.forEach((p, k) => {
     let byPartition = index.get(p.topic);
     if (!byPartition) index.set(p.topic, (byPartition = new Map()));
-    if (byPartition.has(p.partition)) continue;
-    byPartition.set(p.partition, labels.length);
-    labels.push({ cluster: g.cluster, group: g.group, topic: p.topic, partition: String(p.partition) });
-  }
-  const n = g.partitions.length;
-  return { labels, index, lags: new Float64Array(labels.length), seconds: new Float64Array(labels.length), lagOrder: new Int32Array(n), secondsOrder: new Int32Array(n), lagCount: 0, secondsCount: 0 };
+    let i = byPartition.get(p.partition);
+    if (i === undefined) {
+      i = labels.length;
+      byPartition.set(p.partition, i);
+      const partition = String(p.partition);
+      labels.push(known.get(`${p.topic}\u0000${partition}`) ?? { cluster: g.cluster, group: g.group, topic: p.topic, partition });
+    }
+    slots[2 * k] = i;
+    slots[2 * k + 1] = p.partition;
+  });
+  // One buffer per kind rather than one per array.
+  const floats = new Float64Array(2 * labels.length);
+  const order = new Int32Array(2 * n);
+  return {
+    labels,
+    slots,
+    lags: floats.subarray(0, labels.length),
+    seconds: floats.subarray(labels.length),
+    lagOrder: order.subarray(0, n),
+    secondsOrder: order.subarray(n),
+    lagCount: 0,
+    secondsCount: 0,
+  };
 }
 
-/** The group's series for this check: the previous ones while its partitions are the same, new ones otherwise. */
+/** The group's series for this check: the previous ones while its partitions are the same, in the same order; new ones otherwise. */
 function groupSeriesFor(g: GroupLag, previous: GroupSeries | undefined): GroupSeries {
-  if (previous && previous.labels.length === g.partitions.length && previous.labels.every((l) => l.cluster === g.cluster) && g.partitions.every((p) => seriesIndexOf(previous, p.topic, p.partition) >= 0)) return previous;
-  return newGroupSeries(g);
+  if (
+    previous &&
+    previous.slots.length === 2 * g.partitions.length &&
+    previous.labels.every((l) => l.cluster === g.cluster) &&
+    g.partitions.every((p, k) => previous.slots[2 * k + 1] === p.partition && previous.labels[previous.slots[2 * k] as number]?.topic === p.topic)
+  ) {
+    return previous;
+  }
+  return newGroupSeries(g, previous);
 }
 
 /**
@@ -84,8 +114,9 @@ class PartitionSeries {
       const series = groupSeriesFor(g, before?.get(g.group));
       let lagCount = 0;
       let secondsCount = 0;
-      for (const p of g.partitions) {
-        const i = seriesIndexOf(series, p.topic, p.partition);
+      for (let k = 0; k < g.partitions.length; k += 1) {
+        const p = g.partitions[k] as GroupLag['partitions'][number];
+        const i = series.slots[2 * k] as number;
         // Unknown is left out: 0 would read as "caught up" and silence alerts.
         if (p.lag !== null) {
           series.lags[i] = p.lag;

@@ -1,5 +1,5 @@
 import type { AlertingPolicy } from '../config/alerting.js';
-import { appendSampleInPlace, recordOf, sampleFrom, sampleOf, type GroupSample } from '../core/history.js';
+import { appendSampleInPlace, LogEnds, recordOf, sampleFrom, sampleOf, splitKey, type GroupSample } from '../core/history.js';
 import type { StoredSample } from '../core/ports.js';
 import { groupKey, type GroupLag, type GroupRef } from '../core/protocol.js';
 import { evaluate, type Evaluation } from '../core/rules.js';
@@ -9,8 +9,29 @@ import { NO_BROKER_TIMES, timesLookup, type BrokerTimes } from '../core/broker-t
 /** The history window of every watched group, and the rules evaluated over it. */
 export class GroupHistories {
   private readonly histories = new Map<string, { ref: GroupRef; samples: GroupSample[] }>();
+  /** Each cluster's log ends, held once for all the groups of a check that read a partition. */
+  private readonly logEnds = new Map<string, LogEnds>();
 
   constructor(private readonly policy: AlertingPolicy) {}
+
+  /**
+   * A check's reads, before each is observed: their log ends are kept once per cluster and
+   * partition, and the samples refer to them. Per cluster, the reads of its first read's time
+   * (a check reads a cluster at one time); a read not recorded keeps its own log ends.
+   */
+  record(groups: readonly GroupLag[]): void {
+    const byCluster = new Map<string, GroupLag[]>();
+    for (const lag of groups) {
+      const reads = byCluster.get(lag.cluster);
+      if (!reads) byCluster.set(lag.cluster, [lag]);
+      else if (lag.readAt === (reads[0] as GroupLag).readAt) reads.push(lag);
+    }
+    for (const [cluster, reads] of byCluster) {
+      let ends = this.logEnds.get(cluster);
+      if (!ends) this.logEnds.set(cluster, (ends = new LogEnds()));
+      ends.record((reads[0] as GroupLag).readAt, reads);
+    }
+  }
 
   /** Add this read to the group's history and evaluate the group's rules over it. `afterGap`: checks were missed since the last one. */
   observe(lag: GroupLag, afterGap = false, times: BrokerTimes = NO_BROKER_TIMES): Evaluation {
@@ -21,7 +42,7 @@ export class GroupHistories {
     const rules = this.policy.forGroup(lag).rules;
     // Staleness from the history before this read: the read's own log end is the newest point.
     const idle = estimateStaleness(lag, history, rules.staleness, timesLookup(times));
-    appendSampleInPlace(history, sampleOf(lag, history[history.length - 1], afterGap), this.policy.historyMs);
+    appendSampleInPlace(history, sampleOf(lag, history[history.length - 1], afterGap, this.logEnds.get(lag.cluster)), this.policy.historyMs);
     return evaluate(lag, history, rules, idle);
   }
 
@@ -37,13 +58,29 @@ export class GroupHistories {
     });
   }
 
-  /** Take back the samples a previous process stored (oldest first within each group). */
+  /**
+   * Take back the samples a previous process stored (oldest first within each group). Time
+   * by time, as the checks made them: each time's log ends are recorded for the cluster
+   * first, so that the restored hour holds them once per partition as the checks did.
+   */
   restore(cluster: string, stored: readonly StoredSample[]): void {
-    for (const { group, record } of stored) {
-      const key = groupKey({ cluster, group });
-      const entry = this.histories.get(key) ?? { ref: { cluster, group }, samples: [] };
-      entry.samples.push(sampleFrom(record, entry.samples.at(-1)));
-      this.histories.set(key, entry);
+    let ends = this.logEnds.get(cluster);
+    if (!ends) this.logEnds.set(cluster, (ends = new LogEnds()));
+    // Stable: within one time, the groups in the store's order.
+    const byTime = [...stored].sort((a, b) => a.record.at - b.record.at);
+    for (let k = 0; k < byTime.length; ) {
+      const at = (byTime[k] as StoredSample).record.at;
+      let end = k;
+      while (end < byTime.length && (byTime[end] as StoredSample).record.at === at) end += 1;
+      const same = byTime.slice(k, end);
+      ends.record(at, same.map(({ record }) => ({ partitions: record.keys.map((key, i) => ({ ...splitKey(key), logEndOffset: record.values[record.keys.length + i] as number })) })));
+      for (const { group, record } of same) {
+        const key = groupKey({ cluster, group });
+        const entry = this.histories.get(key) ?? { ref: { cluster, group }, samples: [] };
+        entry.samples.push(sampleFrom(record, entry.samples.at(-1), ends));
+        this.histories.set(key, entry);
+      }
+      k = end;
     }
   }
 

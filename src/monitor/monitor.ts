@@ -110,6 +110,7 @@ export class LagMonitor {
     const silences = await this.silencesAt(at);
     const afterGap = !this.sawPreviousCheck;
     this.sawPreviousCheck = true;
+    this.histories.record(groups);
     const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap, times, silences));
     this.standings = groups.map(standingOf);
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);

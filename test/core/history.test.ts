@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { completeTotal } from '../../src/core/lag.js';
-import { appendSample, appendSampleInPlace, partitionKey, ratesOf, sampleOf, stalledPartitions, type GroupSample } from '../../src/core/history.js';
+import {
+  appendSample,
+  appendSampleInPlace,
+  logEndHolder,
+  LogEnds,
+  partitionKey,
+  ratesOf,
+  recordOf,
+  rewindsIn,
+  sampleFrom,
+  sampleOf,
+  stalledPartitions,
+  type GroupSample,
+} from '../../src/core/history.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 
 interface Row {
@@ -10,10 +23,10 @@ interface Row {
   logEnd: number | null;
 }
 
-function lagAt(at: number, rows: readonly Row[]): GroupLag {
+function lagAt(at: number, rows: readonly Row[], group = 'g'): GroupLag {
   return {
     cluster: 'default',
-    group: 'g',
+    group,
     state: 'Stable',
     protocol: 'classic',
     protocolType: 'consumer',
@@ -124,6 +137,28 @@ describe('compact history', () => {
     }
   });
 
+  it('gives back a busy partition among many idle ones exactly, held aside, and sees its rewinds', () => {
+    const rnd = random(9);
+    let rows: Row[] = Array.from({ length: 40 }, (_, p) => ({ topic: 't', partition: p, committed: 1_000, logEnd: 2_000 }));
+    let compact: GroupSample[] = [];
+    let plain: GroupSample[] = [];
+    for (let s = 0; s < 100; s += 1) {
+      rows = rows.map((r, p) => {
+        // Partition 0 moves by millions (now and then back), 1 now and then by a fraction: neither fits a narrow difference.
+        if (p === 0) return { ...r, committed: (r.committed ?? 0) + (rnd() < 0.2 ? -3_000_000 : 5_000_000), logEnd: (r.logEnd ?? 0) + 9_000_000 };
+        if (p === 1 && rnd() < 0.1) return { ...r, committed: (r.committed ?? 0) + 0.5 };
+        return { ...r, committed: (r.committed ?? 0) + Math.floor(rnd() * 3), logEnd: (r.logEnd ?? 0) + Math.floor(rnd() * 3) };
+      });
+      const lag = lagAt(s * 30_000, rows);
+      compact = appendSample(compact, sampleOf(lag, compact.at(-1)), 60 * 60_000);
+      plain = appendSample(plain, plainSample(lag), 60 * 60_000);
+      expect([...(compact.at(-1) as GroupSample).committed]).toEqual([...(plain.at(-1) as GroupSample).committed]);
+      expect([...(compact.at(-1) as GroupSample).logEnd]).toEqual([...(plain.at(-1) as GroupSample).logEnd]);
+      expect(rewindsIn(compact, 10 * 60_000)).toEqual(rewindsIn(plain, 10 * 60_000));
+    }
+    expect(rewindsIn(compact, 60 * 60_000).map((r) => r.key)).toEqual([partitionKey('t', 0)]);
+  });
+
   it('answers rates and stalls exactly as plain offset arrays do', () => {
     for (const seed of [11, 12, 13]) {
       let compact: GroupSample[] = [];
@@ -177,5 +212,109 @@ describe('compact history', () => {
     const c = sampleOf(lagAt(60_000, row(4)), a);
     expect([first, a, b, c].map((s) => s.committed[0])).toEqual([1, 2, 3, 4]);
     expect(a.keys).toBe(first.keys);
+  });
+});
+
+/** The offsets of a sample as plain data, to compare a sample with what it was made of. */
+const offsetsOf = (s: GroupSample) => ({ at: s.at, keys: [...s.keys], committed: [...s.committed], logEnd: [...s.logEnd], totalLag: s.totalLag, afterGap: s.afterGap });
+
+describe('log ends held once per cluster', () => {
+  it('holds a partition read by two groups at one check once, and each group gives back its own offsets', () => {
+    const ends = new LogEnds();
+    const a = lagAt(0, [{ topic: 't', partition: 0, committed: 10, logEnd: 100 }, { topic: 't', partition: 1, committed: 20, logEnd: 200 }], 'a');
+    const b = lagAt(0, [{ topic: 't', partition: 1, committed: 150, logEnd: 200 }, { topic: 'u', partition: 0, committed: 1, logEnd: 5 }], 'b');
+    ends.record(0, [a, b]);
+    const sa = sampleOf(a, undefined, false, ends);
+    const sb = sampleOf(b, undefined, false, ends);
+    expect(logEndHolder(sa)).not.toBeNull();
+    expect(logEndHolder(sb)).toBe(logEndHolder(sa));
+    // The key string of the partition both read is the cluster's, not one per group.
+    expect(sb.keys[0]).toBe(sa.keys[1]);
+    expect(offsetsOf(sa)).toEqual(offsetsOf(plainSample(a)));
+    expect(offsetsOf(sb)).toEqual(offsetsOf(plainSample(b)));
+  });
+
+  it('keeps its own log ends for a read of another time, a partition not recorded, or a log end that differs', () => {
+    const ends = new LogEnds();
+    const row = (logEnd: number | null, partition = 0): Row => ({ topic: 't', partition, committed: 1, logEnd });
+    ends.record(30_000, [lagAt(30_000, [row(100)], 'a')]);
+    // A /lag read or a read after the check: not the check's row.
+    const later = sampleOf(lagAt(31_000, [row(101)], 'x'), undefined, false, ends);
+    const unrecorded = sampleOf(lagAt(30_000, [row(100), row(7, 1)], 'y'), undefined, false, ends);
+    const differing = sampleOf(lagAt(30_000, [row(99)], 'z'), undefined, false, ends);
+    const unknown = sampleOf(lagAt(30_000, [row(null)], 'w'), undefined, false, ends);
+    for (const s of [later, unrecorded, differing, unknown]) expect(logEndHolder(s)).toBeNull();
+    expect([later, unrecorded, differing, unknown].map((s) => [...s.logEnd])).toEqual([[101], [100, 7], [99], [Number.NaN]]);
+    // The same partition unknown in both is shared: NaN equals NaN here.
+    const nothing = new LogEnds();
+    nothing.record(0, [lagAt(0, [row(null)], 'a')]);
+    expect(logEndHolder(sampleOf(lagAt(0, [row(null)], 'b'), undefined, false, nothing))).not.toBeNull();
+  });
+
+  it('gives back every group\'s history exactly while partitions come and go, groups read at other times and blocks overflow', () => {
+    for (const seed of [21, 22, 23]) {
+      const ends = new LogEnds();
+      const scripts = ['a', 'b', 'c'].map((_, g) => scriptedRows(seed * 10 + g, 150));
+      const histories: GroupSample[][] = [[], [], []];
+      const plain: GroupSample[][] = [[], [], []];
+      const rnd = random(seed);
+      let shared = 0;
+      for (let s = 0; s < 150; s += 1) {
+        const at = s * 30_000;
+        // Group c reads partitions a and b also read (topics a and b), with their log ends; now and then it is read a second later, off the check.
+        const own = scripts.map((rows) => rows[s] as Row[]);
+        const lagOfC = rnd() < 0.2 ? lagAt(at + 1_000, own[2] as Row[], 'c') : lagAt(at, own[0]?.map((r) => ({ ...r, committed: r.committed === null ? null : r.committed - 1 })) ?? [], 'c');
+        const lags = [lagAt(at, own[0] as Row[], 'a'), lagAt(at, own[1] as Row[], 'b'), lagOfC];
+        ends.record(at, lags.filter((l) => l.readAt === at));
+        lags.forEach((lag, g) => {
+          const history = histories[g] as GroupSample[];
+          const sample = sampleOf(lag, history.at(-1), false, ends);
+          if (logEndHolder(sample)) shared += 1;
+          appendSampleInPlace(history, sample, 60 * 60_000);
+          plain[g] = appendSample(plain[g] as GroupSample[], plainSample(lag), 60 * 60_000);
+        });
+      }
+      // Every sample still held, not only the newest, is what was read.
+      histories.forEach((h, g) => expect(h.map(offsetsOf)).toEqual((plain[g] as GroupSample[]).map(offsetsOf)));
+      histories.forEach((h, g) => expect(rewindsIn(h, 10 * 60_000)).toEqual(rewindsIn(plain[g] as GroupSample[], 10 * 60_000)));
+      expect(shared).toBeGreaterThan(150);
+    }
+  });
+
+  it('shares again after a check the group was not read in, its offsets given back exactly', () => {
+    const ends = new LogEnds();
+    const history: GroupSample[] = [];
+    const expected: number[][] = [];
+    for (let s = 0; s < 20; s += 1) {
+      const at = s * 30_000;
+      const other = lagAt(at, [{ topic: 't', partition: 0, committed: 1, logEnd: 1_000 + s }], 'other');
+      ends.record(at, [other]);
+      if (s % 3 === 2) continue;
+      const lag = lagAt(at, [{ topic: 't', partition: 0, committed: s, logEnd: 1_000 + s }]);
+      history.push(sampleOf(lag, history.at(-1), false, ends));
+      expected.push([s, 1_000 + s]);
+    }
+    expect(history.every((x) => logEndHolder(x) !== null)).toBe(true);
+    expect(history.map((x) => [x.committed[0], x.logEnd[0]])).toEqual(expected);
+  });
+
+  it('restores shared samples from their records, and continues them', () => {
+    const ends = new LogEnds();
+    const rows = scriptedRows(31, 40);
+    const history: GroupSample[] = [];
+    rows.forEach((r, s) => {
+      const lag = lagAt(s * 30_000, r);
+      ends.record(lag.readAt, [lag, lagAt(lag.readAt, r, 'other')]);
+      history.push(sampleOf(lag, history.at(-1), false, ends));
+    });
+    const restored: GroupSample[] = [];
+    for (const sample of history) restored.push(sampleFrom(recordOf(sample), restored.at(-1)));
+    expect(restored.map(offsetsOf)).toEqual(history.map(offsetsOf));
+    // The first check after a restart shares again.
+    const next = lagAt(40 * 30_000, rows[39] as Row[]);
+    ends.record(next.readAt, [next]);
+    const after = sampleOf(next, restored.at(-1), true, ends);
+    expect(logEndHolder(after)).not.toBeNull();
+    expect(offsetsOf(after)).toEqual({ ...offsetsOf(plainSample(next)), afterGap: true });
   });
 });

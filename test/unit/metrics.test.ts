@@ -72,6 +72,21 @@ describe('LagMetrics: kafka_consumer_lag', () => {
     ]);
   });
 
+  it('follows a group whose partitions come in another order at the next check', async () => {
+    const metrics = lite();
+    const first = userEvents();
+    metrics.recordCheck('default', [first], 1_000);
+    const reordered = { ...first, partitions: [...first.partitions].reverse() };
+    const changed = { ...first, partitions: first.partitions.map((p) => ({ ...p, lag: (p.lag ?? 0) + 1 })) };
+    for (const read of [reordered, changed, first]) {
+      metrics.recordCheck('default', [read], 2_000);
+      const last = new Map(read.partitions.map((p) => [String(p.partition), p.lag]));
+      expect(series(await scrape(metrics), 'kafka_consumer_lag')).toEqual(
+        ['0', '1', '2'].map((partition) => [{ cluster: 'default', group: 'user-events-consumer', topic: 'user-events', partition }, last.get(partition)]),
+      );
+    }
+  });
+
   it('replaces only the checked cluster\'s series: another cluster keeps its own', async () => {
     const metrics = new LagMetrics({ defaultMetrics: false }, ['prod-eu', 'staging']);
     const on = (cluster: string, lag: GroupLag): GroupLag => ({ ...lag, cluster });

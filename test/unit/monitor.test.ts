@@ -3,6 +3,7 @@ import { AlertingPolicy } from '../../src/config/alerting.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { MonitoringState } from '../../src/core/monitoring.js';
 import { LagUnavailableError, type Clock } from '../../src/core/ports.js';
+import { logEndHolder, type GroupSample } from '../../src/core/history.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import { createLogger } from '../../src/log/logger.js';
 import { LagMonitor, type MonitorDeps } from '../../src/monitor/monitor.js';
@@ -134,6 +135,33 @@ describe('the check loop', () => {
     }
     // 4 min before + 0 for the restart + 30 s + 30 s = 5 min of observed stall on the third check.
     expect(stalls).toEqual([false, false, true]);
+  });
+
+  it("holds each partition's log end once for the groups of a check that read it, and gives back each group's own offsets", async () => {
+    const r = rig(BASE);
+    const read = (i: number) => () => [
+      scriptedLag(r.clock.t, { partitions: [{ committed: 100 + i, logEnd: 200 + i * 7 }, { committed: 50, logEnd: 300 }], members: 1 }, 'orders'),
+      scriptedLag(r.clock.t, { partitions: [{ committed: 190 + i * 7, logEnd: 200 + i * 7 }, { committed: 290, logEnd: 300 }], members: 1 }, 'audit'),
+    ];
+    for (let i = 0; i < 20; i += 1) await r.check(read(i));
+    const [orders, audit] = [r.monitor.historyOf('orders'), r.monitor.historyOf('audit')];
+    expect(orders.map((s) => logEndHolder(s))).toEqual(audit.map((s) => logEndHolder(s)));
+    expect(orders.every((s) => logEndHolder(s) !== null)).toBe(true);
+    expect(orders.map((s) => [...s.logEnd])).toEqual(Array.from({ length: 20 }, (_, i) => [200 + i * 7, 300]));
+    expect(orders.map((s) => s.committed[0])).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
+    expect(audit.map((s) => s.committed[0])).toEqual(Array.from({ length: 20 }, (_, i) => 190 + i * 7));
+
+    // After a restart the stored samples are held the same way, and the next check goes on from them.
+    const restarted = rig(BASE, { clock: r.clock, store: r.store });
+    await restarted.check(read(20));
+    const [o, a] = [restarted.monitor.historyOf('orders'), restarted.monitor.historyOf('audit')];
+    const offsets = (s: GroupSample) => [s.at, [...s.committed], [...s.logEnd]];
+    expect(o.slice(0, 20).map(offsets)).toEqual(orders.map(offsets));
+    expect(a.slice(0, 20).map(offsets)).toEqual(audit.map(offsets));
+    expect([o[20], a[20]].map((s) => s && [...s.committed, ...s.logEnd])).toEqual([[120, 50, 340, 300], [330, 290, 340, 300]]);
+    expect(o.map((s) => logEndHolder(s))).toEqual(a.map((s) => logEndHolder(s)));
+    expect(o.every((s) => logEndHolder(s) !== null)).toBe(true);
+    expect(a.at(-1)?.committed[0]).toBe(330);
   });
 
   it('keeps incidents per cluster and group', async () => {
