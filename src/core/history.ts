@@ -489,26 +489,22 @@ export function logEndsBack(history: readonly GroupSample[], topic: string, part
     }
     // A run of samples of one block: its column read directly, the partition found once.
     const block = s.block;
-    const { times, data, missing, anchor } = block;
-    const stride = 2 * block.keys.length;
-    let j = -1;
-    let base = 0;
+    // The partition is looked up once per run of samples of one block (they share its keys).
+    let located = false;
     let sample: CompactSample = s;
     for (;;) {
       const slot = sample.slot;
-      const t = times[slot] as number;
+      const t = block.time(slot);
       if (!(t >= readAt)) {
-        if (j < 0) {
+        if (!located) {
           if (block.keys !== walk.keys) {
             walk.index = walk.keys === null ? firstKeyIndex(block.keys, topic, partition) : keyIndexIn(sample, topic, partition, walk.index);
             walk.keys = block.keys;
           }
           if (walk.index < 0) return ended(walk, written);
-          j = block.keys.length + walk.index;
-          base = anchor[j] as number;
+          located = true;
         }
-        const d = data[slot * stride + j] as number;
-        const e = d === missing ? Number.NaN : base + d;
+        const e = block.offset(slot, LOG_END, walk.index);
         if (!Number.isFinite(e)) return ended(walk, written);
         at[written] = t;
         end[written] = e;
@@ -579,26 +575,22 @@ export function seekLogEndAtOrBelow(history: readonly GroupSample[], topic: stri
       continue;
     }
     const block = s.block;
-    const { times, data, missing, anchor } = block;
-    const stride = 2 * block.keys.length;
-    let j = -1;
-    let base = 0;
+    // The partition is looked up once per run of samples of one block (they share its keys).
+    let located = false;
     let sample: CompactSample = s;
     for (;;) {
       const slot = sample.slot;
-      const t = times[slot] as number;
+      const t = block.time(slot);
       if (!(t >= readAt)) {
-        if (j < 0) {
+        if (!located) {
           if (block.keys !== walk.keys) {
             walk.index = walk.keys === null ? firstKeyIndex(block.keys, topic, partition) : keyIndexIn(sample, topic, partition, walk.index);
             walk.keys = block.keys;
           }
           if (walk.index < 0) break walking;
-          j = block.keys.length + walk.index;
-          base = anchor[j] as number;
+          located = true;
         }
-        const d = data[slot * stride + j] as number;
-        const e = d === missing ? Number.NaN : base + d;
+        const e = block.offset(slot, LOG_END, walk.index);
         if (!Number.isFinite(e)) break walking;
         newerAt = lastAt;
         newerEnd = lastEnd;
