@@ -86,7 +86,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     publish: async (user, view) => {
       await slackClient.views.publish({ user_id: user, view });
     },
-    view: () => homeView(homeOf([...monitors.byCluster.keys()], store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now())),
+    view: async () => homeView(homeOf([...monitors.byCluster.keys()], await store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now())),
     clock,
     logger: logger.child({ component: 'home' }),
   });
@@ -120,7 +120,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         config.check.schedule,
         async () => {
           const report = await monitor.check();
-          metrics.setOutboxPending(delivery.status().pending);
+          metrics.setOutboxPending((await delivery.status()).pending);
           return report;
         },
         logger.child({ cluster }),
@@ -154,7 +154,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   } catch (error) {
     // Nothing else has started yet; what was opened is closed, so the process can end.
     await clusters.stop();
-    store.close();
+    await store.close();
     throw error;
   }
   janitor.start();
@@ -176,7 +176,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         await delivery.stop();
         janitor.stop();
         await clusters.stop();
-        store.close();
+        await store.close();
       })();
       return stopped;
     },

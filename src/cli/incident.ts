@@ -100,12 +100,12 @@ export async function runIncident(args: string[], io: IncidentIo, usageError: (m
       const { filter, json } = filterOf(rest, now(), usageError);
       const { store } = await openStore(io);
       try {
-        const incidents = store.listIncidents(filter);
+        const incidents = await store.listIncidents(filter);
         const at = now();
         io.stdout(json ? JSON.stringify(incidents.map((i) => incidentJson(i, at)), null, 2) : incidentListText(incidents, at));
         return 0;
       } finally {
-        store.close();
+        await store.close();
       }
     }
     case 'report': {
@@ -113,15 +113,15 @@ export async function runIncident(args: string[], io: IncidentIo, usageError: (m
       const id = rest[0];
       const { store, config } = await openStore(io);
       try {
-        const incident = store.incident(id);
+        const incident = await store.incident(id);
         if (!incident) {
-          const close = closestNames(id, store.incidentIds());
+          const close = closestNames(id, await store.incidentIds());
           throw new IncidentLookupError(`no incident "${id}" in ${config.store.path}${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : '; lagbot incident list --all shows them'}`);
         }
-        io.stdout(postmortemMarkdown(incident, store.timeline(id), { timeZone: config.postmortem.timeZone, now: now() }));
+        io.stdout(postmortemMarkdown(incident, await store.timeline(id), { timeZone: config.postmortem.timeZone, now: now() }));
         return 0;
       } finally {
-        store.close();
+        await store.close();
       }
     }
     case undefined:

@@ -129,7 +129,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
     const policy = new AlertingPolicy(config, config.clusters);
     // A running lagbot's last hour, where this config's store has one: rates, findings that look
     // back, and lag in seconds read from it as in Slack.
-    const histories = storedHistories(config.store.path, systemClock.now() - policy.historyMs);
+    const histories = await storedHistories(config.store.path, systemClock.now() - policy.historyMs, clusters.sources.map((s) => s.cluster));
     const answer = await answerLag(asked.request, {
       sources: clusters.sources,
       clock: systemClock,

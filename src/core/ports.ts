@@ -52,22 +52,24 @@ export interface Commit {
 
 /**
  * Durable state as the monitor uses it. A crash at any point leaves either the old state
- * and its queued messages or the new ones, never half.
+ * and its queued messages or the new ones, never half. Every method answers a Promise: a
+ * store may be a database across the network (PostgreSQL), and SQLite's answers are simply
+ * resolved at once.
  */
 export interface IncidentStore {
   /** The open incident of a group, if any. */
-  openIncidentFor(ref: GroupRef): Incident | null;
-  incident(id: string): Incident | null;
+  openIncidentFor(ref: GroupRef): Promise<Incident | null>;
+  incident(id: string): Promise<Incident | null>;
   /** Every timeline entry committed for the incident, oldest first. */
-  timeline(incidentId: string): TimelineEntry[];
-  commit(change: Commit): void;
+  timeline(incidentId: string): Promise<TimelineEntry[]>;
+  commit(change: Commit): Promise<void>;
   /** Small durable monitor state, JSON values. */
-  state<T>(key: string): T | null;
+  state<T>(key: string): Promise<T | null>;
 }
 
 /** The open incidents of every cluster, for the App Home tab. */
 export interface OpenIncidentList {
-  openIncidents(): Incident[];
+  openIncidents(): Promise<Incident[]>;
 }
 
 /** One group's sample of one check, as the history store keeps it. */
@@ -82,7 +84,7 @@ export interface StoredSample {
  */
 export interface HistoryStore {
   /** Add one check's samples of a cluster, and forget that cluster's samples older than `before`. */
-  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): void;
+  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): Promise<void>;
   /** A cluster's samples since `since`, oldest first within each group. */
-  loadSamples(cluster: string, since: number): StoredSample[];
+  loadSamples(cluster: string, since: number): Promise<StoredSample[]>;
 }

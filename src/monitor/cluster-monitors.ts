@@ -7,9 +7,9 @@ import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
 
 /** What an incident's buttons need: act on an incident by id, whichever cluster it is on. */
 export interface IncidentActions {
-  act(incidentId: string, user: string, action: IncidentAction): Step;
+  act(incidentId: string, user: string, action: IncidentAction): Promise<Step>;
   /** Post the incident's postmortem draft into its thread; a notice when there is none to draft. */
-  postmortem(incidentId: string): Notice | null;
+  postmortem(incidentId: string): Promise<Notice | null>;
 }
 
 /** One monitor per cluster, and a click routed to the monitor of its incident's cluster. */
@@ -27,17 +27,17 @@ export class ClusterMonitors implements IncidentActions {
     return monitor;
   }
 
-  act(incidentId: string, user: string, action: IncidentAction): Step {
-    return this.monitorOf(incidentId).act(incidentId, user, action);
+  async act(incidentId: string, user: string, action: IncidentAction): Promise<Step> {
+    return (await this.monitorOf(incidentId)).act(incidentId, user, action);
   }
 
-  postmortem(incidentId: string): Notice | null {
-    return this.monitorOf(incidentId).postmortem(incidentId);
+  async postmortem(incidentId: string): Promise<Notice | null> {
+    return (await this.monitorOf(incidentId)).postmortem(incidentId);
   }
 
   /** The monitor of the incident's cluster; an unknown incident gets its "no such incident" answer from any monitor. */
-  private monitorOf(incidentId: string): LagMonitor {
-    const cluster = this.store.incident(incidentId)?.cluster;
+  private async monitorOf(incidentId: string): Promise<LagMonitor> {
+    const cluster = (await this.store.incident(incidentId))?.cluster;
     return (cluster !== undefined ? this.byCluster.get(cluster) : undefined) ?? (this.byCluster.values().next().value as LagMonitor);
   }
 

@@ -7,7 +7,7 @@ export interface HomeTabOptions {
   /** views.publish of one user's Home tab; rejects when Slack refused it. */
   publish: (user: string, view: HomeView) => Promise<void>;
   /** The Home tab as of now; the same for every user. */
-  view: () => HomeView;
+  view: () => HomeView | Promise<HomeView>;
   clock: Clock;
   logger: Logger;
   /** Changes within this long of the first are published together. Default 2 s. */
@@ -104,7 +104,7 @@ export class HomeTab implements HomeOpened {
         this.waiting.delete(user);
         if (this.stopped) return;
         try {
-          await this.options.publish(user, this.options.view());
+          await this.options.publish(user, await this.options.view());
         } catch (err) {
           this.options.logger.warn({ err: errorText(err), user }, 'could not publish the App Home tab');
         }

@@ -206,6 +206,11 @@ interface SampleRow {
   keys: string;
 }
 
+function stateOf<T>(sql: Statements, key: string): T | null {
+  const row = sql.state.get(key);
+  return row ? (JSON.parse(row.json) as T) : null;
+}
+
 /** Keysets no sample uses any more are dropped about once an hour of 30-second checks. */
 const KEYSET_SWEEP_EVERY = 120;
 
@@ -226,45 +231,45 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     private readonly clock: Clock = systemClock,
   ) {
     this.sql = prepareStatements(db);
-    const stamp = this.state<string>('outbox-stamp');
+    const stamp = stateOf<string>(this.sql, 'outbox-stamp');
     if (typeof stamp !== 'string' || stamp.length === 0) throw new Error('lagbot database has no outbox stamp (migration 5 did not run)');
     this.outboxStamp = stamp;
   }
 
   // ---- IncidentStore ----
 
-  openIncidentFor(ref: GroupRef): Incident | null {
+  async openIncidentFor(ref: GroupRef): Promise<Incident | null> {
     const row = this.sql.openIncidentFor.get(ref.cluster, ref.group);
     return row ? incidentOf(row.json) : null;
   }
 
   /** Every open incident, oldest first. */
-  openIncidents(): Incident[] {
+  async openIncidents(): Promise<Incident[]> {
     return this.sql.openIncidents.all().map((r) => incidentOf(r.json));
   }
 
-  incident(id: string): Incident | null {
+  async incident(id: string): Promise<Incident | null> {
     const row = this.sql.incident.get(id);
     return row ? incidentOf(row.json) : null;
   }
 
   /** Incidents, newest first (by opening time). */
-  listIncidents(filter: IncidentFilter = {}): Incident[] {
+  async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
     return this.sql.listIncidents
       .all({ cluster: filter.cluster ?? null, group: filter.group ?? null, status: filter.status ?? null, since: filter.since ?? null, limit: filter.limit ?? -1 })
       .map((r) => incidentOf(r.json));
   }
 
   /** Every incident id, newest first: for suggesting the one someone meant. */
-  incidentIds(): string[] {
+  async incidentIds(): Promise<string[]> {
     return this.sql.incidentIds.all().map((r) => r.id);
   }
 
-  timeline(incidentId: string): TimelineEntry[] {
+  async timeline(incidentId: string): Promise<TimelineEntry[]> {
     return this.sql.timeline.all(incidentId).map((r) => JSON.parse(r.json) as TimelineEntry);
   }
 
-  commit(change: Commit): void {
+  async commit(change: Commit): Promise<void> {
     const now = this.clock.now();
     const entries = change.timeline ?? [];
     if (entries.length > 0 && !change.incident) throw new Error('timeline entries are committed with their incident');
@@ -280,53 +285,52 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  rootPending(incidentId: string): boolean {
+  async rootPending(incidentId: string): Promise<boolean> {
     return (this.sql.rootUnfinished.get(incidentId)?.n ?? 0) > 0;
   }
 
-  rootMessage(incidentId: string): { channel: string; ts: string } | null {
+  async rootMessage(incidentId: string): Promise<{ channel: string; ts: string } | null> {
     const row = this.sql.rootOfIncident.get(incidentId) ?? this.sql.rootFromOutbox.get(incidentId);
     return row ? { channel: row.channel, ts: row.ts } : null;
   }
 
-  state<T>(key: string): T | null {
-    const row = this.sql.state.get(key);
-    return row ? (JSON.parse(row.json) as T) : null;
+  async state<T>(key: string): Promise<T | null> {
+    return stateOf<T>(this.sql, key);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 
   // ---- OutboxStore ----
 
-  outboxHeads(limit: number): OutboxRow[] {
+  async outboxHeads(limit: number): Promise<OutboxRow[]> {
     return this.sql.heads.all(limit).map(toRow);
   }
 
-  outboxRow(seq: number): OutboxRow | null {
+  async outboxRow(seq: number): Promise<OutboxRow | null> {
     const row = this.sql.row.get(seq);
     return row ? toRow(row) : null;
   }
 
   /** Every outbox row, oldest first: for tests and for looking into a stuck queue. */
-  outboxRows(): OutboxRow[] {
+  async outboxRows(): Promise<OutboxRow[]> {
     return this.sql.rows.all().map(toRow);
   }
 
-  markSending(seq: number): boolean {
+  async markSending(seq: number): Promise<boolean> {
     return this.sql.markSending.run({ seq, now: this.clock.now() }).changes === 1;
   }
 
-  markDelivered(seq: number, ts: string, channel?: string): void {
+  async markDelivered(seq: number, ts: string, channel?: string): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql.row.get(seq);
       if (!row || this.sql.markDelivered.run({ seq, ts, now: this.clock.now() }).changes !== 1) return;
-      if (row.kind === 'post-root' && row.incident_id !== null) this.setRootTs(row.incident_id, channel ?? row.channel, ts);
+      if (row.kind === 'post-root' && row.incident_id !== null) this.sql.setRoot.run(channel ?? row.channel, ts, row.incident_id);
     })();
   }
 
-  markRetry(seq: number, plan: RetryPlan): void {
+  async markRetry(seq: number, plan: RetryPlan): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql.row.get(seq);
       if (!row) return;
@@ -337,7 +341,7 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  markFailed(seq: number, error: string): void {
+  async markFailed(seq: number, error: string): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql.row.get(seq);
       if (!row || this.sql.markFailed.run({ seq, error }).changes !== 1) return;
@@ -351,19 +355,19 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  markFileUploaded(seq: number, fileId: string): void {
+  async markFileUploaded(seq: number, fileId: string): Promise<void> {
     this.sql.markFileUploaded.run({ seq, fileId });
   }
 
-  inDoubt(): OutboxRow[] {
+  async inDoubt(): Promise<OutboxRow[]> {
     return this.sql.inDoubt.all().map(toRow);
   }
 
-  setRootTs(incidentId: string, channel: string, ts: string): void {
+  async setRootTs(incidentId: string, channel: string, ts: string): Promise<void> {
     this.sql.setRoot.run(channel, ts, incidentId);
   }
 
-  outboxCounts(): OutboxCounts {
+  async outboxCounts(): Promise<OutboxCounts> {
     const counts = this.sql.counts.get();
     return counts ?? { pending: 0, sending: 0, failed: 0, lastDeliveredAt: null };
   }
@@ -372,13 +376,13 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
    * Forgets finished rows created before `before`; returns how many. Sequence numbers are never
    * reused (AUTOINCREMENT), so the seq in a message's Slack metadata stays unambiguous.
    */
-  pruneOutbox(before: number): number {
+  async pruneOutbox(before: number): Promise<number> {
     return this.sql.prune.run(before).changes;
   }
 
   // ---- HistoryStore ----
 
-  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): void {
+  async appendSamples(cluster: string, samples: readonly StoredSample[], before: number): Promise<void> {
     this.db.transaction(() => {
       for (const { group, record } of samples) {
         const offsets = Buffer.from(record.values.buffer, record.values.byteOffset, record.values.byteLength);
@@ -402,7 +406,7 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  loadSamples(cluster: string, since: number): StoredSample[] {
+  async loadSamples(cluster: string, since: number): Promise<StoredSample[]> {
     const shared = new Map<string, string[]>();
     return this.sql.samples.all(cluster, since).map((row) => {
       let keys = shared.get(row.keys);

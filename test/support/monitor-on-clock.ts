@@ -61,7 +61,7 @@ export function monitorOnClock(yaml: string, clock: Clock): MonitorOnClock {
     logger,
     stop: async () => {
       await reader.stop();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -31,7 +31,7 @@ export function incidentButton(monitor: IncidentActions) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
       return;
     }
-    const result = monitor.act(incidentId, body.user.id, incidentAction);
+    const result = await monitor.act(incidentId, body.user.id, incidentAction);
     if (result.notice) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: noticeText(result.notice) });
     }
@@ -51,7 +51,7 @@ export function postmortemButton(monitor: IncidentActions) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not belong to a lagbot incident.' });
       return;
     }
-    const notice = monitor.postmortem(incidentId);
+    const notice = await monitor.postmortem(incidentId);
     const text = notice ? noticeText(notice) : 'The postmortem draft is on its way into the thread, as a file.';
     await respond({ response_type: 'ephemeral', replace_original: false, text });
   };
