@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import type { ISocketFactory } from 'kafkajs';
-import { AlertingPolicy } from '../config/alerting.js';
+import { AlertingPolicy, storeTarget } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
@@ -16,7 +16,7 @@ import { startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
 import { homeView } from '../views/home.js';
 import { slackEffectsOf } from '../views/incident-message.js';
 import { openClusters } from './clusters.js';
@@ -69,7 +69,14 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
 
   // A cluster whose key file is missing stops start-up here, before the store is opened.
   const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
-  const store = openSqliteStore(config.store.path, { clock });
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }) });
+  } catch (error) {
+    await clusters.stop();
+    throw error;
+  }
+  logger.info({ store: store.description }, 'store open');
   const slackClient = createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs });
   const delivery = new SlackDelivery({
     store,

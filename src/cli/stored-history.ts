@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { sampleFrom, type GroupSample } from '../core/history.js';
 import type { GroupRef } from '../core/protocol.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import type { StoreTarget } from '../config/alerting.js';
+import { openStore } from '../store/open.js';
 
 /**
- * The history a running lagbot keeps in its SQLite store (`store.path`), for the CLI, which
+ * The history a running lagbot keeps in its store (`store.path` or `store.url`), for the CLI, which
  * runs no monitor: rates, slow-consumer findings, lag in seconds and charts come from it.
  */
 export interface StoredHistories {
@@ -15,10 +16,10 @@ export interface StoredHistories {
 }
 
 /** Reads the clusters asked for at once, opening the store once: `lagbot lag` of every group reads it once. */
-export async function storedHistories(storePath: string, since: number, clusters: readonly string[]): Promise<StoredHistories> {
-  if (storePath === ':memory:' || !existsSync(storePath)) return { found: false, of: () => [] };
+export async function storedHistories(target: StoreTarget, since: number, clusters: readonly string[]): Promise<StoredHistories> {
+  if (target.kind === 'sqlite' && (target.path === ':memory:' || !existsSync(target.path))) return { found: false, of: () => [] };
   const byCluster = new Map<string, Map<string, GroupSample[]>>();
-  const store = openSqliteStore(storePath);
+  const store = await openStore(target);
   try {
     for (const cluster of new Set(clusters)) {
       const groups = new Map<string, GroupSample[]>();

@@ -1,107 +1,17 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import type { Owner } from '../core/findings.js';
 import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
-import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type StoredSample } from '../core/ports.js';
-import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackFile, type SlackMessage } from '../core/protocol.js';
-import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
+import { systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
+import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
+import { incidentOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord } from './records.js';
 import { migrate } from './sqlite-schema.js';
-
-/** Which incidents to list; every field narrows. */
-export interface IncidentFilter {
-  cluster?: string;
-  group?: string;
-  status?: Incident['status'];
-  /** Open incidents, and those resolved (or opened) at or after this time (ms since epoch). */
-  since?: number;
-  limit?: number;
-}
+import type { LagbotStore } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Stamps outbox rows (created, delivered); tests pass a fake one. */
   clock?: Clock;
-}
-
-interface OutboxRecord {
-  seq: number;
-  incident_id: string | null;
-  channel: string;
-  kind: OutboxKind;
-  message: string;
-  state: OutboxState;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  created_at: number;
-  last_attempt_at: number | null;
-  last_answer_at: number | null;
-  delivered_at: number | null;
-  slack_ts: string | null;
-  file: string | null;
-  slack_file_id: string | null;
-}
-
-const UNFINISHED = `state IN ('pending', 'sending')`;
-
-// Standalone channel messages have no incident; they are ordered per channel instead. A root
-// edit carries the whole current state and waits for its own budget (chat.update), so it is a
-// stream of its own: the thread never waits behind it. Files too: an upload can be slow or
-// fail, and the timeline text must not wait for it.
-const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel WHEN kind = 'update-root' THEN 'root:' || incident_id WHEN kind = 'post-file' THEN 'file:' || incident_id ELSE 'incident:' || incident_id END`;
-
-type StoredIncident = Omit<Incident, 'cluster' | 'figures'> & {
-  cluster?: string;
-  figures: Omit<Incident['figures'], 'hotPartition'> & {
-    drainSeconds?: number | null;
-    nextThreshold: { severity: Severity; lag: number; seconds?: number; inMs?: number; rule?: 'line' | 'doubling' } | null;
-    hotPartition: (Omit<NonNullable<Incident['figures']['hotPartition']>, 'owner'> & { owner?: Owner | null; memberId?: string | null; host?: string | null }) | null;
-  };
-};
-
-/**
- * An incident as saved, brought up to today's shape: incidents written before clusters
- * were named belong to the default cluster, and their figures counted seconds where
- * they now count milliseconds. A check refreshes the figures anyway; this covers the
- * minute until it does.
- */
-function incidentOf(json: string): Incident {
-  const stored = JSON.parse(json) as StoredIncident;
-  const { drainSeconds, ...figures } = stored.figures;
-  const next = figures.nextThreshold;
-  const hot = figures.hotPartition;
-  const owner = hot && hot.owner === undefined && hot.memberId ? { memberId: hot.memberId, clientId: null, host: hot.host ?? null } : (hot?.owner ?? null);
-  return {
-    ...stored,
-    cluster: stored.cluster ?? DEFAULT_CLUSTER,
-    figures: {
-      ...figures,
-      drainMs: figures.drainMs ?? (drainSeconds === undefined || drainSeconds === null ? null : drainSeconds * 1000),
-      nextThreshold: next === null ? null : { severity: next.severity, lag: next.lag, inMs: next.inMs ?? (next.seconds ?? 0) * 1000, rule: next.rule ?? 'line' },
-      hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner } : null,
-    },
-  } as Incident;
-}
-
-function toRow(r: OutboxRecord): OutboxRow {
-  return {
-    seq: r.seq,
-    incidentId: r.incident_id,
-    channel: r.channel,
-    kind: r.kind,
-    message: JSON.parse(r.message) as SlackMessage,
-    file: r.file === null ? null : (JSON.parse(r.file) as SlackFile),
-    slackFileId: r.slack_file_id,
-    state: r.state,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    createdAt: r.created_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastAnswerAt: r.last_answer_at,
-    deliveredAt: r.delivered_at,
-    slackTs: r.slack_ts,
-  };
 }
 
 function prepareStatements(db: Db) {
@@ -219,17 +129,19 @@ const KEYSET_SWEEP_EVERY = 120;
  * every commit is on disk before it returns, because the outbox's promise ("queued means it
  * will be delivered, once") has to survive kill -9 and power loss, not only clean exits.
  */
-export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, OutboxStore, HistoryStore {
+export class SqliteIncidentStore implements LagbotStore {
   private readonly sql: Statements;
   /** Keyset ids by the key list object the histories share between samples. */
   private keysets = new WeakMap<readonly string[], number>();
   private appends = 0;
   readonly outboxStamp: string;
+  readonly description: string;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
   ) {
+    this.description = `SQLite ${db.name}`;
     this.sql = prepareStatements(db);
     const stamp = stateOf<string>(this.sql, 'outbox-stamp');
     if (typeof stamp !== 'string' || stamp.length === 0) throw new Error('lagbot database has no outbox stamp (migration 5 did not run)');
