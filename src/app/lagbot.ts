@@ -16,7 +16,9 @@ import { startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
-import { openStore } from '../store/open.js';
+import { openReplicaStore } from '../store/open.js';
+import type { LagbotStore } from '../store/store.js';
+import type { Leadership } from './leadership.js';
 import { homeView } from '../views/home.js';
 import { slackEffectsOf } from '../views/incident-message.js';
 import { openClusters } from './clusters.js';
@@ -25,7 +27,9 @@ export interface RunningLagbot {
   port: number | null;
   /** One monitor per cluster. */
   monitors: ClusterMonitors;
-  delivery: SlackDelivery;
+  /** The delivery of this term of leadership; null while this replica stands by. */
+  readonly delivery: SlackDelivery | null;
+  leadership: Leadership;
   /** The App Home tab and who is kept up to date with it. */
   home: HomeTab;
   metrics: LagMetrics;
@@ -69,25 +73,30 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
 
   // A cluster whose key file is missing stops start-up here, before the store is opened.
   const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
-  let store: Awaited<ReturnType<typeof openStore>>;
+  let store: LagbotStore;
+  let leadership: Leadership;
   try {
-    store = await openStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }) });
+    ({ store, leadership } = await openReplicaStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }), intervalMs: interval }));
   } catch (error) {
     await clusters.stop();
     throw error;
   }
   logger.info({ store: store.description }, 'store open');
   const slackClient = createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs });
-  const delivery = new SlackDelivery({
-    store,
-    client: slackClient,
-    logger: logger.child({ component: 'delivery' }),
-    clock,
-    postMinTimeMs: config.slack.postIntervalMs,
-    updatesPerWindow: config.slack.updatesPerMinute,
-    updateWindowMs: 60_000,
-    callTimeoutMs: config.slack.requestTimeoutMs,
-  });
+  // Only the leader delivers; each term of leadership gets a delivery of its own (one cannot restart).
+  const newDelivery = () =>
+    new SlackDelivery({
+      store,
+      client: slackClient,
+      logger: logger.child({ component: 'delivery' }),
+      clock,
+      postMinTimeMs: config.slack.postIntervalMs,
+      updatesPerWindow: config.slack.updatesPerMinute,
+      updateWindowMs: 60_000,
+      callTimeoutMs: config.slack.requestTimeoutMs,
+    });
+  let delivery: SlackDelivery | null = null;
+  const kicker = { kick: () => delivery?.kick() };
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
   const home: HomeTab = new HomeTab({
     publish: async (user, view) => {
@@ -113,7 +122,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           render: (effects) => slackEffectsOf(effects, { timeZone: config.postmortem.timeZone }),
           metrics,
           health: health.get(source.cluster) as HealthState,
-          delivery,
+          delivery: kicker,
           home: { incidentChanged: () => home.changed() },
         }),
       ]),
@@ -127,7 +136,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         config.check.schedule,
         async () => {
           const report = await monitor.check();
-          metrics.setOutboxPending((await delivery.status()).pending);
+          if (delivery) metrics.setOutboxPending((await delivery.status()).pending);
           return report;
         },
         logger.child({ cluster }),
@@ -156,7 +165,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       logger,
       incidents: monitors,
       home,
-      routes: metricsRoutes(metrics, health, () => clock.now()),
+      routes: metricsRoutes(metrics, health, () => clock.now(), () => (leadership.isLeader() ? 'leader' : 'standby')),
     });
   } catch (error) {
     // Nothing else has started yet; what was opened is closed, so the process can end.
@@ -164,23 +173,47 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     await store.close();
     throw error;
   }
+  // Leading and standing by, in turns: the leader checks and delivers; a standby answers /lag
+  // and records clicks, which the leader's delivery then sends.
+  let transition: Promise<void> = Promise.resolve();
+  leadership.onChange((leader) => {
+    metrics.setLeader(leader);
+    transition = transition.then(async () => {
+      if (leader) {
+        for (const monitor of monitors.byCluster.values()) monitor.resume();
+        delivery = newDelivery();
+        delivery.start();
+        if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
+      } else {
+        await Promise.all(schedulers.map((s) => s.stop()));
+        const ending = delivery;
+        delivery = null;
+        await ending?.stop();
+      }
+    });
+  });
+  metrics.setLeader(false);
   janitor.start();
-  delivery.start();
-  if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
+  leadership.start();
 
   let stopped: Promise<void> | null = null;
   return {
     port: slack.port,
     monitors,
-    delivery,
+    get delivery() {
+      return delivery;
+    },
+    leadership,
     home,
     metrics,
     stop: () => {
       stopped ??= (async () => {
+        await leadership.stop();
+        await transition;
         await Promise.all(schedulers.map((s) => s.stop()));
         await slack.stop();
         await home.stop();
-        await delivery.stop();
+        await delivery?.stop();
         janitor.stop();
         await clusters.stop();
         await store.close();

@@ -48,6 +48,11 @@ export interface Commit {
   timeline?: TimelineEntry[];
   effects?: SlackEffect[];
   state?: Record<string, unknown>;
+  /**
+   * A check's result: only the replica that leads may commit it, and the store refuses it
+   * from one that no longer does. Clicks are recorded by whichever replica receives them.
+   */
+  asLeader?: boolean;
 }
 
 /**

@@ -163,6 +163,7 @@ export class LagMetrics {
   /** The group series each cluster's last check set, so the next one replaces only its own. */
   private readonly seriesOf = new Map<string, Array<Record<'cluster' | 'group', string>>>();
   private readonly outboxPending: Gauge;
+  private readonly leader: Gauge;
 
   /** `clusters`: their check series exist from the start, so rate() and increase() see the first error. */
   constructor(options: LagMetricsOptions = {}, clusters: readonly string[] = []) {
@@ -244,6 +245,11 @@ export class LagMetrics {
       help: 'Slack messages waiting in the outbox for delivery.',
       registers,
     });
+    this.leader = new Gauge({
+      name: 'lagbot_leader',
+      help: 'Whether this replica leads (1: it runs the checks and delivers to Slack) or stands by (0).',
+      registers,
+    });
 
     for (const cluster of clusters) {
       this.checksTotal.inc({ cluster, result: 'ok' }, 0);
@@ -312,6 +318,10 @@ export class LagMetrics {
   /** Drops a group's severity series, for groups lagbot no longer watches. */
   removeSeverity(ref: GroupRef): void {
     this.incidentSeverity.remove({ cluster: ref.cluster, group: ref.group });
+  }
+
+  setLeader(leader: boolean): void {
+    this.leader.set(leader ? 1 : 0);
   }
 
   setOutboxPending(n: number): void {

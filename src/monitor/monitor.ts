@@ -68,7 +68,7 @@ const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
  * see half a check, though the store answers asynchronously.
  */
 export class LagMonitor {
-  private readonly histories: GroupHistories;
+  private histories: GroupHistories;
   private readonly newId: () => string;
   /**
    * Whether the previous check of this process read the cluster. When it did not (it failed,
@@ -118,6 +118,18 @@ export class LagMonitor {
     return { ok: true, at, durationMs, verdicts };
   }
 
+  /**
+   * This replica leads again after another did: what it held of the groups is stale, so
+   * the next check starts from the store's history, and counts the time since as a gap.
+   */
+  resume(): void {
+    this.histories = new GroupHistories(this.deps.policy);
+    this.restored = false;
+    this.sawPreviousCheck = false;
+    this.anchors.clear();
+    this.standings = null;
+  }
+
   /** The samples this monitor holds of a group, oldest first (empty when it has none). */
   historyOf(group: string): readonly GroupSample[] {
     return this.histories.of({ cluster: this.deps.source.cluster, group });
@@ -136,7 +148,7 @@ export class LagMonitor {
       const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
       const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
       const result = step(incident, input, settings.incident, clock.now());
-      await this.commitStep(result, settings);
+      await this.commitStep(result, settings, false);
       if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
       this.deps.delivery?.kick();
       return result;
@@ -241,7 +253,7 @@ export class LagMonitor {
     if (state.consecutiveFailures === before.consecutiveFailures && state.degraded === before.degraded) return state;
     const channel = policy.channelFor(source.cluster);
     const effects = change && channel ? this.deps.render([{ kind: 'monitoring', cluster: source.cluster, channel, change }]) : [];
-    await store.commit({ state: { [key]: state }, effects });
+    await store.commit({ state: { [key]: state }, effects, asLeader: true });
     return state;
   }
 
@@ -254,14 +266,15 @@ export class LagMonitor {
       const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];
       const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn };
       const result = step(incident, input, settings.incident, at);
-      await this.commitStep(result, settings);
+      await this.commitStep(result, settings, true);
       incident = result.incident?.status === 'open' ? result.incident : null;
     }
     this.deps.metrics?.setSeverity(lag, incident?.severity ?? null);
     return { group: lag.group, evaluation, incident, alerting: settings.channel !== null };
   }
 
-  private async commitStep(result: Step, settings: GroupAlerting): Promise<void> {
+  /** `asLeader`: a check's step, which only the leading replica may commit; a click's is any replica's. */
+  private async commitStep(result: Step, settings: GroupAlerting, asLeader: boolean): Promise<void> {
     const { store, clock, render } = this.deps;
     const incident = result.incident;
     const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }];
@@ -271,7 +284,7 @@ export class LagMonitor {
     }
     const effects = render(wanted);
     if (!incident || (effects.length === 0 && result.notice !== null)) return;
-    await store.commit({ incident, timeline: result.timeline, effects });
+    await store.commit({ incident, timeline: result.timeline, effects, ...(asLeader ? { asLeader } : {}) });
     if (changesHome(result)) this.deps.home?.incidentChanged();
   }
 }

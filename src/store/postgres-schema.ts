@@ -79,6 +79,18 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX incident_timeline_by_incident ON incident_timeline (incident_id, seq);
   `,
+  // Leadership among replicas: the leader holds a session advisory lock, and each new leader
+  // bumps the epoch. A check's commit and each Slack call check the epoch they were made
+  // under, so a leader that lost its lock without noticing yet is refused, not heard twice.
+  `
+  CREATE TABLE lagbot_leader (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch  BIGINT NOT NULL,
+    holder TEXT,
+    since  BIGINT
+  );
+  INSERT INTO lagbot_leader (id, epoch) VALUES (1, 0);
+  `,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

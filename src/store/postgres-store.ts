@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { OutboxCounts, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
 import { LOCK_CLASS, Locks, migratePostgres } from './postgres-schema.js';
 import { incidentOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord } from './records.js';
-import type { LagbotStore, StoreOptions } from './store.js';
+import { NotLeaderError, type LagbotStore, type StoreOptions } from './store.js';
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Where a connection that broke while idle is reported (the pool replaces it). */
@@ -66,6 +66,7 @@ export class PostgresIncidentStore implements LagbotStore {
   private keysets = new WeakMap<readonly string[], number>();
   private appends = 0;
   private closed: Promise<void> | undefined;
+  private leaderEpoch: (() => number | null) | null = null;
 
   private constructor(
     private readonly pool: Pool,
@@ -92,6 +93,25 @@ export class PostgresIncidentStore implements LagbotStore {
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * From now on a check's commit (`asLeader`) and every Slack call (markSending) need this
+   * replica to lead in the epoch the database holds. The epoch row is read FOR SHARE, so a
+   * new leader's bump waits for a commit in progress and the commit never lands after it.
+   */
+  fenceWith(epoch: () => number | null): void {
+    this.leaderEpoch = epoch;
+  }
+
+  private async fence(c: PoolClient): Promise<void> {
+    if (!this.leaderEpoch) return;
+    const mine = this.leaderEpoch();
+    const { rows } = await c.query<{ epoch: number }>('SELECT epoch FROM lagbot_leader WHERE id = 1 FOR SHARE');
+    const current = rows[0]?.epoch ?? null;
+    if (mine === null || current !== mine) {
+      throw new NotLeaderError(`this replica ${mine === null ? 'does not lead' : `led in epoch ${mine}`}, the database's leader epoch is ${current}: refused`);
     }
   }
 
@@ -138,6 +158,7 @@ export class PostgresIncidentStore implements LagbotStore {
     const entries = change.timeline ?? [];
     if (entries.length > 0 && !change.incident) throw new Error('timeline entries are committed with their incident');
     await this.transaction(async (c) => {
+      if (change.asLeader) await this.fence(c);
       // Seqs come from a sequence, taken when a row is inserted, not when it commits: two
       // replicas committing at once could make a stream's later row visible before its
       // earlier one, and delivery would send it first. Under this lock seqs follow commits.
@@ -204,11 +225,14 @@ export class PostgresIncidentStore implements LagbotStore {
   }
 
   async markSending(seq: number): Promise<boolean> {
-    const result = await this.pool.query(
-      `UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = $2, last_answer_at = NULL WHERE seq = $1 AND ${UNFINISHED}`,
-      [seq, this.clock.now()],
-    );
-    return result.rowCount === 1;
+    return this.transaction(async (c) => {
+      await this.fence(c);
+      const result = await c.query(
+        `UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = $2, last_answer_at = NULL WHERE seq = $1 AND ${UNFINISHED}`,
+        [seq, this.clock.now()],
+      );
+      return result.rowCount === 1;
+    });
   }
 
   async markDelivered(seq: number, ts: string, channel?: string): Promise<void> {

@@ -21,6 +21,14 @@ export interface LagbotStore extends IncidentStore, OpenIncidentList, OutboxStor
   close(): Promise<void>;
 }
 
+/** A leader's commit or Slack call from a replica that no longer leads: refused, so it is never heard twice. */
+export class NotLeaderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotLeaderError';
+  }
+}
+
 export interface StoreOptions {
   /** Stamps outbox rows (created, delivered); tests pass a fake one. */
   clock?: Clock;
