@@ -53,6 +53,26 @@ export interface Commit {
    * from one that no longer does. Clicks are recorded by whichever replica receives them.
    */
   asLeader?: boolean;
+  /**
+   * The incident as the step that made this commit read it. When the stored incident is no
+   * longer that (another replica committed it meanwhile: a click on a standby during a
+   * check), the store refuses the commit with IncidentChangedError and keeps none of it, so
+   * the step is taken again from what is stored rather than undoing the other's.
+   */
+  basedOn?: Incident;
+}
+
+/** The incident changed between a step's read and its commit; see Commit.basedOn. */
+export class IncidentChangedError extends Error {
+  constructor(readonly incidentId: string) {
+    super(`incident ${incidentId} changed since it was read: the step is taken again`);
+    this.name = 'IncidentChangedError';
+  }
+}
+
+/** Whether the incident stored (as read back) is still the one a step was based on. */
+export function sameIncident(stored: Incident | null, basedOn: Incident): boolean {
+  return stored !== null && JSON.stringify(stored) === JSON.stringify(basedOn);
 }
 
 /**

@@ -4,7 +4,7 @@ import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
-import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
+import { IncidentChangedError, type Clock, type HistoryStore, type IncidentStore, type LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
 import { anchorAsks, askBrokerTimes, exactAsks, NO_BROKER_TIMES, type BrokerTimes } from '../core/broker-times.js';
 import { partitionKey, type GroupSample } from '../core/history.js';
@@ -144,11 +144,14 @@ export class LagMonitor {
   act(incidentId: string, user: string, action: IncidentAction): Promise<Step> {
     return this.serial.run(async () => {
       const { store, policy, clock } = this.deps;
-      const incident = await store.incident(incidentId);
-      const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
-      const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
-      const result = step(incident, input, settings.incident, clock.now());
-      await this.commitStep(result, settings, false);
+      const result = await retriedOnChange(async () => {
+        const incident = await store.incident(incidentId);
+        const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
+        const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
+        const result = step(incident, input, settings.incident, clock.now());
+        await this.commitStep(result, settings, false, incident);
+        return result;
+      });
       if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
       this.deps.delivery?.kick();
       return result;
@@ -260,21 +263,22 @@ export class LagMonitor {
   private async checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes): Promise<GroupVerdict> {
     const settings = this.deps.policy.forGroup(lag);
     const evaluation = this.histories.observe(lag, afterGap, times);
-    let incident = await this.deps.store.openIncidentFor(lag);
-    if (settings.channel) {
-      const channel = incident?.channel ?? settings.channel;
+    const incident = await retriedOnChange(async () => {
+      const stored = await this.deps.store.openIncidentFor(lag);
+      if (!settings.channel) return stored;
+      const channel = stored?.channel ?? settings.channel;
       const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];
       const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn };
-      const result = step(incident, input, settings.incident, at);
-      await this.commitStep(result, settings, true);
-      incident = result.incident?.status === 'open' ? result.incident : null;
-    }
+      const result = step(stored, input, settings.incident, at);
+      await this.commitStep(result, settings, true, stored);
+      return result.incident?.status === 'open' ? result.incident : null;
+    });
     this.deps.metrics?.setSeverity(lag, incident?.severity ?? null);
     return { group: lag.group, evaluation, incident, alerting: settings.channel !== null };
   }
 
   /** `asLeader`: a check's step, which only the leading replica may commit; a click's is any replica's. */
-  private async commitStep(result: Step, settings: GroupAlerting, asLeader: boolean): Promise<void> {
+  private async commitStep(result: Step, settings: GroupAlerting, asLeader: boolean, basedOn: Incident | null): Promise<void> {
     const { store, clock, render } = this.deps;
     const incident = result.incident;
     const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }];
@@ -284,7 +288,22 @@ export class LagMonitor {
     }
     const effects = render(wanted);
     if (!incident || (effects.length === 0 && result.notice !== null)) return;
-    await store.commit({ incident, timeline: result.timeline, effects, ...(asLeader ? { asLeader } : {}) });
+    await store.commit({ incident, timeline: result.timeline, effects, ...(asLeader ? { asLeader } : {}), ...(basedOn ? { basedOn } : {}) });
     if (changesHome(result)) this.deps.home?.incidentChanged();
+  }
+}
+
+/**
+ * A step taken again from what is stored when another replica committed its incident
+ * between the read and the commit (a click recorded on a standby during a check). A few
+ * tries: each conflict means the other side's commit landed, so the next read sees it.
+ */
+async function retriedOnChange<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof IncidentChangedError) || i >= tries) throw err;
+    }
   }
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
-import { systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
+import { IncidentChangedError, sameIncident, systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
 import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { OutboxCounts, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
@@ -163,6 +163,11 @@ export class PostgresIncidentStore implements LagbotStore {
       // replicas committing at once could make a stream's later row visible before its
       // earlier one, and delivery would send it first. Under this lock seqs follow commits.
       if (entries.length > 0 || (change.effects ?? []).length > 0) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, Locks.append]);
+      if (change.basedOn) {
+        // FOR UPDATE: a commit of the same incident on another replica waits for this one, then sees it.
+        const { rows } = await c.query<{ json: string }>(`SELECT json FROM incidents WHERE id = $1 FOR UPDATE`, [change.basedOn.id]);
+        if (!sameIncident(rows[0] ? incidentOf(rows[0].json) : null, change.basedOn)) throw new IncidentChangedError(change.basedOn.id);
+      }
       if (change.incident) await saveIncident(c, change.incident);
       for (const entry of entries) {
         await c.query(`INSERT INTO incident_timeline (incident_id, at, kind, json) VALUES ($1, $2, $3, $4)`, [change.incident?.id ?? '', entry.at, entry.kind, JSON.stringify(entry)]);

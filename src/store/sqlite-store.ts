@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
-import { systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
+import { IncidentChangedError, sameIncident, systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
 import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
 import { incidentOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord } from './records.js';
@@ -186,6 +186,10 @@ export class SqliteIncidentStore implements LagbotStore {
     const entries = change.timeline ?? [];
     if (entries.length > 0 && !change.incident) throw new Error('timeline entries are committed with their incident');
     this.db.transaction(() => {
+      if (change.basedOn) {
+        const row = this.sql.incident.get(change.basedOn.id);
+        if (!sameIncident(row ? incidentOf(row.json) : null, change.basedOn)) throw new IncidentChangedError(change.basedOn.id);
+      }
       if (change.incident) this.saveIncident(change.incident);
       for (const entry of entries) this.saveTimelineEntry(change.incident?.id ?? '', entry);
       for (const effect of change.effects ?? []) this.enqueue(effect, now);

@@ -27,6 +27,8 @@ describe('failover between two replicas on PostgreSQL', () => {
   let slack: SlackStandin;
   let yaml: string;
   const replicas: LagbotProcess[] = [];
+  /** Every replica started, killed ones too: their logs are printed when the test fails. */
+  const started: LagbotProcess[] = [];
   const topic = uniqueName('failover');
   const group = uniqueName('failover-consumer');
 
@@ -67,6 +69,7 @@ describe('failover between two replicas on PostgreSQL', () => {
   const spawn = async () => {
     const replica = await spawnLagbot(yaml, slack, { env: { PGPASSWORD: server.password } });
     replicas.push(replica);
+    started.push(replica);
     return replica;
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,6 +121,15 @@ describe('failover between two replicas on PostgreSQL', () => {
   });
 
   it('takes over within two check intervals at every kill, and keeps one thread with every entry once', async () => {
+    try {
+      await failovers();
+    } catch (err) {
+      for (const [i, r] of started.entries()) console.log(`--- replica ${i} (pid ${r.child.pid}) ---\n${r.output()}`);
+      throw err;
+    }
+  }, 300_000);
+
+  async function failovers(): Promise<void> {
     expect((await Promise.all(replicas.map(role))).sort()).toEqual(['leader', 'standby']);
 
     consumer.pause([{ topic }]);
@@ -178,5 +190,5 @@ describe('failover between two replicas on PostgreSQL', () => {
     const order = ['Opened at', 'Escalated to PAGE', 'Recovering', 'Resolved:'].map((k) => replies.findIndex((t) => t.includes(k)));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-  }, 300_000);
+  }
 });

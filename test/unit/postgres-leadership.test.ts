@@ -1,4 +1,11 @@
 import pg from 'pg';
+import { AlertingPolicy } from '../../src/config/alerting.js';
+import { parseConfig } from '../../src/config/config.js';
+import type { Clock, Commit, IncidentStore } from '../../src/core/ports.js';
+import type { GroupLag } from '../../src/core/protocol.js';
+import { LagMonitor } from '../../src/monitor/monitor.js';
+import { slackEffectsOf } from '../../src/views/incident-message.js';
+import { CHECK_MS, T0, lagOf, scriptedLag } from '../support/scripted.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../tools/slack-standin/standin.js';
 import type { PostgresServer } from '../../tools/postgres-testbed/server.js';
@@ -106,5 +113,68 @@ describe('leadership through a PostgreSQL advisory lock', () => {
     await expect(a.store.commit({ effects: [effects.postChannel(CHANNEL, 'x')], asLeader: true })).rejects.toThrow(/does not lead/);
     await a.store.commit({ effects: [effects.postChannel(CHANNEL, 'click')] });
     expect(await a.store.outboxRows()).toHaveLength(1);
+  });
+});
+
+describe('a click recorded on a standby while the leader checks', () => {
+  const YAML = 'alerting:\n  channel: C0ALERTS\n';
+  const orders = { cluster: 'default', group: 'orders' };
+
+  /** A replica's monitor on its own connection pool; `beforeCommit` runs inside the leader's commits. */
+  async function monitorOn(url: string, clock: Clock & { t: number }, beforeCommit?: (change: Commit) => Promise<void>) {
+    const store = await openPostgresStore(url, { clock });
+    opened.push({ stop: () => store.close() });
+    const config = parseConfig(YAML, { KAFKA_BROKERS: 'k:9092' });
+    let ids = 0;
+    let lag: GroupLag[] = [];
+    const seen: IncidentStore = {
+      openIncidentFor: (ref) => store.openIncidentFor(ref),
+      incident: (id) => store.incident(id),
+      timeline: (id) => store.timeline(id),
+      state: (key) => store.state(key),
+      commit: async (change) => {
+        await beforeCommit?.(change);
+        await store.commit(change);
+      },
+    };
+    const monitor = new LagMonitor({
+      source: { cluster: 'default', readAllGroups: async () => lag },
+      store: seen,
+      policy: new AlertingPolicy(config, config.clusters),
+      clock,
+      logger: createLogger('silent'),
+      render: slackEffectsOf,
+      newId: () => `inc-${++ids}`,
+    });
+    return { store, monitor, check: async (groups: GroupLag[]) => ((lag = groups), await monitor.check()) };
+  }
+
+  it('is kept: the check that read the incident before the click takes its step again from the stored one', async () => {
+    const url = await server.createDatabase();
+    const clock = { t: T0, now() { return this.t; } };
+    let clickDuringCommit: (() => Promise<void>) | null = null;
+    const leader = await monitorOn(url, clock, async (change) => {
+      const click = clickDuringCommit;
+      clickDuringCommit = null;
+      if (change.asLeader && change.basedOn && click) await click();
+    });
+    const standby = await monitorOn(url, clock);
+
+    await leader.check([scriptedLag(clock.t, lagOf(700_000), 'orders')]);
+    const first = await leader.store.openIncidentFor(orders);
+    const id = first?.id as string;
+    clock.t += CHECK_MS;
+    // The leader's next check has read the incident and is about to commit when the standby records an acknowledgement.
+    clickDuringCommit = async () => void (await standby.monitor.act(id, 'U0SRE', { kind: 'acknowledge' }));
+    const report = await leader.check([scriptedLag(clock.t, lagOf(900_000), 'orders')]);
+
+    expect(report.ok).toBe(true);
+    expect(clickDuringCommit).toBeNull();
+    const stored = await leader.store.incident(id);
+    expect(stored?.acknowledged?.by).toBe('U0SRE');
+    // And the check's own step is in too: the figures of its read, not the first check's.
+    expect(stored?.figures.at).toBeGreaterThan(first?.figures.at ?? Infinity);
+    const texts = (await leader.store.outboxRows()).filter((r) => r.kind === 'post-thread').map((r) => r.message.text);
+    expect(texts.filter((t) => t.includes('Acknowledged by <@U0SRE>'))).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../../src/core/incident.js';
+import { IncidentChangedError } from '../../src/core/ports.js';
 import type { Incident, SlackEffect } from '../../src/core/protocol.js';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres-schema.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
@@ -324,6 +325,22 @@ describe.each(kinds)('$name store', (kind) => {
       ]);
       expect(rows[1]?.message.text).toBe('Postmortem draft: orders');
     });
+  it('refuses a commit based on an incident that changed since, keeping none of it, and takes one based on the stored one', async () => {
+    const read = incident('i-1', 'orders');
+    await store.commit({ incident: read, effects: [root('i-1')] });
+    const acknowledged = incident('i-1', 'orders', { acknowledged: { by: 'U0SRE', at: now, severity: 'warning' } });
+    await store.commit({ incident: acknowledged, timeline: [acked(now)], basedOn: read });
+
+    const stale = incident('i-1', 'orders', { severity: 'critical' });
+    await expect(store.commit({ incident: stale, timeline: [opened(now)], effects: [entry('i-1', 'escalated')], state: { checks: 1 }, basedOn: read })).rejects.toThrow(IncidentChangedError);
+    expect((await store.incident('i-1'))?.acknowledged?.by).toBe('U0SRE');
+    expect((await store.timeline('i-1'))).toEqual([acked(now)]);
+    expect((await store.outboxRows()).map((r) => r.message.text)).toEqual(['root']);
+    expect(await store.state('checks')).toBeNull();
+
+    await store.commit({ incident: { ...acknowledged, severity: 'critical' }, effects: [entry('i-1', 'escalated')], basedOn: (await store.incident('i-1'))! });
+    expect((await store.incident('i-1'))).toMatchObject({ severity: 'critical', acknowledged: { by: 'U0SRE' } });
+  });
 });
 
 describe('PostgreSQL store: migrations and replicas', () => {
