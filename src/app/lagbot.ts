@@ -6,12 +6,14 @@ import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import { chartThresholds } from '../core/chart.js';
+import { stopChartRenderer } from '../charts/renderer.js';
 import { HealthState } from '../metrics/health.js';
 import { LagMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/routes.js';
 import { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
+import { Silences } from '../monitor/silences.js';
 import { startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
@@ -32,6 +34,8 @@ export interface RunningLagbot {
   leadership: Leadership;
   /** The App Home tab and who is kept up to date with it. */
   home: HomeTab;
+  /** Silences and maintenance windows. */
+  silences: Silences;
   metrics: LagMetrics;
   stop(): Promise<void>;
 }
@@ -97,6 +101,8 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     });
   let delivery: SlackDelivery | null = null;
   const kicker = { kick: () => delivery?.kick() };
+  const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }) });
+  metrics.countSilencesWith(() => silences.activeNow());
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
   const home: HomeTab = new HomeTab({
     publish: async (user, view) => {
@@ -124,6 +130,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           health: health.get(source.cluster) as HealthState,
           delivery: kicker,
           home: { incidentChanged: () => home.changed() },
+          silences,
         }),
       ]),
     ),
@@ -165,6 +172,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       logger,
       incidents: monitors,
       home,
+      silences,
       routes: metricsRoutes(metrics, health, () => clock.now(), () => (leadership.isLeader() ? 'leader' : 'standby')),
     });
   } catch (error) {
@@ -193,6 +201,13 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     });
   });
   metrics.setLeader(false);
+
+  try {
+    // The gauge counts from the first scrape, and silences over for a week are forgotten.
+    await silences.forCheck(clock.now());
+  } catch (err) {
+    logger.error({ err }, 'could not read the silences at start; the first check tries again');
+  }
   janitor.start();
   leadership.start();
 
@@ -205,6 +220,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     },
     leadership,
     home,
+    silences,
     metrics,
     stop: () => {
       stopped ??= (async () => {
@@ -214,6 +230,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         await slack.stop();
         await home.stop();
         await delivery?.stop();
+        stopChartRenderer();
         janitor.stop();
         await clusters.stop();
         await store.close();

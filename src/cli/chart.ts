@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { renderChartPng } from '../charts/render.js';
 import { historyChart, type ChartThreshold, type LagChart } from '../core/chart.js';
 import type { GroupRef } from '../core/protocol.js';
 import type { StoredHistories } from './stored-history.js';
@@ -24,6 +23,8 @@ export function storedChart(histories: StoredHistories, storePath: string, ref: 
   return { ok: true, chart };
 }
 
+/** Drawn in this process: the CLI is short-lived, and only `--chart` loads the chart libraries. */
 export async function writeChart(path: string, chart: LagChart): Promise<void> {
+  const { renderChartPng } = await import('../charts/render.js');
   await writeFile(path, await renderChartPng(chart));
 }

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { FINDING_KINDS, type FindingKind } from '../core/findings.js';
+import { NO_ESCALATION, type EscalationPolicy } from '../core/escalation.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../core/incident.js';
 import { DEFAULT_RULES, type RuleSettings } from '../core/rules.js';
 import { groupKey, type GroupRef, type Severity } from '../core/protocol.js';
@@ -40,13 +41,37 @@ const SignalsSchema = z.strictObject({
   raise: z.strictObject(Object.fromEntries(FINDING_KINDS.map((kind) => [kind, severity.optional()])) as Record<FindingKind, z.ZodOptional<typeof severity>>).optional(),
 });
 
+/**
+ * An escalation policy: levels notified one after the other while nobody acknowledges,
+ * the whole list run `repeat` more times, from the severity `startsAt`.
+ */
+const REPEAT = 'a whole number of rounds after the first (0 or more), or "forever"';
+const EscalationSchema = z.strictObject({
+  startsAt: severity.default('page'),
+  /** Rounds after the first; `forever`: until someone acknowledges. */
+  repeat: z.union([z.number().int(REPEAT).nonnegative(REPEAT), z.literal('forever')], { message: REPEAT }).default(0),
+  levels: z
+    .array(
+      z.strictObject({
+        notify: z.array(slackTarget).min(1, 'a level needs someone to notify'),
+        /** How long this level has to acknowledge before the next one is notified. */
+        waitMinutes: minutes,
+      }),
+    )
+    .min(1, 'an escalation policy needs at least one level'),
+});
+
+type EscalationConfig = z.infer<typeof EscalationSchema>;
+
 const GroupOverrideSchema = z.strictObject({
   /** A glob over group ids; every group when absent. */
   match: z.string().min(1).optional(),
   /** A glob over cluster names, such as prod-*; every cluster when absent. */
   cluster: z.string().min(1).optional(),
   channel: channelId.optional(),
+  /** The short form of a one-level policy (see policyOf); refused beside `escalation`. */
   oncall: z.array(slackTarget).optional(),
+  escalation: EscalationSchema.optional(),
   thresholds: ThresholdsSchema.optional(),
   signals: SignalsSchema.optional(),
 });
@@ -97,8 +122,10 @@ export const AlertingSchema = z.strictObject({
   alerting: z
     .strictObject({
       channel: channelId.optional(),
-      oncall: z.array(slackTarget).default([]),
-      renotifyMinutes: minutes.default(15),
+      // No defaults here: beside `escalation`, either one set is a contradiction (escalationProblems).
+      oncall: z.array(slackTarget).optional(),
+      renotifyMinutes: minutes.optional(),
+      escalation: EscalationSchema.optional(),
       resolveAfterMinutes: minutes.default(5),
       deescalateAfterMinutes: minutes.default(2),
       rootRefreshSeconds: z.number().positive().default(60),
@@ -131,13 +158,51 @@ export interface GroupAlerting {
   incident: IncidentSettings;
   /** null: alerting is off for this group (no channel configured). */
   channel: string | null;
-  oncall: string[];
 }
 
 type Thresholds = z.infer<typeof ThresholdsSchema>;
 type Signals = z.infer<typeof SignalsSchema>;
 
 const MIN = 60_000;
+const RENOTIFY_MINUTES = 15;
+
+/**
+ * The escalation policy of a settings block. `oncall` is the short form of a one-level
+ * policy: those people, from page, again every `renotifyMinutes` until acknowledged, as
+ * lagbot did before policies. Nobody to notify: no policy.
+ */
+function policyOf(escalation: EscalationConfig | undefined, oncall: readonly string[] | undefined, renotifyMinutes: number | undefined): EscalationPolicy {
+  if (escalation) {
+    return {
+      startsAt: escalation.startsAt,
+      repeat: escalation.repeat === 'forever' ? null : escalation.repeat,
+      levels: escalation.levels.map((l) => ({ notify: l.notify, waitMs: l.waitMinutes * MIN })),
+    };
+  }
+  if (!oncall || oncall.length === 0) return NO_ESCALATION;
+  return { startsAt: 'page', repeat: null, levels: [{ notify: oncall, waitMs: (renotifyMinutes ?? RENOTIFY_MINUTES) * MIN }] };
+}
+
+/**
+ * `oncall` (with `renotifyMinutes`) and `escalation` say the same thing two ways: set
+ * together, one of them would be silently ignored, so lagbot refuses to start.
+ */
+export function escalationProblems(config: AlertingConfig): string[] {
+  const problems: string[] = [];
+  const a = config.alerting;
+  if (a.escalation && a.oncall !== undefined) {
+    problems.push('alerting.oncall and alerting.escalation are both set: oncall is the short form of a one-level escalation policy; keep one of them');
+  }
+  if (a.escalation && a.renotifyMinutes !== undefined) {
+    problems.push("alerting.renotifyMinutes and alerting.escalation are both set: renotifyMinutes goes with alerting.oncall; with a policy, each level's waitMinutes says when the next level is notified");
+  }
+  config.groups.forEach((g, i) => {
+    if (g.escalation && g.oncall !== undefined) {
+      problems.push(`groups[${i}] (${ruleName(g)}): oncall and escalation are both set: oncall is the short form of a one-level escalation policy; keep one of them`);
+    }
+  });
+  return problems;
+}
 
 function rulesFrom(base: RuleSettings, t: Thresholds | undefined, s: Signals | undefined): RuleSettings {
   const raise: Partial<Record<FindingKind, Severity>> = { ...base.signals.raise };
@@ -251,7 +316,7 @@ export class AlertingPolicy {
   private readonly watchOf: (cluster: string) => GroupFilter;
   private readonly clusterChannel: (cluster: string) => string | null;
   private readonly cache = new Map<string, GroupAlerting>();
-  private readonly incidentSettings: (r: RuleSettings) => IncidentSettings;
+  private readonly incidentSettings: (r: RuleSettings, escalation?: EscalationPolicy) => IncidentSettings;
 
   /** `clusters`: every configured cluster; without them, a cluster's own watch list and channel would be ignored. */
   constructor(
@@ -264,15 +329,16 @@ export class AlertingPolicy {
       config.thresholds,
       config.signals,
     );
-    this.incidentSettings = (r: RuleSettings): IncidentSettings => ({
+    const globalPolicy = policyOf(a.escalation, a.oncall, a.renotifyMinutes);
+    this.incidentSettings = (r: RuleSettings, escalation: EscalationPolicy = globalPolicy): IncidentSettings => ({
       ...DEFAULT_INCIDENT_SETTINGS,
       resolveAfterMs: a.resolveAfterMinutes * MIN,
       deescalateAfterMs: a.deescalateAfterMinutes * MIN,
-      renotifyAfterMs: a.renotifyMinutes * MIN,
+      escalation,
       rootRefreshMs: a.rootRefreshSeconds * 1000,
       warningLag: r.thresholds.warning.lag,
     });
-    this.global = { rules, incident: this.incidentSettings(rules), channel: a.channel ?? null, oncall: a.oncall };
+    this.global = { rules, incident: this.incidentSettings(rules), channel: a.channel ?? null };
     this.overrides = config.groups.map((g) => {
       const group = g.match !== undefined ? picomatch(g.match, { dot: true }) : () => true;
       const cluster = g.cluster !== undefined ? picomatch(g.cluster, { dot: true }) : () => true;
@@ -298,7 +364,10 @@ export class AlertingPolicy {
       const override = this.overrides.find((o) => o.matches(ref));
       if (override) {
         const r = rulesFrom(this.global.rules, override.thresholds, override.signals);
-        settings = { rules: r, incident: this.incidentSettings(r), channel: override.entry.channel ?? home, oncall: override.entry.oncall ?? this.global.oncall };
+        const { escalation, oncall } = override.entry;
+        // A rule's own policy or oncall replaces the default policy; without either it inherits it.
+        const policy = escalation || oncall ? policyOf(escalation, oncall, this.config.alerting.renotifyMinutes) : undefined;
+        settings = { rules: r, incident: this.incidentSettings(r, policy), channel: override.entry.channel ?? home };
       } else {
         settings = { ...this.global, channel: home };
       }

@@ -9,6 +9,19 @@ export const ActionIds = {
   snoozeIncidentLong: 'incident_snooze_long',
   resolveIncident: 'incident_resolve',
   postmortemIncident: 'incident_postmortem',
+  /** End now (or cancel) on a silence of the `/lag silences` list; the value is the silence id. */
+  endSilence: 'silence_end',
+  addResponder: 'incident_add_responder',
+  reassignIncident: 'incident_reassign',
+} as const;
+
+/** The modals lagbot opens (their `callback_id`), and the one input of each: a user picker. */
+export const ModalIds = {
+  addResponder: 'incident_add_responder_modal',
+  reassignIncident: 'incident_reassign_modal',
+  /** block_id and action_id of the picker in both modals. */
+  peopleBlock: 'people',
+  peopleInput: 'picked',
 } as const;
 
 /** Snooze buttons and their durations (minutes), in the order they appear. */

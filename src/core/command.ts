@@ -18,11 +18,13 @@ export const LAG_USAGE = [
   '`/lag GROUP chart` - a chart of the group\'s lag and produce/consume rates over the last hour',
   '`/lag` or `/lag list` - every consumer group, largest total lag first, by cluster',
   '`/lag GROUP in CLUSTER`, `/lag list in CLUSTER` - one cluster only',
+  '`/lag silence GROUP|PATTERN [in CLUSTER] DURATION [from TIME] [reason]` - no new incidents and no mentions for those groups for a while (`30m`, `2h`, `1h30m`, `1d`); `cluster:CLUSTER` silences a whole cluster; `from 2026-12-03T02:00Z` schedules a maintenance window',
+  '`/lag silences` - the silences in force and those scheduled, each with an End now button; `/lag unsilence ID` ends one',
   '`/lag help` - this help',
 ].join('\n');
 
 /** Words `/lag` reads as its own: a group with one of these names is reached as `/lag group NAME`. */
-export const COMMAND_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help', 'list', 'ls', 'group', 'in', '--cluster', 'members', 'member', 'partitions', 'chart']);
+export const COMMAND_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help', 'list', 'ls', 'group', 'in', '--cluster', 'members', 'member', 'partitions', 'chart', 'silence', 'silences', 'unsilence']);
 
 const VIEWS: Record<string, GroupView> = {
   members: 'members',
@@ -32,7 +34,7 @@ const VIEWS: Record<string, GroupView> = {
 };
 
 /** Words of the command; "double quotes" keep a group id with spaces in one word. */
-function splitWords(text: string): string[] {
+export function splitWords(text: string): string[] {
   return [...text.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '').filter((w) => w.length > 0);
 }
 

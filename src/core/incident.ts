@@ -1,7 +1,12 @@
 import { CHART_EVERY_MS, appendMark, appendPoint, leadInOf, pointOf, type ChartMark, type LagPoint } from './chart.js';
+import { advancePolicy, NO_ESCALATION, reaches, startPolicy, type EscalationPolicy, type EscalationState, type Notification, type NotifyReason } from './escalation.js';
 import { findingIdentity, type Finding } from './findings.js';
 import type { GroupState, Incident, IncidentFigures, LagSecondsMethod, Severity } from './protocol.js';
 import { SEVERITY_RANK, type Evaluation, type Reason } from './rules.js';
+import { appliedSilence, muteWhileSilenced, trackSilence } from './incident-silence.js';
+import { silenceFor, type Silence, type SilenceTarget } from './silence.js';
+
+export { muteWhileSilenced, trackSilence };
 
 /**
  * The incident state machine: a pure function from (incident, input, time) to the next
@@ -14,8 +19,8 @@ export interface IncidentSettings {
   resolveAfterMs: number;
   /** A lower severity must hold this long before the incident de-escalates. */
   deescalateAfterMs: number;
-  /** An unacknowledged page mentions the on-call people again after this long. */
-  renotifyAfterMs: number;
+  /** Who is notified, in which order, from which severity (see escalation.ts). */
+  escalation: EscalationPolicy;
   /** Root message refreshed for changed figures alone at most this often. */
   rootRefreshMs: number;
   warningLag: number;
@@ -24,7 +29,7 @@ export interface IncidentSettings {
 export const DEFAULT_INCIDENT_SETTINGS: IncidentSettings = {
   resolveAfterMs: 5 * 60_000,
   deescalateAfterMs: 2 * 60_000,
-  renotifyAfterMs: 15 * 60_000,
+  escalation: NO_ESCALATION,
   rootRefreshMs: 60_000,
   warningLag: 50_000,
 };
@@ -68,7 +73,15 @@ export type TimelineEvent =
   | { kind: 'snooze-ended'; user: string }
   | { kind: 'recovering'; lag: number | null; line: number; resolveAfterMs: number }
   | { kind: 'relapsed'; lag: number | null; line: number }
+  | { kind: 'silenced'; by: string; until: number; reason: string | null; target: SilenceTarget }
+  /** `endedBy`: who ended it early, null when it ran out; `notified`: a page nobody took was told again. */
+  | { kind: 'silence-ended'; by: string; endedBy: string | null; notified: boolean }
+  /** Kept for timelines stored before escalation policies: re-notifications are `notified` entries now. */
   | { kind: 'renotified'; openForMs: number; lag: number | null; growthPerSec: number | null; staleness?: Staleness }
+  /** People were notified (mentioned in the thread): by the policy, or added by hand. */
+  | ({ kind: 'notified'; lag: number | null; staleness?: Staleness } & Notification)
+  /** The policy's last round ran out without an acknowledgement. */
+  | { kind: 'escalation-stopped'; levels: number; rounds: number; afterMs: number }
   | {
       kind: 'resolved';
       by: string | null;
@@ -79,7 +92,7 @@ export type TimelineEvent =
 
 export type TimelineKind = TimelineEvent['kind'];
 
-/** An event stamped with its time, and whether it mentions the on-call people. */
+/** An event stamped with its time, and whether it mentions people (a `notified` entry does). */
 export type TimelineEntry = TimelineEvent & { at: number; mention: boolean };
 
 /** What a click that changed nothing tells the person who clicked. */
@@ -87,7 +100,8 @@ export type Notice =
   | { kind: 'no-such-incident' }
   | { kind: 'already-resolved'; by: string | null }
   | { kind: 'already-acknowledged'; by: string }
-  | { kind: 'already-snoozed'; by: string };
+  | { kind: 'already-snoozed'; by: string }
+  | { kind: 'already-assigned'; to: string };
 
 export type IncidentInput =
   /** `afterGap`: checks were missed since the previous one (Kafka unreadable, or lagbot restarted). */
@@ -95,10 +109,15 @@ export type IncidentInput =
    * `leadIn`: the group's points before this check, asked only when an incident opens, so its
    * series (and first chart) starts with the build-up rather than a single point.
    */
-  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean; leadIn?: () => readonly LagPoint[] }
+  /** `silences`: those in force or recently over (see silence.ts); one that covers the group opens nothing and mentions no one. */
+  | { kind: 'evaluation'; evaluation: Evaluation; channel: string; newId: () => string; afterGap?: boolean; leadIn?: () => readonly LagPoint[]; silences?: readonly Silence[] }
   | { kind: 'acknowledge'; user: string }
   | { kind: 'snooze'; user: string; forMs: number }
-  | { kind: 'resolve'; user: string };
+  | { kind: 'resolve'; user: string }
+  /** People the clicker brought in: notified in the thread, listed on the root. */
+  | { kind: 'add-responders'; user: string; responders: readonly string[] }
+  /** The incident handed to `assignee`: notified, and shown on the root as its assignee. */
+  | { kind: 'reassign'; user: string; assignee: string };
 
 export interface Step {
   incident: Incident | null;
@@ -120,10 +139,29 @@ function nothing(incident: Incident | null, notice: Notice | null = null): Step 
 /** The findings an incident tells as evidence; a rebalance already has its own entry. */
 const isEvidence = (f: Finding): boolean => f.kind !== 'rebalancing' && f.kind !== 'members-not-visible';
 
-function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number): Step {
+/** A `notified` entry: who, why, and the figures at that moment. */
+export function notifiedEntry(notification: Notification, figures: IncidentFigures, at: number): TimelineEntry {
+  return { at, mention: true, kind: 'notified', ...notification, lag: figures.totalLag, ...stalenessOf(figures) };
+}
+
+/**
+ * The policy's state of an incident. Incidents stored before policies have none: an
+ * unacknowledged one that was paged was re-notified from lastNotifiedAt, which is where
+ * its first level now stands.
+ */
+export function escalationOf(incident: Incident, policy: EscalationPolicy): EscalationState | null {
+  if (incident.escalation !== undefined) return incident.escalation;
+  if (incident.acknowledged === null && incident.lastNotifiedAt !== null && reaches(policy, incident.severity)) {
+    return { level: 0, round: 1, notifiedAt: incident.lastNotifiedAt, exhausted: false };
+  }
+  return null;
+}
+
+function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, settings: IncidentSettings, now: number): Step {
   const { evaluation } = input;
   const severity = evaluation.severity as Severity;
   const evidence = evaluation.findings.filter(isEvidence);
+  const started = reaches(settings.escalation, severity) ? startPolicy(settings.escalation, now, { kind: 'started', severity }) : null;
   const incident: Incident = {
     id: input.newId(),
     cluster: evaluation.ref.cluster,
@@ -142,7 +180,10 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     acknowledged: null,
     snoozed: null,
     resolved: null,
-    lastNotifiedAt: severity === 'page' ? now : null,
+    lastNotifiedAt: started ? now : null,
+    escalation: started?.state ?? null,
+    assignee: null,
+    responders: [],
     belowWarningSince: null,
     belowWarningObservedMs: 0,
     lowerSeverity: null,
@@ -156,7 +197,8 @@ function open(input: Extract<IncidentInput, { kind: 'evaluation' }>, now: number
     chartedAt: null,
   };
   const timeline: TimelineEntry[] = [
-    { at: now, mention: severity === 'page', kind: 'opened', severity, reasons: evaluation.reasons, ...stalenessOf(evaluation.figures) },
+    { at: now, mention: false, kind: 'opened', severity, reasons: evaluation.reasons, ...stalenessOf(evaluation.figures) },
+    ...(started ? [notifiedEntry(started.notification, evaluation.figures, now)] : []),
     ...evidence.map((finding): TimelineEntry => ({ at: now, mention: false, kind: 'evidence', finding })),
   ];
   return { incident, timeline, opened: true, rootChanged: true, notice: null };
@@ -214,9 +256,11 @@ export interface PhaseContext {
    * 5 min", "below critical for 2 min") adds this, so time without data never counts.
    */
   elapsedMs: number;
+  /** The silences of the check (see IncidentInput), for the silence phases. */
+  silences?: readonly Silence[];
 }
 
-type Phase = (draft: Draft, ctx: PhaseContext) => void;
+export type Phase = (draft: Draft, ctx: PhaseContext) => void;
 
 const tell = (draft: Draft, ctx: PhaseContext, event: TimelineEvent, mention = false): void => {
   draft.timeline.push({ ...event, at: ctx.now, mention } as TimelineEntry);
@@ -251,14 +295,28 @@ export const expireSnooze: Phase = (draft, ctx) => {
   draft.rootChanged = true;
 };
 
+/**
+ * Whether an escalation to `target` (re)starts the policy from its first level: it reaches
+ * the policy's severity from below it, past an acknowledgement, or after the policy ran out.
+ * A policy still running at a severity it notifies for carries on where it is.
+ */
+function policyRestart(incident: Incident, target: Severity, policy: EscalationPolicy): NotifyReason | null {
+  if (!reaches(policy, target)) return null;
+  const state = escalationOf(incident, policy);
+  const running = state !== null && !state.exhausted && incident.acknowledged === null && reaches(policy, incident.severity);
+  if (running) return null;
+  // Never notified before: this is the policy's first start, not a restart.
+  return incident.lastNotifiedAt === null ? { kind: 'started', severity: target } : { kind: 'restarted', severity: target };
+}
+
 export const escalate: Phase = (draft, ctx) => {
-  const { target, now, evaluation } = ctx;
+  const { target, now, evaluation, settings } = ctx;
   const incident = draft.incident;
   if (target === null || rank(target) <= rank(incident.severity)) return;
   const wasAcked = incident.acknowledged;
   const snoozeEnded = incident.snoozed !== null && rank(target) > rank(incident.snoozed.severity);
-  // Paging, or escalating past an acknowledgement, needs people's attention again.
-  const notify = target === 'page' || wasAcked !== null;
+  const reason = policyRestart(incident, target, settings.escalation);
+  const started = reason ? startPolicy(settings.escalation, now, reason) : null;
   draft.incident = {
     ...incident,
     severity: target,
@@ -266,14 +324,19 @@ export const escalate: Phase = (draft, ctx) => {
     lowerSeverity: null,
     acknowledged: null,
     snoozed: snoozeEnded ? null : incident.snoozed,
-    lastNotifiedAt: notify ? now : incident.lastNotifiedAt,
+    lastNotifiedAt: started ? now : incident.lastNotifiedAt,
+    escalation: started ? started.state : escalationOf(incident, settings.escalation),
   };
-  tell(
-    draft,
-    ctx,
-    { kind: 'escalated', severity: target, reasons: evaluation.reasons, lag: evaluation.figures.totalLag, wasAcknowledgedAt: wasAcked?.severity ?? null, snoozeEnded, ...stalenessOf(evaluation.figures) },
-    notify,
-  );
+  tell(draft, ctx, {
+    kind: 'escalated',
+    severity: target,
+    reasons: evaluation.reasons,
+    lag: evaluation.figures.totalLag,
+    wasAcknowledgedAt: wasAcked?.severity ?? null,
+    snoozeEnded,
+    ...stalenessOf(evaluation.figures),
+  });
+  if (started) draft.timeline.push(notifiedEntry(started.notification, evaluation.figures, now));
   draft.rootChanged = true;
 };
 
@@ -352,15 +415,28 @@ export const trackRecovery: Phase = (draft, ctx) => {
   }
 };
 
-/** An unacknowledged, unsnoozed page mentions the on-call people again every renotifyAfterMs. */
-export const renotify: Phase = (draft, ctx) => {
+/**
+ * An unacknowledged incident at the policy's severity moves to the next level once the
+ * current level's wait has run out; a snoozed one stands still until the snooze ends.
+ */
+export const followPolicy: Phase = (draft, ctx) => {
   const { now, settings, evaluation } = ctx;
   const incident = draft.incident;
+  const policy = settings.escalation;
   const snoozed = incident.snoozed !== null && now < incident.snoozed.until;
-  if (incident.severity !== 'page' || incident.acknowledged !== null || snoozed || incident.lastNotifiedAt === null) return;
-  if (now - incident.lastNotifiedAt < settings.renotifyAfterMs) return;
-  tell(draft, ctx, { kind: 'renotified', openForMs: now - incident.openedAt, lag: evaluation.figures.totalLag, growthPerSec: evaluation.figures.lagGrowthPerSec, ...stalenessOf(evaluation.figures) }, true);
-  draft.incident = { ...incident, lastNotifiedAt: now };
+  const state = escalationOf(incident, policy);
+  // A silence holds the policy where it is; trackSilence starts it again when the silence ends.
+  const silenced = appliedSilence(incident.silence) !== null;
+  if (state === null || incident.acknowledged !== null || snoozed || silenced || !reaches(policy, incident.severity)) return;
+  const next = advancePolicy(policy, state, now);
+  if (!next) return;
+  if (next.notification) {
+    draft.timeline.push(notifiedEntry(next.notification, evaluation.figures, now));
+    draft.incident = { ...incident, escalation: next.state, lastNotifiedAt: now };
+  } else {
+    tell(draft, ctx, { kind: 'escalation-stopped', ...next.stopped });
+    draft.incident = { ...incident, escalation: next.state };
+  }
 };
 
 /** The root names the current diagnosis: a new one is worth an edit at once. */
@@ -388,13 +464,13 @@ export const refreshRoot: Phase = (draft, ctx) => {
 };
 
 /** The phases of a check on an open incident, in the order they must run. */
-export const PHASES: readonly Phase[] = [recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot];
+export const PHASES: readonly Phase[] = [recordSeries, trackPeak, expireSnooze, trackSilence, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, followPolicy, muteWhileSilenced, refreshRoot];
 
-function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number, afterGap: boolean): Step {
+function onEvaluation(current: Incident, evaluation: Evaluation, settings: IncidentSettings, now: number, afterGap: boolean, silences: readonly Silence[]): Step {
   const draft: Draft = { incident: { ...current, figures: evaluation.figures, updatedAt: now }, timeline: [], rootChanged: false, resolved: null };
   const last = current.lastObservedAt ?? null;
   const elapsedMs = afterGap || last === null ? 0 : Math.max(0, now - last);
-  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation), elapsedMs };
+  const ctx: PhaseContext = { evaluation, settings, now, previous: current.figures, target: targetSeverity(evaluation), elapsedMs, silences };
   for (const phase of PHASES) {
     phase(draft, ctx);
     if (draft.resolved) return { ...draft.resolved, timeline: [...draft.timeline, ...draft.resolved.timeline] };
@@ -403,7 +479,8 @@ function onEvaluation(current: Incident, evaluation: Evaluation, settings: Incid
   return { incident, timeline: draft.timeline, opened: false, rootChanged: draft.rootChanged, notice: null };
 }
 
-function alreadyResolved(incident: Incident | null): Notice | null {
+/** What a click on an incident that can no longer change says; null while it is open. */
+export function alreadyResolved(incident: Incident | null): Notice | null {
   if (!incident) return { kind: 'no-such-incident' };
   return incident.status === 'resolved' ? { kind: 'already-resolved', by: incident.resolved?.by ?? null } : null;
 }
@@ -448,8 +525,9 @@ function advance(current: Incident | null, input: IncidentInput, settings: Incid
     // Missing data neither opens nor resolves anything, and is a gap: the time until the
     // next reading is not observed.
     if (input.evaluation.figures.totalLag === null) return nothing(live && live.lastObservedAt !== null ? { ...live, lastObservedAt: null } : live);
-    if (!live) return input.evaluation.severity ? open(input, now) : nothing(null);
-    return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true);
+    const silences = input.silences ?? [];
+    if (!live) return input.evaluation.severity && silenceFor(silences, input.evaluation.ref, now) === null ? open(input, settings, now) : nothing(null);
+    return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true, silences);
   }
 
   const closed = alreadyResolved(current);
@@ -458,7 +536,8 @@ function advance(current: Incident | null, input: IncidentInput, settings: Incid
   switch (input.kind) {
     case 'acknowledge': {
       if (current.acknowledged) return nothing(current, { kind: 'already-acknowledged', by: current.acknowledged.by });
-      const incident: Incident = { ...current, acknowledged: { by: input.user, at: now, severity: current.severity }, updatedAt: now };
+      // An acknowledgement stops the policy; an escalation past it starts it again.
+      const incident: Incident = { ...current, acknowledged: { by: input.user, at: now, severity: current.severity }, escalation: null, updatedAt: now };
       const entry: TimelineEntry = { at: now, mention: false, kind: 'acknowledged', user: input.user, severity: current.severity, afterMs: now - current.openedAt };
       return { incident, timeline: [entry], opened: false, rootChanged: true, notice: null };
     }
@@ -471,5 +550,20 @@ function advance(current: Incident | null, input: IncidentInput, settings: Incid
     }
     case 'resolve':
       return resolve(current, now, input.user, { auto: false, lag: current.figures.totalLag });
+    case 'add-responders': {
+      const responders = [...new Set(input.responders)];
+      if (responders.length === 0) return nothing(current);
+      const known = current.responders ?? [];
+      const incident: Incident = { ...current, responders: [...known, ...responders.filter((r) => !known.includes(r))], updatedAt: now };
+      const entry = notifiedEntry({ notify: responders, reason: { kind: 'responder-added', by: input.user }, position: null }, current.figures, now);
+      return { incident, timeline: [entry], opened: false, rootChanged: true, notice: null };
+    }
+    case 'reassign': {
+      const from = current.assignee?.user ?? null;
+      if (from === input.assignee) return nothing(current, { kind: 'already-assigned', to: from });
+      const incident: Incident = { ...current, assignee: { user: input.assignee, by: input.user, at: now }, updatedAt: now };
+      const entry = notifiedEntry({ notify: [input.assignee], reason: { kind: 'reassigned', by: input.user, from }, position: null }, current.figures, now);
+      return { incident, timeline: [entry], opened: false, rootChanged: true, notice: null };
+    }
   }
 }

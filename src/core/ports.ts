@@ -8,6 +8,7 @@
 import type { SampleRecord } from './history.js';
 import type { TimelineEntry } from './incident.js';
 import type { GroupLag, GroupRef, Incident, SlackEffect } from './protocol.js';
+import type { Silence } from './silence.js';
 
 /** Injected everywhere time matters, so tests never sleep. */
 export interface Clock {
@@ -95,6 +96,24 @@ export interface IncidentStore {
 /** The open incidents of every cluster, for the App Home tab. */
 export interface OpenIncidentList {
   openIncidents(): Promise<Incident[]>;
+}
+
+/**
+ * Silences and maintenance windows. They are kept, never run: whether one is in force is a
+ * function of the time (see silence.ts), so nothing is scheduled when one starts or ends.
+ */
+export interface SilenceStore {
+  addSilence(silence: Silence): Promise<void>;
+  silence(id: string): Promise<Silence | null>;
+  /** Every silence not over before `since` (in force, scheduled, or over at `since` or later), oldest first. */
+  silencesSince(since: number): Promise<Silence[]>;
+  /**
+   * Ends a silence early at `at`, unless it is already over by then; true when this call
+   * ended it, so two people ending it at once get one answer each, not two endings.
+   */
+  endSilenceEarly(id: string, by: string, at: number): Promise<boolean>;
+  /** Forgets silences over before `before`; returns how many. */
+  pruneSilences(before: number): Promise<number>;
 }
 
 /** One group's sample of one check, as the history store keeps it. */

@@ -10,6 +10,8 @@ import type { KnownBlock } from '@slack/types';
 import type { ChartMark, LagChart, LagPoint } from './chart.js';
 import type { SkippedRange } from './record-time.js';
 import type { Finding, Owner } from './findings.js';
+import type { IncidentSilence } from './silence.js';
+import type { EscalationState } from './escalation.js';
 
 /**
  * Which group: a group id is unique only within its cluster, so every map, store row,
@@ -259,7 +261,7 @@ export interface Incident extends GroupRef {
   /** Severity at snooze time: an escalation above it ends the snooze. */
   snoozed: { by: string; at: number; until: number; severity: Severity } | null;
   resolved: { by: string | null; at: number } | null;
-  /** Last time the on-call people were mentioned (page and re-notification). */
+  /** Last time the escalation policy notified anyone; null while it never has. */
   lastNotifiedAt: number | null;
   /** When lag first went back under the warning line (hysteresis for resolution). */
   belowWarningSince: number | null;
@@ -282,4 +284,15 @@ export interface Incident extends GroupRef {
   marks?: ChartMark[];
   /** When the last chart was queued, so escalations post at most one per CHART_EVERY_MS. */
   chartedAt?: number | null;
+  /** The silence the incident is under, or the last one it was under; absent on incidents that never were. */
+  silence?: IncidentSilence | null;
+  /**
+   * Where the escalation policy stands; null when it is not running (acknowledged, or the
+   * incident never reached the policy's severity). Absent on incidents stored before policies.
+   */
+  escalation?: EscalationState | null;
+  /** Whom the incident was last reassigned to ("Reassign"), by whom and when. */
+  assignee?: { user: string; by: string; at: number } | null;
+  /** People added with "Add responder", in the order they were added. */
+  responders?: string[];
 }

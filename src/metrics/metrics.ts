@@ -164,6 +164,8 @@ export class LagMetrics {
   private readonly seriesOf = new Map<string, Array<Record<'cluster' | 'group', string>>>();
   private readonly outboxPending: Gauge;
   private readonly leader: Gauge;
+  /** Counts the silences in force at scrape time: they start and end with the clock, not with an event. */
+  private activeSilences: () => number = () => 0;
 
   /** `clusters`: their check series exist from the start, so rate() and increase() see the first error. */
   constructor(options: LagMetricsOptions = {}, clusters: readonly string[] = []) {
@@ -251,10 +253,25 @@ export class LagMetrics {
       registers,
     });
 
+    const silencesNow = (): number => this.activeSilences();
+    new Gauge({
+      name: 'lagbot_silences_active',
+      help: 'Silences (and maintenance windows) in force now: no incident opens and no one is mentioned for the groups they cover.',
+      registers,
+      collect() {
+        this.set(silencesNow());
+      },
+    });
+
     for (const cluster of clusters) {
       this.checksTotal.inc({ cluster, result: 'ok' }, 0);
       this.checksTotal.inc({ cluster, result: 'error' }, 0);
     }
+  }
+
+  /** Where the silences gauge reads its count from at scrape time. */
+  countSilencesWith(count: () => number): void {
+    this.activeSilences = count;
   }
 
   get contentType(): string {

@@ -8,6 +8,8 @@ import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
 /** What an incident's buttons need: act on an incident by id, whichever cluster it is on. */
 export interface IncidentActions {
   act(incidentId: string, user: string, action: IncidentAction): Promise<Step>;
+  /** Why an action on the incident cannot happen now (resolved, unknown), before a form for it is opened. */
+  refusal(incidentId: string): Promise<Notice | null>;
   /** Post the incident's postmortem draft into its thread; a notice when there is none to draft. */
   postmortem(incidentId: string): Promise<Notice | null>;
 }
@@ -33,6 +35,10 @@ export class ClusterMonitors implements IncidentActions {
 
   async postmortem(incidentId: string): Promise<Notice | null> {
     return (await this.monitorOf(incidentId)).postmortem(incidentId);
+  }
+
+  async refusal(incidentId: string): Promise<Notice | null> {
+    return (await this.monitorOf(incidentId)).refusal(incidentId);
   }
 
   /** The monitor of the incident's cluster; an unknown incident gets its "no such incident" answer from any monitor. */

@@ -9,7 +9,7 @@ import type { Incident } from '../core/protocol.js';
  */
 export type MonitorEffect =
   /** An incident changed: its timeline entries, and its root message posted or edited. */
-  | { kind: 'incident'; step: Step; oncall: readonly string[]; thresholds?: readonly ChartThreshold[] }
+  | { kind: 'incident'; step: Step; thresholds?: readonly ChartThreshold[] }
   /** lagbot lost or regained sight of a cluster. */
   | { kind: 'monitoring'; cluster: string; channel: string; change: MonitoringChange }
   /** A postmortem draft of the incident, from its whole timeline, as of `at`: on resolve, or asked for. */

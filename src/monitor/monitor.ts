@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
 import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
-import { step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
+import { alreadyResolved, step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
 import { IncidentChangedError, type Clock, type HistoryStore, type IncidentStore, type LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
@@ -17,6 +17,8 @@ import type { LagMetrics } from '../metrics/metrics.js';
 import type { MonitorEffect } from './effects.js';
 import { GroupHistories } from './histories.js';
 import { Serial } from './serial.js';
+import type { SilencesAtCheck } from './silences.js';
+import type { Silence } from '../core/silence.js';
 
 export interface MonitorDeps {
   source: Pick<LagSource, 'cluster' | 'readAllGroups'>;
@@ -37,6 +39,8 @@ export interface MonitorDeps {
   newId?: () => string;
   /** The broker's record timestamps: exact staleness of open incidents' hot partitions, anchors where the history cannot tell. */
   recordTimes?: RecordTimeSource;
+  /** The silences and maintenance windows each check applies; none without it. */
+  silences?: SilencesAtCheck;
 }
 
 /** Bounds on what a check asks the broker about time, so it never costs the check its cycle. */
@@ -57,15 +61,18 @@ export type CheckReport =
   | { ok: true; at: number; durationMs: number; verdicts: GroupVerdict[] }
   | { ok: false; at: number; durationMs: number; error: string; consecutiveFailures: number };
 
-export type IncidentAction = { kind: 'acknowledge' } | { kind: 'snooze'; forMs: number } | { kind: 'resolve' };
+/** What a person can do to an incident: the core's inputs of a click, without the clicker. */
+type ClickInput = Exclude<IncidentInput, { kind: 'evaluation' }>;
+export type IncidentAction = ClickInput extends infer T ? (T extends ClickInput ? Omit<T, 'user'> : never) : never;
 
 const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
 
 /**
  * One check cycle: read every watched group, extend its history, evaluate the rules,
- * advance its incident, and commit the incident with its Slack effects. Everything after
- * the Kafka read runs as one serial section with the button clicks, so a click can never
- * see half a check, though the store answers asynchronously.
+ * advance its incident, and commit the incident with its Slack effects. The Kafka read comes
+ * first; everything after it (the broker's record times, the silences, each group's step)
+ * runs as one serial section with the button clicks, so a click can never see half a check,
+ * though the store answers asynchronously.
  */
 export class LagMonitor {
   private histories: GroupHistories;
@@ -81,6 +88,8 @@ export class LagMonitor {
   /** The groups of the latest successful check, headlines only (the App Home tab's); null before one. */
   private standings: GroupStanding[] | null = null;
   private readonly serial = new Serial();
+  /** The silences the last check could read: a store that fails once does not unsilence anything. */
+  private silences: readonly Silence[] = [];
 
   constructor(private readonly deps: MonitorDeps) {
     this.newId = deps.newId ?? (() => `inc-${randomUUID()}`);
@@ -101,10 +110,11 @@ export class LagMonitor {
     const verdicts = await this.serial.run(async () => {
       await this.advanceMonitoring({ ok: true, groups: groups.length });
       const times = await this.brokerTimes(groups, at);
+      const silences = await this.silencesAt(at);
       const afterGap = !this.sawPreviousCheck;
       this.sawPreviousCheck = true;
       const verdicts: GroupVerdict[] = [];
-      for (const lag of groups) verdicts.push(await this.checkGroup(lag, at, afterGap, times));
+      for (const lag of groups) verdicts.push(await this.checkGroup(lag, at, afterGap, times, silences));
       return verdicts;
     });
     this.standings = groups.map(standingOf);
@@ -147,7 +157,7 @@ export class LagMonitor {
       const result = await retriedOnChange(async () => {
         const incident = await store.incident(incidentId);
         const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
-        const input: IncidentInput = action.kind === 'snooze' ? { kind: 'snooze', user, forMs: action.forMs } : { kind: action.kind, user };
+        const input = { ...action, user } as ClickInput;
         const result = step(incident, input, settings.incident, clock.now());
         await this.commitStep(result, settings, false, incident);
         return result;
@@ -156,6 +166,11 @@ export class LagMonitor {
       this.deps.delivery?.kick();
       return result;
     });
+  }
+
+  /** Why an action on the incident cannot happen (it is resolved, or unknown); null while it can. */
+  async refusal(incidentId: string): Promise<Notice | null> {
+    return alreadyResolved(await this.deps.store.incident(incidentId));
   }
 
   /**
@@ -209,6 +224,16 @@ export class LagMonitor {
     return merged;
   }
 
+  private async silencesAt(at: number): Promise<readonly Silence[]> {
+    if (!this.deps.silences) return this.silences;
+    try {
+      this.silences = await this.deps.silences.forCheck(at);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'could not read the silences; this check applies those the previous one read');
+    }
+    return this.silences;
+  }
+
   /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
   private async restoreHistory(now: number): Promise<void> {
     if (this.restored) return;
@@ -260,7 +285,7 @@ export class LagMonitor {
     return state;
   }
 
-  private async checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes): Promise<GroupVerdict> {
+  private async checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes, silences: readonly Silence[]): Promise<GroupVerdict> {
     const settings = this.deps.policy.forGroup(lag);
     const evaluation = this.histories.observe(lag, afterGap, times);
     const incident = await retriedOnChange(async () => {
@@ -268,7 +293,7 @@ export class LagMonitor {
       if (!settings.channel) return stored;
       const channel = stored?.channel ?? settings.channel;
       const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];
-      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn };
+      const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn, silences };
       const result = step(stored, input, settings.incident, at);
       await this.commitStep(result, settings, true, stored);
       return result.incident?.status === 'open' ? result.incident : null;
@@ -281,7 +306,7 @@ export class LagMonitor {
   private async commitStep(result: Step, settings: GroupAlerting, asLeader: boolean, basedOn: Incident | null): Promise<void> {
     const { store, clock, render } = this.deps;
     const incident = result.incident;
-    const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, oncall: settings.oncall, thresholds: chartThresholds(settings.rules.thresholds) }];
+    const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, thresholds: chartThresholds(settings.rules.thresholds) }];
     // The draft is written once, when the incident resolves, from everything its timeline told.
     if (incident && incident.status === 'resolved' && result.timeline.some((e) => e.kind === 'resolved')) {
       wanted.push({ kind: 'postmortem', incident, timeline: [...(await store.timeline(incident.id)), ...result.timeline], at: clock.now() });

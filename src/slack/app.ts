@@ -7,6 +7,7 @@ import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { Logger } from '../log/logger.js';
 import { verifyBotToken } from './bot-identity.js';
 import type { HomeOpened } from './home-tab.js';
+import type { SilenceActions } from './listeners/silences.js';
 import { appTokenProblem } from './tokens.js';
 import { registerListeners } from './register.js';
 
@@ -28,6 +29,8 @@ export interface SlackAppOptions {
   incidents?: IncidentActions;
   /** When given, the App Home tab is published through it on app_home_opened. */
   home?: HomeOpened;
+  /** When given, `/lag silence`, `/lag silences`, `/lag unsilence` and End now act through it. */
+  silences?: SilenceActions;
 }
 
 export interface RunningSlackApp {
@@ -55,7 +58,7 @@ function boltLogger(logger: Logger): BoltLogger {
 }
 
 function listenerDeps(options: SlackAppOptions) {
-  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}) };
+  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}), ...(options.silences ? { silences: options.silences } : {}) };
 }
 
 /** Slack's replay window: a request signed more than this far from now, either way, is refused. */

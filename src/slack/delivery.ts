@@ -486,7 +486,7 @@ export class SlackDelivery {
 
 /** Failures of a file's own steps (rendering, the POST of its bytes), which are no Slack API errors. */
 function fileFailure(err: unknown): SlackFailure | null {
-  if (err instanceof FileRenderError) return { kind: 'permanent', message: err.message, answered: true };
+  if (err instanceof FileRenderError) return err.retryable ? { kind: 'transient', outcomeUnknown: false, message: err.message, answered: false } : { kind: 'permanent', message: err.message, answered: true };
   // Nothing was shared before the POST failed: the row is simply sent again, no lookup needed.
   if (err instanceof FileUploadError) return { kind: 'transient', outcomeUnknown: false, message: err.message, answered: err.answered };
   return null;

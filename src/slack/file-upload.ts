@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import { renderChartPng } from '../charts/render.js';
+import { RendererUnavailableError, chartRenderer } from '../charts/renderer.js';
 import type { SlackFile } from '../core/protocol.js';
 import { slackTs } from './delivery-lookup.js';
 
@@ -16,9 +16,16 @@ export interface RenderedFile {
   altText: string;
 }
 
-/** The file could not be made (a chart that does not render): sending it again changes nothing. */
+/**
+ * The file could not be made. A chart that does not render stays so: sending it again changes
+ * nothing. A renderer that was not there (it crashed, or took too long) is `retryable`.
+ */
 export class FileRenderError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'FileRenderError';
   }
@@ -41,10 +48,10 @@ export async function renderFile(file: SlackFile): Promise<RenderedFile> {
     if (file.kind === 'markdown') {
       return { bytes: Buffer.from(file.text, 'utf8'), filename: file.filename, title: file.title, altText: file.title };
     }
-    const bytes = await renderChartPng(file.chart);
+    const bytes = await chartRenderer().render(file.chart);
     return { bytes, filename: file.filename, title: file.title, altText: `Chart: ${file.title}` };
   } catch (err) {
-    throw new FileRenderError(`cannot render ${file.kind} file ${file.filename}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new FileRenderError(`cannot render ${file.kind} file ${file.filename}: ${err instanceof Error ? err.message : String(err)}`, err instanceof RendererUnavailableError, { cause: err });
   }
 }
 

@@ -1,12 +1,15 @@
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { App, BlockButtonAction, ViewSubmitAction } from '@slack/bolt';
 import { ActionIds } from '../core/action-ids.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { LagAnswerDeps } from './lag-reply.js';
 import type { HomeOpened } from './home-tab.js';
 import { appHomeOpened } from './listeners/app-home-opened.js';
+import { IncidentGate } from './incident-gate.js';
 import { INCIDENT_BUTTON_IDS, incidentButton, postmortemButton } from './listeners/incident-buttons.js';
+import { PEOPLE_BUTTONS, PEOPLE_MODAL_IDS, openPeopleModal, submitPeopleModal } from './listeners/incident-people.js';
 import { lagCommand } from './listeners/lag-command.js';
 import { postLagToChannel } from './listeners/post-lag-to-channel.js';
+import { endSilenceButton, type SilenceActions } from './listeners/silences.js';
 
 /**
  * What the app registers and the bot scopes it needs; manifest.yml must declare exactly
@@ -18,7 +21,9 @@ import { postLagToChannel } from './listeners/post-lag-to-channel.js';
  */
 export const registered = {
   commands: ['/lag'],
-  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS, ActionIds.postmortemIncident],
+  actions: [ActionIds.postLagToChannel, ...INCIDENT_BUTTON_IDS, ActionIds.postmortemIncident, ...PEOPLE_BUTTONS.map((b) => b.actionId), ActionIds.endSilence],
+  /** Modal submissions (view_submission), by callback_id; views.open needs no scope. */
+  views: PEOPLE_MODAL_IDS,
   events: ['app_home_opened'],
   botScopes: ['commands', 'chat:write', 'channels:history', 'groups:history', 'files:write'],
 } as const;
@@ -28,15 +33,22 @@ export interface ListenerDeps extends LagAnswerDeps {
   incidents?: IncidentActions;
   /** Present when the App Home tab is served. */
   home?: HomeOpened;
+  /** Present when silences are kept: `/lag silence` and the End now button act through it. */
+  silences?: SilenceActions;
 }
 
 export function registerListeners(app: App, deps: ListenerDeps, command: string = registered.commands[0]): void {
   app.command(command, lagCommand(deps));
   app.action<BlockButtonAction>(ActionIds.postLagToChannel, postLagToChannel(deps));
   if (deps.incidents) {
-    const onClick = incidentButton(deps.incidents);
+    const gate = new IncidentGate(deps.incidents);
+    const onClick = incidentButton(gate);
     for (const id of INCIDENT_BUTTON_IDS) app.action<BlockButtonAction>(id, onClick);
-    app.action<BlockButtonAction>(ActionIds.postmortemIncident, postmortemButton(deps.incidents));
+    app.action<BlockButtonAction>(ActionIds.postmortemIncident, postmortemButton(gate));
+    for (const b of PEOPLE_BUTTONS) app.action<BlockButtonAction>(b.actionId, openPeopleModal(gate, b.kind));
+    const onSubmit = submitPeopleModal(gate);
+    for (const id of PEOPLE_MODAL_IDS) app.view<ViewSubmitAction>(id, onSubmit);
   }
   if (deps.home) app.event('app_home_opened', appHomeOpened(deps.home));
+  if (deps.silences) app.action<BlockButtonAction>(ActionIds.endSilence, endSilenceButton({ silences: deps.silences, clock: deps.query.clock, logger: deps.logger }));
 }

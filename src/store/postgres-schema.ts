@@ -91,6 +91,24 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO lagbot_leader (id, epoch) VALUES (1, 0);
   `,
+  // Silences and maintenance windows (SQLite's step 8): `ends_at` is the planned end,
+  // `ended_at` an early one; the sooner of the two is when it stops.
+  `
+  CREATE TABLE silences (
+    id         TEXT PRIMARY KEY,
+    target     TEXT NOT NULL,
+    by_user    TEXT NOT NULL,
+    reason     TEXT,
+    created_at BIGINT NOT NULL,
+    starts_at  BIGINT NOT NULL,
+    ends_at    BIGINT NOT NULL,
+    ended_by   TEXT,
+    ended_at   BIGINT,
+    CHECK (ends_at > starts_at),
+    CHECK ((ended_by IS NULL) = (ended_at IS NULL))
+  );
+  CREATE INDEX silences_by_end ON silences (ends_at);
+  `,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,10 +4,11 @@ import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
 import { IncidentChangedError, sameIncident, systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
 import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { Silence } from '../core/silence.js';
 import type { Logger } from '../log/logger.js';
 import type { OutboxCounts, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
 import { LOCK_CLASS, Locks, migratePostgres } from './postgres-schema.js';
-import { incidentOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord } from './records.js';
+import { incidentOf, silenceOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord, type SilenceRecord } from './records.js';
 import { NotLeaderError, type LagbotStore, type StoreOptions } from './store.js';
 
 export interface PostgresStoreOptions extends StoreOptions {
@@ -48,6 +49,9 @@ interface SampleRow {
 
 /** Keysets no sample uses any more are dropped about once an hour of 30-second checks. */
 const KEYSET_SWEEP_EVERY = 120;
+
+/** When a silence stops: its planned end, or the early one. */
+const SILENCE_END = 'LEAST(ends_at, COALESCE(ended_at, ends_at))';
 
 const SUPERSEDE_ROOT_UPDATES = `
   UPDATE outbox SET state = 'superseded'
@@ -306,6 +310,37 @@ export class PostgresIncidentStore implements LagbotStore {
 
   async pruneOutbox(before: number): Promise<number> {
     const result = await this.pool.query(`DELETE FROM outbox WHERE state IN ('delivered', 'superseded') AND created_at < $1`, [before]);
+    return result.rowCount ?? 0;
+  }
+
+  // ---- SilenceStore: any replica records them, like clicks (no fence) ----
+
+  async addSilence(silence: Silence): Promise<void> {
+    if (silence.endedEarly) throw new Error('a silence is added before anyone ends it');
+    await this.pool.query(
+      'INSERT INTO silences (id, target, by_user, reason, created_at, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [silence.id, JSON.stringify(silence.target), silence.by, silence.reason, silence.createdAt, silence.startsAt, silence.endsAt],
+    );
+  }
+
+  async silence(id: string): Promise<Silence | null> {
+    const { rows } = await this.pool.query<SilenceRecord>('SELECT * FROM silences WHERE id = $1', [id]);
+    return rows[0] ? silenceOf(rows[0]) : null;
+  }
+
+  async silencesSince(since: number): Promise<Silence[]> {
+    const { rows } = await this.pool.query<SilenceRecord>(`SELECT * FROM silences WHERE ${SILENCE_END} >= $1 ORDER BY created_at, id`, [since]);
+    return rows.map(silenceOf);
+  }
+
+  async endSilenceEarly(id: string, by: string, at: number): Promise<boolean> {
+    // One statement: of two people ending it at once, the second finds ended_at set.
+    const result = await this.pool.query('UPDATE silences SET ended_by = $2, ended_at = $3 WHERE id = $1 AND ended_at IS NULL AND ends_at > $3', [id, by, at]);
+    return result.rowCount === 1;
+  }
+
+  async pruneSilences(before: number): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM silences WHERE ${SILENCE_END} < $1`, [before]);
     return result.rowCount ?? 0;
   }
 

@@ -1,5 +1,6 @@
 import type { Owner } from '../core/findings.js';
 import { DEFAULT_CLUSTER, type Incident, type Severity, type SlackFile, type SlackMessage } from '../core/protocol.js';
+import type { Silence, SilenceTarget } from '../core/silence.js';
 import type { OutboxKind, OutboxRow, OutboxState } from './outbox.js';
 
 /**
@@ -99,3 +100,28 @@ export function toRow(r: OutboxRecord): OutboxRow {
   };
 }
 
+
+export interface SilenceRecord {
+  id: string;
+  target: string;
+  by_user: string;
+  reason: string | null;
+  created_at: number;
+  starts_at: number;
+  ends_at: number;
+  ended_by: string | null;
+  ended_at: number | null;
+}
+
+export function silenceOf(r: SilenceRecord): Silence {
+  return {
+    id: r.id,
+    target: JSON.parse(r.target) as SilenceTarget,
+    by: r.by_user,
+    reason: r.reason,
+    createdAt: r.created_at,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    endedEarly: r.ended_by !== null && r.ended_at !== null ? { by: r.ended_by, at: r.ended_at } : null,
+  };
+}

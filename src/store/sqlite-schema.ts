@@ -130,6 +130,24 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX incident_timeline_by_incident ON incident_timeline (incident_id, seq);
   `,
+  // Silences and maintenance windows. `ends_at` is the planned end, `ended_at` an early one;
+  // the sooner of the two is when it stops, and nothing runs at either.
+  `
+  CREATE TABLE silences (
+    id         TEXT PRIMARY KEY,
+    target     TEXT NOT NULL,
+    by_user    TEXT NOT NULL,
+    reason     TEXT,
+    created_at INTEGER NOT NULL,
+    starts_at  INTEGER NOT NULL,
+    ends_at    INTEGER NOT NULL,
+    ended_by   TEXT,
+    ended_at   INTEGER,
+    CHECK (ends_at > starts_at),
+    CHECK ((ended_by IS NULL) = (ended_at IS NULL))
+  );
+  CREATE INDEX silences_by_end ON silences (ends_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

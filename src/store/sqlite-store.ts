@@ -3,9 +3,10 @@ import type { Database as Db } from 'better-sqlite3';
 import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
 import { IncidentChangedError, sameIncident, systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
+import type { Silence } from '../core/silence.js';
 import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
 import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
-import { incidentOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord } from './records.js';
+import { incidentOf, silenceOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord, type SilenceRecord } from './records.js';
 import { migrate } from './sqlite-schema.js';
 import type { LagbotStore } from './store.js';
 
@@ -14,8 +15,18 @@ export interface SqliteStoreOptions {
   clock?: Clock;
 }
 
+/** When a silence stops: its planned end, or the early one. */
+const SILENCE_END = 'MIN(ends_at, COALESCE(ended_at, ends_at))';
+
 function prepareStatements(db: Db) {
   return {
+    insertSilence: db.prepare<{ id: string; target: string; by: string; reason: string | null; createdAt: number; startsAt: number; endsAt: number }>(`
+      INSERT INTO silences (id, target, by_user, reason, created_at, starts_at, ends_at) VALUES (@id, @target, @by, @reason, @createdAt, @startsAt, @endsAt)`),
+    silence: db.prepare<[string], SilenceRecord>(`SELECT * FROM silences WHERE id = ?`),
+    silencesSince: db.prepare<[number], SilenceRecord>(`SELECT * FROM silences WHERE ${SILENCE_END} >= ? ORDER BY created_at, id`),
+    endSilence: db.prepare<{ id: string; by: string; at: number }>(`
+      UPDATE silences SET ended_by = @by, ended_at = @at WHERE id = @id AND ended_at IS NULL AND ends_at > @at`),
+    pruneSilences: db.prepare<[number]>(`DELETE FROM silences WHERE ${SILENCE_END} < ?`),
     upsertIncident: db.prepare<{ id: string; cluster: string; group: string; status: string; channel: string; openedAt: number; json: string }>(`
       INSERT INTO incidents (id, cluster, group_name, status, channel, opened_at, json)
       VALUES (@id, @cluster, @group, @status, @channel, @openedAt, @json)
@@ -294,6 +305,30 @@ export class SqliteIncidentStore implements LagbotStore {
    */
   async pruneOutbox(before: number): Promise<number> {
     return this.sql.prune.run(before).changes;
+  }
+
+  // ---- SilenceStore (async like the PostgreSQL store's; SQLite answers at once) ----
+
+  async addSilence(silence: Silence): Promise<void> {
+    if (silence.endedEarly) throw new Error('a silence is added before anyone ends it');
+    this.sql.insertSilence.run({ id: silence.id, target: JSON.stringify(silence.target), by: silence.by, reason: silence.reason, createdAt: silence.createdAt, startsAt: silence.startsAt, endsAt: silence.endsAt });
+  }
+
+  async silence(id: string): Promise<Silence | null> {
+    const row = this.sql.silence.get(id);
+    return row ? silenceOf(row) : null;
+  }
+
+  async silencesSince(since: number): Promise<Silence[]> {
+    return this.sql.silencesSince.all(since).map(silenceOf);
+  }
+
+  async endSilenceEarly(id: string, by: string, at: number): Promise<boolean> {
+    return this.sql.endSilence.run({ id, by, at }).changes === 1;
+  }
+
+  async pruneSilences(before: number): Promise<number> {
+    return this.sql.pruneSilences.run(before).changes;
   }
 
   // ---- HistoryStore ----

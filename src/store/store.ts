@@ -1,4 +1,4 @@
-import type { Clock, HistoryStore, IncidentStore, OpenIncidentList } from '../core/ports.js';
+import type { Clock, HistoryStore, IncidentStore, OpenIncidentList, SilenceStore } from '../core/ports.js';
 import type { Incident } from '../core/protocol.js';
 import type { OutboxRow, OutboxStore } from './outbox.js';
 import type { IncidentFilter } from './records.js';
@@ -7,7 +7,7 @@ import type { IncidentFilter } from './records.js';
  * Everything lagbot keeps, as both stores (SQLite, PostgreSQL) offer it: the core's ports,
  * the outbox as delivery reads it, and what the CLI and the janitor ask of it.
  */
-export interface LagbotStore extends IncidentStore, OpenIncidentList, OutboxStore, HistoryStore {
+export interface LagbotStore extends IncidentStore, OpenIncidentList, OutboxStore, HistoryStore, SilenceStore {
   /** Which store this is, for logs and for the start-up line: a path or a URL without its password. */
   readonly description: string;
   /** Incidents, newest first (by opening time). */

@@ -4,13 +4,14 @@ import { incidentChart, type ChartThreshold } from '../core/chart.js';
 import type { ImpactSummary, Notice, Step, TimelineEntry, TimelineKind } from '../core/incident.js';
 import type { MonitoringChange } from '../core/monitoring.js';
 import type { Incident, Severity, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { IncidentSilence } from '../core/silence.js';
 import type { MonitorEffect } from '../monitor/effects.js';
 import { codeSpan, escapeSlack, truncate } from '../core/slack-escape.js';
 import { LIMITS, context, fields, header, section } from './blocks.js';
 import { chartFile } from './chart-file.js';
 import { FINDING_ICONS, findingText } from './finding-text.js';
 import { formatClock, formatCount, formatDuration, formatPercent, formatRate, formatStaleness } from './format.js';
-import { mentionOf, onCluster, slackText } from './text-style.js';
+import { PLAIN_STYLE, mentionOf, onCluster, slackText } from './text-style.js';
 import { postmortemFile } from './postmortem.js';
 import { noticeText as noticeSentence, timelineText } from './timeline-text.js';
 
@@ -29,6 +30,10 @@ const TIMELINE_ICON: Record<TimelineKind, string> = {
   recovering: ':chart_with_downwards_trend:',
   relapsed: ':chart_with_upwards_trend:',
   renotified: ':loudspeaker:',
+  silenced: ':no_bell:',
+  'silence-ended': ':bell:',
+  notified: ':loudspeaker:',
+  'escalation-stopped': ':no_bell:',
   resolved: ':white_check_mark:',
 };
 
@@ -87,6 +92,9 @@ function actions(incident: Incident): KnownBlock[] {
           ? []
           : [{ type: 'button' as const, action_id: ActionIds.acknowledgeIncident, text: { type: 'plain_text' as const, text: 'Acknowledge' }, style: 'primary' as const, value }]),
         ...SNOOZE_BUTTONS.map((b) => ({ type: 'button' as const, action_id: b.actionId, text: { type: 'plain_text' as const, text: b.label }, value })),
+        // Each opens a modal with a user picker (see incident-modals.ts).
+        { type: 'button', action_id: ActionIds.addResponder, text: { type: 'plain_text', text: 'Add responder' }, value },
+        { type: 'button', action_id: ActionIds.reassignIncident, text: { type: 'plain_text', text: 'Reassign' }, value },
         {
           type: 'button',
           action_id: ActionIds.resolveIncident,
@@ -122,15 +130,24 @@ export function incidentRootMessage(incident: Incident): SlackMessage {
       ['Outlook', outlook(incident)],
       ['Opened', `${formatClock(incident.openedAt)} · peak ${formatCount(incident.peakLag)}`],
       [incident.status === 'resolved' ? 'Resolved' : 'Acknowledged', incident.resolved ? resolvedText(incident) : ack],
+      ...(incident.assignee ? [['Assignee', `${mentionOf(incident.assignee.user)} (by ${mentionOf(incident.assignee.by)} at ${formatClock(incident.assignee.at)})`] as [string, string]] : []),
     ]),
   ];
   blocks.push(...diagnosisBlocks(incident));
   const notes: string[] = [];
   if (incident.snoozed && incident.status === 'open') notes.push(`:zzz: Snoozed by ${mentionOf(incident.snoozed.by)} until ${formatClock(incident.snoozed.until)}`);
+  if (incident.silence && incident.status === 'open') notes.push(silenceNote(incident.silence));
+  if (incident.responders && incident.responders.length > 0) notes.push(`Responders: ${incident.responders.map(mentionOf).join(', ')}`);
   notes.push(`Consume ${formatRate(f.consumePerSec)} · produce ${formatRate(f.producePerSec)} · updated ${formatClock(f.at)} · timeline in the thread`);
   blocks.push(...actions(incident), context(notes.join(' · ')));
   const text = `${icon} ${status}: consumer lag ${formatCount(f.totalLag)} on ${codeSpan(incident.group)}${onCluster(incident.cluster)}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
+
+/** Whether the root's reader can expect a mention: silenced by whom until when, or since when no longer. */
+function silenceNote(silence: IncidentSilence): string {
+  if (silence.endedAt === null) return `:no_bell: Silenced by ${mentionOf(silence.by)} until ${formatClock(silence.until)}${silence.reason === null ? '' : `: ${escapeSlack(truncate(silence.reason, 200))}`}`;
+  return `:bell: Silence by ${mentionOf(silence.by)} ended at ${formatClock(silence.endedAt)}${silence.endedBy === null ? '' : ` by ${mentionOf(silence.endedBy)}`}`;
 }
 
 /** The current diagnosis, the headline finding of the latest check: the "why" at a glance. */
@@ -167,10 +184,9 @@ function summaryBlocks(summary: ImpactSummary): KnownBlock[] {
   ];
 }
 
-/** One timeline entry: a reply in the incident's thread, stamped with its time. */
-export function timelineMessage(entry: TimelineEntry, oncall: readonly string[]): SlackMessage {
-  const mentions = entry.mention && oncall.length > 0 ? ` ${oncall.map(mentionOf).join(' ')}` : '';
-  const line = `\`${formatClock(entry.at)}\` ${TIMELINE_ICON[entry.kind]} ${slackText((s) => timelineText(entry, s))}${mentions}`;
+/** One timeline entry: a reply in the incident's thread, stamped with its time. A `notified` entry's names are live mentions. */
+export function timelineMessage(entry: TimelineEntry): SlackMessage {
+  const line = `\`${formatClock(entry.at)}\` ${TIMELINE_ICON[entry.kind]} ${slackText((s) => timelineText(entry, s))}`;
   const blocks: KnownBlock[] = [section(line)];
   if (entry.kind === 'resolved') blocks.push(...summaryBlocks(entry.summary));
   return { text: truncate(line, LIMITS.fallbackText), blocks };
@@ -179,6 +195,11 @@ export function timelineMessage(entry: TimelineEntry, oncall: readonly string[])
 /** What a button click answers the clicker with (only they see it). */
 export function noticeText(notice: Notice): string {
   return slackText((s) => noticeSentence(notice, s));
+}
+
+/** The same answer as plain text, for where Slack shows no mrkdwn (a modal's error under an input). */
+export function noticePlainText(notice: Notice): string {
+  return noticeSentence(notice, PLAIN_STYLE);
 }
 
 /** lagbot's own notice in the channel: it cannot see a cluster, or sees it again. */
@@ -202,13 +223,13 @@ function chartTitle(step: Step, incident: Incident): string {
  * Slack effects of one state-machine step, in the order they must appear. `thresholds`: the
  * group's lines, drawn on the step's chart when it has one.
  */
-export function effectsOf(step: Step, oncall: readonly string[], thresholds: readonly ChartThreshold[] = []): SlackEffect[] {
+export function effectsOf(step: Step, thresholds: readonly ChartThreshold[] = []): SlackEffect[] {
   const incident = step.incident;
   if (!incident) return [];
   const effects: SlackEffect[] = [];
   const base = { incidentId: incident.id, channel: incident.channel };
   if (step.opened) effects.push({ kind: 'post-root', ...base, message: incidentRootMessage(incident) });
-  for (const entry of step.timeline) effects.push({ kind: 'post-thread', ...base, message: timelineMessage(entry, oncall) });
+  for (const entry of step.timeline) effects.push({ kind: 'post-thread', ...base, message: timelineMessage(entry) });
   if (step.rootChanged && !step.opened) effects.push({ kind: 'update-root', ...base, message: incidentRootMessage(incident) });
   if (step.chart) effects.push({ kind: 'post-file', ...base, file: chartFile(incidentChart(incident, thresholds), chartTitle(step, incident)) });
   return effects;
@@ -224,7 +245,7 @@ export function slackEffectsOf(effects: readonly MonitorEffect[], options: Rende
   return effects.flatMap((e): SlackEffect[] => {
     switch (e.kind) {
       case 'incident':
-        return effectsOf(e.step, e.oncall, e.thresholds);
+        return effectsOf(e.step, e.thresholds);
       case 'monitoring':
         return [{ kind: 'post-channel', channel: e.channel, message: monitoringMessage(e.cluster, e.change) }];
       case 'postmortem':

@@ -1,9 +1,11 @@
+import type { NotifyReason, PolicyPosition } from '../core/escalation.js';
 import type { Notice, Staleness, TimelineEvent } from '../core/incident.js';
 import type { Severity } from '../core/protocol.js';
 import type { Reason } from '../core/rules.js';
 import { findingText } from './finding-text.js';
-import { formatCount, formatDuration, formatRate, formatStaleness } from './format.js';
+import { formatClock, formatCount, formatDuration, formatRate, formatStaleness } from './format.js';
 import { PLAIN_STYLE, type TextStyle } from './text-style.js';
+import { targetText } from './silence-text.js';
 
 /** The sentences of an incident: why a severity, what happened, what a click changed. */
 
@@ -39,6 +41,28 @@ function stalenessNote(staleness: Staleness | undefined, reasons: readonly Reaso
   return `; staleness ${formatStaleness(staleness.seconds, staleness.method)}${how}`;
 }
 
+/** `level 2 of 3, round 1 of 2`; a policy without end counts its rounds alone. */
+function positionText(p: PolicyPosition): string {
+  return `level ${p.level} of ${p.levels}, round ${p.round}${p.rounds === null ? '' : ` of ${p.rounds}`}`;
+}
+
+function notifyReasonText(r: NotifyReason, count: number, s: TextStyle): string {
+  switch (r.kind) {
+    case 'started':
+      return r.severity === 'page' ? 'the incident paged' : `the incident reached ${upper(r.severity)}`;
+    case 'no-acknowledgement':
+      return `no acknowledgement after ${formatDuration(r.afterMs)}`;
+    case 'restarted':
+      return `restarted after escalation to ${upper(r.severity)}`;
+    case 'silence-ended':
+      return 'the silence ended, the policy starts again';
+    case 'responder-added':
+      return `added as ${count === 1 ? 'responder' : 'responders'} by ${s.user(r.by)}`;
+    case 'reassigned':
+      return `reassigned to them by ${s.user(r.by)}${r.from ? ` (was ${s.user(r.from)})` : ''}`;
+  }
+}
+
 export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): string {
   switch (e.kind) {
     case 'opened':
@@ -70,8 +94,21 @@ export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): stri
       return `Recovering: total lag ${formatCount(e.lag)} is back under ${formatCount(e.line)}; resolving after ${formatDuration(e.resolveAfterMs)} under the line.`;
     case 'relapsed':
       return `Lag back over ${formatCount(e.line)} (${formatCount(e.lag)}): not resolving.`;
+    case 'silenced':
+      return `Silenced by ${s.user(e.by)} until ${formatClock(e.until)} (${targetText(e.target, s)})${e.reason === null ? '' : `: ${e.reason}`}. The timeline goes on; nobody is mentioned until then.`;
+    case 'silence-ended': {
+      const how = e.endedBy === null ? `Silence by ${s.user(e.by)} is over.` : `Silence by ${s.user(e.by)} ended early by ${s.user(e.endedBy)}.`;
+      return e.notified ? `${how} Still unacknowledged: the escalation policy starts again from its first level.` : `${how} Notifications are back on.`;
+    }
     case 'renotified':
       return `Still paging, unacknowledged for ${formatDuration(e.openForMs)}: total lag ${formatCount(e.lag)} (${formatRate(e.growthPerSec)})${stalenessNote(e.staleness, [])}.`;
+    case 'notified': {
+      const where = e.position ? ` (${positionText(e.position)})` : '';
+      const figures = e.position ? `; total lag ${formatCount(e.lag)}${stalenessNote(e.staleness, [])}` : '';
+      return `Notified ${e.notify.map(s.user).join(', ')}${where}: ${notifyReasonText(e.reason, e.notify.length, s)}${figures}.`;
+    }
+    case 'escalation-stopped':
+      return `Escalation policy stopped: ${e.rounds} ${e.rounds === 1 ? 'round' : 'rounds'} of ${e.levels} ${e.levels === 1 ? 'level' : 'levels'} went unacknowledged (the last level waited ${formatDuration(e.afterMs)}); no one else is notified unless the incident escalates.`;
     case 'resolved': {
       const c = e.cause;
       const why = c.auto
@@ -92,5 +129,7 @@ export function noticeText(n: Notice, s: TextStyle = PLAIN_STYLE): string {
       return `Already acknowledged by ${s.user(n.by)}; nothing changed.`;
     case 'already-snoozed':
       return `Already snoozed by ${s.user(n.by)} until then or later; nothing changed.`;
+    case 'already-assigned':
+      return `Already assigned to ${s.user(n.to)}; nothing changed.`;
   }
 }

@@ -51,7 +51,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('charts in the playground thread, in 
     const s = new Scenario();
     s.checks(ramp(51_000, 90_000, 11));
     const opened = s.steps.at(-1)!;
-    const effects = effectsOf(opened, [], chartThresholds(DEFAULT_RULES.thresholds));
+    const effects = effectsOf(opened, chartThresholds(DEFAULT_RULES.thresholds));
     expect(effects.map((e) => e.kind)).toContain('post-file');
     await store.commit({ incident: opened.incident!, effects });
     delivery.kick();

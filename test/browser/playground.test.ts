@@ -1,14 +1,15 @@
 import { mkdir } from 'node:fs/promises';
-import type { BlockButtonAction } from '@slack/bolt';
+import type { BlockButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActionIds } from '../../src/core/action-ids.js';
+import { ActionIds, ModalIds } from '../../src/core/action-ids.js';
 import { computeGroupLag } from '../../src/core/lag.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import type { LagSource } from '../../src/core/ports.js';
 import type { RunningSlackApp } from '../../src/slack/app.js';
 import type { SlackStandin } from '../../tools/slack-standin/standin.js';
 import { incidentRootMessage, timelineMessage } from '../../src/views/incident-message.js';
+import { peopleModal } from '../../src/views/incident-modals.js';
 import { caseStudyOffsets, caseStudySnapshot } from '../support/fixtures.js';
 import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { Scenario, ramp } from '../support/scripted.js';
@@ -52,6 +53,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
   let page: Page;
   const pageErrors: string[] = [];
   const incident = pagedIncident();
+  const submissions: string[][] = [];
   let incidentTs = '';
 
   beforeAll(async () => {
@@ -70,6 +72,16 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
         await client.chat.update({ channel: CHANNEL, ts: body.message?.ts ?? '', text: root.text, blocks: root.blocks });
       });
     }
+
+    // "Add responder" opens lagbot's own form; its submission is recorded here.
+    lagbot.app.action<BlockButtonAction>(ActionIds.addResponder, async ({ ack, body, client, action }) => {
+      await ack();
+      await client.views.open({ trigger_id: body.trigger_id, view: peopleModal('add-responders', action.value ?? '') });
+    });
+    lagbot.app.view<ViewSubmitAction>(ModalIds.addResponder, async ({ ack, view }) => {
+      submissions.push(view.state.values[ModalIds.peopleBlock]?.[ModalIds.peopleInput]?.selected_users ?? []);
+      await ack();
+    });
 
     browser = await launchChromium(WHAT);
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -185,10 +197,22 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
     expect(await message.locator('.b-header').textContent()).toContain('PAGE');
   });
 
+  it("draws lagbot's Add responder form, and submits the people picked", async () => {
+    const message = messages().and(page.locator(`[data-ts="${incidentTs}"]`));
+    await message.locator(`[data-action-id="${ActionIds.addResponder}"]`).click();
+    const modal = page.getByTestId('modal');
+    await modal.waitFor();
+    expect(await page.getByTestId('modal-title').textContent()).toBe('Add responders');
+    await page.getByTestId('modal-people').selectOption(['U0TESTER']);
+    await page.getByTestId('modal-submit').click();
+    await expect.poll(() => modal.isHidden()).toBe(true);
+    expect(submissions).toEqual([['U0TESTER']]);
+  });
+
   it('opens a thread and shows new replies there live', async () => {
     const [first, second] = incident.timeline;
     for (const entry of [first, second]) {
-      const reply = timelineMessage(entry!, ['S0ONCALL']);
+      const reply = timelineMessage(entry!);
       await post({ text: reply.text, blocks: reply.blocks, thread_ts: incidentTs });
     }
     const root = messages().and(page.locator(`[data-ts="${incidentTs}"]`));
@@ -199,7 +223,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('Slack playground in Chromium', () =>
     await expect.poll(() => panel.getByTestId('reply').count()).toBe(2);
     expect(await panel.getByTestId('thread-root').getAttribute('data-ts')).toBe(incidentTs);
 
-    const third = timelineMessage(incident.timeline[2]!, ['S0ONCALL']);
+    const third = timelineMessage(incident.timeline[2]!);
     const ts = await post({ text: third.text, blocks: third.blocks, thread_ts: incidentTs });
     await panel.locator(`[data-testid="reply"][data-ts="${ts}"]`).waitFor();
     expect(await panel.getByTestId('reply').count()).toBe(3);

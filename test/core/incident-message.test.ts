@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/core/action-ids.js';
-import type { ImpactSummary, TimelineEntry, TimelineEvent, TimelineKind } from '../../src/core/incident.js';
+import { DEFAULT_INCIDENT_SETTINGS, type ImpactSummary, type IncidentSettings, type TimelineEntry, type TimelineEvent, type TimelineKind } from '../../src/core/incident.js';
+import { DEFAULT_RULES } from '../../src/core/rules.js';
 import {
   effectsOf,
   incidentRootMessage,
@@ -21,8 +22,11 @@ import { readable } from '../support/readable.js';
 
 const MIN = 60_000;
 
+/** `oncall: [S0ONCALL, U0LEAD]`, the short form of a one-level policy. */
+const ONCALL: IncidentSettings = { ...DEFAULT_INCIDENT_SETTINGS, escalation: { startsAt: 'page', repeat: null, levels: [{ notify: ['S0ONCALL', 'U0LEAD'], waitMs: 15 * MIN }] } };
+
 function pagedIncident() {
-  const s = new Scenario();
+  const s = new Scenario(DEFAULT_RULES, ONCALL);
   s.checks(ramp(51_000, 90_000, 11));
   s.checks([2_500_000]);
   return s;
@@ -110,38 +114,66 @@ describe('incident root message', () => {
   });
 });
 
+describe('the root message and its people', () => {
+  it('offers Add responder and Reassign while open, and shows the assignee and the responders', () => {
+    const s = pagedIncident();
+    const buttons = JSON.stringify(incidentRootMessage(s.incident!).blocks);
+    expect(buttons).toContain(ActionIds.addResponder);
+    expect(buttons).toContain(ActionIds.reassignIncident);
+    s.click({ kind: 'reassign', user: 'U0MARIA', assignee: 'U0BOB' });
+    s.click({ kind: 'add-responders', user: 'U0BOB', responders: ['U0DBA', 'U0NET'] });
+    const text = readable(incidentRootMessage(s.incident!));
+    expect(text).toContain('*Assignee*\n<@U0BOB> (by <@U0MARIA> at 03:06:00 UTC)');
+    expect(text).toContain('Responders: <@U0DBA>, <@U0NET>');
+    s.click({ kind: 'resolve', user: 'U0BOB' });
+    const resolved = JSON.stringify(incidentRootMessage(s.incident!).blocks);
+    expect(resolved).not.toContain(ActionIds.addResponder);
+    expect(resolved).not.toContain(ActionIds.reassignIncident);
+  });
+});
+
 describe('timeline messages', () => {
-  it('stamp the time and mention on-call people only where the entry says so', () => {
+  it('stamp the time and mention people only in the entry that notifies them, with why', () => {
     const s = pagedIncident();
     const escalated = s.timeline.find((e) => e.kind === 'escalated')!;
-    const message = timelineMessage(escalated, ['S0ONCALL', 'U0LEAD']);
-    expect(message.text).toMatch(/^`03:05:30 UTC` :arrow_up: Escalated to PAGE: .* <!subteam\^S0ONCALL> <@U0LEAD>$/);
-    const opened = timelineMessage(s.timeline[0]!, ['S0ONCALL']);
-    expect(opened.text).not.toContain('subteam');
+    expect(timelineMessage(escalated).text).not.toContain('subteam');
+    const notified = s.timeline.find((e) => e.kind === 'notified')!;
+    expect(timelineMessage(notified).text).toBe(
+      '`03:05:30 UTC` :loudspeaker: Notified <!subteam^S0ONCALL>, <@U0LEAD> (level 1 of 1, round 1): the incident paged; total lag 2,500,000.',
+    );
+    expect(timelineMessage(s.timeline[0]!).text).not.toContain('subteam');
   });
 
   it("escape Slack's control characters in the sentence itself, not only in names", () => {
     // Slack reads &, < and > as markup; a reason's "lag > line" must reach it as &gt;.
     const s = pagedIncident();
     const escalated = s.timeline.find((e) => e.kind === 'escalated')!;
-    const message = timelineMessage(escalated, ['S0ONCALL', 'U0LEAD']);
-    expect(message.text).toMatch(/^`03:05:30 UTC` :arrow_up: Escalated to PAGE: total lag 2,500,000 &gt; 2,000,000\. <!subteam\^S0ONCALL> <@U0LEAD>$/);
+    const message = timelineMessage(escalated);
+    expect(message.text).toBe('`03:05:30 UTC` :arrow_up: Escalated to PAGE: total lag 2,500,000 &gt; 2,000,000.');
   });
 
-  it('mention nobody when no on-call people are configured', () => {
-    const message = timelineMessage(entry({ kind: 'renotified', openForMs: 15 * MIN, lag: 2_600_000, growthPerSec: 120 }, T0, true), []);
+  it('render a re-notification stored before escalation policies as it was told', () => {
+    const message = timelineMessage(entry({ kind: 'renotified', openForMs: 15 * MIN, lag: 2_600_000, growthPerSec: 120 }, T0, true));
     expect(message.text).toBe('`03:00:00 UTC` :loudspeaker: Still paging, unacknowledged for 15 min: total lag 2,600,000 (+120/s).');
   });
 
+  it('say when the policy stopped, and who brought people in, with live mentions', () => {
+    const stopped = timelineMessage(entry({ kind: 'escalation-stopped', levels: 2, rounds: 1, afterMs: 10 * MIN }));
+    expect(stopped.text).toBe(
+      '`03:00:00 UTC` :no_bell: Escalation policy stopped: 1 round of 2 levels went unacknowledged (the last level waited 10 min); no one else is notified unless the incident escalates.',
+    );
+    const added = timelineMessage(entry({ kind: 'notified', notify: ['U0DBA', 'S0NET'], reason: { kind: 'responder-added', by: 'U0MARIA' }, position: null, lag: 10 }, T0, true));
+    expect(added.text).toBe('`03:00:00 UTC` :loudspeaker: Notified <@U0DBA>, <!subteam^S0NET>: added as responders by <@U0MARIA>.');
+  });
+
   it('renders the user of a click as a mention and Kafka text escaped', () => {
-    const acked = timelineMessage(entry({ kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: MIN }), []);
+    const acked = timelineMessage(entry({ kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: MIN }));
     expect(acked.text).toContain('Acknowledged by <@U0SRE> at WARNING, 1 min after opening.');
-    const members = timelineMessage(entry({ kind: 'members-changed', before: 1, after: 2, joined: ['<!here>'], left: [] }), []);
+    const members = timelineMessage(entry({ kind: 'members-changed', before: 1, after: 2, joined: ['<!here>'], left: [] }));
     expect(members.text).toContain('Members changed: 1 → 2 members; joined: `&lt;!here&gt;`.');
     expect(members.text).not.toContain('<!here>');
     const hot = timelineMessage(
       entry({ kind: 'evidence', finding: { kind: 'hot-partition', topic: '<!channel>', partition: 1, lag: 9, share: 0.9, totalLag: 10, owner: { memberId: '<@U1>', clientId: null, host: '<x>' } } }),
-      [],
     );
     expect(readable(hot)).not.toMatch(/<!channel>|<@U1>|<x>/);
   });
@@ -151,7 +183,7 @@ describe('timeline messages', () => {
     s.click({ kind: 'acknowledge', user: 'U0SRE' });
     s.click({ kind: 'resolve', user: 'U0SRE' });
     const resolved = s.timeline.find((e) => e.kind === 'resolved')!;
-    const text = readable(timelineMessage(resolved, []));
+    const text = readable(timelineMessage(resolved));
     expect(text).toContain('Resolved by <@U0SRE>. Lag at resolution: 2,500,000.');
     expect(text).toContain('*Impact*');
     expect(text).toContain('*Peak lag*\n2,500,000 at 03:05:30 UTC');
@@ -161,7 +193,7 @@ describe('timeline messages', () => {
   });
 
   it('summarise an automatic resolve that nobody acknowledged', () => {
-    const message = timelineMessage(entry({ kind: 'resolved', by: null, cause: { auto: true, line: 50_000, underForMs: 5 * MIN, lag: 10_000 }, summary: summary() }), []);
+    const message = timelineMessage(entry({ kind: 'resolved', by: null, cause: { auto: true, line: 50_000, underForMs: 5 * MIN, lag: 10_000 }, summary: summary() }));
     const text = readable(message);
     expect(text).toContain('*Time to acknowledge*\nnever acknowledged');
     expect(text).toContain('*Time to resolve*\n1 h 12 min (automatically)');
@@ -233,6 +265,59 @@ describe('timeline sentences', () => {
       ],
     ],
     relapsed: [[{ kind: 'relapsed', lag: 60_000, line: 50_000 }, 'Lag back over 50,000 (60,000): not resolving.']],
+    silenced: [
+      [
+        { kind: 'silenced', by: 'U0SRE', until: T0 + 120 * MIN, reason: 'partition increase', target: { kind: 'groups', pattern: 'payments-*', cluster: null } },
+        `Silenced by @U0SRE until ${new Date(T0 + 120 * MIN).toISOString().slice(11, 19)} UTC (the groups matching payments-*): partition increase. The timeline goes on; nobody is mentioned until then.`,
+      ],
+      [
+        { kind: 'silenced', by: 'U0SRE', until: T0 + 30 * MIN, reason: null, target: { kind: 'cluster', cluster: 'prod-eu' } },
+        `Silenced by @U0SRE until ${new Date(T0 + 30 * MIN).toISOString().slice(11, 19)} UTC (every group on prod-eu). The timeline goes on; nobody is mentioned until then.`,
+      ],
+    ],
+    'silence-ended': [
+      [{ kind: 'silence-ended', by: 'U0SRE', endedBy: null, notified: false }, 'Silence by @U0SRE is over. Notifications are back on.'],
+      [{ kind: 'silence-ended', by: 'U0SRE', endedBy: 'U0MARIA', notified: true }, 'Silence by @U0SRE ended early by @U0MARIA. Still unacknowledged: the escalation policy starts again from its first level.'],
+    ],
+    notified: [
+      [
+        { kind: 'notified', notify: ['S0ONCALL'], reason: { kind: 'started', severity: 'page' }, position: { level: 1, levels: 2, round: 1, rounds: 3 }, lag: 2_100_000 },
+        'Notified @S0ONCALL (level 1 of 2, round 1 of 3): the incident paged; total lag 2,100,000.',
+      ],
+      [
+        { kind: 'notified', notify: ['S0ONCALL'], reason: { kind: 'started', severity: 'critical' }, position: { level: 1, levels: 1, round: 1, rounds: 1 }, lag: 600_000 },
+        'Notified @S0ONCALL (level 1 of 1, round 1 of 1): the incident reached CRITICAL; total lag 600,000.',
+      ],
+      [
+        { kind: 'notified', notify: ['U0LEAD', 'here'], reason: { kind: 'no-acknowledgement', afterMs: 5 * MIN }, position: { level: 2, levels: 2, round: 1, rounds: 3 }, lag: 2_600_000, staleness: { seconds: 45, method: 'exact' } },
+        'Notified @U0LEAD, @here (level 2 of 2, round 1 of 3): no acknowledgement after 5 min; total lag 2,600,000; staleness 45s (exact).',
+      ],
+      [
+        { kind: 'notified', notify: ['S0ONCALL'], reason: { kind: 'no-acknowledgement', afterMs: 15 * MIN }, position: { level: 1, levels: 1, round: 4, rounds: null }, lag: 2_600_000 },
+        'Notified @S0ONCALL (level 1 of 1, round 4): no acknowledgement after 15 min; total lag 2,600,000.',
+      ],
+      [
+        { kind: 'notified', notify: ['S0ONCALL'], reason: { kind: 'restarted', severity: 'page' }, position: { level: 1, levels: 2, round: 1, rounds: 1 }, lag: 2_500_000 },
+        'Notified @S0ONCALL (level 1 of 2, round 1 of 1): restarted after escalation to PAGE; total lag 2,500,000.',
+      ],
+      [
+        { kind: 'notified', notify: ['S0ONCALL'], reason: { kind: 'silence-ended' }, position: { level: 1, levels: 1, round: 1, rounds: null }, lag: 2_500_000 },
+        'Notified @S0ONCALL (level 1 of 1, round 1): the silence ended, the policy starts again; total lag 2,500,000.',
+      ],
+      [{ kind: 'notified', notify: ['U0DBA'], reason: { kind: 'responder-added', by: 'U0MARIA' }, position: null, lag: 5 }, 'Notified @U0DBA: added as responder by @U0MARIA.'],
+      [{ kind: 'notified', notify: ['U0BOB'], reason: { kind: 'reassigned', by: 'U0MARIA', from: null }, position: null, lag: 5 }, 'Notified @U0BOB: reassigned to them by @U0MARIA.'],
+      [{ kind: 'notified', notify: ['U0ANA'], reason: { kind: 'reassigned', by: 'U0BOB', from: 'U0BOB' }, position: null, lag: 5 }, 'Notified @U0ANA: reassigned to them by @U0BOB (was @U0BOB).'],
+    ],
+    'escalation-stopped': [
+      [
+        { kind: 'escalation-stopped', levels: 2, rounds: 3, afterMs: 10 * MIN },
+        'Escalation policy stopped: 3 rounds of 2 levels went unacknowledged (the last level waited 10 min); no one else is notified unless the incident escalates.',
+      ],
+      [
+        { kind: 'escalation-stopped', levels: 1, rounds: 1, afterMs: 15 * MIN },
+        'Escalation policy stopped: 1 round of 1 level went unacknowledged (the last level waited 15 min); no one else is notified unless the incident escalates.',
+      ],
+    ],
     renotified: [
       [{ kind: 'renotified', openForMs: 15 * MIN, lag: 2_600_000, growthPerSec: 120 }, 'Still paging, unacknowledged for 15 min: total lag 2,600,000 (+120/s).'],
       [{ kind: 'renotified', openForMs: 75 * MIN, lag: null, growthPerSec: null }, 'Still paging, unacknowledged for 1 h 15 min: total lag - (unknown).'],
@@ -320,6 +405,10 @@ describe('click notices', () => {
     expect(noticeText(s.click({ kind: 'resolve', user: 'U1' }).notice!)).toBe('Already resolved by <@U0SRE>; nothing changed.');
   });
 
+  it('say who the incident is already assigned to', () => {
+    expect(noticeText({ kind: 'already-assigned', to: 'U0BOB' })).toBe('Already assigned to <@U0BOB>; nothing changed.');
+  });
+
   it('say when an incident resolved by itself or no longer exists', () => {
     expect(noticeText({ kind: 'already-resolved', by: null })).toBe('Already resolved automatically; nothing changed.');
     expect(noticeText({ kind: 'no-such-incident' })).toBe('This incident no longer exists.');
@@ -347,10 +436,10 @@ describe('effects of a step', () => {
   it('posts the root first, then the thread entries; later steps edit the root', () => {
     const s = new Scenario();
     const opened = s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 });
-    expect(effectsOf(opened, []).map((e) => e.kind)).toEqual(['post-root', 'post-thread', 'post-file']);
+    expect(effectsOf(opened).map((e) => e.kind)).toEqual(['post-root', 'post-thread', 'post-file']);
     // A minute after the opening chart: no second chart for this escalation.
     const escalated = s.check({ partitions: [{ committed: 0, logEnd: 2_700_000 }], members: 1 });
-    expect(effectsOf(escalated, []).map((e) => e.kind)).toEqual(['post-thread', 'update-root']);
+    expect(effectsOf(escalated).map((e) => e.kind)).toEqual(['post-thread', 'update-root']);
   });
 
   it('posts a chart of the incident with its thresholds when it opens, and the whole incident when it resolves', () => {
@@ -359,7 +448,7 @@ describe('effects of a step', () => {
       { severity: 'warning' as const, lag: 50_000 },
       { severity: 'critical' as const, lag: 500_000 },
     ];
-    const opened = effectsOf(s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 }), [], lines).find((e) => e.kind === 'post-file');
+    const opened = effectsOf(s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 }), lines).find((e) => e.kind === 'post-file');
     expect(opened).toMatchObject({
       kind: 'post-file',
       incidentId: 'inc-1',
@@ -368,7 +457,7 @@ describe('effects of a step', () => {
     });
     expect(opened?.kind === 'post-file' && opened.file.filename).toMatch(/^lag-user-events-consumer-\d{8}-\d{4}\.png$/);
     s.click({ kind: 'acknowledge', user: 'U0SRE' });
-    const resolved = effectsOf(s.click({ kind: 'resolve', user: 'U0SRE' }), [], lines).find((e) => e.kind === 'post-file');
+    const resolved = effectsOf(s.click({ kind: 'resolve', user: 'U0SRE' }), lines).find((e) => e.kind === 'post-file');
     expect(resolved?.kind === 'post-file' && resolved.file.title).toBe('Lag of user-events-consumer: the whole incident, resolved');
     const chart = resolved?.kind === 'post-file' && resolved.file.kind === 'chart' ? resolved.file.chart : null;
     expect(chart?.marks.map((m) => m.kind)).toEqual(['opened', 'acknowledged', 'resolved']);
@@ -378,14 +467,14 @@ describe('effects of a step', () => {
     const s = new Scenario();
     s.checks([700_000]);
     s.click({ kind: 'acknowledge', user: 'U0SRE' });
-    expect(effectsOf(s.click({ kind: 'acknowledge', user: 'U0B' }), [])).toEqual([]);
+    expect(effectsOf(s.click({ kind: 'acknowledge', user: 'U0B' }))).toEqual([]);
   });
 
   it('the monitor effects become incident messages and channel notices', () => {
     const s = new Scenario();
     const opened = s.check({ partitions: [{ committed: 0, logEnd: 700_000 }], members: 1 });
     const effects = slackEffectsOf([
-      { kind: 'incident', step: opened, oncall: [] },
+      { kind: 'incident', step: opened },
       { kind: 'monitoring', cluster: 'default', channel: 'C0ALERTS', change: { kind: 'recovered', groups: 1 } },
     ]);
     expect(effects.map((e) => [e.kind, e.channel])).toEqual([

@@ -6,8 +6,10 @@ import {
   recordSeries,
   escalate,
   expireSnooze,
+  followPolicy,
+  muteWhileSilenced,
+  trackSilence,
   refreshRoot,
-  renotify,
   step,
   targetSeverity,
   tellEvidence,
@@ -15,12 +17,13 @@ import {
   trackPeak,
   trackRecovery,
   type Draft,
+  type IncidentSettings,
   type PhaseContext,
   type TimelineEntry,
   type TimelineKind,
 } from '../../src/core/incident.js';
 import type { Incident, IncidentFigures, Severity } from '../../src/core/protocol.js';
-import type { Evaluation } from '../../src/core/rules.js';
+import { DEFAULT_RULES, type Evaluation } from '../../src/core/rules.js';
 import { incidentFixture } from '../support/incident-fixture.js';
 import { CHECK_MS, Scenario, T0, ramp, type GroupScript, hotPartitionChangingOwner } from '../support/scripted.js';
 
@@ -38,9 +41,12 @@ function ofKind<K extends TimelineKind>(timeline: readonly TimelineEntry[], kind
   return timeline.filter((e): e is Extract<TimelineEntry, { kind: K }> => e.kind === kind);
 }
 
+/** `oncall: [S0ONCALL]` with `renotifyMinutes: 15`, as the configuration turns it into a one-level policy. */
+const ONCALL: IncidentSettings = { ...DEFAULT_INCIDENT_SETTINGS, escalation: { startsAt: 'page', repeat: null, levels: [{ notify: ['S0ONCALL'], waitMs: 15 * MIN }] } };
+
 /** Lag climbing past the warning line and growing for 5 minutes: the incident opens. */
-function openedAtWarning(): Scenario {
-  const s = new Scenario();
+function openedAtWarning(settings: IncidentSettings = DEFAULT_INCIDENT_SETTINGS): Scenario {
+  const s = new Scenario(DEFAULT_RULES, settings);
   s.checks(ramp(51_000, 90_000, 11));
   expect(s.incident?.severity).toBe('warning');
   return s;
@@ -60,45 +66,46 @@ describe('incident lifecycle', () => {
     expect(s.incident).toMatchObject({ id: 'inc-1', cluster: 'default', group: 'user-events-consumer', channel: 'C0ALERTS', status: 'open', peakLag: 90_000 });
   });
 
-  it('escalates to critical without paging, then to page with a mention', () => {
-    const s = openedAtWarning();
+  it('escalates to critical without paging, then to page, notifying the on-call people', () => {
+    const s = openedAtWarning(ONCALL);
     s.checks([600_000]);
     expect(s.incident?.severity).toBe('critical');
     expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'critical', mention: false });
     s.checks([2_500_000]);
     expect(s.incident?.severity).toBe('page');
-    expect(s.timeline.at(-1)).toMatchObject({
-      kind: 'escalated',
-      severity: 'page',
-      mention: true,
-      lag: 2_500_000,
-      reasons: [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 }],
-      wasAcknowledgedAt: null,
-      snoozeEnded: false,
-    });
+    expect(s.timeline.slice(-2)).toMatchObject([
+      { kind: 'escalated', severity: 'page', mention: false, lag: 2_500_000, reasons: [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 }], wasAcknowledgedAt: null, snoozeEnded: false },
+      { kind: 'notified', mention: true, notify: ['S0ONCALL'], reason: { kind: 'started', severity: 'page' }, position: { level: 1, levels: 1, round: 1, rounds: null }, lag: 2_500_000 },
+    ]);
     expect(s.incident?.peakSeverity).toBe('page');
   });
 
   it('re-notifies an unacknowledged page at the configured interval, and an ack stops it', () => {
-    const s = new Scenario();
+    const s = new Scenario(DEFAULT_RULES, ONCALL);
     s.checks([2_500_000]);
-    expect(s.timeline[0]).toMatchObject({ kind: 'opened', severity: 'page', mention: true });
+    expect(s.timeline.slice(0, 2)).toMatchObject([
+      { kind: 'opened', severity: 'page', mention: false },
+      { kind: 'notified', mention: true, notify: ['S0ONCALL'], reason: { kind: 'started', severity: 'page' } },
+    ]);
     s.checks(Array(checksFor(15 * MIN)).fill(2_600_000));
-    const renotified = ofKind(s.timeline, 'renotified');
-    expect(renotified).toHaveLength(1);
-    expect(renotified[0]).toMatchObject({ mention: true, at: T0 + 15 * MIN, openForMs: 15 * MIN, lag: 2_600_000 });
+    const notified = ofKind(s.timeline, 'notified');
+    expect(notified).toHaveLength(2);
+    expect(notified[1]).toMatchObject({ mention: true, at: T0 + 15 * MIN, reason: { kind: 'no-acknowledgement', afterMs: 15 * MIN }, position: { level: 1, round: 2, rounds: null }, lag: 2_600_000 });
     s.click({ kind: 'acknowledge', user: 'U0SRE' });
     s.checks(Array(checksFor(40 * MIN)).fill(2_600_000));
-    expect(ofKind(s.timeline, 'renotified')).toHaveLength(1);
+    expect(ofKind(s.timeline, 'notified')).toHaveLength(2);
   });
 
-  it('notifies again when an acknowledged incident escalates higher, and needs a new ack', () => {
-    const s = openedAtWarning();
+  it('notifies when an acknowledged incident escalates to a page, and needs a new ack', () => {
+    const s = openedAtWarning(ONCALL);
     s.checks([600_000]);
     s.click({ kind: 'acknowledge', user: 'U0SRE' });
     expect(s.incident?.acknowledged).toMatchObject({ by: 'U0SRE', severity: 'critical' });
     s.checks([2_500_000]);
-    expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'page', mention: true, wasAcknowledgedAt: 'critical' });
+    expect(s.timeline.slice(-2)).toMatchObject([
+      { kind: 'escalated', severity: 'page', wasAcknowledgedAt: 'critical' },
+      { kind: 'notified', notify: ['S0ONCALL'], reason: { kind: 'started', severity: 'page' } },
+    ]);
     expect(s.incident?.acknowledged).toBeNull();
   });
 
@@ -246,15 +253,16 @@ describe('buttons', () => {
   });
 
   it('snooze silences re-notification until it ends', () => {
-    const s = new Scenario();
+    const s = new Scenario(DEFAULT_RULES, ONCALL);
     s.checks([2_500_000]);
     const snoozed = s.click({ kind: 'snooze', user: 'U0SRE', forMs: 30 * MIN });
     expect(snoozed.timeline).toEqual([{ kind: 'snoozed', at: T0 + CHECK_MS, mention: false, user: 'U0SRE', forMs: 30 * MIN }]);
+    const reminders = () => ofKind(s.timeline, 'notified').filter((e) => e.reason.kind === 'no-acknowledgement');
     s.checks(Array(checksFor(29 * MIN)).fill(2_500_000));
-    expect(ofKind(s.timeline, 'renotified')).toHaveLength(0);
+    expect(reminders()).toHaveLength(0);
     s.checks(Array(checksFor(2 * MIN)).fill(2_500_000));
     expect(ofKind(s.timeline, 'snooze-ended')).toMatchObject([{ user: 'U0SRE', at: T0 + CHECK_MS + 30 * MIN }]);
-    expect(ofKind(s.timeline, 'renotified')).toHaveLength(1);
+    expect(reminders()).toHaveLength(1);
   });
 
   it('an escalation above the snoozed severity ends the snooze', () => {
@@ -262,7 +270,7 @@ describe('buttons', () => {
     s.click({ kind: 'snooze', user: 'U0SRE', forMs: 120 * MIN });
     s.checks([2_500_000]);
     expect(s.incident?.snoozed).toBeNull();
-    expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'page', mention: true, snoozeEnded: true });
+    expect(s.timeline.at(-1)).toMatchObject({ kind: 'escalated', severity: 'page', snoozeEnded: true });
   });
 
   it('a shorter snooze inside a longer one changes nothing', () => {
@@ -358,7 +366,7 @@ describe('phases', () => {
   }
 
   it('run in their documented order', () => {
-    expect(PHASES).toEqual([recordSeries, trackPeak, expireSnooze, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, renotify, refreshRoot]);
+    expect(PHASES).toEqual([recordSeries, trackPeak, expireSnooze, trackSilence, escalate, deescalate, tellEvidence, tellGroupChanges, trackRecovery, followPolicy, muteWhileSilenced, refreshRoot]);
   });
 
   it('trackPeak keeps the largest staleness seen; unmeasured checks leave it', () => {
@@ -381,13 +389,14 @@ describe('phases', () => {
   });
 
   describe('escalate', () => {
-    it('raises the severity, clears the acknowledgement and mentions people when it pages', () => {
+    it('raises the severity, clears the acknowledgement and starts the policy when it pages', () => {
       const draft = draftOf({ severity: 'critical', acknowledged: { by: 'U0SRE', at: T0, severity: 'critical' }, lowerSeverity: { severity: 'warning', since: T0, observedMs: 0 } });
       const reasons = [{ rule: 'page-line', lag: 2_500_000, line: 2_000_000 } as const];
-      escalate(draft, ctxOf(evaluation(2_500_000, 'page', { reasons })));
-      expect(draft.incident).toMatchObject({ severity: 'page', peakSeverity: 'page', acknowledged: null, lowerSeverity: null, lastNotifiedAt: NOW });
+      escalate(draft, ctxOf(evaluation(2_500_000, 'page', { reasons }), { settings: ONCALL }));
+      expect(draft.incident).toMatchObject({ severity: 'page', peakSeverity: 'page', acknowledged: null, lowerSeverity: null, lastNotifiedAt: NOW, escalation: { level: 0, round: 1, notifiedAt: NOW, exhausted: false } });
       expect(draft.timeline).toEqual([
-        { kind: 'escalated', at: NOW, mention: true, severity: 'page', reasons, lag: 2_500_000, wasAcknowledgedAt: 'critical', snoozeEnded: false },
+        { kind: 'escalated', at: NOW, mention: false, severity: 'page', reasons, lag: 2_500_000, wasAcknowledgedAt: 'critical', snoozeEnded: false },
+        { kind: 'notified', at: NOW, mention: true, notify: ['S0ONCALL'], reason: { kind: 'started', severity: 'page' }, position: { level: 1, levels: 1, round: 1, rounds: null }, lag: 2_500_000 },
       ]);
       expect(draft.rootChanged).toBe(true);
     });
@@ -513,20 +522,24 @@ describe('phases', () => {
     });
   });
 
-  describe('renotify', () => {
-    const paging = { severity: 'page' as const, lastNotifiedAt: NOW - settings.renotifyAfterMs };
+  describe('followPolicy, on an incident stored before escalation policies', () => {
+    // No `escalation` state: a page last mentioned 15 min ago stands at the first level.
+    const paging = { severity: 'page' as const, lastNotifiedAt: NOW - 15 * MIN };
     const evaluationAt = (lag: number) => evaluation(lag, 'page', { figures: figures(lag, { lagGrowthPerSec: 120 }) });
+    const renotify = (draft: Draft, e: Evaluation) => followPolicy(draft, ctxOf(e, { settings: ONCALL }));
 
-    it('mentions the on-call people again once renotifyAfterMs has passed since the last mention', () => {
+    it('mentions the on-call people again once the level has waited since the last mention', () => {
       const draft = draftOf(paging);
-      renotify(draft, ctxOf(evaluationAt(2_600_000)));
-      expect(draft.timeline).toEqual([{ kind: 'renotified', at: NOW, mention: true, openForMs: 60 * MIN, lag: 2_600_000, growthPerSec: 120 }]);
-      expect(draft.incident.lastNotifiedAt).toBe(NOW);
+      renotify(draft, evaluationAt(2_600_000));
+      expect(draft.timeline).toEqual([
+        { kind: 'notified', at: NOW, mention: true, notify: ['S0ONCALL'], reason: { kind: 'no-acknowledgement', afterMs: 15 * MIN }, position: { level: 1, levels: 1, round: 2, rounds: null }, lag: 2_600_000 },
+      ]);
+      expect(draft.incident).toMatchObject({ lastNotifiedAt: NOW, escalation: { level: 0, round: 2, notifiedAt: NOW, exhausted: false } });
     });
 
     it('stays quiet before the interval, when acknowledged, snoozed or not paging', () => {
       const quiet: Partial<Incident>[] = [
-        { ...paging, lastNotifiedAt: NOW - settings.renotifyAfterMs + 1 },
+        { ...paging, lastNotifiedAt: NOW - 15 * MIN + 1 },
         { ...paging, acknowledged: { by: 'U0SRE', at: T0, severity: 'page' } },
         { ...paging, snoozed: { by: 'U0SRE', at: T0, until: NOW + 1, severity: 'page' } },
         { ...paging, severity: 'critical' },
@@ -535,7 +548,7 @@ describe('phases', () => {
       for (const overrides of quiet) {
         const draft = draftOf(overrides);
         const before = draft.incident;
-        renotify(draft, ctxOf(evaluationAt(2_600_000)));
+        renotify(draft, evaluationAt(2_600_000));
         expect(draft.timeline).toEqual([]);
         expect(draft.incident).toBe(before);
       }

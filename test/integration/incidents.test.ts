@@ -67,8 +67,9 @@ describe('an incident from first lag to resolution', () => {
 
     const texts = threadText();
     expect(texts[0]).toMatch(/Opened at (WARNING|CRITICAL)/);
-    const page = texts.find((t) => t.includes('Escalated to PAGE')) as string;
-    expect(page).toContain('<!subteam^S0ONCALL>');
+    const page = texts.findIndex((t) => t.includes('Escalated to PAGE'));
+    // oncall is a one-level policy from PAGE: the escalation's own reply is followed by the one that notifies.
+    expect(texts[page + 1]).toMatch(/:loudspeaker: Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the incident paged/);
     expect(texts.some((t) => t.includes(`Hot partition \`${topic}-1\``))).toBe(true);
     expect(rig.slack.messages(ALERTS).filter((m) => readable(m).includes(`consumer lag · ${group}`))).toHaveLength(1);
     await eventually(async () => readable(root()).includes('PAGE · consumer lag'), 'the root message edited to PAGE', 10_000);

@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
 import { createKafkaLag, type KafkaLag } from '../../src/kafka/connect.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
-import { LagMonitor } from '../../src/monitor/monitor.js';
+import { LagMonitor, type MonitorDeps } from '../../src/monitor/monitor.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
 import { slackEffectsOf } from '../../src/views/incident-message.js';
 import { createTopic, eventually, kafkaClient, testbed } from './kafka.js';
@@ -46,13 +46,14 @@ export interface MonitorOnClock {
   stop(): Promise<void>;
 }
 
-export function monitorOnClock(yaml: string, clock: Clock): MonitorOnClock {
+/** `deps`: more of the monitor's parts, built on the rig's store (the silences, say). */
+export function monitorOnClock(yaml: string, clock: Clock, deps: (store: SqliteIncidentStore) => Partial<MonitorDeps> = () => ({})): MonitorOnClock {
   const config = parseConfig(yaml, { KAFKA_BROKERS: testbed().bootstrap });
   const policy = new AlertingPolicy(config, config.clusters);
   const logger = createLogger('silent');
   const reader = createKafkaLag(config.clusters[0]!, clock, logger);
   const store = openSqliteStore(':memory:', { clock });
-  const monitor = new LagMonitor({ source: reader.reader, store, policy, clock, logger, render: slackEffectsOf });
+  const monitor = new LagMonitor({ source: reader.reader, store, policy, clock, logger, render: slackEffectsOf, ...deps(store) });
   return {
     monitor,
     reader,

@@ -4,6 +4,7 @@ import { appendSample, sampleOf, type GroupSample } from '../../src/core/history
 import { computeGroupLag } from '../../src/core/lag.js';
 import type { GroupLag, GroupMember, GroupState, Incident } from '../../src/core/protocol.js';
 import { DEFAULT_RULES, evaluate, type Evaluation, type RuleSettings } from '../../src/core/rules.js';
+import type { Silence } from '../../src/core/silence.js';
 
 export const CHECK_MS = 30_000;
 export const T0 = Date.UTC(2024, 6, 23, 3, 0, 0);
@@ -87,6 +88,8 @@ export class Scenario {
   timeline: TimelineEntry[] = [];
   steps: Step[] = [];
   now = T0;
+  /** The silences each check is given, as the store would hold them. */
+  silences: Silence[] = [];
   private ids = 0;
 
   constructor(
@@ -100,7 +103,7 @@ export class Scenario {
     const evaluation = evaluate(lag, this.history, this.rules);
     const history = this.history;
     const leadIn = () => historyChart(lag, history, [])?.points ?? [];
-    const result = step(this.incident, { kind: 'evaluation', evaluation, channel: 'C0ALERTS', newId: () => `inc-${++this.ids}`, leadIn }, this.settings, this.now);
+    const result = step(this.incident, { kind: 'evaluation', evaluation, channel: 'C0ALERTS', newId: () => `inc-${++this.ids}`, leadIn, silences: this.silences }, this.settings, this.now);
     this.record(result);
     this.now += CHECK_MS;
     return result;

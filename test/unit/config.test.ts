@@ -171,10 +171,11 @@ describe('alerting configuration', () => {
     const { AlertingPolicy } = await import('../../src/config/alerting.js');
     const parsed = parseConfig(yaml, env);
     const policy = new AlertingPolicy(parsed, parsed.clusters);
-    expect(policy.forGroup(ref('orders'))).toMatchObject({ channel: 'C0ALERTS', oncall: ['S0ONCALL'] });
+    const oncall = { startsAt: 'page', repeat: null, levels: [{ notify: ['S0ONCALL'], waitMs: 15 * 60_000 }] };
+    expect(policy.forGroup(ref('orders'))).toMatchObject({ channel: 'C0ALERTS', incident: { escalation: oncall } });
     expect(policy.forGroup(ref('orders')).rules.thresholds.warning.lag).toBe(10_000);
     const pay = policy.forGroup(ref('payments-eu'));
-    expect(pay).toMatchObject({ channel: 'C0PAY', oncall: ['S0ONCALL'] });
+    expect(pay).toMatchObject({ channel: 'C0PAY', incident: { escalation: oncall } });
     expect(pay.rules.thresholds.page.lag).toBe(100_000);
     expect(pay.rules.thresholds.warning.lag).toBe(10_000);
     expect(pay.rules.signals.raise).toEqual({ stalled: 'critical' });
@@ -198,7 +199,7 @@ describe('alerting configuration', () => {
     expect(() => parseConfig('signals:\n  slowConsumerRatio: 1.5\n', env)).toThrow(/signals\.slowConsumerRatio: a share above 0 and below 1/);
     expect(() => parseConfig('signals:\n  trafficSpikeRatio: 0.5\n', env)).toThrow(/signals\.trafficSpikeRatio: a factor above 1/);
     expect(() => parseConfig('signals:\n  raise: { stalled: urgent }\n', env)).toThrow(/signals\.raise\.stalled: .*"warning"\|"critical"\|"page"/);
-    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, cluster, channel, oncall, thresholds, signals\)/);
+    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, cluster, channel, oncall, escalation, thresholds, signals\)/);
     expect(() => parseConfig('alerting:\n  oncall: [oncall-team]\n', env)).toThrow(/alerting\.oncall\.0: a user group id/);
   });
 });
@@ -262,8 +263,8 @@ groups:
     expect(policy.watches({ cluster: 'staging', group: 'connect-sink' })).toBe(true);
     expect(policy.forGroup({ cluster: 'prod-eu', group: 'orders' }).channel).toBe('C0123PRODEU');
     expect(policy.forGroup({ cluster: 'staging', group: 'orders' }).channel).toBe('C0STAGING');
-    expect(policy.forGroup({ cluster: 'prod-eu', group: 'payments-ledger' })).toMatchObject({ channel: 'C0123PRODEU', oncall: ['S0PAYMENTS'] });
-    expect(policy.forGroup({ cluster: 'staging', group: 'payments-ledger' }).oncall).toEqual([]);
+    expect(policy.forGroup({ cluster: 'prod-eu', group: 'payments-ledger' })).toMatchObject({ channel: 'C0123PRODEU', incident: { escalation: { levels: [{ notify: ['S0PAYMENTS'] }] } } });
+    expect(policy.forGroup({ cluster: 'staging', group: 'payments-ledger' }).incident.escalation.levels).toEqual([]);
     expect(policy.channelFor('prod-eu')).toBe('C0123PRODEU');
     expect(policy.channelFor('staging')).toBe('C0ALERTS');
   });
@@ -319,5 +320,80 @@ clusters:
   it('keeps the one-cluster kafka section, named default, with KAFKA_SASL_PASSWORD', () => {
     const config = parseConfig('kafka:\n  sasl: { mechanism: scram-sha-256, username: lagbot }\n  ssl: true\n', { KAFKA_BROKERS: 'k:9093', KAFKA_SASL_PASSWORD: 'pw' });
     expect(config.clusters).toEqual([expect.objectContaining({ name: 'default', brokers: ['k:9093'], tls: {}, sasl: { mechanism: 'scram-sha-256', username: 'lagbot', password: 'pw' } })]);
+  });
+});
+
+describe('escalation policies in the configuration', () => {
+  const env = { KAFKA_BROKERS: 'a:1' };
+  const MIN = 60_000;
+  const policyFor = async (yaml: string, group = 'orders') => {
+    const { AlertingPolicy } = await import('../../src/config/alerting.js');
+    const parsed = parseConfig(yaml, env);
+    return new AlertingPolicy(parsed, parsed.clusters).forGroup(ref(group)).incident.escalation;
+  };
+  const twoLevels = [
+    '  escalation:',
+    '    startsAt: critical',
+    '    repeat: 2',
+    '    levels:',
+    '      - { notify: [S0PRIMARY], waitMinutes: 5 }',
+    '      - { notify: [U0LEAD, here], waitMinutes: 10 }',
+  ].join('\n');
+
+  it('reads levels, waits, the repeat count and the starting severity; startsAt defaults to page and repeat to 0', async () => {
+    expect(await policyFor(`alerting:\n${twoLevels}\n`)).toEqual({
+      startsAt: 'critical',
+      repeat: 2,
+      levels: [
+        { notify: ['S0PRIMARY'], waitMs: 5 * MIN },
+        { notify: ['U0LEAD', 'here'], waitMs: 10 * MIN },
+      ],
+    });
+    expect(await policyFor('alerting:\n  escalation:\n    levels: [{ notify: [S0X], waitMinutes: 1 }]\n')).toEqual({ startsAt: 'page', repeat: 0, levels: [{ notify: ['S0X'], waitMs: MIN }] });
+    expect(await policyFor('alerting:\n  escalation:\n    repeat: forever\n    levels: [{ notify: [S0X], waitMinutes: 1 }]\n')).toMatchObject({ repeat: null });
+  });
+
+  it('turns oncall and renotifyMinutes into one level from page, repeated until acknowledged; no oncall, no policy', async () => {
+    expect(await policyFor('alerting:\n  oncall: [S0ONCALL, U0ME]\n  renotifyMinutes: 20\n')).toEqual({ startsAt: 'page', repeat: null, levels: [{ notify: ['S0ONCALL', 'U0ME'], waitMs: 20 * MIN }] });
+    expect(await policyFor('alerting:\n  oncall: [S0ONCALL]\n')).toMatchObject({ levels: [{ waitMs: 15 * MIN }] });
+    expect(await policyFor('')).toEqual({ startsAt: 'page', repeat: 0, levels: [] });
+  });
+
+  it('gives a groups rule its own policy or oncall, and the default policy otherwise', async () => {
+    const yaml = [
+      'alerting:',
+      twoLevels,
+      'groups:',
+      '  - match: "payments-*"',
+      '    oncall: [S0PAY]',
+      '  - match: "search-*"',
+      '    escalation: { levels: [{ notify: [U0SEARCH], waitMinutes: 3 }] }',
+      '  - match: "billing-*"',
+      '    channel: C0BILLING',
+    ].join('\n');
+    expect(await policyFor(yaml, 'payments-eu')).toEqual({ startsAt: 'page', repeat: null, levels: [{ notify: ['S0PAY'], waitMs: 15 * MIN }] });
+    expect(await policyFor(yaml, 'search-api')).toEqual({ startsAt: 'page', repeat: 0, levels: [{ notify: ['U0SEARCH'], waitMs: 3 * MIN }] });
+    expect(await policyFor(yaml, 'billing-run')).toMatchObject({ startsAt: 'critical', repeat: 2 });
+  });
+
+  it('refuses oncall beside escalation, renotifyMinutes beside escalation, and either on one groups rule, naming the keys', () => {
+    expect(() => parseConfig(`alerting:\n  oncall: [S0X]\n${twoLevels}\n`, env)).toThrow(/alerting\.oncall and alerting\.escalation are both set/);
+    expect(() => parseConfig(`alerting:\n  renotifyMinutes: 5\n${twoLevels}\n`, env)).toThrow(/alerting\.renotifyMinutes and alerting\.escalation are both set/);
+    expect(() => parseConfig('groups:\n  - match: "pay-*"\n    oncall: [S0X]\n    escalation: { levels: [{ notify: [S0Y], waitMinutes: 1 }] }\n', env)).toThrow(
+      /groups\[0\] \(match "pay-\*"\): oncall and escalation are both set/,
+    );
+  });
+
+  it('refuses a policy without levels, a level without anyone, a wait of zero, a bad target or repeat, and an unknown severity', () => {
+    const bad = (escalation: string) => () => parseConfig(`alerting:\n  escalation: ${escalation}\n`, env);
+    expect(bad('{ levels: [] }')).toThrow(/alerting\.escalation\.levels: an escalation policy needs at least one level/);
+    expect(bad('{ startsAt: page }')).toThrow(/alerting\.escalation\.levels/);
+    expect(bad('{ levels: [{ notify: [], waitMinutes: 5 }] }')).toThrow(/alerting\.escalation\.levels\.0\.notify: a level needs someone to notify/);
+    expect(bad('{ levels: [{ notify: [S0X], waitMinutes: 0 }] }')).toThrow(/alerting\.escalation\.levels\.0\.waitMinutes/);
+    expect(bad('{ levels: [{ notify: [S0X] }] }')).toThrow(/alerting\.escalation\.levels\.0\.waitMinutes/);
+    expect(bad('{ levels: [{ notify: ["@sre"], waitMinutes: 5 }] }')).toThrow(/alerting\.escalation\.levels\.0\.notify\.0: a user group id/);
+    expect(bad('{ repeat: -1, levels: [{ notify: [S0X], waitMinutes: 5 }] }')).toThrow(/alerting\.escalation\.repeat: a whole number of rounds after the first/);
+    expect(bad('{ startsAt: urgent, levels: [{ notify: [S0X], waitMinutes: 5 }] }')).toThrow(/alerting\.escalation\.startsAt/);
+    expect(bad('{ levels: [{ notify: [S0X], waitMinutes: 5, wait: 3 }] }')).toThrow(/alerting\.escalation\.levels\.0\.wait: unknown key/);
   });
 });

@@ -140,9 +140,11 @@ describe('Block Kit', () => {
       ['Acknowledge', 'btn btn-primary'],
       ['Snooze 30 min', 'btn'],
       ['Snooze 2 h', 'btn'],
+      ['Add responder', 'btn'],
+      ['Reassign', 'btn'],
       ['Resolve', 'btn btn-danger'],
     ]);
-    expect(buttons[3]?.attrs?.['data-confirm']).toBe('Resolve this incident?\n\nlagbot opens a new incident if lag is still over the thresholds at the next check.');
+    expect(buttons[5]?.attrs?.['data-confirm']).toBe('Resolve this incident?\n\nlagbot opens a new incident if lag is still over the thresholds at the next check.');
     expect(r.textOf(tree)).toContain('2,500,000 📈');
   });
 
@@ -181,6 +183,7 @@ function state(partial: Partial<PlaygroundState>): PlaygroundState {
     users: {},
     lagbot: { answeredAt: null, failedAt: null, recent: false },
     home: null,
+    modal: null,
     now: 0,
     ...partial,
   };

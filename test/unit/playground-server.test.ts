@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_NOTES } from '../../tools/slack-standin/playground/board.js';
 import type { PlaygroundEvent } from '../../tools/slack-standin/playground/feed.js';
 import { startSlackStandin } from '../../tools/slack-standin/standin.js';
-import type { PlaygroundState, SlackStandin } from '../../tools/slack-standin/standin.js';
+import type { PlaygroundState, SlackStandin, UserInfo } from '../../tools/slack-standin/standin.js';
 import { freePorts } from '../../tools/kafka-testbed/broker.js';
 
 const SIGNING_SECRET = 'playground-test-signing-secret';
@@ -23,10 +23,11 @@ afterEach(async () => {
   standin = undefined;
 });
 
-async function start(): Promise<SlackStandin> {
+async function start(users: UserInfo[] = []): Promise<SlackStandin> {
   standin = await startSlackStandin({
     signingSecret: SIGNING_SECRET,
     channels: [{ id: CHANNEL, name: 'lag-alerts' }],
+    users,
     playground: { channel: 'lag-alerts', userId: 'U0ME', userName: 'me', title: 'test playground' },
   });
   return standin;
@@ -302,6 +303,63 @@ describe('playground commands and clicks', () => {
     expect(click).toEqual({ status: 200, json: { ok: true, status: 200 } });
     const updated = await slack.waitFor(() => slack.message(CHANNEL, posted.ts ?? '')?.edited && slack.message(CHANNEL, posted.ts ?? ''));
     expect(updated.text).toBe('acknowledged orders by <@U0ME>');
+  });
+});
+
+describe('the playground modals', () => {
+  it("draws the modal an app opened for the viewer, submits the people picked as a signed view_submission, shows the app's errors, and cancels", async () => {
+    const slack = await start([{ id: 'U0BAD', name: 'bad' }]);
+    const submitted: string[][] = [];
+    /** The page's state once it shows a modal (views.open may land just after the click's ack). */
+    const modalShown = async () => {
+      for (let i = 0; i < 200; i += 1) {
+        const { modal } = await state(slack);
+        if (modal) return modal;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error('no modal in the playground state');
+    };
+    await startApp(slack, (a) => {
+      a.action<BlockButtonAction>('ack', async ({ ack, body, client }) => {
+        await ack();
+        await client.views.open({
+          trigger_id: body.trigger_id,
+          view: {
+            type: 'modal',
+            callback_id: 'pick',
+            title: { type: 'plain_text', text: 'Add responders' },
+            submit: { type: 'plain_text', text: 'Notify' },
+            blocks: [{ type: 'input', block_id: 'people', label: { type: 'plain_text', text: 'Who should help?' }, element: { type: 'multi_users_select', action_id: 'picked' } }],
+          },
+        });
+      });
+      a.view('pick', async ({ ack, view }) => {
+        const users = view.state.values.people?.picked?.selected_users ?? [];
+        submitted.push(users);
+        if (users.includes('U0BAD')) await ack({ response_action: 'errors', errors: { people: 'Not that one.' } });
+        else await ack();
+      });
+    });
+    const posted = await api(slack, 'chat.postMessage', { channel: CHANNEL, text: 'x', blocks: BUTTON_BLOCKS });
+    expect((await state(slack)).modal).toBeNull();
+    await postJson(slack, 'playground/click', { channel: CHANNEL, ts: posted.ts, actionId: 'ack', value: 'orders' });
+    const modal = await modalShown();
+    expect(modal).toMatchObject({ title: 'Add responders', submit: 'Notify', close: 'Cancel', label: 'Who should help?', multiple: true, error: null });
+    expect(modal.people.map((p) => p.id)).toEqual(expect.arrayContaining(['U0ME', 'U0BAD']));
+
+    expect(await postJson(slack, 'playground/modal', { viewId: modal.id, users: ['U0BAD'] })).toEqual({ status: 200, json: { ok: true, status: 200 } });
+    expect((await state(slack)).modal).toMatchObject({ id: modal.id, error: 'Not that one.' });
+    expect(await postJson(slack, 'playground/modal', { viewId: modal.id, users: ['U0ME'] })).toEqual({ status: 200, json: { ok: true, status: 200 } });
+    expect((await state(slack)).modal).toBeNull();
+    expect(submitted).toEqual([['U0BAD'], ['U0ME']]);
+    expect(await postJson(slack, 'playground/modal', { viewId: modal.id, users: ['U0ME'] })).toEqual({ status: 404, json: { ok: false, error: 'that form is no longer open' } });
+
+    await postJson(slack, 'playground/click', { channel: CHANNEL, ts: posted.ts, actionId: 'ack', value: 'orders' });
+    const second = await modalShown();
+    expect(await postJson(slack, 'playground/modal', { viewId: second.id, users: ['not a user'] })).toMatchObject({ status: 400 });
+    expect(await postJson(slack, 'playground/modal/close', { viewId: second.id })).toEqual({ status: 200, json: { ok: true } });
+    expect((await state(slack)).modal).toBeNull();
+    expect(submitted).toHaveLength(2);
   });
 });
 

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { TimelineEntry } from '../../src/core/incident.js';
 import { IncidentChangedError } from '../../src/core/ports.js';
 import type { Incident, SlackEffect } from '../../src/core/protocol.js';
+import type { Silence } from '../../src/core/silence.js';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres-schema.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
@@ -341,6 +342,72 @@ describe.each(kinds)('$name store', (kind) => {
     await store.commit({ incident: { ...acknowledged, severity: 'critical' }, effects: [entry('i-1', 'escalated')], basedOn: (await store.incident('i-1'))! });
     expect((await store.incident('i-1'))).toMatchObject({ severity: 'critical', acknowledged: { by: 'U0SRE' } });
   });
+
+  describe('silences', () => {
+    const T0 = 1_700_000_000_000;
+    const H = 3_600_000;
+    const silence = (id: string, overrides: Partial<Silence> = {}): Silence => ({
+      id,
+      target: { kind: 'groups', pattern: 'payments-*', cluster: 'prod-eu' },
+      by: 'U0SRE',
+      reason: 'deploy',
+      createdAt: T0,
+      startsAt: T0,
+      endsAt: T0 + 2 * H,
+      endedEarly: null,
+      ...overrides,
+    });
+
+    it('keeps silences across a reopen, as they were', async () => {
+      await store.addSilence(silence('sil-aaaa'));
+      await store.addSilence(silence('sil-bbbb', { target: { kind: 'cluster', cluster: 'prod-us' }, reason: null, startsAt: T0 + H, endsAt: T0 + 3 * H, createdAt: T0 + 1 }));
+      await store.close();
+      store = await reopen();
+      expect(await store.silence('sil-aaaa')).toEqual(silence('sil-aaaa'));
+      expect(await store.silence('sil-bbbb')).toEqual(silence('sil-bbbb', { target: { kind: 'cluster', cluster: 'prod-us' }, reason: null, startsAt: T0 + H, endsAt: T0 + 3 * H, createdAt: T0 + 1 }));
+      expect((await store.silencesSince(T0)).map((s) => s.id)).toEqual(['sil-aaaa', 'sil-bbbb']);
+      expect(await store.silence('sil-none')).toBeNull();
+    });
+
+    it('lists what is not over before the time asked, counting an early end', async () => {
+      await store.addSilence(silence('sil-over', { startsAt: T0 - 3 * H, endsAt: T0 - H }));
+      await store.addSilence(silence('sil-on'));
+      await store.addSilence(silence('sil-cut'));
+      expect(await store.endSilenceEarly('sil-cut', 'U0LEAD', T0 + 10)).toBe(true);
+      expect((await store.silencesSince(T0 - H)).map((s) => s.id)).toEqual(['sil-cut', 'sil-on', 'sil-over']);
+      expect((await store.silencesSince(T0 + 11)).map((s) => s.id)).toEqual(['sil-on']);
+      expect((await store.silence('sil-cut'))?.endedEarly).toEqual({ by: 'U0LEAD', at: T0 + 10 });
+    });
+
+    it('ends a silence early once, also when two end it at once, and never one already over', async () => {
+      await store.addSilence(silence('sil-aaaa'));
+      const both = await Promise.all([store.endSilenceEarly('sil-aaaa', 'U0ONE', T0 + H), store.endSilenceEarly('sil-aaaa', 'U0TWO', T0 + H)]);
+      expect(both.filter(Boolean)).toHaveLength(1);
+      const winner = both[0] ? 'U0ONE' : 'U0TWO';
+      expect((await store.silence('sil-aaaa'))?.endedEarly).toEqual({ by: winner, at: T0 + H });
+      expect(await store.endSilenceEarly('sil-aaaa', 'U0THREE', T0 + H + 1)).toBe(false);
+      await store.addSilence(silence('sil-bbbb'));
+      expect(await store.endSilenceEarly('sil-bbbb', 'U0ONE', T0 + 2 * H)).toBe(false);
+      expect(await store.endSilenceEarly('sil-none', 'U0ONE', T0)).toBe(false);
+    });
+
+    it('prunes silences over before a time, and keeps the others', async () => {
+      await store.addSilence(silence('sil-old', { startsAt: T0 - 10 * H, endsAt: T0 - 9 * H }));
+      await store.addSilence(silence('sil-cut', { startsAt: T0 - 10 * H, endsAt: T0 + H }));
+      await store.endSilenceEarly('sil-cut', 'U0ONE', T0 - 8 * H);
+      await store.addSilence(silence('sil-new'));
+      expect(await store.pruneSilences(T0 - H)).toBe(2);
+      expect((await store.silencesSince(0)).map((s) => s.id)).toEqual(['sil-new']);
+    });
+
+    it('refuses a second silence with the same id, a silence ending before it starts, and one already ended', async () => {
+      await store.addSilence(silence('sil-aaaa'));
+      await expect(store.addSilence(silence('sil-aaaa'))).rejects.toThrow(/unique/i);
+      await expect(store.addSilence(silence('sil-bbbb', { endsAt: T0 }))).rejects.toThrow(/check/i);
+      await expect(store.addSilence(silence('sil-cccc', { endedEarly: { by: 'U0ONE', at: T0 } }))).rejects.toThrow(/before anyone ends it/);
+      expect((await store.silencesSince(0)).map((s) => s.id)).toEqual(['sil-aaaa']);
+    });
+  });
 });
 
 describe('PostgreSQL store: migrations and replicas', () => {
@@ -381,6 +448,24 @@ describe('PostgreSQL store: migrations and replicas', () => {
       expect(new Set(replicas.map((r) => r.outboxStamp)).size).toBe(1);
     } finally {
       await Promise.all(replicas.map((r) => r.close()));
+    }
+  });
+
+  it('adds the silences table to a database an older lagbot left, keeping its incidents', async () => {
+    const url = await server.createDatabase();
+    const older = await openPostgresStore(url, { clock, migrateUpTo: POSTGRES_SCHEMA_VERSION - 1 });
+    await older.commit({ incident: incident('i-1', 'orders'), effects: [root('i-1')] });
+    await older.close();
+    expect(await versions(url)).toEqual(all.slice(0, -1));
+
+    const store = await openPostgresStore(url, { clock });
+    try {
+      expect(await versions(url)).toEqual(all);
+      await store.addSilence({ id: 'sil-aaaa', target: { kind: 'cluster', cluster: 'default' }, by: 'U0SRE', reason: null, createdAt: now, startsAt: now, endsAt: now + 60_000, endedEarly: null });
+      expect((await store.silencesSince(0)).map((s) => s.id)).toEqual(['sil-aaaa']);
+      expect((await store.incident('i-1'))?.id).toBe('i-1');
+    } finally {
+      await store.close();
     }
   });
 

@@ -52,6 +52,11 @@ export class Directory {
     return { ...known };
   }
 
+  /** Every user known by name or seen, for a people picker. */
+  knownUsers(): UserInfo[] {
+    return [...this.users.values()].map((u) => ({ ...u }));
+  }
+
   private describe(channel: ChannelInfo): ResolvedChannel {
     return { ...channel, isIm: channel.id.startsWith('D'), isPrivate: channel.id.startsWith('G') };
   }

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Directory } from './directory.js';
 import { FileUploads } from './files.js';
-import { sendJson } from './http.js';
+import { Modals, pickerState } from './modals.js';
+import type { OpenModal } from './modals.js';
+import { isPlainObject, sendJson } from './http.js';
 import { actionTs, deliverSigned, deliverSignedJson, eventId, findButton, triggerId } from './requests.js';
 import type { DeliveryResult, SignOverrides } from './requests.js';
 import { ResponseUrls } from './response-urls.js';
@@ -117,6 +119,22 @@ export interface ButtonClickInput extends SignOverrides {
 
 export type SocketButtonClickInput = Omit<ButtonClickInput, keyof SignOverrides>;
 
+export interface ModalSubmitInput extends SignOverrides {
+  /** The open modal's view id. */
+  viewId: string;
+  /** Who submits; the user the modal was opened for by default. */
+  userId?: string;
+  /** The users picked in the modal's user pickers. */
+  users: readonly string[];
+}
+
+export interface ModalSubmitResult extends DeliveryResult {
+  /** The app answered with an empty ack: Slack closes the modal. */
+  closed: boolean;
+  /** The app's `response_action: errors`, by block_id: the modal stays open showing them. */
+  errors: Record<string, string> | null;
+}
+
 export interface OpenHomeInput extends SignOverrides {
   userId?: string;
   userName?: string;
@@ -177,6 +195,7 @@ export class SlackStandin {
   private readonly directory: Directory;
   private readonly webApi: WebApi;
   private readonly uploads: FileUploads;
+  private readonly modals: Modals;
   private readonly responseUrls: ResponseUrls;
   private readonly socketMode: SocketModeServer;
   private readonly clock: () => number;
@@ -211,11 +230,13 @@ export class SlackStandin {
     this.socketConnections = this.socketMode.connections;
     this.envelopes = this.socketMode.envelopes;
     this.directory = new Directory([STANDIN_DEFAULTS.channel, ...(opts.channels ?? [])], [STANDIN_DEFAULTS.user, ...(opts.users ?? [])]);
+    this.modals = new Modals(this.clock, (change) => this.store.events.emit('modal', change));
     this.uploads = new FileUploads({ store: this.store, directory: this.directory, bot: this.bot, team: this.team, baseUrl: () => this.url, clock: this.clock });
     this.webApi = new WebApi({
       store: this.store,
       directory: this.directory,
       files: this.uploads,
+      modals: this.modals,
       botToken: this.botToken,
       appToken: this.appToken,
       openSocket: () => this.socketMode.issueUrl(),
@@ -308,7 +329,7 @@ export class SlackStandin {
     const user = this.user(input.userId, input.userName);
     const channel = this.channel(input.channelId, input.channelName);
     const responseUrlId = this.responseUrls.create({ channel: channel.id, userId: user.id });
-    const trigger = triggerId();
+    const trigger = this.issueTrigger(user.id);
     const fields = {
       token: STANDIN_DEFAULTS.verificationToken,
       team_id: this.team.id,
@@ -356,7 +377,7 @@ export class SlackStandin {
       userId: user.id,
       origin: { channel: channel.id, ts: message.ts, ephemeral },
     });
-    const trigger = triggerId();
+    const trigger = this.issueTrigger(user.id);
     const value = input.value ?? (typeof button.element.value === 'string' ? button.element.value : undefined);
 
     const payload: Record<string, unknown> = {
@@ -393,6 +414,67 @@ export class SlackStandin {
       ],
     };
     return { payload, responseUrlId, trigger };
+  }
+
+  /** Modals the app opened with views.open and that are still open, oldest first; of one user when given. */
+  openModals(userId?: string): OpenModal[] {
+    return this.modals.list(userId);
+  }
+
+  /** The user dismisses an open modal (Cancel): Slack closes it without telling an app that did not ask (notify_on_close). */
+  closeModal(viewId: string): void {
+    this.modals.close(viewId);
+  }
+
+  /**
+   * The user submits an open modal with `users` picked: a signed `view_submission`
+   * interactivity payload, as Slack sends it. An empty ack closes the modal; an answer with
+   * `response_action: errors` keeps it open.
+   */
+  async submitModal(input: ModalSubmitInput): Promise<ModalSubmitResult> {
+    const modal = this.modals.get(input.viewId);
+    if (!modal) throw new Error(`Slack stand-in: no open modal ${input.viewId}`);
+    const user = this.user(input.userId ?? modal.user, undefined);
+    const { view } = modal;
+    const payload = {
+      type: 'view_submission',
+      team: { id: this.team.id, domain: this.team.domain },
+      user: { id: user.id, username: user.name, name: user.name, team_id: this.team.id },
+      api_app_id: this.bot.appId,
+      token: STANDIN_DEFAULTS.verificationToken,
+      trigger_id: this.issueTrigger(user.id),
+      view: {
+        id: modal.id,
+        team_id: this.team.id,
+        type: 'modal',
+        blocks: view.blocks,
+        private_metadata: view.private_metadata ?? '',
+        callback_id: view.callback_id ?? '',
+        state: { values: pickerState(view, input.users) },
+        hash: modal.hash,
+        title: view.title,
+        clear_on_close: false,
+        notify_on_close: false,
+        close: view.close ?? null,
+        submit: view.submit ?? null,
+        previous_view_id: null,
+        root_view_id: modal.id,
+        app_id: this.bot.appId,
+        external_id: '',
+        app_installed_team_id: this.team.id,
+        bot_id: this.bot.botId,
+      },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+    const result = await deliverSigned(this.requireEventsUrl(), this.signingSecret, new URLSearchParams({ payload: JSON.stringify(payload) }), input);
+    const answer = isPlainObject(result.json) ? result.json : null;
+    const errors = answer?.response_action === 'errors' && isPlainObject(answer.errors) ? (answer.errors as Record<string, string>) : null;
+    const closed = result.status === 200 && (answer === null || answer.response_action === undefined || answer.response_action === 'clear');
+    if (closed) this.modals.close(modal.id);
+    else this.modals.showErrors(modal.id, errors);
+    return { ...result, closed, errors };
   }
 
   /** A user opens the app's Home tab: an `app_home_opened` event, signed, over HTTP. */
@@ -554,6 +636,10 @@ export class SlackStandin {
         sendSlashCommand: (input) => this.sendSlashCommand(input),
         clickButton: (input) => this.clickButton(input),
         openHome: (input) => this.openHome(input),
+        modalOf: (userId) => this.modals.list(userId).at(-1),
+        people: () => this.directory.knownUsers(),
+        submitModal: (input) => this.submitModal(input),
+        closeModal: (viewId) => this.closeModal(viewId),
       },
       options,
     );
@@ -562,6 +648,13 @@ export class SlackStandin {
   private requirePlayground(method: string): Playground {
     if (!this.playground) throw new Error(`Slack stand-in: ${method}() needs the playground option`);
     return this.playground;
+  }
+
+  /** A trigger_id for an interaction of `user`: it can open one modal within 3 seconds. */
+  private issueTrigger(user: string): string {
+    const trigger = triggerId();
+    this.modals.issueTrigger(trigger, user);
+    return trigger;
   }
 
   private responseUrl(id: string): string {
@@ -653,4 +746,6 @@ export type { EnvelopeRecord, EnvelopeType, SocketAck, SocketConnectionRecord } 
 export { SOCKET_ACK_TIMEOUT_MS } from './socket-mode.js';
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-urls.js';
 export type { PlaygroundOptions } from './playground/playground.js';
+export type { ModalView, OpenModal } from './modals.js';
+export { TRIGGER_TTL_MS } from './modals.js';
 export type { PlaygroundState } from './playground/snapshot.js';

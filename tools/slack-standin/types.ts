@@ -158,4 +158,6 @@ export interface StandinEvents {
   call: [ApiCall];
   response: [ResponseRecord];
   home: [HomeViewRecord];
+  /** A modal opened, changed (errors shown) or closed. */
+  modal: [{ id: string; user: string; open: boolean }];
 }

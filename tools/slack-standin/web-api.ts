@@ -4,6 +4,7 @@ import type { Directory } from './directory.js';
 import type { FileUploads } from './files.js';
 import { historyPage, repliesPage } from './history.js';
 import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
+import type { Modals } from './modals.js';
 import type { MessageStore } from './store.js';
 import type { ApiCall, Chaos, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
 
@@ -18,6 +19,7 @@ export interface WebApiDeps {
   store: MessageStore;
   directory: Directory;
   files: FileUploads;
+  modals: Modals;
   botToken: string;
   /** The app-level token (`xapp-...`) that `apps.connections.open` accepts. */
   appToken: string;
@@ -97,6 +99,7 @@ export class WebApi {
       'conversations.replies': (a) => this.conversationsReplies(a),
       'users.info': (a) => this.usersInfo(a),
       'views.publish': (a) => this.viewsPublish(a),
+      'views.open': (a) => this.viewsOpen(a),
       'files.getUploadURLExternal': (a) => this.deps.files.getUploadURLExternal(a),
       'files.completeUploadExternal': (a) => this.deps.files.completeUploadExternal(a),
     };
@@ -342,6 +345,31 @@ export class WebApi {
     return {
       ok: true,
       view: { id: record.id, team_id: this.deps.team.id, type: 'home', blocks: record.view.blocks, app_id: this.deps.bot.appId, bot_id: this.deps.bot.botId },
+    };
+  }
+
+  /** A modal, opened with the trigger_id of a click or command of the last 3 seconds (see modals.ts). */
+  private viewsOpen(args: Args): ApiResult {
+    const trigger = stringArg(args, 'trigger_id');
+    if (trigger === undefined) return missing('trigger_id');
+    if (args.view === undefined || args.view === '') return missing('view');
+    const opened = this.deps.modals.openView(trigger, args.view);
+    if (!opened.ok) return fail(opened.error, opened.messages ? { response_metadata: { messages: opened.messages } } : {});
+    const { modal } = opened;
+    const { bot, team } = this.deps;
+    return {
+      ok: true,
+      view: {
+        id: modal.id,
+        team_id: team.id,
+        ...modal.view,
+        state: { values: {} },
+        hash: modal.hash,
+        root_view_id: modal.id,
+        previous_view_id: null,
+        app_id: bot.appId,
+        bot_id: bot.botId,
+      },
     };
   }
 

@@ -55,6 +55,24 @@ export interface ClickBody {
   ephemeral?: boolean;
 }
 
+export interface ModalBody {
+  viewId: string;
+  /** The users picked in the modal's user picker. */
+  users: string[];
+}
+
+const VIEW_ID = /^V[0-9A-Z]{2,20}$/;
+const USER = /^[UW][A-Z0-9]{2,}$/;
+
+/** A modal submission (`users` given) or dismissal (without it) from the page. */
+export function checkModal(body: Record<string, unknown>, submitting: boolean): Checked<ModalBody> {
+  const { viewId, users } = body;
+  if (typeof viewId !== 'string' || !VIEW_ID.test(viewId)) return bad('"viewId" must be a view id such as "V0123ABCD"');
+  if (!submitting) return { ok: true, value: { viewId, users: [] } };
+  if (!Array.isArray(users) || users.length > 100 || !users.every((u): u is string => typeof u === 'string' && USER.test(u))) return bad('"users" must be a list of user ids');
+  return { ok: true, value: { viewId, users } };
+}
+
 const TS = /^\d{1,12}\.\d{1,6}$/;
 
 export function checkClick(body: Record<string, unknown>): Checked<ClickBody> {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type PlaygroundEventType = 'message' | 'update' | 'delete' | 'ephemeral' | 'banner' | 'notes' | 'lagbot' | 'home';
+export type PlaygroundEventType = 'message' | 'update' | 'delete' | 'ephemeral' | 'banner' | 'notes' | 'lagbot' | 'home' | 'modal';
 
 /** Just enough for the page to know it should fetch the state again. */
 export interface PlaygroundEvent {

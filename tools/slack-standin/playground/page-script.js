@@ -94,6 +94,7 @@ function render() {
   if (stick) scroller.scrollTop = scroller.scrollHeight;
   stickNext = false;
   renderThread();
+  renderModal();
 }
 
 function renderLagbot(status) {
@@ -139,6 +140,53 @@ byId('side-home-item').addEventListener('click', openHome);
 byId('side-channel-item').addEventListener('click', function () {
   showPane(false);
   byId('composer').focus();
+});
+
+// A modal lagbot opened for the viewer (views.open): its one user picker, drawn like Slack's.
+// The options are rebuilt only for a new modal, so a redraw keeps what the viewer picked.
+var modalShown = null;
+function renderModal() {
+  var modal = state.modal;
+  byId('modal').hidden = modal === null;
+  if (modal === null) { modalShown = null; return; }
+  if (modalShown !== modal.id) {
+    modalShown = modal.id;
+    byId('modal-title').textContent = modal.title;
+    byId('modal-label').textContent = modal.label;
+    byId('modal-hint').textContent = modal.hint || '';
+    byId('modal-submit').textContent = modal.submit;
+    byId('modal-close').textContent = modal.close;
+    var select = byId('modal-people');
+    select.multiple = modal.multiple;
+    select.size = modal.multiple ? Math.min(6, Math.max(2, modal.people.length)) : 1;
+    select.replaceChildren.apply(select, modal.people.map(function (p) {
+      var option = doc.createElement('option');
+      option.value = p.id;
+      option.textContent = '@' + p.name;
+      return option;
+    }));
+    if (!modal.multiple) select.selectedIndex = -1;
+  }
+  byId('modal-error').hidden = modal.error === null;
+  byId('modal-error').textContent = modal.error || '';
+}
+
+byId('modal-form').addEventListener('submit', function (event) {
+  event.preventDefault();
+  if (!state || !state.modal) return;
+  var users = Array.prototype.filter.call(byId('modal-people').options, function (o) { return o.selected; }).map(function (o) { return o.value; });
+  byId('modal-submit').disabled = true;
+  post('/playground/modal', { viewId: state.modal.id, users: users }).then(function (answer) {
+    byId('modal-submit').disabled = false;
+    if (!answer.ok) {
+      byId('modal-error').hidden = false;
+      byId('modal-error').textContent = answer.error || 'the form was not sent';
+    }
+  });
+});
+
+byId('modal-close').addEventListener('click', function () {
+  if (state && state.modal) post('/playground/modal/close', { viewId: state.modal.id });
 });
 
 function renderThread() {

@@ -107,6 +107,19 @@ export function playgroundPage({ title, nonce }: PageOptions): string {
     </div>
   </aside>
 </div>
+<div class="modal-backdrop" id="modal" data-testid="modal" hidden>
+  <form class="modal" id="modal-form" role="dialog" aria-modal="true" aria-labelledby="modal-title" autocomplete="off">
+    <header class="modal-header"><b id="modal-title" data-testid="modal-title"></b></header>
+    <label class="modal-label" for="modal-people" id="modal-label"></label>
+    <select id="modal-people" data-testid="modal-people"></select>
+    <div class="modal-hint" id="modal-hint"></div>
+    <div class="modal-error" id="modal-error" data-testid="modal-error" role="alert" hidden></div>
+    <footer class="modal-footer">
+      <button class="btn" type="button" id="modal-close" data-testid="modal-close"></button>
+      <button class="btn btn-primary" type="submit" id="modal-submit" data-testid="modal-submit"></button>
+    </footer>
+  </form>
+</div>
 <script nonce="${nonce}">${scriptSafe(script)}</script>
 </body>
 </html>

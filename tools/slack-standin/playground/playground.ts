@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http.js';
 import { findButton } from '../requests.js';
-import type { ButtonClickInput, DeliveredRequest, OpenHomeInput, SlashCommandInput } from '../standin.js';
+import type { ModalView, OpenModal } from '../modals.js';
+import type { ButtonClickInput, DeliveredRequest, ModalSubmitInput, ModalSubmitResult, OpenHomeInput, SlashCommandInput } from '../standin.js';
 import type { MessageStore } from '../store.js';
 import type { ApiCall, ChannelInfo, EphemeralMessage, HomeViewRecord, StoredMessage, UserInfo } from '../types.js';
 import type { BotIdentity } from '../web-api.js';
-import { checkClick, checkCommand, readJsonObject } from './bodies.js';
+import { checkClick, checkCommand, checkModal, readJsonObject } from './bodies.js';
 import type { Checked } from './bodies.js';
 import { Board } from './board.js';
 import { EventFeed } from './feed.js';
 import { Liveness } from './liveness.js';
 import { playgroundPage } from './page.js';
 import { buildSnapshot } from './snapshot.js';
-import type { PlaygroundState } from './snapshot.js';
+import type { PlaygroundModal, PlaygroundState } from './snapshot.js';
 import { unreachableReason } from './unreachable.js';
 
 export interface PlaygroundOptions {
@@ -38,6 +39,31 @@ export interface PlaygroundHost {
   sendSlashCommand(input: SlashCommandInput): Promise<DeliveredRequest>;
   clickButton(input: ButtonClickInput): Promise<DeliveredRequest>;
   openHome(input: OpenHomeInput): Promise<{ status: number }>;
+  /** The user's newest open modal. */
+  modalOf(userId: string): OpenModal | undefined;
+  people(): UserInfo[];
+  submitModal(input: ModalSubmitInput): Promise<ModalSubmitResult>;
+  closeModal(viewId: string): void;
+}
+
+const plain = (value: unknown): string | null => (value && typeof value === 'object' && typeof (value as { text?: unknown }).text === 'string' ? (value as { text: string }).text : null);
+
+/** A modal as the page draws it: the playground knows modals with one user picker (lagbot's). */
+function pageModal(modal: OpenModal, people: UserInfo[]): PlaygroundModal {
+  const view: ModalView = modal.view;
+  const input = view.blocks.find((b) => b.type === 'input');
+  const element = (input?.element ?? {}) as { type?: unknown };
+  return {
+    id: modal.id,
+    title: view.title.text,
+    submit: plain(view.submit) ?? 'Submit',
+    close: plain(view.close) ?? 'Cancel',
+    label: plain(input?.label) ?? '',
+    hint: plain(input?.hint),
+    multiple: element.type === 'multi_users_select',
+    error: modal.errors ? Object.values(modal.errors).join(' ') : null,
+    people,
+  };
 }
 
 export const DEFAULT_TITLE = 'lagbot playground';
@@ -77,6 +103,8 @@ export class Playground {
       '/playground/command': { method: 'POST', run: (req, res) => this.command(req, res) },
       '/playground/click': { method: 'POST', run: (req, res) => this.click(req, res) },
       '/playground/home': { method: 'POST', run: (req, res) => this.openHome(req, res) },
+      '/playground/modal': { method: 'POST', run: (req, res) => this.modal(req, res, true) },
+      '/playground/modal/close': { method: 'POST', run: (req, res) => this.modal(req, res, false) },
     };
     this.unsubscribe = this.follow();
   }
@@ -110,6 +138,7 @@ export class Playground {
       ephemerals: (f) => store.ephemerals(f),
       userName: (id) => this.host.userName(id),
       home: (id) => store.home(id),
+      modal: this.viewerModal(),
     });
   }
 
@@ -188,6 +217,31 @@ export class Playground {
     await this.deliver(res, () => this.host.openHome({ userId: user.id, userName: user.name }));
   }
 
+  private viewerModal(): PlaygroundModal | null {
+    const modal = this.host.modalOf(this.host.user.id);
+    return modal ? pageModal(modal, this.host.people().filter((p) => p.id !== this.host.bot.userId)) : null;
+  }
+
+  /** The viewer submits the modal with the people picked (signed view_submission), or cancels it. */
+  private async modal(req: IncomingMessage, res: ServerResponse, submitting: boolean): Promise<void> {
+    const body = await readJsonObject(req);
+    if (!body.ok) return refuse(res, body);
+    const checked = checkModal(body.value, submitting);
+    if (!checked.ok) return refuse(res, checked);
+    const open = this.host.modalOf(this.host.user.id);
+    if (!open || open.id !== checked.value.viewId) {
+      sendJson(res, 404, { ok: false, error: 'that form is no longer open' });
+      return;
+    }
+    if (!submitting) {
+      this.host.closeModal(open.id);
+      sendJson(res, 200, { ok: true });
+      return;
+    }
+    const { users } = checked.value;
+    await this.deliver(res, () => this.host.submitModal({ viewId: open.id, userId: this.host.user.id, users }));
+  }
+
   /** A message the viewer can see: in the channel, or ephemeral and theirs. */
   private visibleMessage(channel: string, ts: string, ephemeral: boolean | undefined): StoredMessage | EphemeralMessage | undefined {
     const { store, user } = this.host;
@@ -241,7 +295,11 @@ export class Playground {
     const onHome = (h: HomeViewRecord): void => {
       if (h.user === user.id) this.feed.send({ type: 'home' });
     };
+    const onModal = (m: { user: string }): void => {
+      if (m.user === user.id) this.feed.send({ type: 'modal' });
+    };
     store.events.on('home', onHome);
+    store.events.on('modal', onModal);
     store.events.on('message', onMessage);
     store.events.on('update', onUpdate);
     store.events.on('delete', onDelete);
@@ -256,6 +314,7 @@ export class Playground {
       store.events.off('call', onCall);
       store.events.off('response', onResponse);
       store.events.off('home', onHome);
+      store.events.off('modal', onModal);
     };
   }
 }

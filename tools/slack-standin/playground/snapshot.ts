@@ -16,6 +16,22 @@ export interface ChannelMessage extends StoredMessage {
   replies: StoredMessage[];
 }
 
+/** The viewer's open modal as the page draws it: its title, buttons, and its one user picker. */
+export interface PlaygroundModal {
+  id: string;
+  title: string;
+  submit: string;
+  close: string;
+  label: string;
+  hint: string | null;
+  /** A multi_users_select picks several; a users_select one. */
+  multiple: boolean;
+  /** What the app's last `response_action: errors` said, joined. */
+  error: string | null;
+  /** Whom the picker offers: every user the workspace knows. */
+  people: UserInfo[];
+}
+
 /** Everything the page shows, in one JSON document. */
 export interface PlaygroundState {
   title: string;
@@ -34,12 +50,14 @@ export interface PlaygroundState {
   lagbot: LagbotStatus;
   /** The viewer's Home tab of lagbot as last published; null until lagbot published one. */
   home: { blocks: HomeViewRecord['view']['blocks']; publishedAt: number } | null;
+  /** The viewer's open modal, if lagbot opened one for them. */
+  modal: PlaygroundModal | null;
   /** The stand-in's clock when the snapshot was taken (ms). */
   now: number;
 }
 
 /** What a snapshot is built from: the state's own fields, plus the store's read methods. */
-export interface SnapshotSource extends Pick<PlaygroundState, 'title' | 'channel' | 'user' | 'bot' | 'banner' | 'notes' | 'lagbot' | 'now'> {
+export interface SnapshotSource extends Pick<PlaygroundState, 'title' | 'channel' | 'user' | 'bot' | 'banner' | 'notes' | 'lagbot' | 'now' | 'modal'> {
   messages(channel: string): StoredMessage[];
   thread(channel: string, ts: string): StoredMessage[];
   ephemerals(filter: { user: string; channel: string }): EphemeralMessage[];
@@ -86,6 +104,7 @@ export function buildSnapshot(src: SnapshotSource): PlaygroundState {
     users,
     lagbot: src.lagbot,
     home: home ? { blocks: home.view.blocks, publishedAt: home.publishedAt } : null,
+    modal: src.modal,
     now: src.now,
   };
 }
