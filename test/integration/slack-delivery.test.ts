@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LagChart } from '../../src/core/chart.js';
 import type { Incident, SlackEffect } from '../../src/core/protocol.js';
-import { chartRenderer } from '../../src/charts/renderer.js';
+import { chartRenderer, stopChartRenderer } from '../../src/charts/renderer.js';
 import { createLogger } from '../../src/log/logger.js';
 import { SlackDelivery, createDeliveryClient, type SlackDeliveryOptions } from '../../src/slack/delivery.js';
 import { outboxMetadata } from '../../src/slack/delivery-lookup.js';
@@ -478,6 +478,8 @@ describe('files in the incident thread, against the Slack stand-in', () => {
   });
 
   it('retries a chart whose renderer died while drawing it, and shares it once', async () => {
+    // A renderer still warm from the charts before would draw this one before the kill lands.
+    stopChartRenderer();
     const rig = startDelivery();
     await commit(rig, { incident: incident('i-k', 'orders'), effects: [postRoot('i-k', 'root'), chartFile('i-k'), postThread('i-k', 'entry')] });
     // The renderer process is started for this chart; killed while it still loads its libraries.
