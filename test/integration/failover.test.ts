@@ -27,7 +27,7 @@ describe('failover between two replicas on PostgreSQL', () => {
   let slack: SlackStandin;
   let yaml: string;
   const replicas: LagbotProcess[] = [];
-  /** Every replica started, killed ones too: their logs are printed when the test fails. */
+  /** Every replica started, killed ones too: their logs (info: who led when) are printed when the test fails. */
   const started: LagbotProcess[] = [];
   const topic = uniqueName('failover');
   const group = uniqueName('failover-consumer');
@@ -67,7 +67,7 @@ describe('failover between two replicas on PostgreSQL', () => {
     }
   };
   const spawn = async () => {
-    const replica = await spawnLagbot(yaml, slack, { env: { PGPASSWORD: server.password } });
+    const replica = await spawnLagbot(yaml, slack, { env: { PGPASSWORD: server.password, LOG_LEVEL: 'info' } });
     replicas.push(replica);
     started.push(replica);
     return replica;
@@ -133,8 +133,15 @@ describe('failover between two replicas on PostgreSQL', () => {
     expect((await Promise.all(replicas.map(role))).sort()).toEqual(['leader', 'standby']);
 
     consumer.pause([{ topic }]);
-    await produce(kafka, topic, [100, 400]); // warning: over 200 and growing
-    await eventually(async () => texts().some((t) => /Opened at/.test(t)), 'an incident', 30_000);
+    // Warning: over 200 and growing. The lag keeps growing until the incident opens: one step up
+    // is seen growing for 1.8 s only if the new leader's history already reached back that far.
+    await produce(kafka, topic, [100, 150]);
+    const opened = () => texts().some((t) => /Opened at/.test(t));
+    for (let lag = 250; lag < 900 && !opened(); lag += 40) {
+      await produce(kafka, topic, [10, 30]);
+      await sleep(300);
+    }
+    await eventually(async () => opened(), 'an incident', 30_000);
     await sleep(random(0, 1_500));
     await failLeader('SIGKILL');
 
