@@ -1,9 +1,11 @@
 import cron from 'node-cron';
 import type { ISocketFactory } from 'kafkajs';
+import { accessRulesOf } from '../config/access.js';
 import { AlertingPolicy, storeTarget } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
+import type { GroupRef } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { chartThresholds } from '../core/chart.js';
 import { stopChartRenderer } from '../charts/renderer.js';
@@ -14,7 +16,7 @@ import { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import { LagMonitor } from '../monitor/monitor.js';
 import { CheckScheduler } from '../monitor/scheduler.js';
 import { Silences } from '../monitor/silences.js';
-import { startSlackApp } from '../slack/app.js';
+import { accessGuard, startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
@@ -104,11 +106,23 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }) });
   metrics.countSilencesWith(() => silences.activeNow());
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
+  // One guard for every surface that shows or changes something: the listeners and the Home tab.
+  const access = accessGuard(accessRulesOf(config), slackClient, {
+    clock,
+    logger,
+    membershipCacheMs: config.access.membershipCacheSeconds * 1000,
+    where: { clusters: config.clusters.map((c) => c.name), channelOf: (ref) => policy.forGroup(ref).channel },
+  });
   const home: HomeTab = new HomeTab({
     publish: async (user, view) => {
       await slackClient.views.publish({ user_id: user, view });
     },
-    view: async () => homeView(homeOf([...monitors.byCluster.keys()], await store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now())),
+    view: async (user) => {
+      // Home is opened outside any channel: only the rules' users and user groups let a viewer see a group.
+      const scope = await access.queryScope(user, undefined);
+      const visible = (ref: GroupRef) => scope.decide(ref).allowed;
+      return homeView(homeOf([...monitors.byCluster.keys()], await store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now(), visible));
+    },
     clock,
     logger: logger.child({ component: 'home' }),
   });
@@ -172,6 +186,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       logger,
       incidents: monitors,
       home,
+      access,
       silences,
       routes: metricsRoutes(metrics, health, () => clock.now(), () => (leadership.isLeader() ? 'leader' : 'standby')),
     });

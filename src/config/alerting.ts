@@ -6,6 +6,7 @@ import { NO_ESCALATION, type EscalationPolicy } from '../core/escalation.js';
 import { DEFAULT_INCIDENT_SETTINGS, type IncidentSettings } from '../core/incident.js';
 import { DEFAULT_RULES, type RuleSettings } from '../core/rules.js';
 import { groupKey, type GroupRef, type Severity } from '../core/protocol.js';
+import { AccessRulesSchema, AccessSchema } from './access.js';
 
 /**
  * The alerting part of the configuration: what is watched, when a check runs, the
@@ -74,6 +75,8 @@ const GroupOverrideSchema = z.strictObject({
   escalation: EscalationSchema.optional(),
   thresholds: ThresholdsSchema.optional(),
   signals: SignalsSchema.optional(),
+  /** Who may act on these groups' incidents and read them with /lag; the most specific rule setting a key wins. */
+  access: AccessRulesSchema.optional(),
 });
 
 /** The top-level sections of the YAML file that alerting reads, under their own names. */
@@ -136,6 +139,7 @@ export const AlertingSchema = z.strictObject({
   groups: z
     .array(GroupOverrideSchema.refine((g) => g.match !== undefined || g.cluster !== undefined, { message: 'a groups entry needs match (a group glob), cluster (a cluster glob), or both' }))
     .default([]),
+  access: AccessSchema.prefault({}),
   store: z
     .strictObject({
       /** The SQLite file (the default store, `lagbot.db`): one replica. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AccessRulesSchema, type AccessRulesFile } from './access.js';
 
 /**
  * The Kafka clusters lagbot watches: a `clusters:` list, or the single `kafka:` section of
@@ -94,6 +95,8 @@ export const ClusterSchema = z
     watch: WatchSchema.optional(),
     /** Incidents of this cluster go here unless a `groups` rule names another channel. */
     channel: channelId.optional(),
+    /** Who may act on this cluster's incidents and read it with /lag, unless a groups rule says otherwise. */
+    access: AccessRulesSchema.optional(),
   })
   .refine(mskOverTls, { message: MSK_OVER_TLS, path: ['ssl'] });
 
@@ -134,6 +137,8 @@ export interface ClusterConfig {
   watch: { include: string[]; exclude: string[] } | null;
   /** null: the top-level `alerting.channel`. */
   channel: string | null;
+  /** This cluster's access rules; absent: the top-level `access` (and groups rules) decide. */
+  access?: AccessRulesFile;
 }
 
 type Env = Record<string, string | undefined>;
@@ -183,5 +188,6 @@ export function resolveCluster(file: ClusterFile, env: Env, where: string, probl
     flexibleRequests: file.flexibleRequests,
     watch: file.watch ?? null,
     channel: file.channel ?? null,
+    ...('access' in file && file.access ? { access: file.access } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { appTokenProblem } from '../slack/tokens.js';
+import { allAccessProblems } from './access.js';
 import { AlertingSchema, clusterRuleProblems, escalationProblems, thresholdProblems, type AlertingConfig } from './alerting.js';
 import { ClusterSchema, KafkaSchema, KafkaShape, resolveCluster, type ClusterConfig } from './clusters.js';
 import { DEFAULT_CLUSTER } from '../core/protocol.js';
@@ -186,6 +187,7 @@ export function parseConfig(yamlText: string, env: Env, source = 'environment', 
   const alerting = AlertingSchema.parse(alertingFile);
   problems.push(...thresholdProblems(alerting).map((p) => `${source}: ${p}`));
   problems.push(...escalationProblems(alerting).map((p) => `${source}: ${p}`));
+  problems.push(...allAccessProblems({ access: alerting.access, clusters, groups: alerting.groups }).map((p) => `${source}: ${p}`));
   if (clusters.length > 0) problems.push(...clusterRuleProblems(alerting, clusters.map((c) => c.name)).map((p) => `${source}: ${p}`));
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 

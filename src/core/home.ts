@@ -4,7 +4,7 @@
  */
 
 import type { Step } from './incident.js';
-import type { GroupLag, Incident } from './protocol.js';
+import type { GroupLag, GroupRef, Incident } from './protocol.js';
 
 /** A group's headline at the latest check: all the Home tab keeps of it between checks. */
 export type GroupStanding = Pick<GroupLag, 'cluster' | 'group' | 'totalLag' | 'lagSeconds' | 'lagSecondsMethod'>;
@@ -50,14 +50,17 @@ export function homeOf(
   incidents: readonly Incident[],
   standings: (cluster: string) => readonly GroupStanding[] | null,
   at: number,
+  /** The groups the viewer may read (the access rules); every group when absent. */
+  visible: (ref: GroupRef) => boolean = () => true,
 ): HomeSummary {
   return {
     at,
     clusters: clusters.map((cluster) => {
-      const groups = standings(cluster);
+      const all = standings(cluster);
+      const groups = all === null ? null : all.filter(visible);
       return {
         cluster,
-        incidents: incidents.filter((i) => i.cluster === cluster && i.status === 'open').sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1)),
+        incidents: incidents.filter((i) => i.cluster === cluster && i.status === 'open' && visible(i)).sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1)),
         stalest: [...(groups ?? [])].sort(byStaleness).slice(0, STALEST_SHOWN),
         groups: groups === null ? null : groups.length,
       };

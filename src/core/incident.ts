@@ -1,3 +1,4 @@
+import type { AccessAction, Refusal } from './access.js';
 import { CHART_EVERY_MS, appendMark, appendPoint, leadInOf, pointOf, type ChartMark, type LagPoint } from './chart.js';
 import { advancePolicy, NO_ESCALATION, reaches, startPolicy, type EscalationPolicy, type EscalationState, type Notification, type NotifyReason } from './escalation.js';
 import { findingIdentity, type Finding } from './findings.js';
@@ -71,6 +72,8 @@ export type TimelineEvent =
   | { kind: 'acknowledged'; user: string; severity: Severity; afterMs: number }
   | { kind: 'snoozed'; user: string; forMs: number }
   | { kind: 'snooze-ended'; user: string }
+  /** Someone the access rules leave out tried an action; `rule` names the rule, `unreadable` when Slack could not tell. */
+  | { kind: 'refused'; user: string; action: AccessAction; rule: string; unreadable: boolean }
   | { kind: 'recovering'; lag: number | null; line: number; resolveAfterMs: number }
   | { kind: 'relapsed'; lag: number | null; line: number }
   | { kind: 'silenced'; by: string; until: number; reason: string | null; target: SilenceTarget }
@@ -101,7 +104,9 @@ export type Notice =
   | { kind: 'already-resolved'; by: string | null }
   | { kind: 'already-acknowledged'; by: string }
   | { kind: 'already-snoozed'; by: string }
-  | { kind: 'already-assigned'; to: string };
+  | { kind: 'already-assigned'; to: string }
+  /** The access rules refused the click (and its thread was told). */
+  | { kind: 'not-allowed'; action: AccessAction; refusal: Refusal };
 
 export type IncidentInput =
   /** `afterGap`: checks were missed since the previous one (Kafka unreadable, or lagbot restarted). */
@@ -117,7 +122,9 @@ export type IncidentInput =
   /** People the clicker brought in: notified in the thread, listed on the root. */
   | { kind: 'add-responders'; user: string; responders: readonly string[] }
   /** The incident handed to `assignee`: notified, and shown on the root as its assignee. */
-  | { kind: 'reassign'; user: string; assignee: string };
+  | { kind: 'reassign'; user: string; assignee: string }
+  /** A click the access rules refused: told in the timeline, nothing else changes. */
+  | { kind: 'refused'; user: string; action: AccessAction; rule: string; unreadable: boolean };
 
 export interface Step {
   incident: Incident | null;
@@ -528,6 +535,12 @@ function advance(current: Incident | null, input: IncidentInput, settings: Incid
     const silences = input.silences ?? [];
     if (!live) return input.evaluation.severity && silenceFor(silences, input.evaluation.ref, now) === null ? open(input, settings, now) : nothing(null);
     return onEvaluation(live, input.evaluation, settings, now, input.afterGap === true, silences);
+  }
+
+  if (input.kind === 'refused') {
+    if (!current) return nothing(null, { kind: 'no-such-incident' });
+    const { kind: _kind, ...refusal } = input;
+    return { incident: current, timeline: [{ at: now, mention: false, kind: 'refused', ...refusal }], opened: false, rootChanged: false, notice: null };
   }
 
   const closed = alreadyResolved(current);

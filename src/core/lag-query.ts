@@ -75,6 +75,11 @@ export interface LagQueryDeps {
    * out without them; each cluster's own read deadline bounds it too.
    */
   graceMs?: number;
+  /**
+   * The groups the asker may read (the access rules); every group when absent. A listing and
+   * the closest names of a missing group hold only these, so neither tells of the others.
+   */
+  visible?: (ref: GroupRef) => boolean;
 }
 
 const DEFAULT_GRACE_MS = 2_000;
@@ -152,8 +157,9 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
     return askBrokerTimes(source, asks, deps.recordTimesDeadlineMs ?? DEFAULT_RECORD_TIMES_DEADLINE_MS, (error) => deps.onRecordTimesError?.(lag.cluster, error));
   };
 
+  const visible = deps.visible ?? (() => true);
   if (request.kind === 'list') {
-    const reads = (await readEach(sources, (s) => s.readAllGroups(), graceMs)).map((r) => (r.ok ? { ...r, value: r.value.map((lag) => withStaleness(lag)) } : r));
+    const reads = (await readEach(sources, (s) => s.readAllGroups(), graceMs)).map((r) => (r.ok ? { ...r, value: r.value.filter(visible).map((lag) => withStaleness(lag)) } : r));
     const unavailable = problemsOf(reads);
     if (unavailable.length === reads.length) return { kind: 'unavailable', problems: unavailable };
     const clusters = reads.flatMap((r) => (r.ok ? [{ cluster: r.cluster, groups: r.value, listings: sortListings(r.value.map(listingOf)) }] : []));
@@ -162,7 +168,7 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const reads = await readEach(sources, (s) => s.readGroup(request.group), graceMs);
   const unavailable = problemsOf(reads);
-  const groups = reads.flatMap((r) => (r.ok && r.value ? [r.value] : []));
+  const groups = reads.flatMap((r) => (r.ok && r.value && visible(r.value) ? [r.value] : []));
   const times = await Promise.all(groups.map(brokerTimesOf));
   const found = groups.map((lag, i) => foundGroup(withStaleness(lag, times[i]), deps));
   if (found.length > 0) return { kind: 'group', found, view: request.view, unavailable };
@@ -170,7 +176,7 @@ export async function answerLag(request: LagRequest, deps: LagQueryDeps): Promis
 
   const searchedSources = sources.filter((s) => !unavailable.some((p) => p.cluster === s.cluster));
   const names = await readEach(searchedSources, (s) => s.listGroupNames(), graceMs);
-  const known = [...new Set(names.flatMap((r) => (r.ok ? r.value : [])))];
+  const known = [...new Set(names.flatMap((r) => (r.ok ? r.value.filter((group) => visible({ cluster: r.cluster, group })) : [])))];
   return {
     kind: 'unknown-group',
     group: request.group,

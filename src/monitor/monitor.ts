@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertingPolicy, GroupAlerting } from '../config/alerting.js';
+import type { AccessAction, Refusal } from '../core/access.js';
 import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { alreadyResolved, step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
@@ -61,8 +62,8 @@ export type CheckReport =
   | { ok: true; at: number; durationMs: number; verdicts: GroupVerdict[] }
   | { ok: false; at: number; durationMs: number; error: string; consecutiveFailures: number };
 
-/** What a person can do to an incident: the core's inputs of a click, without the clicker. */
-type ClickInput = Exclude<IncidentInput, { kind: 'evaluation' }>;
+/** What a person can do to an incident: the core's inputs of a click, without the clicker (a refusal is told by the gate, never clicked). */
+type ClickInput = Exclude<IncidentInput, { kind: 'evaluation' } | { kind: 'refused' }>;
 export type IncidentAction = ClickInput extends infer T ? (T extends ClickInput ? Omit<T, 'user'> : never) : never;
 
 const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
@@ -171,6 +172,23 @@ export class LagMonitor {
   /** Why an action on the incident cannot happen (it is resolved, or unknown); null while it can. */
   async refusal(incidentId: string): Promise<Notice | null> {
     return alreadyResolved(await this.deps.store.incident(incidentId));
+  }
+
+  /** A click the access rules refused: the incident's thread tells who tried what, nothing else changes. */
+  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): Promise<void> {
+    return this.serial.run(async () => {
+      const { store, policy, clock } = this.deps;
+      const committed = await retriedOnChange(async () => {
+        const incident = await store.incident(incidentId);
+        if (!incident) return false;
+        const settings = policy.forGroup(incident);
+        const input: IncidentInput = { kind: 'refused', user, action, rule: refusal.rule, unreadable: refusal.unreadable.length > 0 };
+        await this.commitStep(step(incident, input, settings.incident, clock.now()), settings, false, incident);
+        return true;
+      });
+      // Recorded by whichever replica took the click; the leader's delivery posts it.
+      if (committed) this.deps.delivery?.kick();
+    });
   }
 
   /**

@@ -1,15 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger, type webApi } from '@slack/bolt';
+import { OPEN_ACCESS, type AccessRules } from '../core/access.js';
 import type { LagQueryDeps } from '../core/lag-query.js';
 import type { Clock } from '../core/ports.js';
 import type { IncidentActions } from '../monitor/cluster-monitors.js';
 import type { Logger } from '../log/logger.js';
+import { AccessGuard, type AccessWhere } from './access-guard.js';
 import { verifyBotToken } from './bot-identity.js';
+import { MembershipCache, webMemberships } from './memberships.js';
 import type { HomeOpened } from './home-tab.js';
 import type { SilenceActions } from './listeners/silences.js';
 import { appTokenProblem } from './tokens.js';
-import { registerListeners } from './register.js';
+import { registerListeners, type ListenerDeps } from './register.js';
 
 export interface SlackAppOptions {
   mode: 'http' | 'socket';
@@ -29,6 +32,8 @@ export interface SlackAppOptions {
   incidents?: IncidentActions;
   /** When given, the App Home tab is published through it on app_home_opened. */
   home?: HomeOpened;
+  /** Who may act and read; everyone reads and the incident channel's members act when absent. */
+  access?: AccessGuard;
   /** When given, `/lag silence`, `/lag silences`, `/lag unsilence` and End now act through it. */
   silences?: SilenceActions;
 }
@@ -57,8 +62,19 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
-function listenerDeps(options: SlackAppOptions) {
-  return { query: options.query, logger: options.logger, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}), ...(options.silences ? { silences: options.silences } : {}) };
+/** The guard of the access rules, reading memberships through `client`. */
+export function accessGuard(rules: AccessRules, client: webApi.WebClient, options: { clock: Clock; logger: Logger; membershipCacheMs: number; where: AccessWhere }): AccessGuard {
+  const memberships = new MembershipCache(webMemberships(client), options.clock, options.membershipCacheMs);
+  return new AccessGuard(rules, memberships, options.logger.child({ component: 'access' }), options.where);
+}
+
+/** A minute, as the configuration's default: a user removed from a group keeps access at most this long. */
+const DEFAULT_MEMBERSHIP_CACHE_MS = 60_000;
+
+function listenerDeps(options: SlackAppOptions, app: App): ListenerDeps {
+  const where = { clusters: options.query.sources.map((s) => s.cluster), channelOf: () => null };
+  const access = options.access ?? accessGuard(OPEN_ACCESS, app.client, { clock: options.query.clock, logger: options.logger, membershipCacheMs: DEFAULT_MEMBERSHIP_CACHE_MS, where });
+  return { query: options.query, logger: options.logger, access, ...(options.incidents ? { incidents: options.incidents } : {}), ...(options.home ? { home: options.home } : {}), ...(options.silences ? { silences: options.silences } : {}) };
 }
 
 /** Slack's replay window: a request signed more than this far from now, either way, is refused. */
@@ -107,7 +123,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     });
     refuseFutureTimestamps(receiver, options.query.clock);
     const app = new App({ ...appOptions, receiver });
-    registerListeners(app, listenerDeps(options), options.command);
+    registerListeners(app, listenerDeps(options, app), options.command);
     const server = (await receiver.start({ port: options.port, host: options.host ?? '0.0.0.0' })) as Server;
     const port = (server.address() as AddressInfo).port;
     return { app, port, stop: () => receiver.stop() };
@@ -121,7 +137,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     installerOptions: { port: options.port, clientOptions },
   });
   const app = new App({ ...appOptions, receiver });
-  registerListeners(app, listenerDeps(options), options.command);
+  registerListeners(app, listenerDeps(options, app), options.command);
   try {
     await receiver.start();
   } catch (err) {

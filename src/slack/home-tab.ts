@@ -6,8 +6,8 @@ import type { Logger } from '../log/logger.js';
 export interface HomeTabOptions {
   /** views.publish of one user's Home tab; rejects when Slack refused it. */
   publish: (user: string, view: HomeView) => Promise<void>;
-  /** The Home tab as of now; the same for every user. */
-  view: () => HomeView | Promise<HomeView>;
+  /** The Home tab as of now, as this user may see it (the access rules). */
+  view: (user: string) => HomeView | Promise<HomeView>;
   clock: Clock;
   logger: Logger;
   /** Changes within this long of the first are published together. Default 2 s. */
@@ -104,7 +104,7 @@ export class HomeTab implements HomeOpened {
         this.waiting.delete(user);
         if (this.stopped) return;
         try {
-          await this.options.publish(user, await this.options.view());
+          await this.options.publish(user, await this.options.view(user));
         } catch (err) {
           this.options.logger.warn({ err: errorText(err), user }, 'could not publish the App Home tab');
         }

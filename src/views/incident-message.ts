@@ -27,6 +27,7 @@ const TIMELINE_ICON: Record<TimelineKind, string> = {
   acknowledged: ':eyes:',
   snoozed: ':zzz:',
   'snooze-ended': ':alarm_clock:',
+  refused: ':no_entry:',
   recovering: ':chart_with_downwards_trend:',
   relapsed: ':chart_with_upwards_trend:',
   renotified: ':loudspeaker:',

@@ -1,3 +1,4 @@
+import { actionRefusedSentence } from './access-text.js';
 import type { NotifyReason, PolicyPosition } from '../core/escalation.js';
 import type { Notice, Staleness, TimelineEvent } from '../core/incident.js';
 import type { Severity } from '../core/protocol.js';
@@ -90,6 +91,10 @@ export function timelineText(e: TimelineEvent, s: TextStyle = PLAIN_STYLE): stri
       return `Snoozed by ${s.user(e.user)} for ${formatDuration(e.forMs)}: no re-notification until then unless it escalates.`;
     case 'snooze-ended':
       return `Snooze by ${s.user(e.user)} ended.`;
+    case 'refused':
+      return e.unreadable
+        ? `${s.user(e.user)} tried to ${e.action}; refused: lagbot could not read from Slack whether they are among those ${s.name(e.rule)} allows.`
+        : `${s.user(e.user)} tried to ${e.action}; not allowed (${s.name(e.rule)}).`;
     case 'recovering':
       return `Recovering: total lag ${formatCount(e.lag)} is back under ${formatCount(e.line)}; resolving after ${formatDuration(e.resolveAfterMs)} under the line.`;
     case 'relapsed':
@@ -131,5 +136,7 @@ export function noticeText(n: Notice, s: TextStyle = PLAIN_STYLE): string {
       return `Already snoozed by ${s.user(n.by)} until then or later; nothing changed.`;
     case 'already-assigned':
       return `Already assigned to ${s.user(n.to)}; nothing changed.`;
+    case 'not-allowed':
+      return actionRefusedSentence(n.action, n.refusal, s);
   }
 }

@@ -69,6 +69,14 @@ describe('the Home tab view', () => {
     expect(all).not.toContain('Cluster default');
   });
 
+  it('holds only the incidents and groups the viewer may read', () => {
+    const incidents = [incidentFixture('inc-1', 'orders-consumer'), incidentFixture('inc-2', 'billing')];
+    const summary = homeOf(['default'], incidents, () => [standing('orders-consumer', 45, 42_000), standing('billing', 3, 5_000)], AT, (ref) => ref.group !== 'billing');
+    expect(summary.clusters[0]?.incidents.map((i) => i.group)).toEqual(['orders-consumer']);
+    expect(summary.clusters[0]?.stalest.map((g) => g.group)).toEqual(['orders-consumer']);
+    expect(summary.clusters[0]?.groups).toBe(1);
+  });
+
   it('escapes names from Kafka: a group named <!channel> pings no one and formats nothing', () => {
     const evil = incidentFixture('inc-1', '<!channel> *x*', {});
     const view = homeView(homeOf(['default'], [evil], () => [standing('<@U123>&`tick`', 5, 1)], AT));

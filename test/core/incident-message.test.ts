@@ -258,6 +258,13 @@ describe('timeline sentences', () => {
     acknowledged: [[{ kind: 'acknowledged', user: 'U0SRE', severity: 'warning', afterMs: 30_000 }, 'Acknowledged by @U0SRE at WARNING, 30s after opening.']],
     snoozed: [[{ kind: 'snoozed', user: 'U0SRE', forMs: 30 * MIN }, 'Snoozed by @U0SRE for 30 min: no re-notification until then unless it escalates.']],
     'snooze-ended': [[{ kind: 'snooze-ended', user: 'U0SRE' }, 'Snooze by @U0SRE ended.']],
+    refused: [
+      [{ kind: 'refused', user: 'U0MARIA', action: 'resolve', rule: 'access.resolve', unreadable: false }, '@U0MARIA tried to resolve; not allowed (access.resolve).'],
+      [
+        { kind: 'refused', user: 'U0MARIA', action: 'snooze', rule: 'groups[0] (match "payments-*") access.snooze', unreadable: true },
+        '@U0MARIA tried to snooze; refused: lagbot could not read from Slack whether they are among those groups[0] (match "payments-*") access.snooze allows.',
+      ],
+    ],
     recovering: [
       [
         { kind: 'recovering', lag: 30_000, line: 50_000, resolveAfterMs: 5 * MIN },

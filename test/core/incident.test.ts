@@ -308,6 +308,18 @@ describe('buttons', () => {
     expect(step(null, { kind: 'resolve', user: 'U1' }, DEFAULT_INCIDENT_SETTINGS, T0)).toMatchObject({ incident: null, timeline: [], notice: { kind: 'no-such-incident' } });
   });
 
+  it('a refused click is told in the timeline and changes nothing else, open or resolved', () => {
+    const s = openedAtWarning();
+    const before = s.incident;
+    const refused = s.click({ kind: 'refused', user: 'U0MARIA', action: 'resolve', rule: 'access.resolve', unreadable: false });
+    expect(refused.incident).toEqual(before);
+    expect(refused).toMatchObject({ rootChanged: false, opened: false, notice: null, chart: false });
+    expect(refused.timeline).toEqual([{ at: expect.any(Number) as number, mention: false, kind: 'refused', user: 'U0MARIA', action: 'resolve', rule: 'access.resolve', unreadable: false }]);
+    s.click({ kind: 'resolve', user: 'U0SRE' });
+    expect(s.click({ kind: 'refused', user: 'U0MARIA', action: 'acknowledge', rule: 'access.acknowledge', unreadable: true }).timeline.map((e) => e.kind)).toEqual(['refused']);
+    expect(step(null, { kind: 'refused', user: 'U1', action: 'snooze', rule: 'access.snooze', unreadable: false }, DEFAULT_INCIDENT_SETTINGS, T0)).toMatchObject({ timeline: [], notice: { kind: 'no-such-incident' } });
+  });
+
   it('a new incident opens if lag is still high after a manual resolve', () => {
     const s = new Scenario();
     s.checks([700_000]);

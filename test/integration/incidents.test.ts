@@ -41,6 +41,8 @@ describe('an incident from first lag to resolution', () => {
     await admin.connect();
     consumer = await caughtUpGroup(kafka, admin, topic, group, [10, 10, 10]);
     rig = await startIncidentRig(fastIncidentYaml(group, await tempStorePath()));
+    // Everyone who clicks is in the incident channel: its members may act (the default access rule).
+    rig.slack.memberships.setChannelMembers(ALERTS, ['U0SRE0314', 'U0OTHER', 'U0LATE']);
   });
 
   afterAll(async () => {

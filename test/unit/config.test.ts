@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { storeTarget } from '../../src/config/alerting.js';
+import { accessRulesOf } from '../../src/config/access.js';
 import { ConfigError, parseConfig, requireSlackSecrets } from '../../src/config/config.js';
 
 const ref = (group: string) => ({ cluster: 'default', group });
@@ -27,7 +28,7 @@ describe('parseConfig', () => {
 
   it('names an unknown key and where it is', () => {
     expect(() => parseConfig('kafka:\n  brokers: [a:1]\n  brokerz: [b:2]\n', {}, 'lagbot.yaml')).toThrow(/lagbot\.yaml:\n\s+kafka\.brokerz: unknown key \(allowed: brokers, clientId, ssl, sasl,/);
-    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, clusters, slack, http, check, watch, alerting, thresholds, signals, groups, store, postmortem)');
+    expect(() => parseConfig('kafak: {}\n', {}, 'lagbot.yaml')).toThrow('kafak: unknown key (allowed: kafka, clusters, slack, http, check, watch, alerting, thresholds, signals, groups, access, store, postmortem)');
   });
 
   it('writes postmortems in UTC unless postmortem.timeZone names an IANA zone, and names a zone that is not one', () => {
@@ -199,7 +200,7 @@ describe('alerting configuration', () => {
     expect(() => parseConfig('signals:\n  slowConsumerRatio: 1.5\n', env)).toThrow(/signals\.slowConsumerRatio: a share above 0 and below 1/);
     expect(() => parseConfig('signals:\n  trafficSpikeRatio: 0.5\n', env)).toThrow(/signals\.trafficSpikeRatio: a factor above 1/);
     expect(() => parseConfig('signals:\n  raise: { stalled: urgent }\n', env)).toThrow(/signals\.raise\.stalled: .*"warning"\|"critical"\|"page"/);
-    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, cluster, channel, oncall, escalation, thresholds, signals\)/);
+    expect(() => parseConfig('groups:\n  - match: x\n    thresholdz: {}\n', env)).toThrow(/groups\.0\.thresholdz: unknown key \(allowed: match, cluster, channel, oncall, escalation, thresholds, signals, access\)/);
     expect(() => parseConfig('alerting:\n  oncall: [oncall-team]\n', env)).toThrow(/alerting\.oncall\.0: a user group id/);
   });
 });
@@ -395,5 +396,79 @@ describe('escalation policies in the configuration', () => {
     expect(bad('{ repeat: -1, levels: [{ notify: [S0X], waitMinutes: 5 }] }')).toThrow(/alerting\.escalation\.repeat: a whole number of rounds after the first/);
     expect(bad('{ startsAt: urgent, levels: [{ notify: [S0X], waitMinutes: 5 }] }')).toThrow(/alerting\.escalation\.startsAt/);
     expect(bad('{ levels: [{ notify: [S0X], waitMinutes: 5, wait: 3 }] }')).toThrow(/alerting\.escalation\.levels\.0\.wait: unknown key/);
+  });
+});
+
+describe('access', () => {
+  const env = { KAFKA_BROKERS: 'k:9092' };
+
+  it('defaults to channel members acting and everyone reading, with a minute of membership cache', () => {
+    const config = parseConfig('', env);
+    expect(config.access).toEqual({ membershipCacheSeconds: 60 });
+    expect(accessRulesOf(config).layers).toEqual([]);
+  });
+
+  it('reads the top-level, cluster and groups sections into layers', () => {
+    const yaml = `
+clusters:
+  - name: prod-eu
+    brokers: [a:1]
+    access: { snooze: [U0LEAD] }
+access:
+  membershipCacheSeconds: 30
+  resolve: [S0SRE, channel-members]
+  query: [C0SRE, S0SRE]
+groups:
+  - match: "payments-*"
+    access: { resolve: [S0PAY], query: [C0PAY] }
+`;
+    const config = parseConfig(yaml, {}, 'lagbot.yaml');
+    expect(config.access.membershipCacheSeconds).toBe(30);
+    const rules = accessRulesOf(config);
+    expect(rules.layers.map((l) => l.source)).toEqual(['', 'clusters[0] (prod-eu)', 'groups[0] (match "payments-*")']);
+    expect(rules.layers[0]?.actions.resolve).toEqual([{ kind: 'usergroup', id: 'S0SRE' }, { kind: 'channel-members' }]);
+    expect(rules.layers[0]?.query).toEqual([{ kind: 'channel', id: 'C0SRE' }, { kind: 'usergroup', id: 'S0SRE' }]);
+    expect(rules.layers[1]).toMatchObject({ cluster: 'prod-eu', actions: { snooze: [{ kind: 'user', id: 'U0LEAD' }] } });
+  });
+
+  it('names an entry that is no user, user group or channel', () => {
+    expect(() => parseConfig('access:\n  resolve: ["#sre"]\n', env, 'lagbot.yaml')).toThrow('access.resolve.0: "#sre" is not a user id (U…/W…), a user-group id (S…), channel-members or everyone');
+    expect(() => parseConfig('access:\n  query: [channel-members]\n', env, 'lagbot.yaml')).toThrow('access.query.0: "channel-members" is not a channel id');
+    expect(() => parseConfig('access:\n  resolv: [U0A]\n', env, 'lagbot.yaml')).toThrow('access.resolv: unknown key (allowed: acknowledge, snooze, resolve, silence, reassign, query, membershipCacheSeconds)');
+  });
+
+  it('refuses contradictions at start, naming the keys', () => {
+    const yaml = `
+access:
+  resolve: []
+  query: [everyone, C0SRE]
+groups:
+  - match: "payments-*"
+    access: { resolve: [S0PAY] }
+  - match: "payments-*"
+    access: { resolve: [U0LEAD], snooze: [U0LEAD] }
+`;
+    let message = '';
+    try {
+      parseConfig(yaml, env, 'lagbot.yaml');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'lagbot.yaml: access.resolve: an empty list lets nobody in; list who may, or leave the key out for the default',
+      'lagbot.yaml: access.query: everyone already includes C0SRE; write either everyone or the list',
+      'lagbot.yaml: groups[1] (match "payments-*").access.resolve never applies: groups[0] matches the same groups and sets access.resolve first',
+    ]);
+  });
+});
+
+describe("the README's access example", () => {
+  it('is a valid configuration, with the layers it describes', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Who may see and do what'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const rules = accessRulesOf(parseConfig(yaml, {}, 'README.md'));
+    expect(rules.layers.map((l) => l.source)).toEqual(['', 'clusters[0] (prod-eu)', 'groups[0] (match "payments-*")']);
   });
 });

@@ -10,5 +10,7 @@ describe('lagbot.example.yaml', () => {
     expect(config.slack.mode).toBe('http');
     expect(config.alerting.channel).toBe('C0123ABCD');
     expect(config.groups[0]?.thresholds?.page?.lag).toBe(200_000);
+    expect(config.access).toMatchObject({ membershipCacheSeconds: 60, acknowledge: ['channel-members'], query: ['everyone'] });
+    expect(config.groups[0]?.access?.resolve).toEqual(['S0456PAYMT']);
   });
 });

@@ -141,3 +141,27 @@ describe('/lag ... in CLUSTER', () => {
     expect(parseLagCommand('orders in')).toEqual({ ok: false, error: expect.stringContaining('needs a cluster name after it') });
   });
 });
+
+describe('the lag query within what the asker may read', () => {
+  const prod = () => cluster('prod-eu', ['user-events-consumer', 'billing', 'billing-ledger']);
+  const staging = () => cluster('staging', ['user-events-consumer', 'staging-only']);
+  const notBilling = { visible: (ref: { cluster: string; group: string }) => !ref.group.startsWith('billing') };
+
+  it('lists only the visible groups', async () => {
+    const answer = await answerLag(request('list'), { ...deps([prod(), staging()]), ...notBilling });
+    if (answer.kind !== 'list') throw new Error(answer.kind);
+    expect(answer.clusters.map((c) => [c.cluster, c.groups.map((g) => g.group)])).toEqual([
+      ['prod-eu', ['user-events-consumer']],
+      ['staging', ['user-events-consumer', 'staging-only']],
+    ]);
+  });
+
+  it('answers a hidden group as missing, and suggests no hidden name', async () => {
+    const hidden = await answerLag(request('billing'), { ...deps([prod()]), ...notBilling });
+    expect(hidden).toMatchObject({ kind: 'unknown-group', group: 'billing' });
+    if (hidden.kind !== 'unknown-group') return;
+    expect(hidden.suggestions.some((s) => s.startsWith('billing'))).toBe(false);
+    const open = await answerLag(request('billin'), deps([prod()]));
+    expect(open.kind === 'unknown-group' && open.suggestions).toContain('billing');
+  });
+});

@@ -46,6 +46,10 @@ describe('manifest.yml', () => {
     expect(manifest.oauth_config.scopes.bot).toContain('files:write');
   });
 
+  it('asks for what the access rules read: user groups (usergroups.users.list) and channel members (conversations.members)', () => {
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['usergroups:read', 'channels:read', 'groups:read']));
+  });
+
   it('sends commands, clicks and events to the Bolt endpoint', () => {
     const urls = [
       ...manifest.features.slash_commands.map((c) => c.url),

@@ -288,6 +288,29 @@ describe('Slack stand-in Web API edge', () => {
     expect((await api(standin, 'users.info', { user: 'nobody' })).json?.error).toBe('user_not_found');
   });
 
+  it('serves usergroups.users.list and a paged conversations.members, with membership tests can change', async () => {
+    standin = await startSlackStandin({ signingSecret: SIGNING_SECRET });
+    expect((await api(standin, 'usergroups.users.list', { usergroup: 'S0SRE' })).json).toEqual({ ok: false, error: 'no_such_subteam' });
+    standin.memberships.setUsergroup('S0SRE', ['U0ALICE', 'U0BOB']);
+    expect((await api(standin, 'usergroups.users.list', { usergroup: 'S0SRE' })).json).toEqual({ ok: true, users: ['U0ALICE', 'U0BOB'] });
+    standin.memberships.removeFromUsergroup('S0SRE', 'U0BOB');
+    expect((await api(standin, 'usergroups.users.list', { usergroup: 'S0SRE' })).json).toEqual({ ok: true, users: ['U0ALICE'] });
+
+    // Slack's WebClient follows the cursor like any caller: three pages of two, then an empty cursor.
+    standin.memberships.setChannelMembers(CHANNEL, ['U0A', 'U0B', 'U0C', 'U0D', 'U0E']);
+    const client = new webApi.WebClient(standin.botToken, { slackApiUrl: standin.apiUrl, retryConfig: { retries: 0 } });
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.conversations.members({ channel: CHANNEL, limit: 2, ...(cursor ? { cursor } : {}) });
+      pages.push(page.members ?? []);
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    expect(pages).toEqual([['U0A', 'U0B'], ['U0C', 'U0D'], ['U0E', standin.bot.userId]]);
+    expect((await api(standin, 'conversations.members', { channel: CHANNEL, cursor: 'bm9wZQ==' })).json).toEqual({ ok: false, error: 'invalid_cursor' });
+    expect((await api(standin, 'conversations.members', { channel: '#nowhere' })).json).toEqual({ ok: false, error: 'channel_not_found' });
+  });
+
   it('injects faults in order and then behaves normally', async () => {
     standin = await startSlackStandin({ signingSecret: SIGNING_SECRET });
     standin.failNext('chat.postMessage', { error: 'not_in_channel' });

@@ -57,6 +57,11 @@ export class Directory {
     return [...this.users.values()].map((u) => ({ ...u }));
   }
 
+  /** Every user seen so far, declared or not. */
+  userIds(): string[] {
+    return [...this.users.keys()];
+  }
+
   private describe(channel: ChannelInfo): ResolvedChannel {
     return { ...channel, isIm: channel.id.startsWith('D'), isPrivate: channel.id.startsWith('G') };
   }

@@ -9,6 +9,8 @@ export interface SignOverrides {
   /** Seconds since the epoch. */
   timestamp?: number;
   contentType?: string;
+  /** Changes the body after it was signed, as a forger would: the signature then covers another body. */
+  tamper?: (rawBody: string) => string;
 }
 
 export interface DeliveryResult {
@@ -35,7 +37,8 @@ async function deliverRaw(url: string, signingSecret: string, rawBody: string, c
   if (overrides.signature !== undefined) headers['X-Slack-Signature'] = overrides.signature;
   headers['User-Agent'] = 'Slackbot 1.0 (+https://api.slack.com/robots)';
 
-  const response = await fetch(url, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+  const sent = overrides.tamper ? overrides.tamper(rawBody) : rawBody;
+  const response = await fetch(url, { method: 'POST', headers, body: sent, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
   const body = await response.text();
   const result: DeliveryResult = { status: response.status, body };
   try {

@@ -12,6 +12,7 @@ import type { DeliveryResult, SignOverrides } from './requests.js';
 import { ResponseUrls } from './response-urls.js';
 import { SocketModeServer } from './socket-mode.js';
 import type { EnvelopeRecord, SocketAck, SocketConnectionRecord } from './socket-mode.js';
+import { Memberships } from './memberships.js';
 import { MessageStore } from './store.js';
 import { Playground } from './playground/playground.js';
 import type { PlaygroundOptions } from './playground/playground.js';
@@ -193,6 +194,8 @@ export class SlackStandin {
   private eventsUrlValue: string | undefined;
   private readonly store: MessageStore;
   private readonly directory: Directory;
+  /** Who is in which user group and channel (usergroups.users.list, conversations.members); tests change it as an admin would. */
+  readonly memberships: Memberships;
   private readonly webApi: WebApi;
   private readonly uploads: FileUploads;
   private readonly modals: Modals;
@@ -231,12 +234,14 @@ export class SlackStandin {
     this.envelopes = this.socketMode.envelopes;
     this.directory = new Directory([STANDIN_DEFAULTS.channel, ...(opts.channels ?? [])], [STANDIN_DEFAULTS.user, ...(opts.users ?? [])]);
     this.modals = new Modals(this.clock, (change) => this.store.events.emit('modal', change));
+    this.memberships = new Memberships(this.directory, this.bot.userId);
     this.uploads = new FileUploads({ store: this.store, directory: this.directory, bot: this.bot, team: this.team, baseUrl: () => this.url, clock: this.clock });
     this.webApi = new WebApi({
       store: this.store,
       directory: this.directory,
       files: this.uploads,
       modals: this.modals,
+      memberships: this.memberships,
       botToken: this.botToken,
       appToken: this.appToken,
       openSocket: () => this.socketMode.issueUrl(),

@@ -5,6 +5,7 @@ import type { FileUploads } from './files.js';
 import { historyPage, repliesPage } from './history.js';
 import { isPlainObject, mediaType, parseRequestBody, readBodyOrRefuse, sendJson, sendText } from './http.js';
 import type { Modals } from './modals.js';
+import type { Memberships } from './memberships.js';
 import type { MessageStore } from './store.js';
 import type { ApiCall, Chaos, EphemeralMessage, Fault, StoredMessage, Team } from './types.js';
 
@@ -20,6 +21,7 @@ export interface WebApiDeps {
   directory: Directory;
   files: FileUploads;
   modals: Modals;
+  memberships: Memberships;
   botToken: string;
   /** The app-level token (`xapp-...`) that `apps.connections.open` accepts. */
   appToken: string;
@@ -97,6 +99,8 @@ export class WebApi {
       'conversations.info': (a) => this.conversationsInfo(a),
       'conversations.history': (a) => this.conversationsHistory(a),
       'conversations.replies': (a) => this.conversationsReplies(a),
+      'conversations.members': (a) => this.deps.memberships.conversationsMembers(a),
+      'usergroups.users.list': (a) => this.deps.memberships.usersList(a),
       'users.info': (a) => this.usersInfo(a),
       'views.publish': (a) => this.viewsPublish(a),
       'views.open': (a) => this.viewsOpen(a),

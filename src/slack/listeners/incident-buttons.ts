@@ -16,7 +16,7 @@ function actionFor(actionId: string): IncidentAction | null {
 /**
  * Acknowledge / Snooze / Resolve on an incident's root message. The click is
  * acknowledged at once; the root message and the thread change through the outbox.
- * Only a click that changes nothing gets a private answer saying so.
+ * Only a click that changes nothing, or one the access rules refuse, gets a private answer saying so.
  */
 export function incidentButton(gate: IncidentGate) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs): Promise<void> => {

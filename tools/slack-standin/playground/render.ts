@@ -79,6 +79,7 @@ export function createRenderer() {
     information_source: '\u2139\uFE0F',
     bell: '\u{1F514}',
     calendar: '\u{1F4C6}',
+    no_entry: '\u26D4',
     tada: '\u{1F389}',
     '+1': '\u{1F44D}',
     thumbsup: '\u{1F44D}',
