@@ -222,6 +222,205 @@ export const logEndAt = (sample: GroupSample, index: number): number => offsetAt
 /** A partition's committed offset in a sample (NaN: unknown). */
 export const committedAt = (sample: GroupSample, index: number): number => offsetAt(sample, COMMITTED, index);
 
+/**
+ * The key list firstKeyIndex last looked in, and where each key first is in it: the
+ * partitions of one group are looked up one after the other in the same list (the history
+ * shares it while the partitions stay the same), and a scan of the keys for each would cost
+ * more than the rest of the walk. Only the last list is kept.
+ */
+let indexedKeys: readonly string[] | null = null;
+const keyIndex = new Map<string, number>();
+
+/** keyIndexIn without a hint: where a partition first is in `keys` (-1: not there). */
+function firstKeyIndex(keys: readonly string[], topic: string, partition: number): number {
+  if (keys !== indexedKeys) {
+    keyIndex.clear();
+    for (let i = keys.length - 1; i >= 0; i -= 1) keyIndex.set(keys[i] as string, i);
+    indexedKeys = keys;
+  }
+  return keyIndex.get(partitionKey(topic, partition)) ?? -1;
+}
+
+/** Where a walk back over one partition's log ends stands, between calls of logEndsBack. */
+export interface LogEndWalk {
+  /** The next sample to read, an index into the history; -1 once the walk ended. */
+  next: number;
+  /** The keys `index` was found in (null: none yet). */
+  keys: readonly string[] | null;
+  /** Where the partition is in `keys`. */
+  index: number;
+}
+
+/**
+ * One partition's log-end readings, newest first, from sample `walk.next` back, into `at`
+ * (the sample's time) and `end`, as many as they hold; returns how many it wrote. Samples at
+ * or after `readAt` are passed over. The walk ends (`walk.next` -1) at the history's start,
+ * at a sample whose keys lack the partition, or at one where its log end is unknown or not
+ * finite (neither is written). What sample-by-sample reading through `at`, keyIndexIn
+ * (hinted with the last index, found again only when the keys change) and logEndAt reads,
+ * straight from the blocks: this runs for every lagging partition of every group each check.
+ */
+export function logEndsBack(history: readonly GroupSample[], topic: string, partition: number, readAt: number, walk: LogEndWalk, at: Float64Array, end: Float64Array): number {
+  const room = Math.min(at.length, end.length);
+  let written = 0;
+  let h = walk.next;
+  while (h >= 0 && written < room) {
+    const s = history[h] as GroupSample;
+    if (!(s instanceof CompactSample)) {
+      const t = s.at;
+      if (!(t >= readAt)) {
+        if (s.keys !== walk.keys) {
+          walk.index = walk.keys === null ? firstKeyIndex(s.keys, topic, partition) : keyIndexIn(s, topic, partition, walk.index);
+          walk.keys = s.keys;
+        }
+        const e = walk.index < 0 ? Number.NaN : (s.logEnd[walk.index] as number);
+        if (!Number.isFinite(e)) return ended(walk, written);
+        at[written] = t;
+        end[written] = e;
+        written += 1;
+      }
+      h -= 1;
+      continue;
+    }
+    // A run of samples of one block: its column read directly, the partition found once.
+    const block = s.block;
+    const { times, data, missing, anchor } = block;
+    const stride = 2 * block.keys.length;
+    let j = -1;
+    let base = 0;
+    let sample: CompactSample = s;
+    for (;;) {
+      const slot = sample.slot;
+      const t = times[slot] as number;
+      if (!(t >= readAt)) {
+        if (j < 0) {
+          if (block.keys !== walk.keys) {
+            walk.index = walk.keys === null ? firstKeyIndex(block.keys, topic, partition) : keyIndexIn(sample, topic, partition, walk.index);
+            walk.keys = block.keys;
+          }
+          if (walk.index < 0) return ended(walk, written);
+          j = block.keys.length + walk.index;
+          base = anchor[j] as number;
+        }
+        const d = data[slot * stride + j] as number;
+        const e = d === missing ? Number.NaN : base + d;
+        if (!Number.isFinite(e)) return ended(walk, written);
+        at[written] = t;
+        end[written] = e;
+        written += 1;
+      }
+      h -= 1;
+      if (h < 0 || written === room) break;
+      const next = history[h];
+      if (!(next instanceof CompactSample) || next.block !== block) break;
+      sample = next;
+    }
+  }
+  walk.next = h;
+  return written;
+}
+
+function ended(walk: LogEndWalk, written: number): number {
+  walk.next = -1;
+  return written;
+}
+
+/** Where seekLogEndAtOrBelow stopped: the last reading it read, and the one read just before it. */
+export interface LogEndSeek {
+  at: number;
+  end: number;
+  /** The reading read before `at`, when it read two or more. */
+  newerAt: number;
+  newerEnd: number;
+  /** `end` is at or below the limit (else the walk ended there, or read nothing). */
+  found: boolean;
+}
+
+/**
+ * logEndsBack read on, writing nothing, until a log end at or below `limit` or the walk's
+ * end: when all that matters is the first reading at or below an offset, and the last one
+ * read if none is. Returns how many readings it read; ends the walk (`walk.next` -1).
+ */
+export function seekLogEndAtOrBelow(history: readonly GroupSample[], topic: string, partition: number, readAt: number, walk: LogEndWalk, limit: number, out: LogEndSeek): number {
+  let read = 0;
+  let lastAt = Number.NaN;
+  let lastEnd = Number.NaN;
+  let newerAt = Number.NaN;
+  let newerEnd = Number.NaN;
+  let found = false;
+  let h = walk.next;
+  walking: while (h >= 0) {
+    const s = history[h] as GroupSample;
+    if (!(s instanceof CompactSample)) {
+      const t = s.at;
+      if (!(t >= readAt)) {
+        if (s.keys !== walk.keys) {
+          walk.index = walk.keys === null ? firstKeyIndex(s.keys, topic, partition) : keyIndexIn(s, topic, partition, walk.index);
+          walk.keys = s.keys;
+        }
+        const e = walk.index < 0 ? Number.NaN : (s.logEnd[walk.index] as number);
+        if (!Number.isFinite(e)) break;
+        newerAt = lastAt;
+        newerEnd = lastEnd;
+        lastAt = t;
+        lastEnd = e;
+        read += 1;
+        if (e <= limit) {
+          found = true;
+          break;
+        }
+      }
+      h -= 1;
+      continue;
+    }
+    const block = s.block;
+    const { times, data, missing, anchor } = block;
+    const stride = 2 * block.keys.length;
+    let j = -1;
+    let base = 0;
+    let sample: CompactSample = s;
+    for (;;) {
+      const slot = sample.slot;
+      const t = times[slot] as number;
+      if (!(t >= readAt)) {
+        if (j < 0) {
+          if (block.keys !== walk.keys) {
+            walk.index = walk.keys === null ? firstKeyIndex(block.keys, topic, partition) : keyIndexIn(sample, topic, partition, walk.index);
+            walk.keys = block.keys;
+          }
+          if (walk.index < 0) break walking;
+          j = block.keys.length + walk.index;
+          base = anchor[j] as number;
+        }
+        const d = data[slot * stride + j] as number;
+        const e = d === missing ? Number.NaN : base + d;
+        if (!Number.isFinite(e)) break walking;
+        newerAt = lastAt;
+        newerEnd = lastEnd;
+        lastAt = t;
+        lastEnd = e;
+        read += 1;
+        if (e <= limit) {
+          found = true;
+          break walking;
+        }
+      }
+      h -= 1;
+      if (h < 0) break walking;
+      const next = history[h];
+      if (!(next instanceof CompactSample) || next.block !== block) break;
+      sample = next;
+    }
+  }
+  walk.next = -1;
+  out.at = lastAt;
+  out.end = lastEnd;
+  out.newerAt = newerAt;
+  out.newerEnd = newerEnd;
+  out.found = found;
+  return read;
+}
+
 /** Where a partition is in a sample's keys (-1: not there); `hint` is tried first (samples of a group mostly share their keys). */
 export function keyIndexIn(sample: GroupSample, topic: string, partition: number, hint = -1): number {
   const keys = sample.keys;

@@ -1,4 +1,4 @@
-import { keyIndexIn, logEndAt, type GroupSample } from './history.js';
+import { logEndsBack, seekLogEndAtOrBelow, type GroupSample, type LogEndSeek, type LogEndWalk } from './history.js';
 import type { GroupLag, LagSecondsMethod, PartitionLag } from './protocol.js';
 import type { SkippedRange } from './record-time.js';
 
@@ -54,6 +54,15 @@ const CAUGHT_UP: Staleness = Object.freeze({ seconds: 0, method: 'estimated', id
 const EXACT_CAUGHT_UP: Staleness = Object.freeze({ seconds: 0, method: 'exact', idle: false }) as Staleness;
 const IDLE: Staleness = Object.freeze({ seconds: 0, method: 'estimated', idle: true }) as Staleness;
 
+/** partitionStaleness's walk and the readings it is handed, reused: it runs to the end before the next call starts. */
+const WALK: LogEndWalk = { next: -1, keys: null, index: -1 };
+/** The first readings are few: most partitions moved in the last one, and the rest of the walk is a seek. */
+const FIRST_AT = new Float64Array(2);
+const FIRST_END = new Float64Array(2);
+const READ_AT = new Float64Array(16);
+const READ_END = new Float64Array(16);
+const SEEK: LogEndSeek = { at: NaN, end: NaN, newerAt: NaN, newerEnd: NaN, found: false };
+
 const secondsBetween = (then: number, now: number): number => Math.max(0, Math.round((now - then) / 100) / 10);
 
 /**
@@ -84,7 +93,8 @@ export function partitionStaleness(
   // Walk back over the log end's history: the first reading at or below the committed offset
   // and the one just newer bracket when the record at it arrived; the readings passed on the
   // way say whether the log moved at all in the idle window. (Plain numbers, no objects: this
-  // runs for every lagging partition of every group each check.)
+  // runs for every lagging partition of every group each check. The readings come a block's
+  // worth at a time, straight from the history's blocks.)
   let newerAt = readAt;
   let newerEnd = logEnd;
   let beforeAt = NaN;
@@ -94,32 +104,53 @@ export function partitionStaleness(
   let oldestAt = NaN;
   let oldestEnd = NaN;
   let moved = false;
-  let keys: readonly string[] | null = null;
-  let index = -1;
-  for (let h = history.length - 1; h >= 0; h -= 1) {
-    const s = history[h] as GroupSample;
-    if (s.at >= readAt) continue;
-    if (s.keys !== keys) {
-      keys = s.keys;
-      index = keyIndexIn(s, p.topic, p.partition, index);
+  const walk = WALK;
+  walk.next = history.length - 1;
+  walk.keys = null;
+  walk.index = -1;
+  let readings = FIRST_AT;
+  let readingEnds = FIRST_END;
+  walking: while (walk.next >= 0) {
+    const count = logEndsBack(history, p.topic, p.partition, readAt, walk, readings, readingEnds);
+    for (let k = 0; k < count; k += 1) {
+      const at = readings[k] as number;
+      const end = readingEnds[k] as number;
+      if (end !== logEnd) moved = true;
+      else if (!moved && readAt - at >= settings.idleAfterMs) return IDLE;
+      if (Number.isNaN(beforeAt) && end <= committed) {
+        beforeAt = at;
+        beforeEnd = end;
+        afterAt = newerAt;
+        afterEnd = newerEnd;
+      }
+      oldestAt = at;
+      oldestEnd = end;
+      if (!Number.isNaN(beforeAt) && moved) break walking;
+      newerAt = at;
+      newerEnd = end;
     }
-    if (index < 0) break;
-    const end = logEndAt(s, index);
-    if (!Number.isFinite(end)) break;
-    if (end !== logEnd) moved = true;
-    else if (!moved && readAt - s.at >= settings.idleAfterMs) return IDLE;
-    if (Number.isNaN(beforeAt) && end <= committed) {
-      beforeAt = s.at;
-      beforeEnd = end;
-      afterAt = newerAt;
-      afterEnd = newerEnd;
+    if (moved && walk.next >= 0) {
+      // Moved, and nothing at or below the committed offset yet: from here on only the first
+      // reading that is (the bracket) matters, or else the oldest (what extrapolating starts
+      // from), so the rest is read without handing every reading over.
+      const seek = SEEK;
+      const read = seekLogEndAtOrBelow(history, p.topic, p.partition, readAt, walk, committed, seek);
+      if (read > 0) {
+        if (seek.found) {
+          beforeAt = seek.at;
+          beforeEnd = seek.end;
+          afterAt = read > 1 ? seek.newerAt : newerAt;
+          afterEnd = read > 1 ? seek.newerEnd : newerEnd;
+        }
+        oldestAt = seek.at;
+        oldestEnd = seek.end;
+      }
+      break;
     }
-    oldestAt = s.at;
-    oldestEnd = end;
-    if (!Number.isNaN(beforeAt) && moved) break;
-    newerAt = s.at;
-    newerEnd = end;
+    readings = READ_AT;
+    readingEnds = READ_END;
   }
+  walk.keys = null;
 
   // Not seen to move, and the newest record is older than the idle window: idle already.
   if (!moved && times.newest && readAt - times.newest.timestamp >= settings.idleAfterMs) return IDLE;

@@ -83,6 +83,8 @@ describe('an escalation policy through Slack, Kafka and the real Bolt app', () =
     await admin.connect();
     consumer = await committingGroup(admin, topic, group, 1);
     slack = await startSlackStandin({ signingSecret: SECRET });
+    // The people who click are in the incident channel, whose members may act by default (access rules).
+    slack.memberships.setChannelMembers(ALERTS, ['U0MARIA', 'U0LEAD']);
     const config = parseConfig(escalationYaml(group, await tempStorePath()), {
       KAFKA_BROKERS: testbed().bootstrap,
       SLACK_BOT_TOKEN: slack.botToken,
@@ -183,6 +185,12 @@ describe('an escalation policy through Slack, Kafka and the real Bolt app', () =
     expect(refused).toMatchObject({ status: 200, closed: false, errors: { people: 'Already assigned to @U0BOB; nothing changed.' } });
     expect(slack.openModals('U0LEAD').map((m) => m.id)).toContain(again.id);
     expect(threadText().filter((t) => t.includes('reassigned to them'))).toHaveLength(1);
+
+    // Someone outside the channel opens no form: the gate refuses them privately and the thread says so.
+    const eve = await slack.clickButton({ message: root() as StoredMessage, actionId: ActionIds.reassignIncident, userId: 'U0EVE' });
+    expect(eve.status).toBe(200);
+    await eventually(async () => threadText().some((t) => t.includes('<@U0EVE> tried to reassign')), 'the refusal in the thread', 10_000);
+    expect(slack.openModals('U0EVE')).toEqual([]);
   });
 
   it('on a resolved incident, opens no modal and answers the clicker privately', async () => {
