@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { AlertingPolicy } from '../../src/config/alerting.js';
+import type { Refusal } from '../../src/core/access.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { Clock, Commit, IncidentStore } from '../../src/core/ports.js';
 import type { GroupLag } from '../../src/core/protocol.js';
@@ -176,5 +177,33 @@ describe('a click recorded on a standby while the leader checks', () => {
     expect(stored?.figures.at).toBeGreaterThan(first?.figures.at ?? Infinity);
     const texts = (await leader.store.outboxRows()).filter((r) => r.kind === 'post-thread').map((r) => r.message.text);
     expect(texts.filter((t) => t.includes('Acknowledged by <@U0SRE>'))).toHaveLength(1);
+  });
+
+  it('keeps a refused click the standby recorded mid-check, and leaves its thread reply in the outbox for the leader to deliver', async () => {
+    const url = await server.createDatabase();
+    const clock = { t: T0, now() { return this.t; } };
+    let clickDuringCommit: (() => Promise<void>) | null = null;
+    const leader = await monitorOn(url, clock, async (change) => {
+      const click = clickDuringCommit;
+      clickDuringCommit = null;
+      if (change.asLeader && change.basedOn && click) await click();
+    });
+    const standby = await monitorOn(url, clock);
+
+    await leader.check([scriptedLag(clock.t, lagOf(700_000), 'orders')]);
+    const first = await leader.store.openIncidentFor(orders);
+    const id = first?.id as string;
+    clock.t += CHECK_MS;
+    const refusal: Refusal = { allowed: false, rule: 'access.reassign', grantees: [], unreadable: [] };
+    clickDuringCommit = () => standby.monitor.refused(id, 'U0EVE', 'reassign', refusal);
+    const report = await leader.check([scriptedLag(clock.t, lagOf(900_000), 'orders')]);
+
+    expect(report.ok).toBe(true);
+    expect(clickDuringCommit).toBeNull();
+    const kinds = (await leader.store.timeline(id)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'refused')).toHaveLength(1);
+    expect((await leader.store.incident(id))?.figures.at).toBeGreaterThan(first?.figures.at ?? Infinity);
+    const texts = (await leader.store.outboxRows()).filter((r) => r.kind === 'post-thread').map((r) => r.message.text);
+    expect(texts.filter((t) => t.includes('<@U0EVE> tried to reassign'))).toHaveLength(1);
   });
 });
