@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { ISocketFactory } from 'kafkajs';
 import { accessRulesOf } from '../config/access.js';
-import { AlertingPolicy } from '../config/alerting.js';
+import { AlertingPolicy, storeTarget } from '../config/alerting.js';
 import { requireSlackSecrets, type LagbotConfig } from '../config/config.js';
 import { homeOf } from '../core/home.js';
 import type { Clock } from '../core/ports.js';
@@ -20,7 +20,9 @@ import { accessGuard, startSlackApp } from '../slack/app.js';
 import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { openReplicaStore } from '../store/open.js';
+import type { LagbotStore } from '../store/store.js';
+import type { Leadership } from './leadership.js';
 import { homeView } from '../views/home.js';
 import { slackEffectsOf } from '../views/incident-message.js';
 import { openClusters } from './clusters.js';
@@ -29,7 +31,9 @@ export interface RunningLagbot {
   port: number | null;
   /** One monitor per cluster. */
   monitors: ClusterMonitors;
-  delivery: SlackDelivery;
+  /** The delivery of this term of leadership; null while this replica stands by. */
+  readonly delivery: SlackDelivery | null;
+  leadership: Leadership;
   /** The App Home tab and who is kept up to date with it. */
   home: HomeTab;
   /** Silences and maintenance windows. */
@@ -75,18 +79,30 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
 
   // A cluster whose key file is missing stops start-up here, before the store is opened.
   const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
-  const store = openSqliteStore(config.store.path, { clock });
+  let store: LagbotStore;
+  let leadership: Leadership;
+  try {
+    ({ store, leadership } = await openReplicaStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }), intervalMs: interval }));
+  } catch (error) {
+    await clusters.stop();
+    throw error;
+  }
+  logger.info({ store: store.description }, 'store open');
   const slackClient = createDeliveryClient(secrets.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), timeoutMs: config.slack.requestTimeoutMs });
-  const delivery = new SlackDelivery({
-    store,
-    client: slackClient,
-    logger: logger.child({ component: 'delivery' }),
-    clock,
-    postMinTimeMs: config.slack.postIntervalMs,
-    updatesPerWindow: config.slack.updatesPerMinute,
-    updateWindowMs: 60_000,
-    callTimeoutMs: config.slack.requestTimeoutMs,
-  });
+  // Only the leader delivers; each term of leadership gets a delivery of its own (one cannot restart).
+  const newDelivery = () =>
+    new SlackDelivery({
+      store,
+      client: slackClient,
+      logger: logger.child({ component: 'delivery' }),
+      clock,
+      postMinTimeMs: config.slack.postIntervalMs,
+      updatesPerWindow: config.slack.updatesPerMinute,
+      updateWindowMs: 60_000,
+      callTimeoutMs: config.slack.requestTimeoutMs,
+    });
+  let delivery: SlackDelivery | null = null;
+  const kicker = { kick: () => delivery?.kick() };
   const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }) });
   metrics.countSilencesWith(() => silences.activeNow());
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
@@ -105,7 +121,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       // Home is opened outside any channel: only the rules' users and user groups let a viewer see a group.
       const scope = await access.queryScope(user, undefined);
       const visible = (ref: GroupRef) => scope.decide(ref).allowed;
-      return homeView(homeOf([...monitors.byCluster.keys()], store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now(), visible));
+      return homeView(homeOf([...monitors.byCluster.keys()], await store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now(), visible));
     },
     clock,
     logger: logger.child({ component: 'home' }),
@@ -126,7 +142,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           render: (effects) => slackEffectsOf(effects, { timeZone: config.postmortem.timeZone }),
           metrics,
           health: health.get(source.cluster) as HealthState,
-          delivery,
+          delivery: kicker,
           home: { incidentChanged: () => home.changed() },
           silences,
         }),
@@ -141,7 +157,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
         config.check.schedule,
         async () => {
           const report = await monitor.check();
-          metrics.setOutboxPending(delivery.status().pending);
+          if (delivery) metrics.setOutboxPending((await delivery.status()).pending);
           return report;
         },
         logger.child({ cluster }),
@@ -172,14 +188,35 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       home,
       access,
       silences,
-      routes: metricsRoutes(metrics, health, () => clock.now()),
+      routes: metricsRoutes(metrics, health, () => clock.now(), () => (leadership.isLeader() ? 'leader' : 'standby')),
     });
   } catch (error) {
     // Nothing else has started yet; what was opened is closed, so the process can end.
     await clusters.stop();
-    store.close();
+    await store.close();
     throw error;
   }
+  // Leading and standing by, in turns: the leader checks and delivers; a standby answers /lag
+  // and records clicks, which the leader's delivery then sends.
+  let transition: Promise<void> = Promise.resolve();
+  leadership.onChange((leader) => {
+    metrics.setLeader(leader);
+    transition = transition.then(async () => {
+      if (leader) {
+        for (const monitor of monitors.byCluster.values()) monitor.resume();
+        delivery = newDelivery();
+        delivery.start();
+        if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
+      } else {
+        await Promise.all(schedulers.map((s) => s.stop()));
+        const ending = delivery;
+        delivery = null;
+        await ending?.stop();
+      }
+    });
+  });
+  metrics.setLeader(false);
+
   try {
     // The gauge counts from the first scrape, and silences over for a week are forgotten.
     await silences.forCheck(clock.now());
@@ -187,27 +224,31 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     logger.error({ err }, 'could not read the silences at start; the first check tries again');
   }
   janitor.start();
-  delivery.start();
-  if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
+  leadership.start();
 
   let stopped: Promise<void> | null = null;
   return {
     port: slack.port,
     monitors,
-    delivery,
+    get delivery() {
+      return delivery;
+    },
+    leadership,
     home,
     silences,
     metrics,
     stop: () => {
       stopped ??= (async () => {
+        await leadership.stop();
+        await transition;
         await Promise.all(schedulers.map((s) => s.stop()));
         await slack.stop();
         await home.stop();
-        await delivery.stop();
+        await delivery?.stop();
         stopChartRenderer();
         janitor.stop();
         await clusters.stop();
-        store.close();
+        await store.close();
       })();
       return stopped;
     },

@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { storeName, storeTarget } from '../config/alerting.js';
 import { loadConfig, type LagbotConfig } from '../config/config.js';
 import { closestNames } from '../core/suggest.js';
 import type { Incident } from '../core/protocol.js';
-import { openSqliteStore, type IncidentFilter, type SqliteIncidentStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
+import type { LagbotStore } from '../store/store.js';
+import type { IncidentFilter } from '../store/records.js';
 import { incidentJson, incidentListText } from '../views/incident-list.js';
 import { postmortemMarkdown } from '../views/postmortem.js';
 
@@ -82,14 +85,14 @@ export class IncidentLookupError extends Error {
 }
 
 /** The configured store, never created here: a missing file means a wrong path or a lagbot that never ran there. */
-async function openStore(io: IncidentIo): Promise<{ store: SqliteIncidentStore; config: LagbotConfig }> {
+async function openConfiguredStore(io: IncidentIo): Promise<{ store: LagbotStore; config: LagbotConfig }> {
   const config = await loadConfig(io.env);
-  const path = config.store.path;
-  if (path === ':memory:' || !existsSync(path)) {
+  const target = storeTarget(config.store);
+  if (target.kind === 'sqlite' && (target.path === ':memory:' || !existsSync(target.path))) {
     const where = io.env.LAGBOT_CONFIG ? `store.path in ${io.env.LAGBOT_CONFIG}` : 'the default store.path, in the working directory';
-    throw new IncidentLookupError(`no lagbot store at ${path} (${where}): run this where lagbot start keeps its store, or set store.path`);
+    throw new IncidentLookupError(`no lagbot store at ${target.path} (${where}): run this where lagbot start keeps its store, or set store.path`);
   }
-  return { store: openSqliteStore(path), config };
+  return { store: await openStore(target), config };
 }
 
 /** `lagbot incident list|report`: what the store knows of incidents, for the terminal. */
@@ -98,30 +101,30 @@ export async function runIncident(args: string[], io: IncidentIo, usageError: (m
   switch (sub) {
     case 'list': {
       const { filter, json } = filterOf(rest, now(), usageError);
-      const { store } = await openStore(io);
+      const { store } = await openConfiguredStore(io);
       try {
-        const incidents = store.listIncidents(filter);
+        const incidents = await store.listIncidents(filter);
         const at = now();
         io.stdout(json ? JSON.stringify(incidents.map((i) => incidentJson(i, at)), null, 2) : incidentListText(incidents, at));
         return 0;
       } finally {
-        store.close();
+        await store.close();
       }
     }
     case 'report': {
       if (rest.length !== 1 || rest[0] === undefined || rest[0].startsWith('-')) throw usageError('lagbot incident report takes one INCIDENT_ID (lagbot incident list shows them)');
       const id = rest[0];
-      const { store, config } = await openStore(io);
+      const { store, config } = await openConfiguredStore(io);
       try {
-        const incident = store.incident(id);
+        const incident = await store.incident(id);
         if (!incident) {
-          const close = closestNames(id, store.incidentIds());
-          throw new IncidentLookupError(`no incident "${id}" in ${config.store.path}${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : '; lagbot incident list --all shows them'}`);
+          const close = closestNames(id, await store.incidentIds());
+          throw new IncidentLookupError(`no incident "${id}" in ${storeName(storeTarget(config.store))}${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : '; lagbot incident list --all shows them'}`);
         }
-        io.stdout(postmortemMarkdown(incident, store.timeline(id), { timeZone: config.postmortem.timeZone, now: now() }));
+        io.stdout(postmortemMarkdown(incident, await store.timeline(id), { timeZone: config.postmortem.timeZone, now: now() }));
         return 0;
       } finally {
-        store.close();
+        await store.close();
       }
     }
     case undefined:

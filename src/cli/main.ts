@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { AlertingPolicy } from '../config/alerting.js';
+import { AlertingPolicy, storeName, storeTarget } from '../config/alerting.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import type { LagRequest } from '../core/command.js';
 import { answerLag } from '../core/lag-query.js';
@@ -129,7 +129,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
     const policy = new AlertingPolicy(config, config.clusters);
     // A running lagbot's last hour, where this config's store has one: rates, findings that look
     // back, and lag in seconds read from it as in Slack.
-    const histories = storedHistories(config.store.path, systemClock.now() - policy.historyMs);
+    const histories = await storedHistories(storeTarget(config.store), systemClock.now() - policy.historyMs, clusters.sources.map((s) => s.cluster));
     const answer = await answerLag(asked.request, {
       sources: clusters.sources,
       clock: systemClock,
@@ -152,7 +152,7 @@ async function runLag(args: string[], io: CliIo): Promise<number> {
         if (asked.chart !== undefined) {
           // A group in several clusters: the first configured one; --cluster picks another.
           const { lag } = answer.found[0] as (typeof answer.found)[number];
-          const outcome = storedChart(histories, config.store.path, lag, chartThresholds(policy.forGroup(lag).rules.thresholds));
+          const outcome = storedChart(histories, storeName(storeTarget(config.store)), lag, chartThresholds(policy.forGroup(lag).rules.thresholds));
           if (!outcome.ok) {
             io.stderr(`lagbot: ${outcome.reason}`);
             return EXIT.failure;

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { sampleFrom, type GroupSample } from '../core/history.js';
 import type { GroupRef } from '../core/protocol.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import type { StoreTarget } from '../config/alerting.js';
+import { openStore } from '../store/open.js';
 
 /**
- * The history a running lagbot keeps in its SQLite store (`store.path`), for the CLI, which
+ * The history a running lagbot keeps in its store (`store.path` or `store.url`), for the CLI, which
  * runs no monitor: rates, slow-consumer findings, lag in seconds and charts come from it.
  */
 export interface StoredHistories {
@@ -14,31 +15,27 @@ export interface StoredHistories {
   of(ref: GroupRef): readonly GroupSample[];
 }
 
-/** Reads lazily, one cluster at a time, and each cluster once: `lagbot lag` of every group reads the store once. */
-export function storedHistories(storePath: string, since: number): StoredHistories {
-  if (storePath === ':memory:' || !existsSync(storePath)) return { found: false, of: () => [] };
+/** Reads the clusters asked for at once, opening the store once: `lagbot lag` of every group reads it once. */
+export async function storedHistories(target: StoreTarget, since: number, clusters: readonly string[]): Promise<StoredHistories> {
+  if (target.kind === 'sqlite' && (target.path === ':memory:' || !existsSync(target.path))) return { found: false, of: () => [] };
   const byCluster = new Map<string, Map<string, GroupSample[]>>();
-  const load = (cluster: string): Map<string, GroupSample[]> => {
-    const groups = new Map<string, GroupSample[]>();
-    const store = openSqliteStore(storePath);
-    // The store reads them by group, then time: each sample builds on the one before.
-    try {
-      for (const { group, record } of store.loadSamples(cluster, since)) {
+  const store = await openStore(target);
+  try {
+    for (const cluster of new Set(clusters)) {
+      const groups = new Map<string, GroupSample[]>();
+      // The store reads them by group, then time: each sample builds on the one before.
+      for (const { group, record } of await store.loadSamples(cluster, since)) {
         const samples = groups.get(group) ?? [];
         samples.push(sampleFrom(record, samples.at(-1)));
         groups.set(group, samples);
       }
-    } finally {
-      store.close();
+      byCluster.set(cluster, groups);
     }
-    return groups;
-  };
+  } finally {
+    await store.close();
+  }
   return {
     found: true,
-    of(ref) {
-      let groups = byCluster.get(ref.cluster);
-      if (!groups) byCluster.set(ref.cluster, (groups = load(ref.cluster)));
-      return groups.get(ref.group) ?? [];
-    },
+    of: (ref) => byCluster.get(ref.cluster)?.get(ref.group) ?? [],
   };
 }

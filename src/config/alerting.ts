@@ -80,6 +80,27 @@ const GroupOverrideSchema = z.strictObject({
 });
 
 /** The top-level sections of the YAML file that alerting reads, under their own names. */
+/** postgres://user@host:port/database, with no password in it: a config file is no place for one. */
+const PostgresUrl = z
+  .string()
+  .refine((u) => URL.canParse(u) && ['postgres:', 'postgresql:'].includes(new URL(u).protocol), { message: 'a postgres:// URL, e.g. postgres://lagbot@db.internal:5432/lagbot' })
+  .refine((u) => !URL.canParse(u) || new URL(u).password === '', { message: 'no password in the URL: lagbot reads it from the PGPASSWORD environment variable' })
+  .refine((u) => !URL.canParse(u) || new URL(u).pathname.length > 1, { message: 'name the database at the end of the URL, e.g. postgres://lagbot@db.internal:5432/lagbot' });
+
+/** Where lagbot keeps its state: the SQLite file (the default) or a PostgreSQL database. */
+export type StoreTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export const DEFAULT_STORE_PATH = 'lagbot.db';
+
+/** How messages name the store: the file, or the URL (which holds no password). */
+export function storeName(target: StoreTarget): string {
+  return target.kind === 'sqlite' ? target.path : target.url;
+}
+
+export function storeTarget(store: { path?: string | undefined; url?: string | undefined }): StoreTarget {
+  return store.url !== undefined ? { kind: 'postgres', url: store.url } : { kind: 'sqlite', path: store.path ?? DEFAULT_STORE_PATH };
+}
+
 export const AlertingSchema = z.strictObject({
   check: z
     .strictObject({
@@ -121,9 +142,15 @@ export const AlertingSchema = z.strictObject({
   access: AccessSchema.prefault({}),
   store: z
     .strictObject({
-      path: z.string().min(1).default('lagbot.db'),
+      /** The SQLite file (the default store, `lagbot.db`): one replica. */
+      path: z.string().min(1).optional(),
+      /** A PostgreSQL database instead, for two or more replicas; the password comes from PGPASSWORD. */
+      url: PostgresUrl.optional(),
       /** Delivered outbox rows are kept this long (for looking into what was sent), then pruned. */
       outboxRetentionDays: z.number().positive().default(7),
+    })
+    .refine((s) => s.path === undefined || s.url === undefined, {
+      message: 'store.path (SQLite) and store.url (PostgreSQL) name two different stores; lagbot keeps one: set store.url for PostgreSQL or store.path for SQLite, not both',
     })
     .prefault({}),
 });

@@ -49,26 +49,53 @@ export interface Commit {
   timeline?: TimelineEntry[];
   effects?: SlackEffect[];
   state?: Record<string, unknown>;
+  /**
+   * A check's result: only the replica that leads may commit it, and the store refuses it
+   * from one that no longer does. Clicks are recorded by whichever replica receives them.
+   */
+  asLeader?: boolean;
+  /**
+   * The incident as the step that made this commit read it. When the stored incident is no
+   * longer that (another replica committed it meanwhile: a click on a standby during a
+   * check), the store refuses the commit with IncidentChangedError and keeps none of it, so
+   * the step is taken again from what is stored rather than undoing the other's.
+   */
+  basedOn?: Incident;
+}
+
+/** The incident changed between a step's read and its commit; see Commit.basedOn. */
+export class IncidentChangedError extends Error {
+  constructor(readonly incidentId: string) {
+    super(`incident ${incidentId} changed since it was read: the step is taken again`);
+    this.name = 'IncidentChangedError';
+  }
+}
+
+/** Whether the incident stored (as read back) is still the one a step was based on. */
+export function sameIncident(stored: Incident | null, basedOn: Incident): boolean {
+  return stored !== null && JSON.stringify(stored) === JSON.stringify(basedOn);
 }
 
 /**
  * Durable state as the monitor uses it. A crash at any point leaves either the old state
- * and its queued messages or the new ones, never half.
+ * and its queued messages or the new ones, never half. Every method answers a Promise: a
+ * store may be a database across the network (PostgreSQL), and SQLite's answers are simply
+ * resolved at once.
  */
 export interface IncidentStore {
   /** The open incident of a group, if any. */
-  openIncidentFor(ref: GroupRef): Incident | null;
-  incident(id: string): Incident | null;
+  openIncidentFor(ref: GroupRef): Promise<Incident | null>;
+  incident(id: string): Promise<Incident | null>;
   /** Every timeline entry committed for the incident, oldest first. */
-  timeline(incidentId: string): TimelineEntry[];
-  commit(change: Commit): void;
+  timeline(incidentId: string): Promise<TimelineEntry[]>;
+  commit(change: Commit): Promise<void>;
   /** Small durable monitor state, JSON values. */
-  state<T>(key: string): T | null;
+  state<T>(key: string): Promise<T | null>;
 }
 
 /** The open incidents of every cluster, for the App Home tab. */
 export interface OpenIncidentList {
-  openIncidents(): Incident[];
+  openIncidents(): Promise<Incident[]>;
 }
 
 /**
@@ -101,7 +128,7 @@ export interface StoredSample {
  */
 export interface HistoryStore {
   /** Add one check's samples of a cluster, and forget that cluster's samples older than `before`. */
-  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): void;
+  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): Promise<void>;
   /** A cluster's samples since `since`, oldest first within each group. */
-  loadSamples(cluster: string, since: number): StoredSample[];
+  loadSamples(cluster: string, since: number): Promise<StoredSample[]>;
 }

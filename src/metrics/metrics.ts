@@ -194,6 +194,7 @@ export class LagMetrics {
   /** The group series each cluster's last check set, so the next one replaces only its own. */
   private readonly seriesOf = new Map<string, Array<Record<'cluster' | 'group', string>>>();
   private readonly outboxPending: Gauge;
+  private readonly leader: Gauge;
   /** Counts the silences in force at scrape time: they start and end with the clock, not with an event. */
   private activeSilences: () => number = () => 0;
 
@@ -275,6 +276,11 @@ export class LagMetrics {
     this.outboxPending = new Gauge({
       name: 'lagbot_slack_outbox_pending',
       help: 'Slack messages waiting in the outbox for delivery.',
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'lagbot_leader',
+      help: 'Whether this replica leads (1: it runs the checks and delivers to Slack) or stands by (0).',
       registers,
     });
 
@@ -360,6 +366,10 @@ export class LagMetrics {
   /** Drops a group's severity series, for groups lagbot no longer watches. */
   removeSeverity(ref: GroupRef): void {
     this.incidentSeverity.remove({ cluster: ref.cluster, group: ref.group });
+  }
+
+  setLeader(leader: boolean): void {
+    this.leader.set(leader ? 1 : 0);
   }
 
   setOutboxPending(n: number): void {

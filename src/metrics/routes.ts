@@ -2,8 +2,14 @@ import type { CustomRoute } from '@slack/bolt';
 import { clustersHealth, type HealthState } from './health.js';
 import type { LagMetrics } from './metrics.js';
 
-/** `GET /metrics` (Prometheus text) and `GET /healthz` (JSON per cluster; 503 when no cluster is healthy), as Bolt custom routes. */
-export function metricsRoutes(metrics: LagMetrics, health: ReadonlyMap<string, HealthState>, now: () => number): CustomRoute[] {
+export type Role = 'leader' | 'standby';
+
+/**
+ * `GET /metrics` (Prometheus text) and `GET /healthz` (JSON per cluster and this replica's
+ * role; 503 when no cluster is healthy), as Bolt custom routes. A standby runs no checks,
+ * so its clusters are not its health: it answers 200 with `status: standby`.
+ */
+export function metricsRoutes(metrics: LagMetrics, health: ReadonlyMap<string, HealthState>, now: () => number, role: () => Role = () => 'leader'): CustomRoute[] {
   return [
     {
       path: '/metrics',
@@ -26,7 +32,8 @@ export function metricsRoutes(metrics: LagMetrics, health: ReadonlyMap<string, H
       path: '/healthz',
       method: ['GET'],
       handler: (_req, res) => {
-        const report = clustersHealth(health, now());
+        const replica = role();
+        const report = replica === 'leader' ? { role: replica, ...clustersHealth(health, now()) } : { role: replica, ok: true, status: 'standby', reason: null, now: now() };
         res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(JSON.stringify(report));
       },

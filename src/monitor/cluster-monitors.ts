@@ -8,15 +8,15 @@ import type { CheckReport, IncidentAction, LagMonitor } from './monitor.js';
 
 /** What an incident's buttons need: act on an incident by id, whichever cluster it is on, within the access rules. */
 export interface IncidentActions {
-  act(incidentId: string, user: string, action: IncidentAction): Step;
+  act(incidentId: string, user: string, action: IncidentAction): Promise<Step>;
   /** Why an action on the incident cannot happen now (resolved, unknown), before a form for it is opened. */
-  refusal(incidentId: string): Notice | null;
+  refusal(incidentId: string): Promise<Notice | null>;
   /** Post the incident's postmortem draft into its thread; a notice when there is none to draft. */
-  postmortem(incidentId: string): Notice | null;
+  postmortem(incidentId: string): Promise<Notice | null>;
   /** The incident's group and channel, which the access rules decide on; null when there is no such incident. */
   target(incidentId: string): Promise<ActionTarget | null>;
   /** Tell the incident's thread that someone the access rules refused tried an action. */
-  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): void;
+  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): Promise<void>;
 }
 
 /** One monitor per cluster, and a click routed to the monitor of its incident's cluster. */
@@ -34,16 +34,16 @@ export class ClusterMonitors implements IncidentActions {
     return monitor;
   }
 
-  act(incidentId: string, user: string, action: IncidentAction): Step {
-    return this.monitorOf(incidentId).act(incidentId, user, action);
+  async act(incidentId: string, user: string, action: IncidentAction): Promise<Step> {
+    return (await this.monitorOf(incidentId)).act(incidentId, user, action);
   }
 
-  postmortem(incidentId: string): Notice | null {
-    return this.monitorOf(incidentId).postmortem(incidentId);
+  async postmortem(incidentId: string): Promise<Notice | null> {
+    return (await this.monitorOf(incidentId)).postmortem(incidentId);
   }
 
-  refusal(incidentId: string): Notice | null {
-    return this.monitorOf(incidentId).refusal(incidentId);
+  async refusal(incidentId: string): Promise<Notice | null> {
+    return (await this.monitorOf(incidentId)).refusal(incidentId);
   }
 
   async target(incidentId: string): Promise<ActionTarget | null> {
@@ -51,13 +51,13 @@ export class ClusterMonitors implements IncidentActions {
     return incident ? { cluster: incident.cluster, group: incident.group, channel: incident.channel } : null;
   }
 
-  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): void {
-    this.monitorOf(incidentId).refused(incidentId, user, action, refusal);
+  async refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): Promise<void> {
+    await (await this.monitorOf(incidentId)).refused(incidentId, user, action, refusal);
   }
 
   /** The monitor of the incident's cluster; an unknown incident gets its "no such incident" answer from any monitor. */
-  private monitorOf(incidentId: string): LagMonitor {
-    const cluster = this.store.incident(incidentId)?.cluster;
+  private async monitorOf(incidentId: string): Promise<LagMonitor> {
+    const cluster = (await this.store.incident(incidentId))?.cluster;
     return (cluster !== undefined ? this.byCluster.get(cluster) : undefined) ?? (this.byCluster.values().next().value as LagMonitor);
   }
 

@@ -5,7 +5,7 @@ import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { alreadyResolved, step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
-import type { Clock, HistoryStore, IncidentStore, LagSource } from '../core/ports.js';
+import { IncidentChangedError, type Clock, type HistoryStore, type IncidentStore, type LagSource } from '../core/ports.js';
 import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
 import { anchorAsks, askBrokerTimes, exactAsks, NO_BROKER_TIMES, type BrokerTimes } from '../core/broker-times.js';
 import { partitionKey, type GroupSample } from '../core/history.js';
@@ -17,6 +17,7 @@ import type { HealthState } from '../metrics/health.js';
 import type { LagMetrics } from '../metrics/metrics.js';
 import type { MonitorEffect } from './effects.js';
 import { GroupHistories } from './histories.js';
+import { Serial } from './serial.js';
 import type { SilencesAtCheck } from './silences.js';
 import type { Silence } from '../core/silence.js';
 
@@ -69,12 +70,13 @@ const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
 
 /**
  * One check cycle: read every watched group, extend its history, evaluate the rules,
- * advance its incident, and commit the incident with its Slack effects. The reads (Kafka,
- * the broker's record times, the silences) come first; everything after them runs without
- * interleaving, so a button click can never see half a check.
+ * advance its incident, and commit the incident with its Slack effects. The Kafka read comes
+ * first; everything after it (the broker's record times, the silences, each group's step)
+ * runs as one serial section with the button clicks, so a click can never see half a check,
+ * though the store answers asynchronously.
  */
 export class LagMonitor {
-  private readonly histories: GroupHistories;
+  private histories: GroupHistories;
   private readonly newId: () => string;
   /**
    * Whether the previous check of this process read the cluster. When it did not (it failed,
@@ -86,6 +88,7 @@ export class LagMonitor {
   private readonly anchors = new Map<string, { at: number; times: PartitionTimes }>();
   /** The groups of the latest successful check, headlines only (the App Home tab's); null before one. */
   private standings: GroupStanding[] | null = null;
+  private readonly serial = new Serial();
   /** The silences the last check could read: a store that fails once does not unsilence anything. */
   private silences: readonly Silence[] = [];
 
@@ -97,30 +100,46 @@ export class LagMonitor {
   async check(): Promise<CheckReport> {
     const { clock, source, policy } = this.deps;
     const startedAt = clock.now();
-    this.restoreHistory(startedAt);
+    await this.restoreHistory(startedAt);
     let groups: GroupLag[];
     try {
       groups = (await source.readAllGroups()).filter((g) => policy.watches(g));
     } catch (error) {
-      return this.checkFailed(error, startedAt);
+      return this.serial.run(() => this.checkFailed(error, startedAt));
     }
     const at = clock.now();
-    this.advanceMonitoring({ ok: true, groups: groups.length });
-    const times = await this.brokerTimes(groups, at);
-    const silences = await this.silencesAt(at);
-    const afterGap = !this.sawPreviousCheck;
-    this.sawPreviousCheck = true;
-    this.histories.record(groups);
-    const verdicts = groups.map((lag) => this.checkGroup(lag, at, afterGap, times, silences));
+    const verdicts = await this.serial.run(async () => {
+      await this.advanceMonitoring({ ok: true, groups: groups.length });
+      const times = await this.brokerTimes(groups, at);
+      const silences = await this.silencesAt(at);
+      const afterGap = !this.sawPreviousCheck;
+      this.sawPreviousCheck = true;
+      this.histories.record(groups);
+      const verdicts: GroupVerdict[] = [];
+      for (const lag of groups) verdicts.push(await this.checkGroup(lag, at, afterGap, times, silences));
+      return verdicts;
+    });
     this.standings = groups.map(standingOf);
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
-    this.keepHistory(groups, at);
+    await this.keepHistory(groups, at);
 
     const durationMs = clock.now() - startedAt;
     this.deps.metrics?.recordCheck(source.cluster, groups, at, durationMs / 1000);
     this.deps.health?.recordSuccess(at);
     this.deps.delivery?.kick();
     return { ok: true, at, durationMs, verdicts };
+  }
+
+  /**
+   * This replica leads again after another did: what it held of the groups is stale, so
+   * the next check starts from the store's history, and counts the time since as a gap.
+   */
+  resume(): void {
+    this.histories = new GroupHistories(this.deps.policy);
+    this.restored = false;
+    this.sawPreviousCheck = false;
+    this.anchors.clear();
+    this.standings = null;
   }
 
   /** The samples this monitor holds of a group, oldest first (empty when it has none). */
@@ -134,45 +153,59 @@ export class LagMonitor {
   }
 
   /** A button click on an incident: the step's notice says what to tell the person who clicked, if anything. */
-  act(incidentId: string, user: string, action: IncidentAction): Step {
-    const { store, policy, clock } = this.deps;
-    const incident = store.incident(incidentId);
-    const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
-    const input = { ...action, user } as ClickInput;
-    const result = step(incident, input, settings.incident, clock.now());
-    this.commitStep(result, settings);
-    if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
-    this.deps.delivery?.kick();
-    return result;
+  act(incidentId: string, user: string, action: IncidentAction): Promise<Step> {
+    return this.serial.run(async () => {
+      const { store, policy, clock } = this.deps;
+      const result = await retriedOnChange(async () => {
+        const incident = await store.incident(incidentId);
+        const settings = policy.forGroup(incident ?? { cluster: this.deps.source.cluster, group: '' });
+        const input = { ...action, user } as ClickInput;
+        const result = step(incident, input, settings.incident, clock.now());
+        await this.commitStep(result, settings, false, incident);
+        return result;
+      });
+      if (result.incident) this.deps.metrics?.setSeverity(result.incident, result.incident.status === 'open' ? result.incident.severity : null);
+      this.deps.delivery?.kick();
+      return result;
+    });
   }
 
   /** Why an action on the incident cannot happen (it is resolved, or unknown); null while it can. */
-  refusal(incidentId: string): Notice | null {
-    return alreadyResolved(this.deps.store.incident(incidentId));
+  async refusal(incidentId: string): Promise<Notice | null> {
+    return alreadyResolved(await this.deps.store.incident(incidentId));
   }
 
   /** A click the access rules refused: the incident's thread tells who tried what, nothing else changes. */
-  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): void {
-    const { store, policy, clock } = this.deps;
-    const incident = store.incident(incidentId);
-    if (!incident) return;
-    const input: IncidentInput = { kind: 'refused', user, action, rule: refusal.rule, unreadable: refusal.unreadable.length > 0 };
-    this.commitStep(step(incident, input, policy.forGroup(incident).incident, clock.now()), policy.forGroup(incident));
-    this.deps.delivery?.kick();
+  refused(incidentId: string, user: string, action: AccessAction, refusal: Refusal): Promise<void> {
+    return this.serial.run(async () => {
+      const { store, policy, clock } = this.deps;
+      const committed = await retriedOnChange(async () => {
+        const incident = await store.incident(incidentId);
+        if (!incident) return false;
+        const settings = policy.forGroup(incident);
+        const input: IncidentInput = { kind: 'refused', user, action, rule: refusal.rule, unreadable: refusal.unreadable.length > 0 };
+        await this.commitStep(step(incident, input, settings.incident, clock.now()), settings, false, incident);
+        return true;
+      });
+      // Recorded by whichever replica took the click; the leader's delivery posts it.
+      if (committed) this.deps.delivery?.kick();
+    });
   }
 
   /**
    * The postmortem draft of an incident, posted into its thread again (the "Postmortem" button).
    * The answer is a notice when there is nothing to draft.
    */
-  postmortem(incidentId: string): Notice | null {
-    const { store, clock } = this.deps;
-    const incident = store.incident(incidentId);
-    if (!incident) return { kind: 'no-such-incident' };
-    const effects = this.deps.render([{ kind: 'postmortem', incident, timeline: store.timeline(incidentId), at: clock.now() }]);
-    store.commit({ effects });
-    this.deps.delivery?.kick();
-    return null;
+  postmortem(incidentId: string): Promise<Notice | null> {
+    return this.serial.run(async () => {
+      const { store, clock } = this.deps;
+      const incident = await store.incident(incidentId);
+      if (!incident) return { kind: 'no-such-incident' } as const;
+      const effects = this.deps.render([{ kind: 'postmortem', incident, timeline: await store.timeline(incidentId), at: clock.now() }]);
+      await store.commit({ effects });
+      this.deps.delivery?.kick();
+      return null;
+    });
   }
 
   /**
@@ -187,7 +220,7 @@ export class LagMonitor {
     const exact: PartitionOffset[] = [];
     const anchors = new Map<string, PartitionRef>();
     for (const lag of groups) {
-      if (exact.length < EXACT_PER_CHECK && this.deps.store.openIncidentFor(lag)) exact.push(...exactAsks(lag, Math.min(EXACT_PER_INCIDENT, EXACT_PER_CHECK - exact.length)));
+      if (exact.length < EXACT_PER_CHECK && (await this.deps.store.openIncidentFor(lag))) exact.push(...exactAsks(lag, Math.min(EXACT_PER_INCIDENT, EXACT_PER_CHECK - exact.length)));
       if (anchors.size >= ANCHORS_PER_CHECK) continue;
       const rules = this.deps.policy.forGroup(lag).rules;
       for (const ref of anchorAsks(lag, this.histories.of(lag), rules.staleness)) {
@@ -221,13 +254,13 @@ export class LagMonitor {
   }
 
   /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
-  private restoreHistory(now: number): void {
+  private async restoreHistory(now: number): Promise<void> {
     if (this.restored) return;
     this.restored = true;
     const { history, source, policy, logger } = this.deps;
     if (!history) return;
     try {
-      const stored = history.loadSamples(source.cluster, now - policy.historyMs);
+      const stored = await history.loadSamples(source.cluster, now - policy.historyMs);
       this.histories.restore(source.cluster, stored);
       if (stored.length > 0) logger.info({ samples: stored.length }, 'lag history restored from the store');
     } catch (err) {
@@ -235,22 +268,22 @@ export class LagMonitor {
     }
   }
 
-  private keepHistory(groups: readonly GroupLag[], at: number): void {
+  private async keepHistory(groups: readonly GroupLag[], at: number): Promise<void> {
     const { history, source, policy, logger } = this.deps;
     try {
-      history?.appendSamples(source.cluster, this.histories.newest(groups), at - policy.historyMs);
+      await history?.appendSamples(source.cluster, this.histories.newest(groups), at - policy.historyMs);
     } catch (err) {
       // The check itself stands; only a restart would start with less history.
       logger.error({ err }, 'could not store the lag history of this check');
     }
   }
 
-  private checkFailed(error: unknown, startedAt: number): CheckReport {
+  private async checkFailed(error: unknown, startedAt: number): Promise<CheckReport> {
     const { clock, logger, metrics, health } = this.deps;
     const durationMs = clock.now() - startedAt;
     const detail = error instanceof Error ? error.message : String(error);
     this.sawPreviousCheck = false;
-    const state = this.advanceMonitoring({ ok: false, error: detail });
+    const state = await this.advanceMonitoring({ ok: false, error: detail });
     logger.warn({ failures: state.consecutiveFailures, err: detail }, 'check failed: Kafka could not be read');
     metrics?.recordCheckFailure(this.deps.source.cluster, error, durationMs / 1000);
     health?.recordFailure(error, clock.now());
@@ -259,45 +292,62 @@ export class LagMonitor {
   }
 
   /** Runs the monitoring state machine for this check and commits its state and any notice. */
-  private advanceMonitoring(outcome: CheckOutcome): MonitoringState {
+  private async advanceMonitoring(outcome: CheckOutcome): Promise<MonitoringState> {
     const { store, policy, source } = this.deps;
     const key = monitoringKey(source.cluster);
-    const before = store.state<MonitoringState>(key) ?? HEALTHY;
+    const before = (await store.state<MonitoringState>(key)) ?? HEALTHY;
     const { state, change } = onCheck(before, outcome, policy.degradedAfterFailures);
     if (state.consecutiveFailures === before.consecutiveFailures && state.degraded === before.degraded) return state;
     const channel = policy.channelFor(source.cluster);
     const effects = change && channel ? this.deps.render([{ kind: 'monitoring', cluster: source.cluster, channel, change }]) : [];
-    store.commit({ state: { [key]: state }, effects });
+    await store.commit({ state: { [key]: state }, effects, asLeader: true });
     return state;
   }
 
-  private checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes, silences: readonly Silence[]): GroupVerdict {
+  private async checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes, silences: readonly Silence[]): Promise<GroupVerdict> {
     const settings = this.deps.policy.forGroup(lag);
     const evaluation = this.histories.observe(lag, afterGap, times);
-    let incident = this.deps.store.openIncidentFor(lag);
-    if (settings.channel) {
-      const channel = incident?.channel ?? settings.channel;
+    const incident = await retriedOnChange(async () => {
+      const stored = await this.deps.store.openIncidentFor(lag);
+      if (!settings.channel) return stored;
+      const channel = stored?.channel ?? settings.channel;
       const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];
       const input: IncidentInput = { kind: 'evaluation', evaluation, channel, newId: this.newId, afterGap, leadIn, silences };
-      const result = step(incident, input, settings.incident, at);
-      this.commitStep(result, settings);
-      incident = result.incident?.status === 'open' ? result.incident : null;
-    }
+      const result = step(stored, input, settings.incident, at);
+      await this.commitStep(result, settings, true, stored);
+      return result.incident?.status === 'open' ? result.incident : null;
+    });
     this.deps.metrics?.setSeverity(lag, incident?.severity ?? null);
     return { group: lag.group, evaluation, incident, alerting: settings.channel !== null };
   }
 
-  private commitStep(result: Step, settings: GroupAlerting): void {
+  /** `asLeader`: a check's step, which only the leading replica may commit; a click's is any replica's. */
+  private async commitStep(result: Step, settings: GroupAlerting, asLeader: boolean, basedOn: Incident | null): Promise<void> {
     const { store, clock, render } = this.deps;
     const incident = result.incident;
     const wanted: MonitorEffect[] = [{ kind: 'incident', step: result, thresholds: chartThresholds(settings.rules.thresholds) }];
     // The draft is written once, when the incident resolves, from everything its timeline told.
     if (incident && incident.status === 'resolved' && result.timeline.some((e) => e.kind === 'resolved')) {
-      wanted.push({ kind: 'postmortem', incident, timeline: [...store.timeline(incident.id), ...result.timeline], at: clock.now() });
+      wanted.push({ kind: 'postmortem', incident, timeline: [...(await store.timeline(incident.id)), ...result.timeline], at: clock.now() });
     }
     const effects = render(wanted);
     if (!incident || (effects.length === 0 && result.notice !== null)) return;
-    store.commit({ incident, timeline: result.timeline, effects });
+    await store.commit({ incident, timeline: result.timeline, effects, ...(asLeader ? { asLeader } : {}), ...(basedOn ? { basedOn } : {}) });
     if (changesHome(result)) this.deps.home?.incidentChanged();
+  }
+}
+
+/**
+ * A step taken again from what is stored when another replica committed its incident
+ * between the read and the commit (a click recorded on a standby during a check). A few
+ * tries: each conflict means the other side's commit landed, so the next read sees it.
+ */
+async function retriedOnChange<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof IncidentChangedError) || i >= tries) throw err;
+    }
   }
 }

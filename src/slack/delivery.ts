@@ -111,6 +111,8 @@ export class SlackDelivery {
   private pollTimer: NodeJS.Timeout | undefined;
   private wake: { at: number; timer: NodeJS.Timeout } | undefined;
   private pumpQueued = false;
+  private pumping = false;
+  private pumpAgain = false;
   private lastError: string | null = null;
   private stopped: Promise<void> | undefined;
 
@@ -143,10 +145,12 @@ export class SlackDelivery {
     if (this.lifecycle === 'running') return;
     if (this.lifecycle === 'stopped') throw new Error('SlackDelivery was stopped; create a new one');
     this.lifecycle = 'running';
-    const inDoubt = this.store.inDoubt();
-    if (inDoubt.length > 0) {
-      this.log.warn({ seqs: inDoubt.map((r) => r.seq) }, 'outbox rows were mid-call when lagbot stopped: checking Slack before sending them again');
-    }
+    this.store.inDoubt().then(
+      (inDoubt) => {
+        if (inDoubt.length > 0) this.log.warn({ seqs: inDoubt.map((r) => r.seq) }, 'outbox rows were mid-call when lagbot stopped: checking Slack before sending them again');
+      },
+      (err: unknown) => this.log.error({ err }, 'cannot read the outbox'),
+    );
     this.pollTimer = setInterval(() => this.kick(), this.settings.pollIntervalMs);
     this.pollTimer.unref();
     this.kick();
@@ -158,8 +162,29 @@ export class SlackDelivery {
     this.pumpQueued = true;
     setImmediate(() => {
       this.pumpQueued = false;
-      this.pump();
+      void this.pumpOnce();
     });
+  }
+
+  /**
+   * One pump at a time: the store answers asynchronously, and two pumps reading the same
+   * heads could both find a stream idle and deliver its head twice. A kick during a pump
+   * runs it again once it is done.
+   */
+  private async pumpOnce(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.pump();
+      } while (this.pumpAgain && this.lifecycle === 'running');
+    } finally {
+      this.pumping = false;
+    }
   }
 
   /** Stops taking new work, lets a call in flight finish (and be recorded), then resolves. Idempotent. */
@@ -168,8 +193,8 @@ export class SlackDelivery {
     return this.stopped;
   }
 
-  status(): DeliveryStatus {
-    const counts = this.store.outboxCounts();
+  async status(): Promise<DeliveryStatus> {
+    const counts = await this.store.outboxCounts();
     return {
       pending: counts.pending,
       inDoubt: Math.max(0, counts.sending - this.calling.size),
@@ -192,22 +217,23 @@ export class SlackDelivery {
     await this.fileLimiters.disconnect(false);
   }
 
-  private pump(): void {
+  private async pump(): Promise<void> {
     if (this.lifecycle !== 'running') return;
     let heads: OutboxRow[];
+    const now = this.clock.now();
+    let wakeAt = Infinity;
     try {
-      heads = this.store.outboxHeads(HEADS_PER_ROUND);
+      heads = await this.store.outboxHeads(HEADS_PER_ROUND);
+      // Rows whose root is still on its way are left out before any is dispatched: one read each.
+      heads = await this.withoutRootWaiters(heads);
     } catch (err) {
       this.log.error({ err }, 'cannot read the outbox');
       return;
     }
-    const now = this.clock.now();
-    let wakeAt = Infinity;
+    if (this.lifecycle !== 'running') return;
     for (const row of heads) {
       const key = streamKey(row);
       if (this.inFlight.has(key)) continue;
-      // A root edit before its root is posted would spend chat.update budget on nothing; the post-root's delivery kicks the pump.
-      if (waitsForRoot(row) && row.incidentId !== null && this.store.rootMessage(row.incidentId) === null && this.store.rootPending(row.incidentId)) continue;
       const readyAt = Math.max(row.nextAttemptAt, this.pausedUntil.get(row.channel) ?? 0);
       if (readyAt > now) {
         wakeAt = Math.min(wakeAt, readyAt);
@@ -216,6 +242,16 @@ export class SlackDelivery {
       this.dispatch(key, row);
     }
     this.wakeAt(wakeAt);
+  }
+
+  /** A root edit or file before its root is posted would spend budget on nothing; the post-root's delivery kicks the pump. */
+  private async withoutRootWaiters(heads: OutboxRow[]): Promise<OutboxRow[]> {
+    const kept: OutboxRow[] = [];
+    for (const row of heads) {
+      if (!this.inFlight.has(streamKey(row)) && waitsForRoot(row) && row.incidentId !== null && (await this.store.rootMessage(row.incidentId)) === null && (await this.store.rootPending(row.incidentId))) continue;
+      kept.push(row);
+    }
+    return kept;
   }
 
   /** A timer for the earliest row that is waiting out a backoff or a Retry-After. */
@@ -250,7 +286,7 @@ export class SlackDelivery {
   private async attempt(seq: number): Promise<void> {
     if (this.lifecycle !== 'running') return;
     // Re-read: between dispatch and now the row may have been superseded or finished.
-    const row = this.store.outboxRow(seq);
+    const row = await this.store.outboxRow(seq);
     if (!row || (row.state !== 'pending' && row.state !== 'sending')) return;
     if ((this.pausedUntil.get(row.channel) ?? 0) > this.clock.now()) return;
     this.calling.add(seq);
@@ -258,7 +294,7 @@ export class SlackDelivery {
     try {
       await this.deliver(row, progress);
     } catch (err) {
-      this.onFailure(row, err, progress.inDoubt);
+      await this.onFailure(row, err, progress.inDoubt);
     } finally {
       this.calling.delete(seq);
     }
@@ -266,11 +302,11 @@ export class SlackDelivery {
 
   /** `progress.inDoubt` is cleared once Slack has been read and the row is known not to be there. */
   private async deliver(row: OutboxRow, progress: { inDoubt: boolean }): Promise<void> {
-    const root = this.rootFor(row);
+    const root = await this.rootFor(row);
     if (root === 'missing') return;
     if (root === 'waiting') {
       // Not a failure: the post-root's delivery kicks the pump when it lands.
-      this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now() + ROOT_WAIT_MS, error: 'waiting for the root message', outcomeUnknown: false });
+      await this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now() + ROOT_WAIT_MS, error: 'waiting for the root message', outcomeUnknown: false });
       return;
     }
 
@@ -284,13 +320,13 @@ export class SlackDelivery {
       if (row.kind === 'update-root') {
         // An edit sets the same content however often it lands, so it is simply sent again,
         // unless a newer edit has been queued since (markRetry then supersedes this one).
-        this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now(), error: 'in doubt: edit sent again', outcomeUnknown: false });
-        if (this.store.outboxRow(row.seq)?.state !== 'pending') return;
+        await this.store.markRetry(row.seq, { nextAttemptAt: this.clock.now(), error: 'in doubt: edit sent again', outcomeUnknown: false });
+        if ((await this.store.outboxRow(row.seq))?.state !== 'pending') return;
       } else {
         // A call that got no answer may still land until the client's timeout has run out
         // (Slack finishing a post a moment after lagbot died): looking it up before then can
         // miss it, and sending it again would post it twice.
-        if (this.waitingToSettle(row)) return;
+        if (await this.waitingToSettle(row)) return;
         const ts = await findOutboxMessage(this.client, {
           stamp: this.store.outboxStamp,
           seq: row.seq,
@@ -301,7 +337,7 @@ export class SlackDelivery {
         });
         this.consecutiveFailures = 0;
         if (ts !== null) {
-          this.store.markDelivered(row.seq, ts);
+          await this.store.markDelivered(row.seq, ts);
           this.log.info({ seq: row.seq, kind: row.kind, ts }, 'in-doubt outbox row was already in Slack: recorded, not sent again');
           return;
         }
@@ -311,10 +347,10 @@ export class SlackDelivery {
       }
     }
 
-    if (!this.store.markSending(row.seq)) return;
+    if (!(await this.store.markSending(row.seq))) return;
     const sent = await this.send(row, root);
     this.consecutiveFailures = 0;
-    this.store.markDelivered(row.seq, sent.ts, sent.channel);
+    await this.store.markDelivered(row.seq, sent.ts, sent.channel);
   }
 
   /**
@@ -322,10 +358,10 @@ export class SlackDelivery {
    * finishing a post a moment after lagbot died): looking it up before then can miss it, and
    * sending it again would post it twice. True when the row was put back to wait for that.
    */
-  private waitingToSettle(row: OutboxRow): boolean {
+  private async waitingToSettle(row: OutboxRow): Promise<boolean> {
     const settled = row.lastAnswerAt !== null || row.lastAttemptAt === null ? 0 : row.lastAttemptAt + this.settings.callTimeoutMs;
     if (this.clock.now() >= settled) return false;
-    this.store.markRetry(row.seq, { nextAttemptAt: settled, error: 'in doubt: waiting until its last call can no longer land', outcomeUnknown: true });
+    await this.store.markRetry(row.seq, { nextAttemptAt: settled, error: 'in doubt: waiting until its last call can no longer land', outcomeUnknown: true });
     this.wakeAt(settled);
     return true;
   }
@@ -339,17 +375,17 @@ export class SlackDelivery {
   private async deliverFile(row: OutboxRow, root: { channel: string; ts: string }, progress: { inDoubt: boolean }): Promise<void> {
     if (!row.file) {
       const error = 'post-file row without a file';
-      this.store.markFailed(row.seq, error);
+      await this.store.markFailed(row.seq, error);
       this.reportFailed(row, error);
       return;
     }
     if (row.state === 'sending') {
       if (row.slackFileId !== null) {
-        if (this.waitingToSettle(row)) return;
+        if (await this.waitingToSettle(row)) return;
         const ts = await findSharedFile(this.client, { channel: root.channel, threadTs: root.ts, fileId: row.slackFileId, notBefore: row.createdAt - this.settings.lookupMarginMs });
         this.consecutiveFailures = 0;
         if (ts !== null) {
-          this.store.markDelivered(row.seq, ts);
+          await this.store.markDelivered(row.seq, ts);
           this.log.info({ seq: row.seq, kind: row.kind, ts }, 'in-doubt file was already in its thread: recorded, not sent again');
           return;
         }
@@ -359,14 +395,14 @@ export class SlackDelivery {
     }
     // Rendered before the row is marked sending: a chart that cannot be drawn is no Slack call.
     const rendered = await renderFile(row.file);
-    if (!this.store.markSending(row.seq)) return;
+    if (!(await this.store.markSending(row.seq))) return;
     const uploaded = await uploadFile(this.client, rendered, { channel: root.channel, threadTs: root.ts }, {
       timeoutMs: this.settings.callTimeoutMs,
       onUploaded: (fileId) => this.store.markFileUploaded(row.seq, fileId),
     });
     this.consecutiveFailures = 0;
     // Slack often reports a file's share after the completion: the file id stands in for the ts then.
-    this.store.markDelivered(row.seq, uploaded.ts ?? uploaded.fileId);
+    await this.store.markDelivered(row.seq, uploaded.ts ?? uploaded.fileId);
   }
 
   /**
@@ -374,16 +410,16 @@ export class SlackDelivery {
    * on its way. 'missing' when the incident has no root message:
    * the row was failed here, as it can never be delivered.
    */
-  private rootFor(row: OutboxRow): { channel: string; ts: string } | null | 'missing' | 'waiting' {
+  private async rootFor(row: OutboxRow): Promise<{ channel: string; ts: string } | null | 'missing' | 'waiting'> {
     if (row.kind === 'post-root' || row.kind === 'post-channel' || row.incidentId === null) return null;
-    const root = this.store.rootMessage(row.incidentId);
+    const root = await this.store.rootMessage(row.incidentId);
     if (root) return root;
     // A root edit or a file is its own stream, so it can come up while the post-root is still on its way.
-    if (waitsForRoot(row) && this.store.rootPending(row.incidentId)) return 'waiting';
+    if (waitsForRoot(row) && (await this.store.rootPending(row.incidentId))) return 'waiting';
     // Only reachable when the incident's post-root failed (or was never queued): the post-root
     // comes first in the incident's stream, so a live one would still be ahead of this row.
     const error = `incident ${row.incidentId} has no root message in Slack`;
-    this.store.markFailed(row.seq, error);
+    await this.store.markFailed(row.seq, error);
     this.reportFailed(row, error);
     return 'missing';
   }
@@ -411,21 +447,21 @@ export class SlackDelivery {
   }
 
   /** `lookingUp`: the call that failed was the lookup of an in-doubt row, not a send; the row stays in doubt. */
-  private onFailure(row: OutboxRow, err: unknown, lookingUp: boolean): void {
+  private async onFailure(row: OutboxRow, err: unknown, lookingUp: boolean): Promise<void> {
     const failure = fileFailure(err) ?? classifySlackError(err);
     const now = this.clock.now();
     this.lastError = `${row.kind} #${row.seq} to ${row.channel}: ${failure.message}`;
     const context = { seq: row.seq, kind: row.kind, channel: row.channel, incidentId: row.incidentId, error: failure.message };
 
     if (failure.kind === 'permanent') {
-      this.store.markFailed(row.seq, failure.message);
+      await this.store.markFailed(row.seq, failure.message);
       this.reportFailed(row, failure.message);
       return;
     }
     if (failure.kind === 'rate-limited') {
       const until = now + failure.retryAfterMs;
       this.pausedUntil.set(row.channel, Math.max(until, this.pausedUntil.get(row.channel) ?? 0));
-      this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: lookingUp, answered: !lookingUp });
+      await this.store.markRetry(row.seq, { nextAttemptAt: until, error: failure.message, outcomeUnknown: lookingUp, answered: !lookingUp });
       this.log.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'Slack rate limit: channel paused');
       return;
     }
@@ -434,7 +470,7 @@ export class SlackDelivery {
     const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(count - 1, 30));
     // A failed lookup says nothing about the post it looks for: that one's answer stands as it was.
     const answered = !lookingUp && failure.answered;
-    this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || lookingUp, answered });
+    await this.store.markRetry(row.seq, { nextAttemptAt: now + delay, error: failure.message, outcomeUnknown: failure.outcomeUnknown || lookingUp, answered });
     this.log.warn({ ...context, attempt: count, retryInMs: delay, outcomeUnknown: failure.outcomeUnknown }, 'Slack call failed: will retry');
   }
 

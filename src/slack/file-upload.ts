@@ -75,7 +75,7 @@ export async function uploadFile(
   client: webApi.WebClient,
   file: RenderedFile,
   target: UploadTarget,
-  options: { timeoutMs: number; onUploaded?: (fileId: string) => void },
+  options: { timeoutMs: number; onUploaded?: (fileId: string) => Promise<void> },
 ): Promise<Uploaded> {
   const ticket = await client.files.getUploadURLExternal({ filename: file.filename, length: file.bytes.length, alt_text: file.altText });
   const { upload_url: url, file_id: fileId } = ticket;
@@ -88,7 +88,7 @@ export async function uploadFile(
   }
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) throw new FileUploadError(`upload of ${file.filename} answered HTTP ${response.status}`, true);
-  options.onUploaded?.(fileId);
+  await options.onUploaded?.(fileId);
   const share = target.channel === null ? {} : { channel_id: target.channel, ...(target.threadTs ? { thread_ts: target.threadTs } : {}) };
   const done = await client.files.completeUploadExternal({ files: [{ id: fileId, title: file.title }], ...share } as Parameters<webApi.WebClient['files']['completeUploadExternal']>[0]);
   return { fileId, ts: shareTs(done.files?.[0], target.channel) };

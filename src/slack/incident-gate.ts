@@ -32,7 +32,7 @@ export class IncidentGate {
    * in the incident's thread as well.
    */
   async refusal(request: IncidentRequest): Promise<Notice | null> {
-    const closed = this.incidents.refusal(request.incidentId);
+    const closed = await this.incidents.refusal(request.incidentId);
     // A resolved incident still has its postmortem drafted; nothing else changes it.
     if (request.action === 'postmortem') return closed?.kind === 'no-such-incident' ? closed : null;
     if (closed || !this.access) return closed;
@@ -41,18 +41,18 @@ export class IncidentGate {
     if (!target) return { kind: 'no-such-incident' };
     const decision = await this.access.mayAct(request.user, action, target);
     if (decision.allowed) return null;
-    this.incidents.refused(request.incidentId, request.user, action, decision);
+    await this.incidents.refused(request.incidentId, request.user, action, decision);
     return { kind: 'not-allowed', action, refusal: decision };
   }
 
   /** Carries out the action; a notice says why nothing changed. */
   async perform(incidentId: string, user: string, action: IncidentAction): Promise<Notice | null> {
-    return (await this.refusal({ incidentId, user, action: action.kind })) ?? this.incidents.act(incidentId, user, action).notice;
+    return (await this.refusal({ incidentId, user, action: action.kind })) ?? (await this.incidents.act(incidentId, user, action)).notice;
   }
 
   /** Posts the incident's postmortem draft into its thread; a notice when there is none to draft. */
   async postmortem(incidentId: string, user: string): Promise<Notice | null> {
-    return (await this.refusal({ incidentId, user, action: 'postmortem' })) ?? this.incidents.postmortem(incidentId);
+    return (await this.refusal({ incidentId, user, action: 'postmortem' })) ?? (await this.incidents.postmortem(incidentId));
   }
 }
 

@@ -12,27 +12,22 @@ export class OutboxJanitor {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: { pruneOutbox(before: number): number },
+    private readonly store: { pruneOutbox(before: number): Promise<number> },
     private readonly options: { retentionMs: number; clock: Clock; logger: Logger; everyMs?: number },
   ) {}
 
   /** Prunes once; returns how many rows went. */
-  prune(): number {
-    const pruned = this.store.pruneOutbox(this.options.clock.now() - this.options.retentionMs);
+  async prune(): Promise<number> {
+    const pruned = await this.store.pruneOutbox(this.options.clock.now() - this.options.retentionMs);
     if (pruned > 0) this.options.logger.info({ pruned }, 'pruned delivered outbox rows past their retention');
     return pruned;
   }
 
   start(): void {
     if (this.timer) return;
-    this.prune();
-    this.timer = setInterval(() => {
-      try {
-        this.prune();
-      } catch (err) {
-        this.options.logger.error({ err }, 'could not prune the outbox');
-      }
-    }, this.options.everyMs ?? HOUR);
+    const prune = () => this.prune().catch((err: unknown) => this.options.logger.error({ err }, 'could not prune the outbox'));
+    void prune();
+    this.timer = setInterval(() => void prune(), this.options.everyMs ?? HOUR);
     this.timer.unref();
   }
 

@@ -69,31 +69,31 @@ export interface OutboxStore {
    * rows, or one incident's files: only a stream's head may be delivered, which keeps each
    * incident's timeline in order, and a slow upload never holds up the text.
    */
-  outboxHeads(limit: number): OutboxRow[];
-  outboxRow(seq: number): OutboxRow | null;
+  outboxHeads(limit: number): Promise<OutboxRow[]>;
+  outboxRow(seq: number): Promise<OutboxRow | null>;
   /**
    * Committed before each Slack call: pending → sending (an in-doubt row stays sending), one
    * more attempt. False when the row has finished meanwhile (superseded, failed).
    */
-  markSending(seq: number): boolean;
+  markSending(seq: number): Promise<boolean>;
   /**
    * Records the Slack ts; a delivered `post-root` also becomes its incident's root message.
    * `channel` is the channel ID Slack answered with (`chat.update` takes IDs only).
    */
-  markDelivered(seq: number, ts: string, channel?: string): void;
+  markDelivered(seq: number, ts: string, channel?: string): Promise<void>;
   /** Back to the queue after a transient failure; an older root edit yields to a newer one. */
-  markRetry(seq: number, plan: RetryPlan): void;
+  markRetry(seq: number, plan: RetryPlan): Promise<void>;
   /**
    * Slack refused the row for good. A failed `post-root` takes its incident's unfinished rows
    * with it: without a root message they have nowhere to go.
    */
-  markFailed(seq: number, error: string): void;
+  markFailed(seq: number, error: string): Promise<void>;
   /** Rows left `sending`, oldest first. */
-  inDoubt(): OutboxRow[];
+  inDoubt(): Promise<OutboxRow[]>;
   /** A `post-file` row's bytes are in Slack under this id, not yet shared: committed before the share. */
-  markFileUploaded(seq: number, fileId: string): void;
-  rootMessage(incidentId: string): { channel: string; ts: string } | null;
+  markFileUploaded(seq: number, fileId: string): Promise<void>;
+  rootMessage(incidentId: string): Promise<{ channel: string; ts: string } | null>;
   /** The incident's post-root is still to be delivered: its root edits wait for it. */
-  rootPending(incidentId: string): boolean;
-  outboxCounts(): OutboxCounts;
+  rootPending(incidentId: string): Promise<boolean>;
+  outboxCounts(): Promise<OutboxCounts>;
 }

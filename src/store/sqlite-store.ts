@@ -1,133 +1,18 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import type { Owner } from '../core/findings.js';
 import type { SampleRecord } from '../core/history.js';
 import type { TimelineEntry } from '../core/incident.js';
-import { systemClock, type Clock, type Commit, type HistoryStore, type IncidentStore, type OpenIncidentList, type SilenceStore, type StoredSample } from '../core/ports.js';
-import type { Silence, SilenceTarget } from '../core/silence.js';
-import { DEFAULT_CLUSTER, type GroupRef, type GroupState, type Incident, type Severity, type SlackEffect, type SlackFile, type SlackMessage } from '../core/protocol.js';
-import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, OutboxStore, RetryPlan } from './outbox.js';
+import { IncidentChangedError, sameIncident, systemClock, type Clock, type Commit, type StoredSample } from '../core/ports.js';
+import type { Silence } from '../core/silence.js';
+import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '../core/protocol.js';
+import type { OutboxCounts, OutboxKind, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
+import { incidentOf, silenceOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord, type SilenceRecord } from './records.js';
 import { migrate } from './sqlite-schema.js';
-
-/** Which incidents to list; every field narrows. */
-export interface IncidentFilter {
-  cluster?: string;
-  group?: string;
-  status?: Incident['status'];
-  /** Open incidents, and those resolved (or opened) at or after this time (ms since epoch). */
-  since?: number;
-  limit?: number;
-}
+import type { LagbotStore } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Stamps outbox rows (created, delivered); tests pass a fake one. */
   clock?: Clock;
-}
-
-interface OutboxRecord {
-  seq: number;
-  incident_id: string | null;
-  channel: string;
-  kind: OutboxKind;
-  message: string;
-  state: OutboxState;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  created_at: number;
-  last_attempt_at: number | null;
-  last_answer_at: number | null;
-  delivered_at: number | null;
-  slack_ts: string | null;
-  file: string | null;
-  slack_file_id: string | null;
-}
-
-const UNFINISHED = `state IN ('pending', 'sending')`;
-
-// Standalone channel messages have no incident; they are ordered per channel instead. A root
-// edit carries the whole current state and waits for its own budget (chat.update), so it is a
-// stream of its own: the thread never waits behind it. Files too: an upload can be slow or
-// fail, and the timeline text must not wait for it.
-const STREAM_KEY = `CASE WHEN incident_id IS NULL THEN 'channel:' || channel WHEN kind = 'update-root' THEN 'root:' || incident_id WHEN kind = 'post-file' THEN 'file:' || incident_id ELSE 'incident:' || incident_id END`;
-
-type StoredIncident = Omit<Incident, 'cluster' | 'figures'> & {
-  cluster?: string;
-  figures: Omit<Incident['figures'], 'hotPartition'> & {
-    drainSeconds?: number | null;
-    nextThreshold: { severity: Severity; lag: number; seconds?: number; inMs?: number; rule?: 'line' | 'doubling' } | null;
-    hotPartition: (Omit<NonNullable<Incident['figures']['hotPartition']>, 'owner'> & { owner?: Owner | null; memberId?: string | null; host?: string | null }) | null;
-  };
-};
-
-/**
- * An incident as saved, brought up to today's shape: incidents written before clusters
- * were named belong to the default cluster, and their figures counted seconds where
- * they now count milliseconds. A check refreshes the figures anyway; this covers the
- * minute until it does.
- */
-function incidentOf(json: string): Incident {
-  const stored = JSON.parse(json) as StoredIncident;
-  const { drainSeconds, ...figures } = stored.figures;
-  const next = figures.nextThreshold;
-  const hot = figures.hotPartition;
-  const owner = hot && hot.owner === undefined && hot.memberId ? { memberId: hot.memberId, clientId: null, host: hot.host ?? null } : (hot?.owner ?? null);
-  return {
-    ...stored,
-    cluster: stored.cluster ?? DEFAULT_CLUSTER,
-    figures: {
-      ...figures,
-      drainMs: figures.drainMs ?? (drainSeconds === undefined || drainSeconds === null ? null : drainSeconds * 1000),
-      nextThreshold: next === null ? null : { severity: next.severity, lag: next.lag, inMs: next.inMs ?? (next.seconds ?? 0) * 1000, rule: next.rule ?? 'line' },
-      hotPartition: hot ? { topic: hot.topic, partition: hot.partition, lag: hot.lag, share: hot.share, owner } : null,
-    },
-  } as Incident;
-}
-
-function toRow(r: OutboxRecord): OutboxRow {
-  return {
-    seq: r.seq,
-    incidentId: r.incident_id,
-    channel: r.channel,
-    kind: r.kind,
-    message: JSON.parse(r.message) as SlackMessage,
-    file: r.file === null ? null : (JSON.parse(r.file) as SlackFile),
-    slackFileId: r.slack_file_id,
-    state: r.state,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    createdAt: r.created_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastAnswerAt: r.last_answer_at,
-    deliveredAt: r.delivered_at,
-    slackTs: r.slack_ts,
-  };
-}
-
-interface SilenceRecord {
-  id: string;
-  target: string;
-  by_user: string;
-  reason: string | null;
-  created_at: number;
-  starts_at: number;
-  ends_at: number;
-  ended_by: string | null;
-  ended_at: number | null;
-}
-
-function silenceOf(r: SilenceRecord): Silence {
-  return {
-    id: r.id,
-    target: JSON.parse(r.target) as SilenceTarget,
-    by: r.by_user,
-    reason: r.reason,
-    createdAt: r.created_at,
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    endedEarly: r.ended_by !== null && r.ended_at !== null ? { by: r.ended_by, at: r.ended_at } : null,
-  };
 }
 
 /** When a silence stops: its planned end, or the early one. */
@@ -242,6 +127,11 @@ interface SampleRow {
   keys: string;
 }
 
+function stateOf<T>(sql: Statements, key: string): T | null {
+  const row = sql.state.get(key);
+  return row ? (JSON.parse(row.json) as T) : null;
+}
+
 /** Keysets no sample uses any more are dropped about once an hour of 30-second checks. */
 const KEYSET_SWEEP_EVERY = 120;
 
@@ -250,61 +140,67 @@ const KEYSET_SWEEP_EVERY = 120;
  * every commit is on disk before it returns, because the outbox's promise ("queued means it
  * will be delivered, once") has to survive kill -9 and power loss, not only clean exits.
  */
-export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, OutboxStore, HistoryStore, SilenceStore {
+export class SqliteIncidentStore implements LagbotStore {
   private readonly sql: Statements;
   /** Keyset ids by the key list object the histories share between samples. */
   private keysets = new WeakMap<readonly string[], number>();
   private appends = 0;
   readonly outboxStamp: string;
+  readonly description: string;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
   ) {
+    this.description = `SQLite ${db.name}`;
     this.sql = prepareStatements(db);
-    const stamp = this.state<string>('outbox-stamp');
+    const stamp = stateOf<string>(this.sql, 'outbox-stamp');
     if (typeof stamp !== 'string' || stamp.length === 0) throw new Error('lagbot database has no outbox stamp (migration 5 did not run)');
     this.outboxStamp = stamp;
   }
 
   // ---- IncidentStore ----
 
-  openIncidentFor(ref: GroupRef): Incident | null {
+  async openIncidentFor(ref: GroupRef): Promise<Incident | null> {
     const row = this.sql.openIncidentFor.get(ref.cluster, ref.group);
     return row ? incidentOf(row.json) : null;
   }
 
   /** Every open incident, oldest first. */
-  openIncidents(): Incident[] {
+  async openIncidents(): Promise<Incident[]> {
     return this.sql.openIncidents.all().map((r) => incidentOf(r.json));
   }
 
-  incident(id: string): Incident | null {
+  async incident(id: string): Promise<Incident | null> {
     const row = this.sql.incident.get(id);
     return row ? incidentOf(row.json) : null;
   }
 
   /** Incidents, newest first (by opening time). */
-  listIncidents(filter: IncidentFilter = {}): Incident[] {
+  async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
     return this.sql.listIncidents
       .all({ cluster: filter.cluster ?? null, group: filter.group ?? null, status: filter.status ?? null, since: filter.since ?? null, limit: filter.limit ?? -1 })
       .map((r) => incidentOf(r.json));
   }
 
   /** Every incident id, newest first: for suggesting the one someone meant. */
-  incidentIds(): string[] {
+  async incidentIds(): Promise<string[]> {
     return this.sql.incidentIds.all().map((r) => r.id);
   }
 
-  timeline(incidentId: string): TimelineEntry[] {
+  async timeline(incidentId: string): Promise<TimelineEntry[]> {
     return this.sql.timeline.all(incidentId).map((r) => JSON.parse(r.json) as TimelineEntry);
   }
 
-  commit(change: Commit): void {
+  async commit(change: Commit): Promise<void> {
     const now = this.clock.now();
     const entries = change.timeline ?? [];
     if (entries.length > 0 && !change.incident) throw new Error('timeline entries are committed with their incident');
     this.db.transaction(() => {
+      if (change.basedOn) {
+        const row = this.sql.incident.get(change.basedOn.id);
+        if (!sameIncident(row ? incidentOf(row.json) : null, change.basedOn)) throw new IncidentChangedError(change.basedOn.id);
+      }
       if (change.incident) this.saveIncident(change.incident);
       for (const entry of entries) this.saveTimelineEntry(change.incident?.id ?? '', entry);
       for (const effect of change.effects ?? []) this.enqueue(effect, now);
@@ -316,53 +212,52 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  rootPending(incidentId: string): boolean {
+  async rootPending(incidentId: string): Promise<boolean> {
     return (this.sql.rootUnfinished.get(incidentId)?.n ?? 0) > 0;
   }
 
-  rootMessage(incidentId: string): { channel: string; ts: string } | null {
+  async rootMessage(incidentId: string): Promise<{ channel: string; ts: string } | null> {
     const row = this.sql.rootOfIncident.get(incidentId) ?? this.sql.rootFromOutbox.get(incidentId);
     return row ? { channel: row.channel, ts: row.ts } : null;
   }
 
-  state<T>(key: string): T | null {
-    const row = this.sql.state.get(key);
-    return row ? (JSON.parse(row.json) as T) : null;
+  async state<T>(key: string): Promise<T | null> {
+    return stateOf<T>(this.sql, key);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 
   // ---- OutboxStore ----
 
-  outboxHeads(limit: number): OutboxRow[] {
+  async outboxHeads(limit: number): Promise<OutboxRow[]> {
     return this.sql.heads.all(limit).map(toRow);
   }
 
-  outboxRow(seq: number): OutboxRow | null {
+  async outboxRow(seq: number): Promise<OutboxRow | null> {
     const row = this.sql.row.get(seq);
     return row ? toRow(row) : null;
   }
 
   /** Every outbox row, oldest first: for tests and for looking into a stuck queue. */
-  outboxRows(): OutboxRow[] {
+  async outboxRows(): Promise<OutboxRow[]> {
     return this.sql.rows.all().map(toRow);
   }
 
-  markSending(seq: number): boolean {
+  async markSending(seq: number): Promise<boolean> {
     return this.sql.markSending.run({ seq, now: this.clock.now() }).changes === 1;
   }
 
-  markDelivered(seq: number, ts: string, channel?: string): void {
+  async markDelivered(seq: number, ts: string, channel?: string): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql.row.get(seq);
       if (!row || this.sql.markDelivered.run({ seq, ts, now: this.clock.now() }).changes !== 1) return;
-      if (row.kind === 'post-root' && row.incident_id !== null) this.setRootTs(row.incident_id, channel ?? row.channel, ts);
+      if (row.kind === 'post-root' && row.incident_id !== null) this.sql.setRoot.run(channel ?? row.channel, ts, row.incident_id);
     })();
   }
 
-  markRetry(seq: number, plan: RetryPlan): void {
+  async markRetry(seq: number, plan: RetryPlan): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql.row.get(seq);
       if (!row) return;
@@ -373,7 +268,7 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  markFailed(seq: number, error: string): void {
+  async markFailed(seq: number, error: string): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql.row.get(seq);
       if (!row || this.sql.markFailed.run({ seq, error }).changes !== 1) return;
@@ -387,19 +282,19 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  markFileUploaded(seq: number, fileId: string): void {
+  async markFileUploaded(seq: number, fileId: string): Promise<void> {
     this.sql.markFileUploaded.run({ seq, fileId });
   }
 
-  inDoubt(): OutboxRow[] {
+  async inDoubt(): Promise<OutboxRow[]> {
     return this.sql.inDoubt.all().map(toRow);
   }
 
-  setRootTs(incidentId: string, channel: string, ts: string): void {
+  async setRootTs(incidentId: string, channel: string, ts: string): Promise<void> {
     this.sql.setRoot.run(channel, ts, incidentId);
   }
 
-  outboxCounts(): OutboxCounts {
+  async outboxCounts(): Promise<OutboxCounts> {
     const counts = this.sql.counts.get();
     return counts ?? { pending: 0, sending: 0, failed: 0, lastDeliveredAt: null };
   }
@@ -408,7 +303,7 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
    * Forgets finished rows created before `before`; returns how many. Sequence numbers are never
    * reused (AUTOINCREMENT), so the seq in a message's Slack metadata stays unambiguous.
    */
-  pruneOutbox(before: number): number {
+  async pruneOutbox(before: number): Promise<number> {
     return this.sql.prune.run(before).changes;
   }
 
@@ -438,7 +333,7 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
 
   // ---- HistoryStore ----
 
-  appendSamples(cluster: string, samples: readonly StoredSample[], before: number): void {
+  async appendSamples(cluster: string, samples: readonly StoredSample[], before: number): Promise<void> {
     this.db.transaction(() => {
       for (const { group, record } of samples) {
         const offsets = Buffer.from(record.values.buffer, record.values.byteOffset, record.values.byteLength);
@@ -462,7 +357,7 @@ export class SqliteIncidentStore implements IncidentStore, OpenIncidentList, Out
     })();
   }
 
-  loadSamples(cluster: string, since: number): StoredSample[] {
+  async loadSamples(cluster: string, since: number): Promise<StoredSample[]> {
     const shared = new Map<string, string[]>();
     return this.sql.samples.all(cluster, since).map((row) => {
       let keys = shared.get(row.keys);

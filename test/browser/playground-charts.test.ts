@@ -43,7 +43,7 @@ describe.skipIf(skipWithoutChromium(WHAT))('charts in the playground thread, in 
   afterAll(async () => {
     await browser?.close();
     await delivery?.stop();
-    store?.close();
+    await store?.close();
     await slack?.stop();
   });
 
@@ -53,9 +53,9 @@ describe.skipIf(skipWithoutChromium(WHAT))('charts in the playground thread, in 
     const opened = s.steps.at(-1)!;
     const effects = effectsOf(opened, chartThresholds(DEFAULT_RULES.thresholds));
     expect(effects.map((e) => e.kind)).toContain('post-file');
-    store.commit({ incident: opened.incident!, effects });
+    await store.commit({ incident: opened.incident!, effects });
     delivery.kick();
-    await waitFor(() => store.outboxCounts().pending === 0 && store.outboxCounts().sending === 0, 20_000);
+    await waitFor(async () => (await store.outboxCounts()).pending === 0 && (await store.outboxCounts()).sending === 0, 20_000);
 
     const root = page.locator('#messages > [data-testid="message"]').first();
     await root.getByTestId('thread-link').click();

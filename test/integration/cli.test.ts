@@ -76,10 +76,10 @@ describe('lagbot lag', () => {
     const now = Date.now();
     for (let i = 0; i < 20; i++) {
       const sample = sampleOf(scriptedLag(now - (20 - i) * 30_000, { partitions: [{ committed: 1_000, logEnd: 1_000 + i * 500 }], members: 1 }, group), previous);
-      store.appendSamples('default', [{ group, record: recordOf(sample) }], 0);
+      await store.appendSamples('default', [{ group, record: recordOf(sample) }], 0);
       previous = sample;
     }
-    store.close();
+    await store.close();
 
     const out = join(dir, 'out.png');
     const { code, stdout, stderr } = await lagbot(['lag', group, '--chart', out], env);

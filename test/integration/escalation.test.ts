@@ -74,7 +74,7 @@ describe('an escalation policy through Slack, Kafka and the real Bolt app', () =
   const checkAt = async (at: number): Promise<void> => {
     now = at;
     await lagbot.monitors.checkAll();
-    await eventually(async () => lagbot.delivery.status().pending === 0, 'delivery to catch up', 10_000);
+    await eventually(async () => (await lagbot.delivery?.status())?.pending === 0, 'delivery to catch up', 10_000);
   };
 
   beforeAll(async () => {

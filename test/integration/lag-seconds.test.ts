@@ -97,7 +97,7 @@ thresholds:
     await producer?.disconnect();
     await admin?.disconnect();
     await source?.stop();
-    store?.close();
+    await store?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

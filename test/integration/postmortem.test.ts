@@ -33,8 +33,8 @@ describe('the postmortem draft of a resolved incident', () => {
     return r ? rig.slack.thread(ALERTS, r.ts).slice(1).filter((m) => !(m.files?.length)).map((m) => m.text) : [];
   };
   /** The postmortem drafts queued (the charts are files too). */
-  const fileRows = (): (OutboxRow & { file: SlackFile })[] =>
-    store.outboxRows().filter((r): r is OutboxRow & { file: SlackFile } => r.kind === 'post-file' && r.file?.kind === 'markdown');
+  const fileRows = async (): Promise<(OutboxRow & { file: SlackFile })[]> =>
+    (await store.outboxRows()).filter((r): r is OutboxRow & { file: SlackFile } => r.kind === 'post-file' && r.file?.kind === 'markdown');
   const sharedDrafts = () => {
     const r = root();
     return r ? rig.slack.thread(ALERTS, r.ts).flatMap((m) => m.files ?? []).filter((f) => f.name.startsWith('postmortem-')) : [];
@@ -52,7 +52,7 @@ describe('the postmortem draft of a resolved incident', () => {
   });
 
   afterAll(async () => {
-    store?.close();
+    await store?.close();
     await rig?.stop();
     await consumer?.disconnect();
     await admin?.disconnect();
@@ -66,14 +66,14 @@ describe('the postmortem draft of a resolved incident', () => {
     await eventually(async () => threadText().some((t) => t.includes('Resolved:')), 'resolution', 30_000);
     await eventually(async () => readable(root()).includes('RESOLVED'), 'the root message to show RESOLVED', 10_000);
 
-    const [incident] = store.listIncidents({ group });
+    const [incident] = (await store.listIncidents({ group }));
     expect(incident?.status).toBe('resolved');
-    const timeline = store.timeline(incident!.id);
+    const timeline = (await store.timeline(incident!.id));
     expect(timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['opened', 'recovering', 'resolved']));
     // Every entry was its own thread reply, and is in the draft.
     expect(threadText()).toHaveLength(timeline.length);
 
-    const [draft, ...more] = fileRows();
+    const [draft, ...more] = (await fileRows());
     expect(more).toEqual([]);
     expect(draft).toMatchObject({ incidentId: incident!.id, channel: ALERTS });
     expect(draft!.file).toMatchObject({ kind: 'markdown', filename: `postmortem-${incident!.id}.md`, title: `Postmortem draft: ${group}` });
@@ -91,7 +91,7 @@ describe('the postmortem draft of a resolved incident', () => {
   it('delivery uploads the draft into the thread; the Postmortem button on the resolved root posts it again', async () => {
     await eventually(async () => sharedDrafts().length === 1, 'the draft to be shared into the thread', 20_000);
     const [shared] = sharedDrafts();
-    const [draft] = fileRows();
+    const [draft] = (await fileRows());
     expect(shared).toMatchObject({ name: draft!.file.filename, title: draft!.file.title });
     expect(rig.slack.fileBytes(shared!.id)?.toString('utf8')).toBe(draft!.file.kind === 'markdown' ? draft!.file.text : null);
 
@@ -101,24 +101,24 @@ describe('the postmortem draft of a resolved incident', () => {
     expect(click.status).toBe(200);
     const answer = await rig.slack.waitForResponse(click.responseUrlId, 10_000);
     expect(answer.body).toMatchObject({ response_type: 'ephemeral', text: 'The postmortem draft is on its way into the thread, as a file.' });
-    const rows = fileRows();
+    const rows = (await fileRows());
     expect(rows).toHaveLength(2);
     expect(rows[1]!.file).toEqual(rows[0]!.file);
 
     await eventually(async () => sharedDrafts().length === 2, 'the second copy of the draft in the thread', 20_000);
     // Shared is seen a moment before the row is marked delivered.
-    await eventually(async () => fileRows().every((r) => r.state === 'delivered'), 'both drafts marked delivered', 10_000);
+    await eventually(async () => (await fileRows()).every((r) => r.state === 'delivered'), 'both drafts marked delivered', 10_000);
     // Nothing failed, text or file.
-    expect(store.outboxRows().filter((r) => r.state === 'failed')).toEqual([]);
+    expect((await store.outboxRows()).filter((r) => r.state === 'failed')).toEqual([]);
   });
 
   it('answers a click whose value is not a lagbot incident without queueing anything', async () => {
-    const before = store.outboxRows().length;
+    const before = (await store.outboxRows()).length;
     const click = await rig.slack.clickButton({ message: root() as StoredMessage, actionId: ActionIds.postmortemIncident, value: 'not-an-incident', userId: 'U0SRE' });
     const answer = await rig.slack.waitForResponse(click.responseUrlId, 10_000);
     expect(answer.body.text).toBe('This button does not belong to a lagbot incident.');
     const unknown = await rig.slack.clickButton({ message: root() as StoredMessage, actionId: ActionIds.postmortemIncident, value: 'inc-00000000-gone', userId: 'U0SRE' });
     expect((await rig.slack.waitForResponse(unknown.responseUrlId, 10_000)).body.text).toBe('This incident no longer exists.');
-    expect(store.outboxRows()).toHaveLength(before);
+    expect((await store.outboxRows())).toHaveLength(before);
   });
 });

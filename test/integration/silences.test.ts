@@ -56,10 +56,10 @@ describe('silences and maintenance windows', () => {
     now += CHECK_MS;
     return report;
   };
-  const openIncident = (group: string): Incident | null => rig.store.openIncidentFor({ cluster: 'default', group });
-  const rowsOf = (incident: Incident | null): OutboxRow[] => rig.store.outboxRows().filter((r) => incident !== null && r.incidentId === incident.id);
-  const threadTexts = (incident: Incident | null): string[] => rowsOf(incident).filter((r) => r.kind === 'post-thread').map((r) => r.message.text);
-  const lastRoot = (incident: Incident | null): string => readable(rowsOf(incident).filter((r) => r.kind === 'post-root' || r.kind === 'update-root').at(-1)?.message);
+  const openIncident = (group: string): Promise<Incident | null> => rig.store.openIncidentFor({ cluster: 'default', group });
+  const rowsOf = async (incident: Incident | null): Promise<OutboxRow[]> => (await rig.store.outboxRows()).filter((r) => incident !== null && r.incidentId === incident.id);
+  const threadTexts = async (incident: Incident | null): Promise<string[]> => (await rowsOf(incident)).filter((r) => r.kind === 'post-thread').map((r) => r.message.text);
+  const lastRoot = async (incident: Incident | null): Promise<string> => readable((await rowsOf(incident)).filter((r) => r.kind === 'post-root' || r.kind === 'update-root').at(-1)?.message);
 
   /** `/lag TEXT` from `user`, and the private answer it got. */
   const lag = async (text: string, user = SRE) => {
@@ -130,8 +130,8 @@ thresholds:
     const verdict = report.verdicts.find((v) => v.group === payments);
     expect(verdict?.evaluation.severity).toBe('page');
     expect(verdict?.incident).toBeNull();
-    expect(openIncident(payments)).toBeNull();
-    expect(rig.store.outboxRows().filter((r) => readable(r.message).includes(payments))).toEqual([]);
+    expect(await openIncident(payments)).toBeNull();
+    expect((await rig.store.outboxRows()).filter((r) => readable(r.message).includes(payments))).toEqual([]);
   });
 
   it('refuses what it cannot do, saying why', async () => {
@@ -152,7 +152,7 @@ thresholds:
 
     await produce(kafka, eventsTopic, [1_000]);
     await check();
-    const incident = openIncident(events);
+    const incident = await openIncident(events);
     expect(incident?.severity).toBe('critical');
     expect(incident?.silence ?? null).toBeNull();
   });
@@ -185,10 +185,10 @@ thresholds:
 
     await produce(kafka, paymentsTopic, [100]);
     await check();
-    const incident = openIncident(payments);
+    const incident = await openIncident(payments);
     expect(incident?.severity).toBe('page');
-    expect(threadTexts(incident)[0]).toMatch(/Opened at PAGE: /);
-    expect(threadTexts(incident)[1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the incident paged/);
+    expect((await threadTexts(incident))[0]).toMatch(/Opened at PAGE: /);
+    expect((await threadTexts(incident))[1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the incident paged/);
   });
 
   it('starts the window by itself over the open incident: it says so on the root and in the thread, and pages no one', async () => {
@@ -196,21 +196,21 @@ thresholds:
     await produce(kafka, paymentsTopic, [50]);
     await produce(kafka, eventsTopic, [3_000]);
     await check();
-    const incident = openIncident(events);
+    const incident = await openIncident(events);
     expect(incident?.severity).toBe('page');
     expect(incident?.silence).toMatchObject({ by: SRE, until: windowStart + 10 * MIN, reason: 'increase partitions', endedAt: null });
-    const texts = threadTexts(incident);
+    const texts = await threadTexts(incident);
     const silenced = texts.find((t) => t.includes(':no_bell:')) as string;
     expect(silenced).toContain(`Silenced by <@${SRE}> until ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC (the group \`${events}\`): increase partitions.`);
     // The escalation is in the thread, without the mention it would have had.
     const escalated = texts.find((t) => t.includes('Escalated to PAGE')) as string;
     expect(escalated).toBeDefined();
     expect(escalated).not.toContain('<!subteam^');
-    expect(lastRoot(incident)).toContain(`:no_bell: Silenced by <@${SRE}> until ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC: increase partitions`);
+    expect(await lastRoot(incident)).toContain(`:no_bell: Silenced by <@${SRE}> until ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC: increase partitions`);
   });
 
   it('keeps recording the timeline while silenced, and re-notifies no one though the page stays unacknowledged', async () => {
-    const before = threadTexts(openIncident(events)).length;
+    const before = (await threadTexts(await openIncident(events))).length;
     // 9 minutes of checks: past the 2-minute re-notification interval several times over. The
     // producers keep writing (a topic nothing is written to goes idle, and its lag alone would resolve).
     for (let i = 0; i < 18; i += 1) {
@@ -219,7 +219,7 @@ thresholds:
       await produce(kafka, paymentsTopic, [50]);
       await check();
     }
-    const during = threadTexts(openIncident(events)).slice(before);
+    const during = (await threadTexts(await openIncident(events))).slice(before);
     expect(during.some((t) => t.includes('Members changed'))).toBe(true);
     expect(during.filter((t) => t.includes('<!subteam^'))).toEqual([]);
     expect(during.filter((t) => t.includes('Notified'))).toEqual([]);
@@ -230,29 +230,29 @@ thresholds:
     await produce(kafka, eventsTopic, [50]);
     await produce(kafka, paymentsTopic, [50]);
     await check();
-    const incident = openIncident(events);
+    const incident = await openIncident(events);
     expect(incident?.silence).toMatchObject({ endedAt: windowStart + 10 * MIN, endedBy: null });
-    const texts = threadTexts(incident);
+    const texts = await threadTexts(incident);
     const ended = texts.findIndex((t) => t.includes(':bell:'));
     expect(texts[ended]).toContain(`Silence by <@${SRE}> is over. Still unacknowledged: the escalation policy starts again from its first level.`);
     expect(texts[ended + 1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the silence ended, the policy starts again/);
-    expect(lastRoot(incident)).toContain(`:bell: Silence by <@${SRE}> ended at ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC`);
+    expect(await lastRoot(incident)).toContain(`:bell: Silence by <@${SRE}> ended at ${new Date(windowStart + 10 * MIN).toISOString().slice(11, 19)} UTC`);
     const text = readable(await lag('silences'));
     expect(text).toContain('No silences in force or scheduled.');
   });
 
   it('silences an incident already open at once: recorded, not mentioned, and /lag unsilence brings the page back', async () => {
-    const incident = openIncident(payments);
+    const incident = await openIncident(payments);
     expect(incident?.severity).toBe('page');
     const text = readable(await lag(`silence ${payments} 30m looking into it`));
     const id = /`(sil-[a-z0-9]+)`/.exec(text)?.[1] ?? '';
-    const before = threadTexts(incident).length;
+    const before = (await threadTexts(incident)).length;
     // Past the 2-minute re-notification interval; the producers keep the topic from going idle.
     for (let i = 0; i < 8; i += 1) {
       await produce(kafka, paymentsTopic, [50]);
       await check();
     }
-    const during = threadTexts(openIncident(payments)).slice(before);
+    const during = (await threadTexts(await openIncident(payments))).slice(before);
     expect(during[0]).toContain(`Silenced by <@${SRE}> until `);
     expect(during[0]).toContain(': looking into it.');
     expect(during.filter((t) => t.includes('<!subteam^') || t.includes('Notified'))).toEqual([]);
@@ -260,10 +260,10 @@ thresholds:
     expect(readable(await lag(`unsilence ${id}`, LEAD))).toContain(`Ended \`${id}\``);
     await produce(kafka, paymentsTopic, [50]);
     await check();
-    const after = threadTexts(openIncident(payments)).slice(before + during.length);
+    const after = (await threadTexts(await openIncident(payments))).slice(before + during.length);
     expect(after).toHaveLength(2);
     expect(after[0]).toContain(`Silence by <@${SRE}> ended early by <@${LEAD}>. Still unacknowledged: the escalation policy starts again from its first level.`);
     expect(after[1]).toMatch(/Notified <!subteam\^S0ONCALL> \(level 1 of 1, round 1\): the silence ended/);
-    expect(lastRoot(openIncident(payments))).toContain(`:bell: Silence by <@${SRE}> ended at `);
+    expect(await lastRoot(await openIncident(payments))).toContain(`:bell: Silence by <@${SRE}> ended at `);
   });
 });

@@ -440,8 +440,8 @@ describe(`lagbot on three Kafka ${VERSION} brokers, one of which fails`, () => {
       readFailed: 'error' in lastRead,
       reads,
       incomplete: reads.filter((g) => completeTotal(g) === null).map((g) => g.group),
-      open: byGroup((store as SqliteIncidentStore).openIncidents()),
-      shadowOpen: byGroup((shadowStore as SqliteIncidentStore).openIncidents()),
+      open: byGroup(await (store as SqliteIncidentStore).openIncidents()),
+      shadowOpen: byGroup(await (shadowStore as SqliteIncidentStore).openIncidents()),
     };
     checks.push(check);
     return check;
@@ -566,11 +566,11 @@ describe(`lagbot on three Kafka ${VERSION} brokers, one of which fails`, () => {
   };
 
   /** Every incident the store ever recorded: the paged groups' first ones, still open at page. */
-  const expectStoreHoldsOnlyPagedIncidents = () => {
+  const expectStoreHoldsOnlyPagedIncidents = async () => {
     const s = store as SqliteIncidentStore;
-    const roots = new Set(s.outboxRows().flatMap((r) => (r.kind === 'post-root' && r.incidentId ? [r.incidentId] : [])));
+    const roots = new Set((await s.outboxRows()).flatMap((r) => (r.kind === 'post-root' && r.incidentId ? [r.incidentId] : [])));
     expect([...roots].sort()).toEqual([...pagedIncidents.values()].sort());
-    for (const id of pagedIncidents.values()) expect(s.incident(id)).toMatchObject({ status: 'open', severity: 'page', resolved: null });
+    for (const id of pagedIncidents.values()) expect(await s.incident(id)).toMatchObject({ status: 'open', severity: 'page', resolved: null });
   };
 
   beforeAll(async () => {
@@ -641,8 +641,8 @@ describe(`lagbot on three Kafka ${VERSION} brokers, one of which fails`, () => {
     await Promise.all(members.map((m) => m.disconnect().catch(() => undefined)));
     await reader?.stop();
     await monitorReader?.stop();
-    store?.close();
-    shadowStore?.close();
+    await store?.close();
+    await shadowStore?.close();
     if (dbDir) rmSync(dbDir, { recursive: true, force: true });
     await probe?.admin.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
@@ -669,7 +669,7 @@ describe(`lagbot on three Kafka ${VERSION} brokers, one of which fails`, () => {
     await expectMonitorEqualToCli(cluster.bootstrap);
     expect([...pagedIncidents.keys()].sort()).toEqual([...pagedGroups()].sort());
     expect(checks.every((c) => c.report.ok && c.incomplete.length === 0)).toBe(true);
-    expectStoreHoldsOnlyPagedIncidents();
+    await expectStoreHoldsOnlyPagedIncidents();
     // On complete reads the shadow is the monitor.
     expect([...(checks.at(-1) as MonitorCheck).shadowOpen.keys()].sort()).toEqual([...pagedGroups()].sort());
   });
@@ -760,7 +760,7 @@ describe(`lagbot on three Kafka ${VERSION} brokers, one of which fails`, () => {
     // Every check since the first: nothing opened, resolved or recovering on missing data, and
     // the store holds the two pages opened before the kill, open at page, and nothing else.
     expectNoIncidentChangeFromMissingData(checks);
-    expectStoreHoldsOnlyPagedIncidents();
+    await expectStoreHoldsOnlyPagedIncidents();
     log(`  monitor, whole run: ${monitorSummary(checks)}`);
   }, 150_000);
 

@@ -98,6 +98,8 @@ export interface SpawnOptions {
   brokers?: string;
   /** Ready once /healthz answers 200 (the default), or once it answers at all: a lagbot started while Kafka is down is up but unhealthy. */
   ready?: 'healthy' | 'listening';
+  /** More environment, such as PGPASSWORD for a store on PostgreSQL. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -121,6 +123,7 @@ export async function spawnLagbot(yaml: string | null, slack: SlackStandin, opti
       SLACK_API_URL: slack.apiUrl,
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -62,7 +62,7 @@ export function monitorOnClock(yaml: string, clock: Clock, deps: (store: SqliteI
     logger,
     stop: async () => {
       await reader.stop();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { storeTarget } from '../../src/config/alerting.js';
 import { accessRulesOf } from '../../src/config/access.js';
 import { ConfigError, parseConfig, requireSlackSecrets } from '../../src/config/config.js';
 
@@ -108,6 +109,19 @@ describe('parseConfig', () => {
       'thresholds.warning.seconds (60 s) must be below groups[0] (match "x-*") thresholds.critical.seconds (30 s)',
     );
     expect(() => parseConfig('thresholds:\n  warning: { seconds: -1 }\n', env, 'f.yaml')).toThrow(/thresholds\.warning\.seconds/);
+  });
+
+  it('keeps its store in SQLite by default, in PostgreSQL with store.url, and refuses both at once, naming the keys', () => {
+    const env = { KAFKA_BROKERS: 'k:9092' };
+    expect(storeTarget(parseConfig('', env).store)).toEqual({ kind: 'sqlite', path: 'lagbot.db' });
+    expect(storeTarget(parseConfig('store:\n  path: /var/lib/lagbot/lagbot.db\n', env).store)).toEqual({ kind: 'sqlite', path: '/var/lib/lagbot/lagbot.db' });
+    expect(storeTarget(parseConfig('store:\n  url: postgres://lagbot@db.internal:5432/lagbot\n', env).store)).toEqual({ kind: 'postgres', url: 'postgres://lagbot@db.internal:5432/lagbot' });
+    expect(() => parseConfig('store:\n  path: lagbot.db\n  url: postgres://lagbot@db:5432/lagbot\n', env, 'lagbot.yaml')).toThrow(
+      /store: store\.path \(SQLite\) and store\.url \(PostgreSQL\) name two different stores/,
+    );
+    expect(() => parseConfig('store:\n  url: postgres://lagbot:hunter2@db:5432/lagbot\n', env)).toThrow(/store\.url: no password in the URL: lagbot reads it from the PGPASSWORD environment variable/);
+    expect(() => parseConfig('store:\n  url: mysql://lagbot@db:3306/lagbot\n', env)).toThrow(/store\.url: a postgres:\/\/ URL/);
+    expect(() => parseConfig('store:\n  url: postgres://lagbot@db:5432\n', env)).toThrow(/store\.url: name the database at the end of the URL/);
   });
 
   it('keeps secrets out of the file: SASL needs its password from the environment', () => {

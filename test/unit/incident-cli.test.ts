@@ -43,12 +43,12 @@ beforeAll(async () => {
   night.checks([1_800_000]);
   night.click({ kind: 'resolve', user: 'U0SRE' });
   const store = openSqliteStore(path);
-  store.commit({ incident: night.incident!, timeline: night.timeline });
+  await store.commit({ incident: night.incident!, timeline: night.timeline });
   // Incidents written directly: one long resolved, one open now, one on another cluster.
   const now = Date.now();
-  store.commit({ incident: incidentFixture('inc-ancient', 'orders', { openedAt: now - 30 * 24 * H, status: 'resolved', resolved: { by: null, at: now - 30 * 24 * H + H } }) });
-  store.commit({ incident: incidentFixture('inc-recent', 'payments', { openedAt: now - 2 * H, status: 'resolved', resolved: { by: null, at: now - H }, peakLag: 120_000 }) });
-  store.commit({
+  await store.commit({ incident: incidentFixture('inc-ancient', 'orders', { openedAt: now - 30 * 24 * H, status: 'resolved', resolved: { by: null, at: now - 30 * 24 * H + H } }) });
+  await store.commit({ incident: incidentFixture('inc-recent', 'payments', { openedAt: now - 2 * H, status: 'resolved', resolved: { by: null, at: now - H }, peakLag: 120_000 }) });
+  await store.commit({
     incident: incidentFixture('inc-open', 'billing', {
       cluster: 'prod-eu',
       openedAt: now - 20 * 60_000,
@@ -59,7 +59,7 @@ beforeAll(async () => {
       acknowledged: { by: 'U0ONCALL', at: now - 10 * 60_000, severity: 'critical' },
     }),
   });
-  store.close();
+  await store.close();
 });
 
 afterAll(async () => {

@@ -51,7 +51,7 @@ function rig(
     clock.t += CHECK_MS;
     return report;
   };
-  const posts = () => store.outboxRows().map((r) => `${r.kind} ${r.channel} ${r.message.text.slice(0, 60)}`);
+  const posts = async () => (await store.outboxRows()).map((r) => `${r.kind} ${r.channel} ${r.message.text.slice(0, 60)}`);
   return { clock, store, monitor, check, posts };
 }
 
@@ -63,42 +63,42 @@ describe('the check loop', () => {
   it('says once that monitoring is degraded after N failed checks, and once that it recovered', async () => {
     const r = rig(BASE);
     for (let i = 0; i < 2; i += 1) await r.check(down);
-    expect(r.posts()).toEqual([]);
+    expect((await r.posts())).toEqual([]);
     const third = await r.check(down);
     expect(third).toMatchObject({ ok: false, consecutiveFailures: 3 });
     await r.check(down);
-    expect(r.posts()).toEqual(['post-channel C0ALERTS :warning: Monitoring degraded: 3 checks in a row could not r']);
+    expect((await r.posts())).toEqual(['post-channel C0ALERTS :warning: Monitoring degraded: 3 checks in a row could not r']);
     await r.check(() => []);
-    expect(r.posts()[1]).toContain('post-channel C0ALERTS :white_check_mark: Monitoring recovered');
+    expect((await r.posts())[1]).toContain('post-channel C0ALERTS :white_check_mark: Monitoring recovered');
     await r.check(() => []);
-    expect(r.posts()).toHaveLength(2);
+    expect((await r.posts())).toHaveLength(2);
   });
 
   it("keeps the monitoring state in the store under the cluster's key, so a restart continues the count", async () => {
     const first = rig(BASE);
     for (let i = 0; i < 2; i += 1) await first.check(down);
-    expect(first.store.state<MonitoringState>('monitoring:default')).toEqual({ consecutiveFailures: 2, degraded: false });
+    expect((await first.store.state<MonitoringState>('monitoring:default'))).toEqual({ consecutiveFailures: 2, degraded: false });
     // lagbot restarts: a new monitor over the same store picks up the count.
     const restarted = rig(BASE, { clock: first.clock, store: first.store });
     await restarted.check(down);
-    expect(restarted.store.state<MonitoringState>('monitoring:default')).toEqual({ consecutiveFailures: 3, degraded: true });
-    expect(restarted.posts()).toEqual(['post-channel C0ALERTS :warning: Monitoring degraded: 3 checks in a row could not r']);
+    expect((await restarted.store.state<MonitoringState>('monitoring:default'))).toEqual({ consecutiveFailures: 3, degraded: true });
+    expect((await restarted.posts())).toEqual(['post-channel C0ALERTS :warning: Monitoring degraded: 3 checks in a row could not r']);
     const again = rig(BASE, { clock: first.clock, store: first.store });
     await again.check(down);
-    expect(again.posts()).toHaveLength(1);
+    expect((await again.posts())).toHaveLength(1);
     await again.check(() => []);
-    expect(again.store.state<MonitoringState>('monitoring:default')).toEqual({ consecutiveFailures: 0, degraded: false });
-    expect(again.posts()).toHaveLength(2);
+    expect((await again.store.state<MonitoringState>('monitoring:default'))).toEqual({ consecutiveFailures: 0, degraded: false });
+    expect((await again.posts())).toHaveLength(2);
   });
 
   it('neither opens nor resolves incidents while Kafka cannot be read', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    const incident = r.store.openIncidentFor(orders);
+    const incident = (await r.store.openIncidentFor(orders));
     expect(incident).toMatchObject({ cluster: 'default', group: 'orders', severity: 'critical' });
     for (let i = 0; i < 30; i += 1) await r.check(down);
-    expect(r.store.openIncidentFor(orders)).toMatchObject({ id: incident?.id, status: 'open' });
-    expect(r.store.openIncidents()).toHaveLength(1);
+    expect((await r.store.openIncidentFor(orders))).toMatchObject({ id: incident?.id, status: 'open' });
+    expect((await r.store.openIncidents())).toHaveLength(1);
   });
 
   it('counts only observed time under the line: an outage inside the resolve window does not resolve the incident', async () => {
@@ -106,15 +106,15 @@ describe('the check loop', () => {
     const at = (lag: number) => () => [scriptedLag(r.clock.t, lagOf(lag), 'orders')];
     await r.check(at(700_000));
     await r.check(at(400)); // under the line: the resolve clock starts
-    expect(r.store.openIncidentFor(orders)?.belowWarningSince).not.toBeNull();
+    expect((await r.store.openIncidentFor(orders))?.belowWarningSince).not.toBeNull();
     for (let i = 0; i < 6; i += 1) await r.check(down); // 3 minutes without data
     await r.check(at(300)); // the first good check: nothing observed since the outage began
-    expect(r.store.openIncidentFor(orders)).toMatchObject({ status: 'open', belowWarningObservedMs: 0 });
+    expect((await r.store.openIncidentFor(orders))).toMatchObject({ status: 'open', belowWarningObservedMs: 0 });
     for (let i = 0; i < 3; i += 1) await r.check(at(200)); // 90 s observed
-    expect(r.store.openIncidentFor(orders)).toMatchObject({ status: 'open', belowWarningObservedMs: 90_000 });
+    expect((await r.store.openIncidentFor(orders))).toMatchObject({ status: 'open', belowWarningObservedMs: 90_000 });
     await r.check(at(100)); // 2 min observed under the line
-    expect(r.store.openIncidentFor(orders)).toBeNull();
-    const resolved = r.store.outboxRows().find((row) => row.message.text.includes('Resolved'));
+    expect((await r.store.openIncidentFor(orders))).toBeNull();
+    const resolved = (await r.store.outboxRows()).find((row) => row.message.text.includes('Resolved'));
     expect(resolved?.message.text).toContain('lag under 50,000 for 2 min');
   });
 
@@ -167,40 +167,40 @@ describe('the check loop', () => {
   it('keeps incidents per cluster and group', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    expect(r.store.openIncidentFor(orders)).not.toBeNull();
-    expect(r.store.openIncidentFor({ cluster: 'other', group: 'orders' })).toBeNull();
+    expect((await r.store.openIncidentFor(orders))).not.toBeNull();
+    expect((await r.store.openIncidentFor({ cluster: 'other', group: 'orders' }))).toBeNull();
   });
 
   it('opens incidents only for watched groups, in the channel their settings name', async () => {
     const r = rig(`${BASE}watch:\n  exclude: ["connect-*"]\ngroups:\n  - match: "payments-*"\n    channel: C0PAY\n`);
     await r.check(() => ['orders', 'payments-eu', 'connect-s3'].map((g) => scriptedLag(r.clock.t, lagOf(700_000), g)));
-    expect(r.store.openIncidents().map((i) => [i.group, i.channel]).sort()).toEqual([
+    expect((await r.store.openIncidents()).map((i) => [i.group, i.channel]).sort()).toEqual([
       ['orders', 'C0ALERTS'],
       ['payments-eu', 'C0PAY'],
     ]);
-    expect(r.posts().filter((p) => p.startsWith('post-root')).map((p) => p.split(' ')[1]).sort()).toEqual(['C0ALERTS', 'C0PAY']);
+    expect((await r.posts()).filter((p) => p.startsWith('post-root')).map((p) => p.split(' ')[1]).sort()).toEqual(['C0ALERTS', 'C0PAY']);
   });
 
   it('evaluates but opens nothing when no channel is configured', async () => {
     const r = rig('');
     const report = await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
     expect(report.ok && report.verdicts[0]).toMatchObject({ group: 'orders', alerting: false, evaluation: { ref: orders, severity: 'critical' } });
-    expect(r.store.openIncidents()).toEqual([]);
-    expect(r.posts()).toEqual([]);
+    expect((await r.store.openIncidents())).toEqual([]);
+    expect((await r.posts())).toEqual([]);
   });
 
   it('applies a button click between checks and answers a repeated one', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    const id = r.store.openIncidentFor(orders)?.id as string;
-    expect(r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' }).notice).toBeNull();
-    const posted = r.posts();
+    const id = (await r.store.openIncidentFor(orders))?.id as string;
+    expect((await r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' })).notice).toBeNull();
+    const posted = (await r.posts());
     expect(posted.slice(-2)).toEqual([expect.stringMatching(/^post-thread C0ALERTS .*Acknowledged by <@U0SRE>/), expect.stringMatching(/^update-root C0ALERTS /)]);
-    expect(r.monitor.act(id, 'U0B', { kind: 'acknowledge' }).notice).toEqual({ kind: 'already-acknowledged', by: 'U0SRE' });
-    expect(r.monitor.act('inc-missing', 'U0B', { kind: 'resolve' }).notice).toEqual({ kind: 'no-such-incident' });
+    expect((await r.monitor.act(id, 'U0B', { kind: 'acknowledge' })).notice).toEqual({ kind: 'already-acknowledged', by: 'U0SRE' });
+    expect((await r.monitor.act('inc-missing', 'U0B', { kind: 'resolve' })).notice).toEqual({ kind: 'no-such-incident' });
     // The clicks that changed nothing queue nothing.
-    expect(r.posts()).toEqual(posted);
-    expect(r.store.incident(id)?.acknowledged?.by).toBe('U0SRE');
+    expect((await r.posts())).toEqual(posted);
+    expect((await r.store.incident(id))?.acknowledged?.by).toBe('U0SRE');
   });
 });
 
@@ -225,32 +225,32 @@ describe('what the monitor tells the App Home tab', () => {
     expect(told).toBe(1);
     for (const lag of [710_000, 720_000, 730_000]) await r.check(() => [scriptedLag(r.clock.t, lagOf(lag), 'orders')]);
     expect(told).toBe(1);
-    const id = r.store.openIncidentFor(orders)?.id ?? '';
-    r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' });
+    const id = (await r.store.openIncidentFor(orders))?.id ?? '';
+    await r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' });
     expect(told).toBe(2);
     // A second click changes nothing, so nothing is told.
-    r.monitor.act(id, 'U0OTHER', { kind: 'acknowledge' });
+    await r.monitor.act(id, 'U0OTHER', { kind: 'acknowledge' });
     expect(told).toBe(2);
   });
 });
 
 describe('the postmortem', () => {
   /** The drafts queued (the charts are files too). */
-  const files = (store: SqliteIncidentStore) => store.outboxRows().filter((row) => row.kind === 'post-file' && row.file?.kind === 'markdown');
+  const files = async (store: SqliteIncidentStore) => (await store.outboxRows()).filter((row) => row.kind === 'post-file' && row.file?.kind === 'markdown');
 
   it('keeps every timeline entry of a check or a click, and drafts the postmortem when the incident resolves', async () => {
     const r = rig('alerting:\n  channel: C0ALERTS\n  resolveAfterMinutes: 1\n', undefined, undefined, (effects) => slackEffectsOf(effects, { timeZone: 'America/New_York' }));
     const at = (lag: number) => () => [scriptedLag(r.clock.t, lagOf(lag), 'orders')];
     await r.check(at(700_000));
-    const id = r.store.openIncidentFor(orders)?.id as string;
-    r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' });
+    const id = (await r.store.openIncidentFor(orders))?.id as string;
+    await r.monitor.act(id, 'U0SRE', { kind: 'acknowledge' });
     for (let i = 0; i < 3; i += 1) await r.check(at(100));
-    expect(r.store.incident(id)?.status).toBe('resolved');
-    const timeline = r.store.timeline(id);
+    expect((await r.store.incident(id))?.status).toBe('resolved');
+    const timeline = (await r.store.timeline(id));
     expect(timeline.map((e) => e.kind)).toEqual(['opened', 'acknowledged', 'recovering', 'resolved']);
     // Each entry was also its own thread reply.
-    expect(r.store.outboxRows().filter((row) => row.kind === 'post-thread')).toHaveLength(timeline.length);
-    const [file, ...more] = files(r.store);
+    expect((await r.store.outboxRows()).filter((row) => row.kind === 'post-thread')).toHaveLength(timeline.length);
+    const [file, ...more] = (await files(r.store));
     expect(more).toEqual([]);
     expect(file).toMatchObject({ incidentId: id, channel: 'C0ALERTS', state: 'pending' });
     const resolvedAt = timeline[timeline.length - 1]!.at;
@@ -258,13 +258,13 @@ describe('the postmortem', () => {
       kind: 'markdown',
       filename: `postmortem-${id}.md`,
       title: 'Postmortem draft: orders',
-      text: postmortemMarkdown(r.store.incident(id)!, timeline, { timeZone: 'America/New_York', now: resolvedAt }),
+      text: postmortemMarkdown((await r.store.incident(id))!, timeline, { timeZone: 'America/New_York', now: resolvedAt }),
     });
     // T0 is 03:00 UTC in July: 23:00 the day before in New York (EDT, UTC-4).
     expect(file?.file?.kind === 'markdown' && file.file.text).toContain('- **23:00:00** — Opened at CRITICAL');
     expect(file?.file?.kind === 'markdown' && file.file.text).toContain('Acknowledged by @U0SRE');
     // The draft comes after the resolved reply, the root edit and the resolved chart, in the same commit.
-    expect(r.store.outboxRows().map((row) => (row.kind === 'post-file' ? `post-file:${row.file?.kind}` : row.kind)).slice(-4)).toEqual([
+    expect((await r.store.outboxRows()).map((row) => (row.kind === 'post-file' ? `post-file:${row.file?.kind}` : row.kind)).slice(-4)).toEqual([
       'post-thread',
       'update-root',
       'post-file:chart',
@@ -275,15 +275,15 @@ describe('the postmortem', () => {
   it('drafts it when resolved by hand too, and again on demand; an unknown incident says so', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
-    const id = r.store.openIncidentFor(orders)?.id as string;
-    r.monitor.act(id, 'U0SRE', { kind: 'resolve' });
-    expect(files(r.store)).toHaveLength(1);
-    expect(r.monitor.postmortem(id)).toBeNull();
-    const [first, again] = files(r.store);
+    const id = (await r.store.openIncidentFor(orders))?.id as string;
+    await r.monitor.act(id, 'U0SRE', { kind: 'resolve' });
+    expect((await files(r.store))).toHaveLength(1);
+    expect((await r.monitor.postmortem(id))).toBeNull();
+    const [first, again] = (await files(r.store));
     expect(again?.file).toEqual(first?.file);
     expect(again?.file?.kind === 'markdown' && again.file.text).toContain('resolved by @U0SRE');
-    const before = r.store.outboxRows().length;
-    expect(r.monitor.postmortem('inc-missing')).toEqual({ kind: 'no-such-incident' });
-    expect(r.store.outboxRows()).toHaveLength(before);
+    const before = (await r.store.outboxRows()).length;
+    expect((await r.monitor.postmortem('inc-missing'))).toEqual({ kind: 'no-such-incident' });
+    expect((await r.store.outboxRows())).toHaveLength(before);
   });
 });

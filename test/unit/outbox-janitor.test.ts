@@ -15,23 +15,23 @@ describe('OutboxJanitor', () => {
     const clock = { now: () => Date.now() };
     const store = openSqliteStore(':memory:', { clock });
     const post = (text: string) => store.commit({ effects: [{ kind: 'post-channel', channel: 'C0LAG', message: { text, blocks: [] } }] });
-    post('old, delivered');
-    post('old, never delivered');
-    const [delivered] = store.outboxRows();
-    store.markDelivered(delivered?.seq as number, '1.000001');
+    await post('old, delivered');
+    await post('old, never delivered');
+    const [delivered] = (await store.outboxRows());
+    await store.markDelivered(delivered?.seq as number, '1.000001');
 
     const janitor = new OutboxJanitor(store, { retentionMs: 7 * DAY, clock, logger: createLogger('silent') });
     janitor.start();
-    expect(store.outboxRows()).toHaveLength(2); // nothing is 7 days old yet
+    expect((await store.outboxRows())).toHaveLength(2); // nothing is 7 days old yet
 
     vi.setSystemTime(Date.now() + 7 * DAY + 1);
-    post('new, delivered');
-    const newest = store.outboxRows().at(-1);
-    store.markDelivered(newest?.seq as number, '2.000001');
+    await post('new, delivered');
+    const newest = (await store.outboxRows()).at(-1);
+    await store.markDelivered(newest?.seq as number, '2.000001');
     await vi.advanceTimersByTimeAsync(60 * 60_000);
-    expect(store.outboxRows().map((r) => r.message.text)).toEqual(['old, never delivered', 'new, delivered']);
+    expect((await store.outboxRows()).map((r) => r.message.text)).toEqual(['old, never delivered', 'new, delivered']);
 
     janitor.stop();
-    store.close();
+    await store.close();
   });
 });

@@ -145,7 +145,7 @@ export interface OpenHomeInput extends SignOverrides {
 
 export type SocketOpenHomeInput = Omit<OpenHomeInput, keyof SignOverrides>;
 
-export type Predicate<T> = () => T | undefined | null | false;
+export type Predicate<T> = () => T | undefined | null | false | Promise<T | undefined | null | false>;
 
 /** Polls `predicate` until it returns something truthy; a throwing predicate counts as "not yet". */
 export async function waitFor<T>(predicate: Predicate<T>, timeoutMs = 5000, intervalMs = 10): Promise<T> {
@@ -153,7 +153,7 @@ export async function waitFor<T>(predicate: Predicate<T>, timeoutMs = 5000, inte
   let lastError: unknown;
   for (;;) {
     try {
-      const value = predicate();
+      const value = await predicate();
       if (value) return value;
     } catch (err) {
       lastError = err;

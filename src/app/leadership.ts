@@ -1,0 +1,27 @@
+/**
+ * Which replica runs the checks and delivers the outbox. Every replica answers /lag and
+ * records clicks; only the leader's checks and Slack calls count.
+ */
+export interface Leadership {
+  isLeader(): boolean;
+  /** Told each time this replica becomes leader (true) or stops being it (false). */
+  onChange(listener: (leader: boolean) => void): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** One process on its own store (SQLite): always the leader. */
+export function soleLeader(): Leadership {
+  const listeners: ((leader: boolean) => void)[] = [];
+  let started = false;
+  return {
+    isLeader: () => true,
+    onChange: (listener) => void listeners.push(listener),
+    start: () => {
+      if (started) return;
+      started = true;
+      for (const listener of listeners) listener(true);
+    },
+    stop: async () => undefined,
+  };
+}

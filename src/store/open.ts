@@ -1,0 +1,29 @@
+import { soleLeader, type Leadership } from '../app/leadership.js';
+import type { StoreTarget } from '../config/alerting.js';
+import type { Logger } from '../log/logger.js';
+import { PostgresLeadership } from './postgres-leadership.js';
+import { openPostgresStore } from './postgres-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { LagbotStore, StoreOptions } from './store.js';
+
+/** The configured store, migrated to this lagbot's schema: SQLite's file, or a PostgreSQL database. */
+export async function openStore(target: StoreTarget, options: StoreOptions & { logger?: Logger } = {}): Promise<LagbotStore> {
+  if (target.kind === 'sqlite') return openSqliteStore(target.path, options.clock ? { clock: options.clock } : {});
+  return openPostgresStore(target.url, options);
+}
+
+/**
+ * The store of a running lagbot and who leads on it: SQLite's one process always leads; on
+ * PostgreSQL the replicas take turns on an advisory lock, and the store refuses a check's
+ * commit or a Slack call from a replica whose turn is over.
+ */
+export async function openReplicaStore(
+  target: StoreTarget,
+  options: StoreOptions & { logger: Logger; intervalMs: number },
+): Promise<{ store: LagbotStore; leadership: Leadership }> {
+  if (target.kind === 'sqlite') return { store: await openStore(target, options), leadership: soleLeader() };
+  const store = await openPostgresStore(target.url, options);
+  const leadership = new PostgresLeadership(target.url, { intervalMs: options.intervalMs, logger: options.logger.child({ component: 'leadership' }) });
+  store.fenceWith(() => leadership.epoch());
+  return { store, leadership };
+}
