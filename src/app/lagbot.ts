@@ -164,6 +164,9 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       ),
   );
 
+  // On a standby, the same schedule takes in the history the leader stores, for its /lag answers.
+  const followers = [...monitors.byCluster].map(([cluster, monitor]) => new CheckScheduler(config.check.schedule, () => monitor.follow(), logger.child({ cluster, role: 'standby' })));
+
   let slack: Awaited<ReturnType<typeof startSlackApp>>;
   try {
     slack = await startSlackApp({
@@ -198,24 +201,29 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   }
   // Leading and standing by, in turns: the leader checks and delivers; a standby answers /lag
   // and records clicks, which the leader's delivery then sends.
+  const lead = async (): Promise<void> => {
+    await Promise.all(followers.map((f) => f.stop()));
+    for (const monitor of monitors.byCluster.values()) monitor.resume();
+    delivery = newDelivery();
+    delivery.start();
+    if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
+  };
+  const standBy = async (): Promise<void> => {
+    // Waits for a check in progress: it ends before this replica may lead again (see Leadership.onChange).
+    await Promise.all(schedulers.map((s) => s.stop()));
+    const ending = delivery;
+    delivery = null;
+    await ending?.stop();
+    if (deps.schedule !== false) for (const follower of followers) follower.start();
+  };
   let transition: Promise<void> = Promise.resolve();
   leadership.onChange((leader) => {
     metrics.setLeader(leader);
-    transition = transition.then(async () => {
-      if (leader) {
-        for (const monitor of monitors.byCluster.values()) monitor.resume();
-        delivery = newDelivery();
-        delivery.start();
-        if (deps.schedule !== false) for (const scheduler of schedulers) scheduler.start();
-      } else {
-        await Promise.all(schedulers.map((s) => s.stop()));
-        const ending = delivery;
-        delivery = null;
-        await ending?.stop();
-      }
-    });
+    transition = transition.then(leader ? lead : standBy).catch((err: unknown) => logger.error({ err, leader }, 'changing role failed'));
+    return transition;
   });
   metrics.setLeader(false);
+  if (deps.schedule !== false) for (const follower of followers) follower.start();
 
   try {
     // The gauge counts from the first scrape, and silences over for a week are forgotten.
@@ -241,7 +249,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       stopped ??= (async () => {
         await leadership.stop();
         await transition;
-        await Promise.all(schedulers.map((s) => s.stop()));
+        await Promise.all([...schedulers, ...followers].map((s) => s.stop()));
         await slack.stop();
         await home.stop();
         await delivery?.stop();

@@ -59,15 +59,18 @@ export class GroupHistories {
   }
 
   /**
-   * Take back the samples a previous process stored (oldest first within each group). Time
-   * by time, as the checks made them: each time's log ends are recorded for the cluster
-   * first, so that the restored hour holds them once per partition as the checks did.
+   * Take in samples the store holds (oldest first within each group): at start, those a
+   * previous process kept; on a standby, those the leader stored since the last look. Time by
+   * time, as the checks made them: each time's log ends are recorded for the cluster first, so
+   * that the hour holds them once per partition as the checks did. Samples older than the
+   * window are let go, and so are groups with none left. Returns the newest time taken in.
    */
-  restore(cluster: string, stored: readonly StoredSample[]): void {
+  restore(cluster: string, stored: readonly StoredSample[]): number | null {
     let ends = this.logEnds.get(cluster);
     if (!ends) this.logEnds.set(cluster, (ends = new LogEnds()));
     // Stable: within one time, the groups in the store's order.
     const byTime = [...stored].sort((a, b) => a.record.at - b.record.at);
+    let newest: number | null = null;
     for (let k = 0; k < byTime.length; ) {
       const at = (byTime[k] as StoredSample).record.at;
       let end = k;
@@ -76,11 +79,24 @@ export class GroupHistories {
       ends.record(at, same.map(({ record }) => ({ partitions: record.keys.map((key, i) => ({ ...splitKey(key), logEndOffset: record.values[record.keys.length + i] as number })) })));
       for (const { group, record } of same) {
         const key = groupKey({ cluster, group });
-        const entry = this.histories.get(key) ?? { ref: { cluster, group }, samples: [] };
-        entry.samples.push(sampleFrom(record, entry.samples.at(-1), ends));
-        this.histories.set(key, entry);
+        let entry = this.histories.get(key);
+        if (!entry) this.histories.set(key, (entry = { ref: { cluster, group }, samples: [] }));
+        appendSampleInPlace(entry.samples, sampleFrom(record, entry.samples.at(-1), ends), this.policy.historyMs);
       }
+      newest = at;
       k = end;
+    }
+    if (newest !== null) this.forgetOlderThan(cluster, newest - this.policy.historyMs);
+    return newest;
+  }
+
+  private forgetOlderThan(cluster: string, cutoff: number): void {
+    for (const [key, { ref, samples }] of this.histories) {
+      if (ref.cluster !== cluster) continue;
+      let kept = 0;
+      for (const s of samples) if (s.at >= cutoff) samples[kept++] = s;
+      samples.length = kept;
+      if (kept === 0) this.histories.delete(key);
     }
   }
 

@@ -83,7 +83,10 @@ export class LagMonitor {
    * or this is the first check since start), the time since is a gap: no hold counts it.
    */
   private sawPreviousCheck = false;
-  private restored = false;
+  /** Whether this term's checks have taken in what the store held (once per term, at the first check). */
+  private caughtUp = false;
+  /** The newest time of this monitor's history that is also in the store: the next catch-up reads after it. */
+  private storedTo: number | null = null;
   /** Anchors the broker gave, by partition, and when. */
   private readonly anchors = new Map<string, { at: number; times: PartitionTimes }>();
   /** The groups of the latest successful check, headlines only (the App Home tab's); null before one. */
@@ -100,7 +103,10 @@ export class LagMonitor {
   async check(): Promise<CheckReport> {
     const { clock, source, policy } = this.deps;
     const startedAt = clock.now();
-    await this.restoreHistory(startedAt);
+    if (!this.caughtUp) {
+      this.caughtUp = true;
+      await this.catchUp(startedAt);
+    }
     let groups: GroupLag[];
     try {
       groups = (await source.readAllGroups()).filter((g) => policy.watches(g));
@@ -121,7 +127,7 @@ export class LagMonitor {
     });
     this.standings = groups.map(standingOf);
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
-    await this.keepHistory(groups, at);
+    if (await this.keepHistory(groups, at)) this.storedTo = at;
 
     const durationMs = clock.now() - startedAt;
     this.deps.metrics?.recordCheck(source.cluster, groups, at, durationMs / 1000);
@@ -131,15 +137,23 @@ export class LagMonitor {
   }
 
   /**
-   * This replica leads again after another did: what it held of the groups is stale, so
-   * the next check starts from the store's history, and counts the time since as a gap.
+   * This replica leads again after another did. The history it followed as a standby is
+   * kept; the next check first takes in what the last leader stored since, and counts the
+   * time since this replica's own last check as a gap.
    */
   resume(): void {
-    this.histories = new GroupHistories(this.deps.policy);
-    this.restored = false;
+    this.caughtUp = false;
     this.sawPreviousCheck = false;
     this.anchors.clear();
     this.standings = null;
+  }
+
+  /**
+   * Standing by: take in the samples the leader stored since the last look, so that `/lag`
+   * answered here has the same rates, trends and staleness as the leader's answer.
+   */
+  follow(): Promise<void> {
+    return this.serial.run(() => this.catchUp(this.deps.clock.now()));
   }
 
   /** The samples this monitor holds of a group, oldest first (empty when it has none). */
@@ -253,28 +267,36 @@ export class LagMonitor {
     return this.silences;
   }
 
-  /** Once per process: the samples a previous lagbot kept. The first check after them is a gap (the restart). */
-  private async restoreHistory(now: number): Promise<void> {
-    if (this.restored) return;
-    this.restored = true;
+  /**
+   * The stored samples newer than this monitor's history: at start, the hour a previous
+   * lagbot kept; on a standby, what the leader stored since the last look. Samples from the
+   * store carry their leader's gap marks; the first check after them is a gap of its own.
+   */
+  private async catchUp(now: number): Promise<void> {
     const { history, source, policy, logger } = this.deps;
     if (!history) return;
+    const since = this.storedTo === null ? now - policy.historyMs : this.storedTo + 1;
+    const first = this.storedTo === null;
     try {
-      const stored = await history.loadSamples(source.cluster, now - policy.historyMs);
-      this.histories.restore(source.cluster, stored);
-      if (stored.length > 0) logger.info({ samples: stored.length }, 'lag history restored from the store');
+      const stored = await history.loadSamples(source.cluster, since);
+      this.storedTo = this.histories.restore(source.cluster, stored) ?? this.storedTo;
+      if (first && stored.length > 0) logger.info({ samples: stored.length }, 'lag history restored from the store');
     } catch (err) {
-      logger.error({ err }, 'could not restore the lag history; starting without it');
+      logger.error({ err }, 'could not read the lag history from the store; going on with what this replica holds');
     }
   }
 
-  private async keepHistory(groups: readonly GroupLag[], at: number): Promise<void> {
+  /** Whether the store took this check's samples. */
+  private async keepHistory(groups: readonly GroupLag[], at: number): Promise<boolean> {
     const { history, source, policy, logger } = this.deps;
+    if (!history) return false;
     try {
-      await history?.appendSamples(source.cluster, this.histories.newest(groups), at - policy.historyMs);
+      await history.appendSamples(source.cluster, this.histories.newest(groups), at - policy.historyMs);
+      return true;
     } catch (err) {
       // The check itself stands; only a restart would start with less history.
       logger.error({ err }, 'could not store the lag history of this check');
+      return false;
     }
   }
 

@@ -131,6 +131,7 @@ describe('failover between two replicas on PostgreSQL', () => {
 
   async function failovers(): Promise<void> {
     expect((await Promise.all(replicas.map(role))).sort()).toEqual(['leader', 'standby']);
+    const current = await leader();
 
     consumer.pause([{ topic }]);
     // Warning: over 200 and growing. The lag keeps growing until the incident opens: one step up
@@ -142,6 +143,13 @@ describe('failover between two replicas on PostgreSQL', () => {
       await sleep(300);
     }
     await eventually(async () => opened(), 'an incident', 30_000);
+    // The standby answers /lag from the history the leader stores: rates per partition, as the leader would.
+    const standby = replicas.find((r) => r !== current);
+    expect(await role(standby as LagbotProcess)).toBe('standby');
+    slack.setEventsUrl(`http://127.0.0.1:${(standby as LagbotProcess).port}/slack/events`);
+    const sent = await slack.sendSlashCommand({ command: '/lag', text: group, userId: 'U0SRE' });
+    const answer = readable((await slack.waitForResponse(sent.responseUrlId, 15_000)).body);
+    expect(answer).toContain('IN/S');
     await sleep(random(0, 1_500));
     await failLeader('SIGKILL');
 

@@ -164,6 +164,59 @@ describe('the check loop', () => {
     expect(a.at(-1)?.committed[0]).toBe(330);
   });
 
+  it("follows, as a standby, the history the leader stores: the same samples, an hour's window, groups gone let go", async () => {
+    const leader = rig(BASE);
+    const standby = rig(BASE, { clock: leader.clock, store: leader.store });
+    const offsets = (s: GroupSample) => [s.at, s.afterGap, s.totalLag, [...s.committed], [...s.logEnd]];
+    const read = (i: number, groups = ['orders', 'audit']) => () =>
+      groups.map((g, k) => scriptedLag(leader.clock.t, { partitions: [{ committed: 100 * i + k, logEnd: 300 * i }, { committed: 50, logEnd: 60 + i }], members: 1 }, g));
+
+    // Nothing stored yet: nothing to follow.
+    await standby.monitor.follow();
+    expect(standby.monitor.historyOf('orders')).toEqual([]);
+    for (let i = 0; i < 5; i += 1) await leader.check(read(i));
+    await standby.monitor.follow();
+    expect(standby.monitor.historyOf('orders').map(offsets)).toEqual(leader.monitor.historyOf('orders').map(offsets));
+    // Each look reads only what is new: samples already held are not taken twice.
+    for (let i = 5; i < 8; i += 1) {
+      await leader.check(read(i));
+      await standby.monitor.follow();
+    }
+    await standby.monitor.follow();
+    expect(standby.monitor.historyOf('orders')).toHaveLength(8);
+    expect(standby.monitor.historyOf('audit').map(offsets)).toEqual(leader.monitor.historyOf('audit').map(offsets));
+
+    // An hour on, with audit no longer read: the standby keeps the same window as the leader, and lets audit go.
+    for (let i = 8; i < 8 + 125; i += 1) await leader.check(read(i, ['orders']));
+    await standby.monitor.follow();
+    const held = standby.monitor.historyOf('orders');
+    expect(held.map(offsets)).toEqual(leader.monitor.historyOf('orders').map(offsets));
+    expect((held.at(-1)?.at ?? 0) - (held[0]?.at ?? 0)).toBeLessThanOrEqual(60 * 60_000);
+    expect(standby.monitor.historyOf('audit')).toEqual([]);
+  });
+
+  it('leads on from the history it followed: the samples the last leader stored after the last look are taken in once, the time since is a gap', async () => {
+    const leader = rig(BASE);
+    const standby = rig(BASE, { clock: leader.clock, store: leader.store });
+    const read = (i: number) => () => [scriptedLag(leader.clock.t, { partitions: [{ committed: 1_000, logEnd: 1_000 + i * 500 }], members: 1 }, 'orders')];
+    let i = 0;
+    for (; i < 6; i += 1) await leader.check(read(i));
+    await standby.monitor.follow();
+    for (; i < 9; i += 1) await leader.check(read(i)); // 4 minutes of a standing offset; the last 3 checks not yet followed
+    // The leader is lost; the standby leads from the next tick.
+    standby.monitor.resume();
+    const stalls: boolean[] = [];
+    for (let k = 0; k < 3; k += 1, i += 1) {
+      const report = await standby.check(read(i));
+      stalls.push(report.ok && report.verdicts[0]?.evaluation.findings.some((f) => f.kind === 'stalled') === true);
+    }
+    const history = standby.monitor.historyOf('orders');
+    expect(history.map((s) => s.logEnd[0])).toEqual(Array.from({ length: 12 }, (_, n) => 1_000 + n * 500));
+    expect(new Set(history.map((s) => s.at)).size).toBe(12);
+    // As after a restart: 4 min before + 0 for the takeover + 30 s + 30 s = 5 min of observed stall on the third check.
+    expect(stalls).toEqual([false, false, true]);
+  });
+
   it('keeps incidents per cluster and group', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);
