@@ -4,15 +4,18 @@
  */
 export interface Leadership {
   isLeader(): boolean;
-  /** Told each time this replica becomes leader (true) or stops being it (false). */
-  onChange(listener: (leader: boolean) => void): void;
+  /**
+   * Told each time this replica becomes leader (true) or stops being it (false). A listener's
+   * promise is the work the change starts: a replica leads again only once that is done.
+   */
+  onChange(listener: (leader: boolean) => void | Promise<void>): void;
   start(): void;
   stop(): Promise<void>;
 }
 
 /** One process on its own store (SQLite): always the leader. */
 export function soleLeader(): Leadership {
-  const listeners: ((leader: boolean) => void)[] = [];
+  const listeners: ((leader: boolean) => void | Promise<void>)[] = [];
   let started = false;
   return {
     isLeader: () => true,
@@ -20,7 +23,7 @@ export function soleLeader(): Leadership {
     start: () => {
       if (started) return;
       started = true;
-      for (const listener of listeners) listener(true);
+      for (const listener of listeners) void listener(true);
     },
     stop: async () => undefined,
   };

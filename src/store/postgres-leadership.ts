@@ -22,7 +22,13 @@ export class PostgresLeadership implements Leadership {
   private client: pg.Client | null = null;
   private epochHeld: number | null = null;
   private timer: NodeJS.Timeout | undefined;
-  private readonly listeners: ((leader: boolean) => void)[] = [];
+  private readonly listeners: ((leader: boolean) => void | Promise<void>)[] = [];
+  /**
+   * Whether the work the last change started (stopping the checks of a term that ended) is
+   * done. A replica tries for the lock again only then, so that no check of an old term is
+   * still running, and committing, when it leads in a new one.
+   */
+  private settled = true;
   private running = false;
   private attempt: Promise<void> | null = null;
   /** A replica that just lost the lock lets the others take it first: no flapping back to the one whose connection failed. */
@@ -45,7 +51,7 @@ export class PostgresLeadership implements Leadership {
     return this.epochHeld;
   }
 
-  onChange(listener: (leader: boolean) => void): void {
+  onChange(listener: (leader: boolean) => void | Promise<void>): void {
     this.listeners.push(listener);
   }
 
@@ -75,7 +81,7 @@ export class PostgresLeadership implements Leadership {
         await this.client?.query('SELECT 1');
         return;
       }
-      if (Date.now() < this.notBefore) return;
+      if (Date.now() < this.notBefore || !this.settled) return;
       const client = await this.connection();
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_CLASS, Locks.leader]);
       if (!rows[0]?.locked || !this.running) {
@@ -123,12 +129,14 @@ export class PostgresLeadership implements Leadership {
   }
 
   private tell(leader: boolean): void {
-    for (const listener of this.listeners) {
+    const work = this.listeners.map(async (listener) => {
       try {
-        listener(leader);
+        await listener(leader);
       } catch (err) {
         this.options.logger.error({ err }, 'a leadership listener failed');
       }
-    }
+    });
+    this.settled = false;
+    void Promise.all(work).then(() => (this.settled = true));
   }
 }

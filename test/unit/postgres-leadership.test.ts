@@ -41,7 +41,7 @@ async function replica(url: string, name: string): Promise<{ store: PostgresInci
   const leadership = new PostgresLeadership(url, { intervalMs: INTERVAL_MS, logger: createLogger('silent'), holder: name });
   store.fenceWith(() => leadership.epoch());
   const changes: boolean[] = [];
-  leadership.onChange((leader) => changes.push(leader));
+  leadership.onChange((leader) => void changes.push(leader));
   opened.push({ stop: async () => (await leadership.stop(), await store.close()) });
   return { store, leadership, changes };
 }
@@ -106,6 +106,27 @@ describe('leadership through a PostgreSQL advisory lock', () => {
     expect(await b.store.markSending(row!.seq)).toBe(true);
     await b.store.commit({ effects: [effects.postThread('inc-1', CHANNEL, 'check of the new leader')], asLeader: true });
     expect((await b.store.outboxRows()).map((r) => r.message.text)).toEqual(['root', 'check of the new leader']);
+  });
+
+  it('leads again only once the work its lost term started has stopped: no check of the old term runs in the new one', async () => {
+    const url = await server.createDatabase();
+    const a = await replica(url, 'a');
+    let checksStopped: () => void = () => undefined;
+    const stopping = new Promise<void>((resolve) => (checksStopped = resolve));
+    a.leadership.onChange((leader) => (leader ? undefined : stopping));
+    a.leadership.start();
+    await waitFor(() => a.leadership.isLeader(), 5_000);
+
+    const [{ pid } = { pid: 0 }] = await sql<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'lagbot leader a'`);
+    await sql(url, 'SELECT pg_terminate_backend($1)', [pid]);
+    await waitFor(() => !a.leadership.isLeader(), 5_000);
+    // The lock is free and no one else wants it, but a's last check is still finishing.
+    await new Promise((r) => setTimeout(r, 6 * INTERVAL_MS));
+    expect(a.leadership.isLeader()).toBe(false);
+    checksStopped();
+    await waitFor(() => a.leadership.isLeader(), 5_000);
+    expect(a.leadership.epoch()).toBe(2);
+    expect(a.changes).toEqual([true, false, true]);
   });
 
   it('fences a replica that never led', async () => {
