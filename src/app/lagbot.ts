@@ -21,6 +21,7 @@ import { SlackDelivery, createDeliveryClient } from '../slack/delivery.js';
 import { HomeTab } from '../slack/home-tab.js';
 import { OutboxJanitor } from '../store/outbox-janitor.js';
 import { openReplicaStore } from '../store/open.js';
+import type { OutboxWatch } from '../store/postgres-outbox-watch.js';
 import type { LagbotStore } from '../store/store.js';
 import type { Leadership } from './leadership.js';
 import { homeView } from '../views/home.js';
@@ -81,8 +82,9 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
   const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
   let store: LagbotStore;
   let leadership: Leadership;
+  let outboxWatch: OutboxWatch;
   try {
-    ({ store, leadership } = await openReplicaStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }), intervalMs: interval }));
+    ({ store, leadership, outbox: outboxWatch } = await openReplicaStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }), intervalMs: interval }));
   } catch (error) {
     await clusters.stop();
     throw error;
@@ -232,6 +234,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     logger.error({ err }, 'could not read the silences at start; the first check tries again');
   }
   janitor.start();
+  outboxWatch.start(() => delivery?.kick());
   leadership.start();
 
   let stopped: Promise<void> | null = null;
@@ -248,6 +251,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     stop: () => {
       stopped ??= (async () => {
         await leadership.stop();
+        await outboxWatch.stop();
         await transition;
         await Promise.all([...schedulers, ...followers].map((s) => s.stop()));
         await slack.stop();

@@ -2,6 +2,7 @@ import { soleLeader, type Leadership } from '../app/leadership.js';
 import type { StoreTarget } from '../config/alerting.js';
 import type { Logger } from '../log/logger.js';
 import { PostgresLeadership } from './postgres-leadership.js';
+import { PostgresOutboxWatch, noOutboxWatch, type OutboxWatch } from './postgres-outbox-watch.js';
 import { openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { LagbotStore, StoreOptions } from './store.js';
@@ -15,15 +16,17 @@ export async function openStore(target: StoreTarget, options: StoreOptions & { l
 /**
  * The store of a running lagbot and who leads on it: SQLite's one process always leads; on
  * PostgreSQL the replicas take turns on an advisory lock, and the store refuses a check's
- * commit or a Slack call from a replica whose turn is over.
+ * commit or a Slack call from a replica whose turn is over. `outbox` tells of rows another
+ * replica queued (a click it recorded), for the leader to deliver at once.
  */
 export async function openReplicaStore(
   target: StoreTarget,
   options: StoreOptions & { logger: Logger; intervalMs: number },
-): Promise<{ store: LagbotStore; leadership: Leadership }> {
-  if (target.kind === 'sqlite') return { store: await openStore(target, options), leadership: soleLeader() };
+): Promise<{ store: LagbotStore; leadership: Leadership; outbox: OutboxWatch }> {
+  if (target.kind === 'sqlite') return { store: await openStore(target, options), leadership: soleLeader(), outbox: noOutboxWatch };
   const store = await openPostgresStore(target.url, options);
   const leadership = new PostgresLeadership(target.url, { intervalMs: options.intervalMs, logger: options.logger.child({ component: 'leadership' }) });
   store.fenceWith(() => leadership.epoch());
-  return { store, leadership };
+  const outbox = new PostgresOutboxWatch(target.url, { logger: options.logger.child({ component: 'outbox-watch' }), name: `lagbot outbox ${leadership.holder}` });
+  return { store, leadership, outbox };
 }

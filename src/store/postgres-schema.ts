@@ -117,6 +117,9 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
  * lagbot's advisory locks: one class id, then what is locked. Advisory locks are per
  * database, like the tables they guard.
  */
+/** NOTIFY channel of a commit that queued outbox rows: the leader delivers a click a standby recorded at once, not at its next poll. */
+export const OUTBOX_CHANNEL = 'lagbot_outbox';
+
 export const LOCK_CLASS = 0x6c616762; // "lagb"
 export const Locks = {
   /** Held while migrating, so replicas starting at once migrate one after the other. */

@@ -7,7 +7,7 @@ import type { GroupRef, GroupState, Incident, SlackEffect, SlackMessage } from '
 import type { Silence } from '../core/silence.js';
 import type { Logger } from '../log/logger.js';
 import type { OutboxCounts, OutboxRow, OutboxState, RetryPlan } from './outbox.js';
-import { LOCK_CLASS, Locks, migratePostgres } from './postgres-schema.js';
+import { LOCK_CLASS, Locks, OUTBOX_CHANNEL, migratePostgres } from './postgres-schema.js';
 import { incidentOf, silenceOf, STREAM_KEY, toRow, UNFINISHED, type IncidentFilter, type OutboxRecord, type SilenceRecord } from './records.js';
 import { NotLeaderError, type LagbotStore, type StoreOptions } from './store.js';
 
@@ -177,6 +177,8 @@ export class PostgresIncidentStore implements LagbotStore {
         await c.query(`INSERT INTO incident_timeline (incident_id, at, kind, json) VALUES ($1, $2, $3, $4)`, [change.incident?.id ?? '', entry.at, entry.kind, JSON.stringify(entry)]);
       }
       for (const effect of change.effects ?? []) await enqueue(c, effect, now);
+      // Delivered by PostgreSQL when (and only if) the transaction commits.
+      if ((change.effects ?? []).length > 0) await c.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
       for (const [key, value] of Object.entries(change.state ?? {})) {
         // JSON has no undefined: an undefined value removes the key.
         if (value === undefined) await c.query(`DELETE FROM monitor_state WHERE key = $1`, [key]);

@@ -12,6 +12,7 @@ import { waitFor } from '../../tools/slack-standin/standin.js';
 import type { PostgresServer } from '../../tools/postgres-testbed/server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { PostgresLeadership } from '../../src/store/postgres-leadership.js';
+import { PostgresOutboxWatch } from '../../src/store/postgres-outbox-watch.js';
 import { openPostgresStore, type PostgresIncidentStore } from '../../src/store/postgres-store.js';
 import { NotLeaderError } from '../../src/store/store.js';
 import { effects, incidentFixture } from '../support/incident-fixture.js';
@@ -135,6 +136,46 @@ describe('leadership through a PostgreSQL advisory lock', () => {
     await expect(a.store.commit({ effects: [effects.postChannel(CHANNEL, 'x')], asLeader: true })).rejects.toThrow(/does not lead/);
     await a.store.commit({ effects: [effects.postChannel(CHANNEL, 'click')] });
     expect(await a.store.outboxRows()).toHaveLength(1);
+  });
+});
+
+describe('the outbox watch (LISTEN/NOTIFY)', () => {
+  it('tells a replica at once of rows another replica queued, not of commits that queued none, and again once its cut connection is back', async () => {
+    const url = await server.createDatabase();
+    const standby = await openPostgresStore(url);
+    opened.push({ stop: () => standby.close() });
+    let told = 0;
+    const watch = new PostgresOutboxWatch(url, { logger: createLogger('silent'), retryMs: 100, name: 'lagbot outbox a' });
+    opened.push({ stop: () => watch.stop() });
+    watch.start(() => void (told += 1));
+    // Listening, it looks once for rows queued before it listened.
+    await waitFor(() => told === 1, 5_000);
+
+    await standby.commit({ effects: [effects.postChannel(CHANNEL, 'a click on the standby')] });
+    await waitFor(() => told === 2, 2_000);
+    await standby.commit({ state: { 'monitoring:default': { consecutiveFailures: 0, degraded: false } } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(told).toBe(2);
+
+    const [{ pid } = { pid: 0 }] = await sql<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'lagbot outbox a'`);
+    await sql(url, 'SELECT pg_terminate_backend($1)', [pid]);
+    await waitFor(() => told === 3, 5_000);
+    await standby.commit({ effects: [effects.postChannel(CHANNEL, 'a click after the cut')] });
+    await waitFor(() => told === 4, 2_000);
+  });
+
+  it('says nothing of a commit that rolled back', async () => {
+    const url = await server.createDatabase();
+    const a = await replica(url, 'a');
+    let told = 0;
+    const watch = new PostgresOutboxWatch(url, { logger: createLogger('silent'), name: 'lagbot outbox b' });
+    opened.push({ stop: () => watch.stop() });
+    watch.start(() => void (told += 1));
+    await waitFor(() => told === 1, 5_000);
+    // a never led: its check's commit is fenced, inside the transaction that would have notified.
+    await expect(a.store.commit({ effects: [effects.postChannel(CHANNEL, 'x')], asLeader: true })).rejects.toThrow(NotLeaderError);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(told).toBe(1);
   });
 });
 
