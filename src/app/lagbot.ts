@@ -80,11 +80,12 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
 
   // A cluster whose key file is missing stops start-up here, before the store is opened.
   const clusters = openClusters(config.clusters, clock, logger, deps.socketFactory ? { socketFactory: deps.socketFactory } : {});
+  const target = storeTarget(config.store);
   let store: LagbotStore;
   let leadership: Leadership;
   let outboxWatch: OutboxWatch;
   try {
-    ({ store, leadership, outbox: outboxWatch } = await openReplicaStore(storeTarget(config.store), { clock, logger: logger.child({ component: 'store' }), intervalMs: interval }));
+    ({ store, leadership, outbox: outboxWatch } = await openReplicaStore(target, { clock, logger: logger.child({ component: 'store' }), intervalMs: interval }));
   } catch (error) {
     await clusters.stop();
     throw error;
@@ -147,6 +148,8 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
           delivery: kicker,
           home: { incidentChanged: () => home.changed() },
           silences,
+          // Replicas on one PostgreSQL: a standby's App Home tab shows the leader's standings.
+          shareStandings: target.kind !== 'sqlite',
         }),
       ]),
     ),

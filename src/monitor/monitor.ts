@@ -42,6 +42,8 @@ export interface MonitorDeps {
   recordTimes?: RecordTimeSource;
   /** The silences and maintenance windows each check applies; none without it. */
   silences?: SilencesAtCheck;
+  /** Other replicas show this one's standings (the App Home tab of a standby): each check keeps them in the store. */
+  shareStandings?: boolean;
 }
 
 /** Bounds on what a check asks the broker about time, so it never costs the check its cycle. */
@@ -67,6 +69,7 @@ type ClickInput = Exclude<IncidentInput, { kind: 'evaluation' } | { kind: 'refus
 export type IncidentAction = ClickInput extends infer T ? (T extends ClickInput ? Omit<T, 'user'> : never) : never;
 
 const monitoringKey = (cluster: string): string => `monitoring:${cluster}`;
+const standingsKey = (cluster: string): string => `standings:${cluster}`;
 
 /**
  * One check cycle: read every watched group, extend its history, evaluate the rules,
@@ -126,6 +129,7 @@ export class LagMonitor {
       return verdicts;
     });
     this.standings = groups.map(standingOf);
+    await this.shareStandings();
     for (const ref of this.histories.retain(source.cluster, groups)) this.deps.metrics?.removeSeverity(ref);
     if (await this.keepHistory(groups, at)) this.storedTo = at;
 
@@ -145,7 +149,6 @@ export class LagMonitor {
     this.caughtUp = false;
     this.sawPreviousCheck = false;
     this.anchors.clear();
-    this.standings = null;
   }
 
   /**
@@ -153,7 +156,25 @@ export class LagMonitor {
    * answered here has the same rates, trends and staleness as the leader's answer.
    */
   follow(): Promise<void> {
-    return this.serial.run(() => this.catchUp(this.deps.clock.now()));
+    return this.serial.run(async () => {
+      await this.catchUp(this.deps.clock.now());
+      if (!this.deps.shareStandings) return;
+      try {
+        this.standings = (await this.deps.store.state<GroupStanding[]>(standingsKey(this.deps.source.cluster))) ?? this.standings;
+      } catch (err) {
+        this.deps.logger.warn({ err }, "could not read the leader's standings; the App Home tab shows the last ones read");
+      }
+    });
+  }
+
+  private async shareStandings(): Promise<void> {
+    if (!this.deps.shareStandings || !this.standings) return;
+    try {
+      await this.deps.store.commit({ state: { [standingsKey(this.deps.source.cluster)]: this.standings }, asLeader: true });
+    } catch (err) {
+      // The check stands; only a standby's Home tab is a check older.
+      this.deps.logger.warn({ err }, 'could not keep the standings for the other replicas');
+    }
   }
 
   /** The samples this monitor holds of a group, oldest first (empty when it has none). */

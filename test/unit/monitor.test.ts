@@ -21,6 +21,7 @@ function rig(
   shared?: { clock: Clock & { t: number }; store: SqliteIncidentStore },
   home?: { incidentChanged(): void },
   render: MonitorDeps['render'] = slackEffectsOf,
+  extra: Partial<MonitorDeps> = {},
 ) {
   const clock: Clock & { t: number } = shared?.clock ?? { t: T0, now() { return this.t; } };
   let next: (() => GroupLag[]) | Error = () => [];
@@ -44,6 +45,7 @@ function rig(
     render,
     newId: () => `inc-${++ids}`,
     ...(home ? { home } : {}),
+    ...extra,
   });
   const check = async (source: (() => GroupLag[]) | Error) => {
     next = source;
@@ -193,6 +195,28 @@ describe('the check loop', () => {
     expect(held.map(offsets)).toEqual(leader.monitor.historyOf('orders').map(offsets));
     expect((held.at(-1)?.at ?? 0) - (held[0]?.at ?? 0)).toBeLessThanOrEqual(60 * 60_000);
     expect(standby.monitor.historyOf('audit')).toEqual([]);
+  });
+
+  it("shows, as a standby, the leader's standings of its latest check (the App Home tab), when replicas share them", async () => {
+    const leader = rig(BASE, undefined, undefined, slackEffectsOf, { shareStandings: true });
+    const standby = rig(BASE, { clock: leader.clock, store: leader.store }, undefined, slackEffectsOf, { shareStandings: true });
+    const alone = rig(BASE, { clock: leader.clock, store: leader.store });
+    await standby.monitor.follow();
+    expect(standby.monitor.latestStandings()).toBeNull();
+    await leader.check(() => [scriptedLag(leader.clock.t, lagOf(700_000), 'orders'), scriptedLag(leader.clock.t, lagOf(5), 'audit')]);
+    await standby.monitor.follow();
+    await alone.monitor.follow();
+    expect(standby.monitor.latestStandings()).toEqual(leader.monitor.latestStandings());
+    expect(standby.monitor.latestStandings()?.map((s) => [s.group, s.totalLag])).toEqual([['orders', 700_000], ['audit', 5]]);
+    // Without sharing (one process on SQLite) standings are neither read nor kept.
+    expect(alone.monitor.latestStandings()).toBeNull();
+    const single = rig(BASE);
+    await single.check(() => [scriptedLag(single.clock.t, lagOf(700_000), 'orders')]);
+    expect(await single.store.state('standings:default')).toBeNull();
+    expect(await leader.store.state('standings:default')).not.toBeNull();
+    // Taking over keeps what it showed until its own first check.
+    standby.monitor.resume();
+    expect(standby.monitor.latestStandings()).toEqual(leader.monitor.latestStandings());
   });
 
   it('leads on from the history it followed: the samples the last leader stored after the last look are taken in once, the time since is a gap', async () => {
