@@ -5,21 +5,12 @@ import { incidentRootMessage } from '../../src/views/incident-message.js';
 import { silenceCreatedMessage, silenceEndingMessage, silenceListMessage, silenceProblemMessage } from '../../src/views/silence-text.js';
 import { readable } from '../support/readable.js';
 import { incidentFixture } from '../support/incident-fixture.js';
+import { silenceFixture } from '../support/silence-fixture.js';
 
 const T0 = Date.UTC(2026, 11, 3, 1, 0);
 const H = 3_600_000;
 
-const silence = (overrides: Partial<Silence> = {}): Silence => ({
-  id: 'sil-aaaa',
-  target: { kind: 'groups', pattern: 'payments-*', cluster: 'prod-eu' },
-  by: 'U0SRE',
-  reason: 'deploy',
-  createdAt: T0,
-  startsAt: T0,
-  endsAt: T0 + 2 * H,
-  endedEarly: null,
-  ...overrides,
-});
+const silence = (overrides: Partial<Silence> = {}): Silence => silenceFixture('sil-aaaa', T0, overrides);
 
 describe('silence messages', () => {
   it('confirm a silence now and a window later, saying what, who, until when and why', () => {

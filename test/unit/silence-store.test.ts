@@ -6,21 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Silence } from '../../src/core/silence.js';
 import { SCHEMA_VERSION, migrate } from '../../src/store/sqlite-schema.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
+import { silenceFixture } from '../support/silence-fixture.js';
 
 const T0 = 1_700_000_000_000;
-const H = 3_600_000;
 
-const silence = (id: string, overrides: Partial<Silence> = {}): Silence => ({
-  id,
-  target: { kind: 'groups', pattern: 'payments-*', cluster: 'prod-eu' },
-  by: 'U0SRE',
-  reason: 'deploy',
-  createdAt: T0,
-  startsAt: T0,
-  endsAt: T0 + 2 * H,
-  endedEarly: null,
-  ...overrides,
-});
+const silence = (id: string, overrides: Partial<Silence> = {}): Silence => silenceFixture(id, T0, overrides);
 
 let dir: string;
 let path: string;

@@ -14,6 +14,7 @@ import type { LagbotStore } from '../../src/store/store.js';
 import type { PostgresServer } from '../../tools/postgres-testbed/server.js';
 import { effects, incidentFixture, markdownFile, message } from '../support/incident-fixture.js';
 import { startTestPostgres } from '../support/postgres.js';
+import { silenceFixture } from '../support/silence-fixture.js';
 
 /**
  * One contract, two stores: every case runs against SQLite (a file) and PostgreSQL (a fresh
@@ -346,17 +347,7 @@ describe.each(kinds)('$name store', (kind) => {
   describe('silences', () => {
     const T0 = 1_700_000_000_000;
     const H = 3_600_000;
-    const silence = (id: string, overrides: Partial<Silence> = {}): Silence => ({
-      id,
-      target: { kind: 'groups', pattern: 'payments-*', cluster: 'prod-eu' },
-      by: 'U0SRE',
-      reason: 'deploy',
-      createdAt: T0,
-      startsAt: T0,
-      endsAt: T0 + 2 * H,
-      endedEarly: null,
-      ...overrides,
-    });
+    const silence = (id: string, overrides: Partial<Silence> = {}): Silence => silenceFixture(id, T0, overrides);
 
     it('keeps silences across a reopen, as they were', async () => {
       await store.addSilence(silence('sil-aaaa'));
