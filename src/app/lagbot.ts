@@ -124,7 +124,8 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
       // Home is opened outside any channel: only the rules' users and user groups let a viewer see a group.
       const scope = await access.queryScope(user, undefined);
       const visible = (ref: GroupRef) => scope.decide(ref).allowed;
-      return homeView(homeOf([...monitors.byCluster.keys()], await store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now(), visible));
+      const silenced = await access.readableSilences(user, undefined, await silences.current());
+      return homeView(homeOf([...monitors.byCluster.keys()], await store.openIncidents(), (cluster) => monitors.standingsOf(cluster), clock.now(), { visible, silences: silenced }));
     },
     clock,
     logger: logger.child({ component: 'home' }),

@@ -5,6 +5,7 @@
 
 import type { Step } from './incident.js';
 import type { GroupLag, GroupRef, Incident } from './protocol.js';
+import { currentSilences, type Silence, type SilenceTarget } from './silence.js';
 
 /** A group's headline at the latest check: all the Home tab keeps of it between checks. */
 export type GroupStanding = Pick<GroupLag, 'cluster' | 'group' | 'totalLag' | 'lagSeconds' | 'lagSecondsMethod'>;
@@ -17,6 +18,8 @@ export interface HomeCluster {
   stalest: GroupStanding[];
   /** How many groups the latest check read; null before the first check of this process. */
   groups: number | null;
+  /** Silences in force on the cluster's groups (ending soonest first), then those scheduled. */
+  silences: Silence[];
 }
 
 export interface HomeSummary {
@@ -45,14 +48,25 @@ export function byStaleness(a: GroupStanding, b: GroupStanding): number {
   return descending(a.lagSeconds, b.lagSeconds) || descending(a.totalLag, b.totalLag) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0);
 }
 
+/** Whether a silence can cover groups of `cluster`: the whole cluster, or a pattern on it or on every cluster. */
+function onCluster(target: SilenceTarget, cluster: string): boolean {
+  return target.kind === 'cluster' ? target.cluster === cluster : target.cluster === null || target.cluster === cluster;
+}
+
 export function homeOf(
   clusters: readonly string[],
   incidents: readonly Incident[],
   standings: (cluster: string) => readonly GroupStanding[] | null,
   at: number,
-  /** The groups the viewer may read (the access rules); every group when absent. */
-  visible: (ref: GroupRef) => boolean = () => true,
+  options: {
+    /** The groups the viewer may read (the access rules); every group when absent. */
+    visible?: (ref: GroupRef) => boolean;
+    /** The silences the viewer may read of; past ones are left out here. */
+    silences?: readonly Silence[];
+  } = {},
 ): HomeSummary {
+  const visible = options.visible ?? (() => true);
+  const silences = currentSilences(options.silences ?? [], at);
   return {
     at,
     clusters: clusters.map((cluster) => {
@@ -63,6 +77,7 @@ export function homeOf(
         incidents: incidents.filter((i) => i.cluster === cluster && i.status === 'open' && visible(i)).sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1)),
         stalest: [...(groups ?? [])].sort(byStaleness).slice(0, STALEST_SHOWN),
         groups: groups === null ? null : groups.length,
+        silences: silences.filter((s) => onCluster(s.target, cluster)),
       };
     }),
   };

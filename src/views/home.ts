@@ -5,6 +5,7 @@ import { truncate } from '../core/slack-escape.js';
 import { LIMITS, context, divider, header, section } from './blocks.js';
 import { formatClock, formatCount, formatDuration } from './format.js';
 import { SEVERITY_ICON } from './incident-message.js';
+import { silenceLine } from './silence-text.js';
 import { isNamed, slackText } from './text-style.js';
 
 /** Shown where staleness is not known (not estimated yet, or no history to estimate from). */
@@ -55,15 +56,19 @@ function packedSections(title: string, lines: readonly string[], maxBlocks: numb
 }
 
 /** Blocks of one cluster within `budget` blocks (at least 3). */
-function clusterBlocks(c: HomeCluster, named: boolean, budget: number): KnownBlock[] {
+function clusterBlocks(c: HomeCluster, named: boolean, budget: number, at: number): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   if (named) blocks.push(header(`Cluster ${c.cluster}`));
   const incidents = c.incidents.map((i) => `${SEVERITY_ICON[i.severity]} ${incidentLine(i)}`);
   const stalestBlocks = 1;
   if (incidents.length === 0) blocks.push(section(':white_check_mark: *No open incidents*'));
   else {
-    const room = Math.max(1, budget - blocks.length - stalestBlocks);
+    const room = Math.max(1, budget - blocks.length - stalestBlocks - (c.silences.length > 0 ? 1 : 0));
     blocks.push(...packedSections(`*Open incidents (${incidents.length})*`, incidents, room, (n) => `…and ${formatCount(n)} more open incidents`));
+  }
+  if (c.silences.length > 0) {
+    const lines = c.silences.map((silence) => slackText((s) => `:no_bell: ${silenceLine(silence, at, s)}`));
+    blocks.push(...packedSections(`*Silenced (${c.silences.length})*`, lines, 1, (n) => `…and ${formatCount(n)} more: \`/lag silences\``));
   }
   if (c.groups === null) blocks.push(context('Groups: not read yet (the first check has not run).'));
   else if (c.stalest.length === 0) blocks.push(context('No watched groups at the latest check.'));
@@ -91,7 +96,7 @@ export function homeView(summary: HomeSummary): HomeView {
       break;
     }
     if (index > 0) blocks.push(divider);
-    blocks.push(...clusterBlocks(c, named, budget));
+    blocks.push(...clusterBlocks(c, named, budget, summary.at));
   }
   if (left > 0) {
     const names = summary.clusters.slice(summary.clusters.length - left).map((c) => c.cluster);

@@ -4,6 +4,7 @@ import type { Step } from '../../src/core/incident.js';
 import { LIMITS } from '../../src/views/blocks.js';
 import { homeView, stalenessText } from '../../src/views/home.js';
 import { incidentFixture } from '../support/incident-fixture.js';
+import { silenceFixture } from '../support/silence-fixture.js';
 
 const AT = 1_700_000_600_000;
 const standing = (group: string, lagSeconds: number | null | undefined, totalLag: number | null, cluster = 'default'): GroupStanding => ({
@@ -71,7 +72,7 @@ describe('the Home tab view', () => {
 
   it('holds only the incidents and groups the viewer may read', () => {
     const incidents = [incidentFixture('inc-1', 'orders-consumer'), incidentFixture('inc-2', 'billing')];
-    const summary = homeOf(['default'], incidents, () => [standing('orders-consumer', 45, 42_000), standing('billing', 3, 5_000)], AT, (ref) => ref.group !== 'billing');
+    const summary = homeOf(['default'], incidents, () => [standing('orders-consumer', 45, 42_000), standing('billing', 3, 5_000)], AT, { visible: (ref) => ref.group !== 'billing' });
     expect(summary.clusters[0]?.incidents.map((i) => i.group)).toEqual(['orders-consumer']);
     expect(summary.clusters[0]?.stalest.map((g) => g.group)).toEqual(['orders-consumer']);
     expect(summary.clusters[0]?.groups).toBe(1);
@@ -93,6 +94,24 @@ describe('the Home tab view', () => {
     expect(all).toContain('Cluster prod-us');
     expect(all.join('\n')).toContain('Groups: not read yet');
     expect(all.filter((t) => t === ':white_check_mark: *No open incidents*')).toHaveLength(2);
+  });
+
+  it('shows per cluster the silences in force and ahead, by whom and until when, not those over or on another cluster', () => {
+    const H = 3_600_000;
+    const silences = [
+      silenceFixture('sil-later', AT, { target: { kind: 'groups', pattern: 'billing', cluster: 'prod-eu' }, startsAt: AT + H, endsAt: AT + 3 * H, reason: 'partitions added' }),
+      silenceFixture('sil-now', AT - H, { target: { kind: 'groups', pattern: 'payments-*', cluster: null } }),
+      silenceFixture('sil-us', AT - H, { target: { kind: 'cluster', cluster: 'prod-us' } }),
+      silenceFixture('sil-over', AT - 3 * H),
+    ];
+    const summary = homeOf(['prod-eu', 'prod-us'], [], () => [], AT, { silences });
+    expect(summary.clusters.map((c) => c.silences.map((s) => s.id))).toEqual([['sil-now', 'sil-later'], ['sil-now', 'sil-us']]);
+    const eu = texts(homeView(summary)).join('\n').split('Cluster prod-us')[0] ?? '';
+    expect(eu).toContain('*Silenced (2)*');
+    expect(eu).toMatch(/`sil-now`: the groups matching `payments-\*`, by <@U0SRE>, until .* \(1 h left\) \(deploy\)/);
+    expect(eu).toMatch(/`sil-later`: the group `billing` on `prod-eu`, by <@U0SRE>, from .* \(in 1 h, for 2 h\) \(partitions added\)/);
+    expect(eu).not.toContain('sil-us');
+    expect(texts(homeView(homeOf(['default'], [], () => [], AT))).join('\n')).not.toContain('Silenced');
   });
 
   it(`stays within ${LIMITS.blocksPerHomeView} blocks and ${LIMITS.sectionText} characters a section, counting what it leaves out`, () => {
