@@ -106,7 +106,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     });
   let delivery: SlackDelivery | null = null;
   const kicker = { kick: () => delivery?.kick() };
-  const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }) });
+  const silences = new Silences({ store, clock, clusters: config.clusters.map((c) => c.name), logger: logger.child({ component: 'silences' }), changed: () => home.changed() });
   metrics.countSilencesWith(() => silences.activeNow());
   const janitor = new OutboxJanitor(store, { retentionMs: config.store.outboxRetentionDays * 86_400_000, clock, logger });
   // One guard for every surface that shows or changes something: the listeners and the Home tab.

@@ -10,6 +10,8 @@ export interface SilencesDeps {
   clusters: readonly string[];
   logger: Logger;
   newId?: () => string;
+  /** Told when a silence was set or ended here (the App Home tab lists them). */
+  changed?: () => void;
 }
 
 /** What the monitors need from the silences at each check. */
@@ -53,6 +55,7 @@ export class Silences implements SilencesAtCheck {
     await this.deps.store.addSilence(plan.silence);
     this.deps.logger.info({ silence: plan.silence.id, by: user, target: plan.silence.target, startsAt: plan.silence.startsAt, endsAt: plan.silence.endsAt }, 'silence created');
     await this.refresh(now);
+    this.deps.changed?.();
     return plan;
   }
 
@@ -73,6 +76,7 @@ export class Silences implements SilencesAtCheck {
     }
     logger.info({ silence: id, by: user }, 'silence ended early');
     await this.refresh(now);
+    this.deps.changed?.();
     return ending;
   }
 

@@ -49,6 +49,18 @@ describe('Silences', () => {
     expect(await gauge(metrics)).toBe(0);
   });
 
+  it('tells of each silence set or ended here (the Home tab republishes), not of a refused one', async () => {
+    let changes = 0;
+    const told = new Silences({ store, clock, clusters: ['prod-eu'], logger: createLogger('silent'), changed: () => void (changes += 1) });
+    const plan = await told.create({ target: { kind: 'cluster', cluster: 'prod-eu' }, durationMs: H, from: null, reason: null }, 'U0SRE');
+    await told.create({ target: { kind: 'cluster', cluster: 'staging' }, durationMs: H, from: null, reason: null }, 'U0SRE');
+    expect(changes).toBe(1);
+    if (!plan.ok) throw new Error('refused');
+    await told.end(plan.silence.id, 'U0SRE');
+    await told.end(plan.silence.id, 'U0SRE');
+    expect(changes).toBe(2);
+  });
+
   it('ends a silence once: a second End now is told it is already over', async () => {
     const plan = await silences.create({ target: { kind: 'groups', pattern: 'a-*', cluster: null }, durationMs: H, from: null, reason: null }, 'U0SRE');
     if (!plan.ok) throw new Error('refused');
