@@ -5,8 +5,8 @@ import { chartThresholds, historyChart } from '../core/chart.js';
 import { changesHome, standingOf, type GroupStanding } from '../core/home.js';
 import { alreadyResolved, step, type IncidentInput, type Notice, type Step } from '../core/incident.js';
 import { HEALTHY, onCheck, type CheckOutcome, type MonitoringState } from '../core/monitoring.js';
-import { IncidentChangedError, type Clock, type HistoryStore, type IncidentStore, type LagSource } from '../core/ports.js';
-import type { GroupLag, Incident, SlackEffect } from '../core/protocol.js';
+import { IncidentChangedError, type Clock, type HistoryStore, type IncidentStore, type LagSource, type OpenIncidentList } from '../core/ports.js';
+import { groupKey, type GroupLag, type Incident, type SlackEffect } from '../core/protocol.js';
 import { anchorAsks, askBrokerTimes, exactAsks, NO_BROKER_TIMES, type BrokerTimes } from '../core/broker-times.js';
 import { partitionKey, type GroupSample } from '../core/history.js';
 import type { PartitionOffset, PartitionRef, RecordTimeSource } from '../core/record-time.js';
@@ -23,7 +23,8 @@ import type { Silence } from '../core/silence.js';
 
 export interface MonitorDeps {
   source: Pick<LagSource, 'cluster' | 'readAllGroups'>;
-  store: IncidentStore;
+  /** The check reads all open incidents once (one query), not one per group. */
+  store: IncidentStore & OpenIncidentList;
   /** Where the groups' histories outlive the process; without it they start empty on every start. */
   history?: HistoryStore;
   policy: AlertingPolicy;
@@ -119,13 +120,14 @@ export class LagMonitor {
     const at = clock.now();
     const verdicts = await this.serial.run(async () => {
       await this.advanceMonitoring({ ok: true, groups: groups.length });
-      const times = await this.brokerTimes(groups, at);
+      const open = await this.openIncidentsOf();
+      const times = await this.brokerTimes(groups, at, open);
       const silences = await this.silencesAt(at);
       const afterGap = !this.sawPreviousCheck;
       this.sawPreviousCheck = true;
       this.histories.record(groups);
       const verdicts: GroupVerdict[] = [];
-      for (const lag of groups) verdicts.push(await this.checkGroup(lag, at, afterGap, times, silences));
+      for (const lag of groups) verdicts.push(await this.checkGroup(lag, at, afterGap, times, silences, open));
       return verdicts;
     });
     this.standings = groups.map(standingOf);
@@ -243,19 +245,27 @@ export class LagMonitor {
     });
   }
 
+  /** This cluster's open incidents by group, in one read for the whole check. */
+  private async openIncidentsOf(): Promise<Map<string, Incident>> {
+    const cluster = this.deps.source.cluster;
+    const open = new Map<string, Incident>();
+    for (const incident of await this.deps.store.openIncidents()) if (incident.cluster === cluster) open.set(groupKey(incident), incident);
+    return open;
+  }
+
   /**
    * What the broker says about time for this check: the record at the committed offset of the
    * largest lags of each open incident (exact staleness), and the anchors of partitions the
    * history does not reach (kept a few minutes: the log start moves with retention only). A
    * failure or a slow broker leaves the estimates alone.
    */
-  private async brokerTimes(groups: readonly GroupLag[], at: number): Promise<BrokerTimes> {
+  private async brokerTimes(groups: readonly GroupLag[], at: number, open: ReadonlyMap<string, Incident>): Promise<BrokerTimes> {
     const source = this.deps.recordTimes;
     if (!source) return NO_BROKER_TIMES;
     const exact: PartitionOffset[] = [];
     const anchors = new Map<string, PartitionRef>();
     for (const lag of groups) {
-      if (exact.length < EXACT_PER_CHECK && (await this.deps.store.openIncidentFor(lag))) exact.push(...exactAsks(lag, Math.min(EXACT_PER_INCIDENT, EXACT_PER_CHECK - exact.length)));
+      if (exact.length < EXACT_PER_CHECK && open.has(groupKey(lag))) exact.push(...exactAsks(lag, Math.min(EXACT_PER_INCIDENT, EXACT_PER_CHECK - exact.length)));
       if (anchors.size >= ANCHORS_PER_CHECK) continue;
       const rules = this.deps.policy.forGroup(lag).rules;
       for (const ref of anchorAsks(lag, this.histories.of(lag), rules.staleness)) {
@@ -347,11 +357,14 @@ export class LagMonitor {
     return state;
   }
 
-  private async checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes, silences: readonly Silence[]): Promise<GroupVerdict> {
+  private async checkGroup(lag: GroupLag, at: number, afterGap: boolean, times: BrokerTimes, silences: readonly Silence[], open: ReadonlyMap<string, Incident>): Promise<GroupVerdict> {
     const settings = this.deps.policy.forGroup(lag);
     const evaluation = this.histories.observe(lag, afterGap, times);
+    // The check's read first; a retry (a click committed meanwhile on another replica) reads the group's own.
+    let fresh = false;
     const incident = await retriedOnChange(async () => {
-      const stored = await this.deps.store.openIncidentFor(lag);
+      const stored = fresh ? await this.deps.store.openIncidentFor(lag) : (open.get(groupKey(lag)) ?? null);
+      fresh = true;
       if (!settings.channel) return stored;
       const channel = stored?.channel ?? settings.channel;
       const leadIn = () => historyChart(lag, this.histories.of(lag), [])?.points ?? [];

@@ -241,6 +241,22 @@ describe('the check loop', () => {
     expect(stalls).toEqual([false, false, true]);
   });
 
+  it("reads the open incidents once per check, not once per group (a round trip each on PostgreSQL)", async () => {
+    const store = openSqliteStore(':memory:');
+    const reads = { all: 0, one: 0 };
+    const counted = Object.assign(Object.create(store) as SqliteIncidentStore, {
+      openIncidents: () => ((reads.all += 1), store.openIncidents()),
+      openIncidentFor: (ref: { cluster: string; group: string }) => ((reads.one += 1), store.openIncidentFor(ref)),
+    });
+    const r = rig(BASE, { clock: { t: T0, now() { return this.t; } }, store }, undefined, slackEffectsOf, { store: counted });
+    const read = () => Array.from({ length: 50 }, (_, i) => scriptedLag(r.clock.t, lagOf(i < 3 ? 700_000 : 10), `g-${i}`));
+    await r.check(read);
+    reads.all = reads.one = 0;
+    const report = await r.check(read);
+    expect(report.ok && report.verdicts.filter((v) => v.incident !== null).map((v) => v.group)).toEqual(['g-0', 'g-1', 'g-2']);
+    expect(reads).toEqual({ all: 1, one: 0 });
+  });
+
   it('keeps incidents per cluster and group', async () => {
     const r = rig(BASE);
     await r.check(() => [scriptedLag(r.clock.t, lagOf(700_000), 'orders')]);

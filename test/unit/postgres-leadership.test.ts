@@ -2,7 +2,7 @@ import pg from 'pg';
 import { AlertingPolicy } from '../../src/config/alerting.js';
 import type { Refusal } from '../../src/core/access.js';
 import { parseConfig } from '../../src/config/config.js';
-import type { Clock, Commit, IncidentStore } from '../../src/core/ports.js';
+import type { Clock, Commit, IncidentStore, OpenIncidentList } from '../../src/core/ports.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import { slackEffectsOf } from '../../src/views/incident-message.js';
@@ -190,7 +190,8 @@ describe('a click recorded on a standby while the leader checks', () => {
     const config = parseConfig(YAML, { KAFKA_BROKERS: 'k:9092' });
     let ids = 0;
     let lag: GroupLag[] = [];
-    const seen: IncidentStore = {
+    const seen: IncidentStore & OpenIncidentList = {
+      openIncidents: () => store.openIncidents(),
       openIncidentFor: (ref) => store.openIncidentFor(ref),
       incident: (id) => store.incident(id),
       timeline: (id) => store.timeline(id),
