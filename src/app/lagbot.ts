@@ -220,6 +220,7 @@ export async function startLagbot(config: LagbotConfig, deps: LagbotDeps): Promi
     const ending = delivery;
     delivery = null;
     await ending?.stop();
+    metrics.dropGroupSeries();
     if (deps.schedule !== false) for (const follower of followers) follower.start();
   };
   let transition: Promise<void> = Promise.resolve();

@@ -372,6 +372,17 @@ export class LagMetrics {
     this.leader.set(leader ? 1 : 0);
   }
 
+  /**
+   * This replica stopped leading: its lag, member and severity series would stay frozen at
+   * its last check while the new leader's move on, and a max() or sum() over the pods would
+   * mix the two. Only the leader exports them; the counters and timings stay.
+   */
+  dropGroupSeries(): void {
+    this.partitionSeries.clear();
+    this.seriesOf.clear();
+    for (const gauge of [this.groupLagTotal, this.groupLagSeconds, this.groupMembers, this.groupPartitions, this.incidentSeverity]) gauge.reset();
+  }
+
   setOutboxPending(n: number): void {
     this.outboxPending.set(n);
   }

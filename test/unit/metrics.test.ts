@@ -264,6 +264,24 @@ describe('LagMetrics: incidents, checks, outbox', () => {
     ]);
   });
 
+  it('drops, on standing by, every lag, member and severity series, and keeps the checks counted and the leader gauge', async () => {
+    const metrics = lite();
+    metrics.recordCheck('default', [userEvents(), billing()], 1_000, 0.2);
+    metrics.setSeverity({ cluster: 'default', group: 'user-events-consumer' }, 'page');
+    const names = ['kafka_consumer_lag', 'kafka_consumergroup_lag_total', 'kafka_consumergroup_members', 'kafka_consumergroup_partitions', 'lagbot_incident_severity'];
+    const before = await scrape(metrics);
+    for (const name of names) expect(series(before, name).length).toBeGreaterThan(0);
+    metrics.setLeader(false);
+    metrics.dropGroupSeries();
+    const after = await scrape(metrics);
+    for (const name of [...names, 'kafka_consumer_lag_seconds', 'kafka_consumergroup_lag_seconds']) expect(series(after, name)).toEqual([]);
+    expect(value(after, 'lagbot_checks_total', { cluster: 'default', result: 'ok' })).toBe(1);
+    expect(value(after, 'lagbot_leader')).toBe(0);
+    // Leading again, the next check exports them afresh.
+    metrics.recordCheck('default', [billing()], 2_000);
+    expect(series(await scrape(metrics), 'kafka_consumergroup_lag_total').map(([labels]) => labels.group)).toEqual(['billing']);
+  });
+
   it('counts checks by result and consecutive failures, and stamps the last success', async () => {
     const metrics = lite();
     let samples = await scrape(metrics);
