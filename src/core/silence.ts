@@ -90,6 +90,11 @@ export function silenceFor(silences: readonly Silence[], ref: GroupRef, now: num
   return found;
 }
 
+/** Whether a silence of the whole cluster is in force: lagbot's own word that it cannot read Kafka is held back then. */
+export function clusterSilenced(silences: readonly Silence[], cluster: string, now: number): boolean {
+  return silences.some((s) => s.target.kind === 'cluster' && s.target.cluster === cluster && isActive(s, now));
+}
+
 /** Active silences first (ending soonest first), then scheduled ones (starting soonest first). */
 export function currentSilences(silences: readonly Silence[], now: number): Silence[] {
   const active = silences.filter((s) => isActive(s, now)).sort((a, b) => endOf(a) - endOf(b) || a.id.localeCompare(b.id));

@@ -19,7 +19,7 @@ import type { MonitorEffect } from './effects.js';
 import { GroupHistories } from './histories.js';
 import { Serial } from './serial.js';
 import type { SilencesAtCheck } from './silences.js';
-import type { Silence } from '../core/silence.js';
+import { clusterSilenced, type Silence } from '../core/silence.js';
 
 export interface MonitorDeps {
   source: Pick<LagSource, 'cluster' | 'readAllGroups'>;
@@ -119,10 +119,10 @@ export class LagMonitor {
     }
     const at = clock.now();
     const verdicts = await this.serial.run(async () => {
-      await this.advanceMonitoring({ ok: true, groups: groups.length });
+      const silences = await this.silencesAt(at);
+      await this.advanceMonitoring({ ok: true, groups: groups.length }, silences, at);
       const open = await this.openIncidentsOf();
       const times = await this.brokerTimes(groups, at, open);
-      const silences = await this.silencesAt(at);
       const afterGap = !this.sawPreviousCheck;
       this.sawPreviousCheck = true;
       this.histories.record(groups);
@@ -336,7 +336,7 @@ export class LagMonitor {
     const durationMs = clock.now() - startedAt;
     const detail = error instanceof Error ? error.message : String(error);
     this.sawPreviousCheck = false;
-    const state = await this.advanceMonitoring({ ok: false, error: detail });
+    const state = await this.advanceMonitoring({ ok: false, error: detail }, await this.silencesAt(startedAt), startedAt);
     logger.warn({ failures: state.consecutiveFailures, err: detail }, 'check failed: Kafka could not be read');
     metrics?.recordCheckFailure(this.deps.source.cluster, error, durationMs / 1000);
     health?.recordFailure(error, clock.now());
@@ -345,12 +345,12 @@ export class LagMonitor {
   }
 
   /** Runs the monitoring state machine for this check and commits its state and any notice. */
-  private async advanceMonitoring(outcome: CheckOutcome): Promise<MonitoringState> {
+  private async advanceMonitoring(outcome: CheckOutcome, silences: readonly Silence[], at: number): Promise<MonitoringState> {
     const { store, policy, source } = this.deps;
     const key = monitoringKey(source.cluster);
     const before = (await store.state<MonitoringState>(key)) ?? HEALTHY;
-    const { state, change } = onCheck(before, outcome, policy.degradedAfterFailures);
-    if (state.consecutiveFailures === before.consecutiveFailures && state.degraded === before.degraded) return state;
+    const { state, change } = onCheck(before, outcome, policy.degradedAfterFailures, clusterSilenced(silences, source.cluster, at));
+    if (state.consecutiveFailures === before.consecutiveFailures && state.degraded === before.degraded && state.unsaid === before.unsaid) return state;
     const channel = policy.channelFor(source.cluster);
     const effects = change && channel ? this.deps.render([{ kind: 'monitoring', cluster: source.cluster, channel, change }]) : [];
     await store.commit({ state: { [key]: state }, effects, asLeader: true });

@@ -11,6 +11,8 @@ import { postmortemMarkdown } from '../../src/views/postmortem.js';
 import { openSqliteStore, type SqliteIncidentStore } from '../../src/store/sqlite-store.js';
 import { slackEffectsOf } from '../../src/views/incident-message.js';
 import { CHECK_MS, T0, lagOf, scriptedLag } from '../support/scripted.js';
+import { silenceFixture } from '../support/silence-fixture.js';
+import type { Silence } from '../../src/core/silence.js';
 
 /**
  * The check loop with a scripted lag source (a port double: the Kafka adapter has its
@@ -74,6 +76,26 @@ describe('the check loop', () => {
     expect((await r.posts())[1]).toContain('post-channel C0ALERTS :white_check_mark: Monitoring recovered');
     await r.check(() => []);
     expect((await r.posts())).toHaveLength(2);
+  });
+
+  it('holds back "Monitoring degraded" while the whole cluster is silenced for maintenance, and says it once the silence is over and Kafka still cannot be read', async () => {
+    let silences: Silence[] = [];
+    const r = rig(BASE, undefined, undefined, slackEffectsOf, { silences: { forCheck: async () => silences } });
+    silences = [silenceFixture('sil-maint', r.clock.t, { target: { kind: 'cluster', cluster: 'default' }, reason: 'broker upgrade' })];
+    for (let i = 0; i < 4; i += 1) await r.check(down);
+    expect(await r.posts()).toEqual([]);
+    // A silence of some groups is not one of the cluster.
+    silences = [silenceFixture('sil-some', r.clock.t, { target: { kind: 'groups', pattern: '*', cluster: 'default' } })];
+    await r.check(down);
+    expect(await r.posts()).toEqual(['post-channel C0ALERTS :warning: Monitoring degraded: 5 checks in a row could not r']);
+    await r.check(down);
+    expect(await r.posts()).toHaveLength(1);
+
+    // Degraded and recovered inside one window: nothing to say.
+    const quiet = rig(BASE, undefined, undefined, slackEffectsOf, { silences: { forCheck: async () => [silenceFixture('sil-maint', T0, { target: { kind: 'cluster', cluster: 'default' } })] } });
+    for (let i = 0; i < 4; i += 1) await quiet.check(down);
+    await quiet.check(() => []);
+    expect(await quiet.posts()).toEqual([]);
   });
 
   it("keeps the monitoring state in the store under the cluster's key, so a restart continues the count", async () => {
