@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLagbot, type RunningLagbot } from '../../src/app/lagbot.js';
+import { startLagbot, type LagbotDeps, type RunningLagbot } from '../../src/app/lagbot.js';
 import { parseConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/core/ports.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -60,8 +60,11 @@ export interface IncidentRig {
   stop(): Promise<void>;
 }
 
-/** lagbot in-process (the same composition `lagbot start` runs) against a Slack stand-in. */
-export async function startIncidentRig(yaml: string, slack?: SlackStandin): Promise<IncidentRig> {
+/**
+ * lagbot in-process (the same composition `lagbot start` runs) against a Slack stand-in.
+ * `deps.schedule: false` leaves the checks (and a standby's follows) to the test.
+ */
+export async function startIncidentRig(yaml: string, slack?: SlackStandin, deps: Pick<LagbotDeps, 'schedule'> = {}): Promise<IncidentRig> {
   const standin = slack ?? (await startSlackStandin({ signingSecret: SECRET }));
   const config = parseConfig(yaml, {
     // A YAML that lists its clusters names their brokers itself.
@@ -71,7 +74,7 @@ export async function startIncidentRig(yaml: string, slack?: SlackStandin): Prom
     SLACK_API_URL: standin.apiUrl,
     PORT: '0',
   });
-  const lagbot = await startLagbot({ ...config, http: { ...config.http, host: '127.0.0.1' } }, { clock: systemClock, logger: createLogger('silent') });
+  const lagbot = await startLagbot({ ...config, http: { ...config.http, host: '127.0.0.1' } }, { clock: systemClock, logger: createLogger('silent'), ...deps });
   standin.setEventsUrl(`http://127.0.0.1:${lagbot.port}/slack/events`);
   return {
     slack: standin,
