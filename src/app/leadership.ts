@@ -28,3 +28,12 @@ export function soleLeader(): Leadership {
     stop: async () => undefined,
   };
 }
+
+/** Tells this process when any replica queued outbox rows; `stop` ends the telling. */
+export interface OutboxWatch {
+  start(added: () => void): void;
+  stop(): Promise<void>;
+}
+
+/** One process on its own store: it queues every row itself and kicks its delivery then. */
+export const noOutboxWatch: OutboxWatch = { start: () => undefined, stop: async () => undefined };

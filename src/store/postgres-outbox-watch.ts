@@ -1,15 +1,7 @@
 import pg from 'pg';
+import type { OutboxWatch } from '../app/leadership.js';
 import type { Logger } from '../log/logger.js';
 import { OUTBOX_CHANNEL } from './postgres-schema.js';
-
-/** Tells this process when any replica queued outbox rows; `stop` ends the telling. */
-export interface OutboxWatch {
-  start(added: () => void): void;
-  stop(): Promise<void>;
-}
-
-/** One process on its own store: it queues every row itself and kicks its delivery then. */
-export const noOutboxWatch: OutboxWatch = { start: () => undefined, stop: async () => undefined };
 
 /**
  * LISTEN on a connection of its own for the commits that queued rows (the store NOTIFYs in
