@@ -34,9 +34,17 @@ class ByPartition<V> {
 
 /**
  * The flags of a partition with none, one frozen array for all: most of a check's 50,000
- * group-partitions have no flag, and each empty array lived to the end of the check.
+ * group-partitions have no flag, and each empty array lived to the end of the check (and
+ * was made at all: 50,000 arrays a check).
  */
 const NO_FLAGS = Object.freeze([]) as unknown as PartitionFlag[];
+
+/** `flags` with `flag` after the others; an array is made only for a partition's first flag. */
+function withFlag(flags: PartitionFlag[], flag: PartitionFlag): PartitionFlag[] {
+  if (flags === NO_FLAGS) return [flag];
+  flags.push(flag);
+  return flags;
+}
 
 /** Which member owns each assigned partition. */
 export function ownersByPartition(members: readonly GroupMember[]): Map<string, GroupMember> {
@@ -119,6 +127,47 @@ function compareRows(a: PartitionLag, b: PartitionLag): number {
   return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
 }
 
+/**
+ * Each topic's partitions by number, made once per read of the topic (the array) and shared
+ * by every group given it: the groups of a check get the same TopicOffsets, five groups a
+ * topic in the benchmark, and a map per group and topic was most of the 4 MB of maps
+ * computeGroupLag made a check at 1,000 groups. Held as long as the read is.
+ */
+const partitionsByNumber = new WeakMap<readonly PartitionOffsets[], Map<number, PartitionOffsets>>();
+
+function byNumber(partitions: readonly PartitionOffsets[]): Map<number, PartitionOffsets> {
+  let index = partitionsByNumber.get(partitions);
+  if (!index) {
+    index = new Map();
+    // A partition listed twice keeps the later entry, as before.
+    for (const p of partitions) index.set(p.partition, p);
+    partitionsByNumber.set(partitions, index);
+  }
+  return index;
+}
+
+/** The log offsets of a partition of the given topics, the later entry winning as a ByPartition filled in order would. */
+function logOffsetsOf(topicOffsets: ReadonlyMap<string, TopicOffsets>): { get(topic: string, partition: number): PartitionOffsets | undefined } {
+  let keyedByName = true;
+  topicOffsets.forEach((t, name) => {
+    if (t.topic !== name) keyedByName = false;
+  });
+  if (keyedByName) {
+    return {
+      get(topic, partition) {
+        const t = topicOffsets.get(topic);
+        return t?.exists ? byNumber(t.partitions).get(partition) : undefined;
+      },
+    };
+  }
+  // A map whose keys are not its topics' names (not lagbot's own reads): each entry by its topic's name.
+  const index = new ByPartition<PartitionOffsets>();
+  for (const t of topicOffsets.values()) {
+    if (t.exists) for (const p of t.partitions) index.set(t.topic, p.partition, p);
+  }
+  return index;
+}
+
 /** Combine what the cluster said about a group with its topics' log offsets. */
 export function computeGroupLag(
   snapshot: GroupSnapshot,
@@ -126,26 +175,23 @@ export function computeGroupLag(
   readAt: number,
 ): GroupLag {
   const owners = ownerIndex(snapshot.members);
-  const logOffsets = new ByPartition<PartitionOffsets>();
-  for (const t of topicOffsets.values()) {
-    if (t.exists) for (const p of t.partitions) logOffsets.set(t.topic, p.partition, p);
-  }
+  const logOffsets = logOffsetsOf(topicOffsets);
 
   const partitions: PartitionLag[] = [];
   for (const row of describedPartitions(snapshot)) {
-    const flags: PartitionFlag[] = [];
+    let flags = NO_FLAGS;
     const topicState = topicOffsets.get(row.topic);
-    if (topicState && !topicState.exists) flags.push('topic-deleted');
+    if (topicState && !topicState.exists) flags = withFlag(flags, 'topic-deleted');
     const log = logOffsets.get(row.topic, row.partition);
     const logEndOffset = log?.logEndOffset ?? null;
     const logStartOffset = log?.logStartOffset ?? null;
     // A share group's lag is the broker's: records past the start offset may be delivered already.
     const { lag, belowLogStart } =
       snapshot.protocol === 'share' ? { lag: row.offset === null ? null : (row.reportedLag ?? null), belowLogStart: false } : partitionLag({ committedOffset: row.offset, logEndOffset, logStartOffset });
-    if (belowLogStart) flags.push('offset-below-log-start');
-    if (row.offset === null) flags.push('no-committed-offset');
-    if (snapshot.protocol === 'share' && row.offset !== null && lag === null) flags.push('lag-not-reported');
-    if (row.offset !== null && logEndOffset === null && !(topicState && !topicState.exists)) flags.push('log-end-unknown');
+    if (belowLogStart) flags = withFlag(flags, 'offset-below-log-start');
+    if (row.offset === null) flags = withFlag(flags, 'no-committed-offset');
+    if (snapshot.protocol === 'share' && row.offset !== null && lag === null) flags = withFlag(flags, 'lag-not-reported');
+    if (row.offset !== null && logEndOffset === null && !(topicState && !topicState.exists)) flags = withFlag(flags, 'log-end-unknown');
     const owner = owners.get(row.topic, row.partition);
     partitions.push({
       topic: row.topic,
@@ -157,7 +203,7 @@ export function computeGroupLag(
       memberId: owner?.memberId ?? null,
       clientId: owner?.clientId ?? null,
       host: owner?.host ?? null,
-      flags: flags.length > 0 ? flags : NO_FLAGS,
+      flags,
     });
   }
   partitions.sort(compareRows);

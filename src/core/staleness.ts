@@ -63,6 +63,9 @@ const READ_AT = new Float64Array(16);
 const READ_END = new Float64Array(16);
 const SEEK: LogEndSeek = { at: NaN, end: NaN, newerAt: NaN, newerEnd: NaN, found: false };
 
+/** No broker answer, one object for all: most partitions have none, twice a check each. */
+const NO_TIMES: PartitionTimes = Object.freeze({});
+
 const secondsBetween = (then: number, now: number): number => Math.max(0, Math.round((now - then) / 100) / 10);
 
 /**
@@ -82,7 +85,7 @@ export function partitionStaleness(
   readAt: number,
   history: readonly GroupSample[],
   settings: StalenessSettings,
-  times: PartitionTimes = {},
+  times: PartitionTimes = NO_TIMES,
 ): Staleness {
   const committed = p.committedOffset;
   const logEnd = p.logEndOffset;
