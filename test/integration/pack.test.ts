@@ -86,6 +86,7 @@ describe('the npm tarball, installed into an empty folder', () => {
 
   it('ships the CLI and its compiled code, none of the repo tooling or build state', () => {
     const paths = packed.files.map((f) => f.path);
+    expect(paths).toContain('bin/lagbot');
     expect(paths).toContain('bin/lagbot.js');
     expect(paths).toContain('dist/cli/main.js');
     expect(paths.filter((p) => /^(tools|test|src|build)\//.test(p))).toEqual([]);
