@@ -27,11 +27,17 @@ export interface BenchOptions {
   out: string;
   /** Directory for .cpuprofile files of the measured cycles and /lag runs; null: no profiling. */
   cpuProf: string | null;
+  /** Directory for sampling heap profiles (.heapprofile, garbage included) of the measured cycles; null: none. */
+  allocProf: string | null;
   /** Directory for a V8 heap snapshot of the lagbot process after the live RSS samples (hour of history); null: none. */
   heapSnapshot: string | null;
   brokerHeap: string | null;
   /** Extra node flags for the measured lagbot process, e.g. --max-semi-space-size=2. */
   nodeOptions: string[];
+  /** Extra environment of the measured lagbot process (NAME=VALUE), e.g. glibc's MALLOC_ARENA_MAX. */
+  env: Record<string, string>;
+  /** lagbot under plain node, without bin/lagbot's start-up settings. */
+  bare: boolean;
   /** Local brokers: 1 (one combined broker+controller) or more (the test bed's cluster, a dedicated controller). */
   brokers: number;
   /** Warm-up cycles of the Java reference before its measured cycles; 0: no Java reference. */
@@ -72,9 +78,15 @@ the Bolt app, and Kafka's own kafka-consumer-groups on the same state.
   --tool-runs N        runs of kafka-consumer-groups --describe --all-groups (default 3)
   --out FILE           results as JSON (default .cache/bench/results.json)
   --cpu-prof DIR       write V8 CPU profiles (.cpuprofile) of the measured phases to DIR
+  --alloc-prof DIR     write sampling heap profiles (.heapprofile) of what the measured check cycles
+                       allocate, garbage included, to DIR (live RSS is then not sampled over them)
   --heap-snapshot DIR  write a V8 heap snapshot of lagbot with an hour of history to DIR (after the RSS readings)
   --broker-heap SIZE   broker JVM heap (default: 1g, 2g above 5,000 partitions)
-  --node-options FLAGS node flags for the measured lagbot process (default none, as bin/lagbot.js runs)
+  --node-options FLAGS node flags for the measured lagbot process, on top of (or instead of, where they
+                       set the same thing) those of the launcher bin/lagbot start
+  --env NAME=VALUE     environment for the measured lagbot process, as an operator's beside the launcher's
+                       (repeatable; NAME= with nothing after it removes NAME), e.g. MALLOC_ARENA_MAX=4
+  --bare               run lagbot as \`node bin/lagbot.js\` does, without the launcher's settings
   --brokers N          local brokers (default 1; more start the test bed's cluster with a dedicated
                        controller, needed above ~15,000 partitions where one broker runs out of files)
   --java-warmup N      warm-up cycles of the Java AdminClient reference (default 10; 0: no reference)
@@ -124,9 +136,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     toolRuns: 3,
     out: '.cache/bench/results.json',
     cpuProf: null,
+    allocProf: null,
     heapSnapshot: null,
     brokerHeap: null,
     nodeOptions: [],
+    env: {},
+    bare: false,
     brokers: 1,
     javaWarmup: 10,
     direct: false,
@@ -190,6 +205,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         options.cpuProf = dir;
         break;
       }
+      case '--alloc-prof': {
+        const dir = value();
+        if (!dir) throw new Error('--alloc-prof needs a directory');
+        options.allocProf = dir;
+        break;
+      }
       case '--heap-snapshot': {
         const dir = value();
         if (!dir) throw new Error('--heap-snapshot needs a directory');
@@ -204,6 +225,16 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       }
       case '--node-options':
         options.nodeOptions = (value() ?? '').split(/\s+/).filter((f) => f !== '');
+        break;
+      case '--env': {
+        const pair = value() ?? '';
+        const eq = pair.indexOf('=');
+        if (eq < 1) throw new Error(`--env needs NAME=VALUE, got ${pair || 'nothing'}`);
+        options.env[pair.slice(0, eq)] = pair.slice(eq + 1);
+        break;
+      }
+      case '--bare':
+        options.bare = true;
         break;
       case '--brokers':
         options.brokers = positiveInt(flag, value());

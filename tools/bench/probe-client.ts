@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { launcherSettings } from './launcher.js';
 import type {
   CycleResult,
   InitResult,
@@ -16,7 +17,11 @@ export class ProbeClient {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly execArgv: string[],
+    private readonly glibcTunables: string | null,
+  ) {
     child.on('message', (reply: ProbeReply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
@@ -31,11 +36,32 @@ export class ProbeClient {
     });
   }
 
-  static start(nodeOptions: readonly string[] = []): ProbeClient {
+  /**
+   * The lagbot process, with the node flags and environment `bin/lagbot start` would give it
+   * (unless `bare`: node as `node bin/lagbot.js` runs), plus --node-options and --env, which
+   * the launcher sees as an operator's and leaves alone.
+   */
+  static start(options: { nodeOptions?: readonly string[]; env?: Readonly<Record<string, string>>; bare?: boolean } = {}): ProbeClient {
     const script = fileURLToPath(new URL('./probe.js', import.meta.url));
-    // The node flags of `lagbot start` (none), plus only what --node-options asks for.
-    const child = fork(script, [], { execArgv: [...nodeOptions], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new ProbeClient(child);
+    const nodeOptions = options.nodeOptions ?? [];
+    let env: Record<string, string | undefined> = { ...process.env };
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+      if (value === '') delete env[name];
+      else env[name] = value;
+    }
+    let execArgv = [...nodeOptions];
+    if (!options.bare) {
+      const launched = launcherSettings(['start'], env, nodeOptions);
+      env = launched.env;
+      execArgv = [...launched.execArgv, ...nodeOptions];
+    }
+    const child = fork(script, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new ProbeClient(child, execArgv, env.GLIBC_TUNABLES ?? null);
+  }
+
+  /** The node flags and glibc tunables the process was started with, for the results. */
+  get launchedWith(): { execArgv: string[]; glibcTunables: string | null } {
+    return { execArgv: this.execArgv, glibcTunables: this.glibcTunables };
   }
 
   get pid(): number {
@@ -75,6 +101,14 @@ export class ProbeClient {
 
   profileStop(file: string): Promise<string> {
     return this.call({ kind: 'profile-stop', file });
+  }
+
+  allocProfileStart(): Promise<null> {
+    return this.call({ kind: 'alloc-profile-start' });
+  }
+
+  allocProfileStop(file: string): Promise<string> {
+    return this.call({ kind: 'alloc-profile-stop', file });
   }
 
   heapSnapshot(file: string): Promise<string> {

@@ -22,6 +22,9 @@ export type ProbeRequest =
   | { kind: 'profile-start' }
   | { kind: 'profile-stop'; file: string }
   | { kind: 'heap-snapshot'; file: string }
+  /** The sampling heap profiler, objects the collector already freed included: what a phase allocates. */
+  | { kind: 'alloc-profile-start' }
+  | { kind: 'alloc-profile-stop'; file: string }
   | { kind: 'stop' };
 
 /** One check cycle, with what went over the wire during it (see wire-counter.ts). */

@@ -7,9 +7,10 @@
  * external cluster) does it get kafkajs' socketFactory that counts them on lagbot's side
  * (wire-counter.ts). In a process of its own so its resident memory is lagbot's alone, read
  * live from outside (rss-sampler.ts); driven by the benchmark over Node IPC. It runs with the
- * node flags `lagbot start` has (none) unless --node-options asks for more, and sets the V8
- * heap growth `lagbot start` sets (limitHeapGrowth); a collection is forced only for the one
- * after-GC reading asked for by name.
+ * node flags and environment the launcher `bin/lagbot start` gives lagbot (launcher.ts; plain
+ * node with --bare), plus what --node-options and --env ask for, and sets the V8 heap growth
+ * `lagbot start` sets (limitHeapGrowth); a collection is forced only for the one after-GC
+ * reading asked for by name.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -187,6 +188,27 @@ async function profileStop(file: string): Promise<string> {
   return file;
 }
 
+let allocProfiler: Session | null = null;
+
+async function allocProfileStart(): Promise<null> {
+  allocProfiler = new Session();
+  allocProfiler.connect();
+  // Every 8 KB allocated on average, garbage included: the profile of what a check allocates,
+  // not of what it keeps.
+  await allocProfiler.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return null;
+}
+
+async function allocProfileStop(file: string): Promise<string> {
+  if (!allocProfiler) throw new Error('no allocation profile running');
+  const { profile } = await allocProfiler.post('HeapProfiler.stopSampling');
+  allocProfiler.disconnect();
+  allocProfiler = null;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(profile));
+  return file;
+}
+
 async function heapSnapshot(file: string): Promise<string> {
   const session = new Session();
   session.connect();
@@ -224,6 +246,10 @@ async function handle(request: ProbeRequest): Promise<unknown> {
       return profileStop(request.file);
     case 'heap-snapshot':
       return heapSnapshot(request.file);
+    case 'alloc-profile-start':
+      return allocProfileStart();
+    case 'alloc-profile-stop':
+      return allocProfileStop(request.file);
     case 'stop':
       return stop();
   }

@@ -117,6 +117,8 @@ export interface ReferenceResult {
 export interface ScaleResult {
   scale: Scale & { groupPartitions: number; widePartitions: number; wideGroup: string };
   kafka: { version: string; brokers: number; heap: string | null; counting: string };
+  /** How the measured lagbot process was started: node flags and glibc tunables. */
+  lagbotProcess: { launcher: boolean; execArgv: string[]; glibcTunables: string | null };
   build: BuildTimes;
   loadAvg: { start: number[]; measured: number[]; end: number[] };
   correctness: { groupsRead: number; groupsExpected: number; lagMismatches: string[]; toolMismatches: string[] };
@@ -320,7 +322,7 @@ export async function runScale(
     // offset mover and Kafka's tool use the broker's own listener, so the proxy sees only them.
     const lagbotBrokers = kafka.counted?.brokers ?? kafka.brokers;
     const countWire = options.countLagbotSide || !proxy;
-    const probe = ProbeClient.start(options.nodeOptions);
+    const probe = ProbeClient.start({ nodeOptions: options.nodeOptions, env: options.env, bare: options.bare });
     cleanups.push(() => probe.stop());
     const { port } = await probe.init({
       brokers: lagbotBrokers,
@@ -331,20 +333,30 @@ export async function runScale(
       countWire,
     });
     slack.setEventsUrl(`http://127.0.0.1:${port}/slack/events`);
+    const launched = probe.launchedWith;
     log(
       `lagbot (pid ${probe.pid}) composed by startLagbot, checks driven by the benchmark; Bolt on :${port}; ` +
+        `${options.bare ? 'plain node' : 'as bin/lagbot starts it'} (node ${launched.execArgv.join(' ') || 'without flags'}, GLIBC_TUNABLES ${launched.glibcTunables ?? 'unset'}); ` +
         (proxy ? `requests counted at the broker's side (proxy ${lagbotBrokers.join(',')})${countWire ? " and on lagbot's" : ''}` : "requests counted on lagbot's side"),
     );
 
     const interval = options.historyIntervalMs;
     const profiles: ScaleResult['profiles'] = {};
     const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      if (!options.cpuProf) return run();
-      await probe.profileStart();
+      if (!options.cpuProf && !options.allocProf) return run();
+      if (options.cpuProf) await probe.profileStart();
+      if (options.allocProf) await probe.allocProfileStart();
       const value = await run();
-      const file = resolve(options.cpuProf, `${scale.groups}x${scale.partitions}-${name}.cpuprofile`);
-      await probe.profileStop(file);
-      profiles[name] = { file, ...(await summarizeProfile(file)) };
+      if (options.allocProf) {
+        const file = resolve(options.allocProf, `${scale.groups}x${scale.partitions}-${name}.heapprofile`);
+        await probe.allocProfileStop(file);
+        log(`  allocation profile: ${file}`);
+      }
+      if (options.cpuProf) {
+        const file = resolve(options.cpuProf, `${scale.groups}x${scale.partitions}-${name}.cpuprofile`);
+        await probe.profileStop(file);
+        profiles[name] = { file, ...(await summarizeProfile(file)) };
+      }
       return value;
     };
 
@@ -402,7 +414,7 @@ export async function runScale(
     const loadMeasured = loadavg();
     // RSS sampled live from here to the end of the alternation: an hour of history throughout
     // (a profiled phase is left out: the profiler's own memory is not lagbot's).
-    let sampler = options.cpuProf ? null : new RssSampler(probe.pid).start();
+    let sampler = options.cpuProf || options.allocProf ? null : new RssSampler(probe.pid).start();
     log(`Measuring ${options.cycles} check cycles with a full hour of history`);
     const full = phase(await profiled('check-cycles', () => countedCycles(probe, proxy, options.cycles, interval)));
     log(`  check cycle median ${full.checkMs.medianMs} ms, p95 ${full.checkMs.p95Ms} ms; ${full.totalRequests} Kafka requests (${full.countedAt})`);
@@ -439,7 +451,7 @@ export async function runScale(
     const fullHistory = await steadyMemory(
       probe,
       live,
-      `${options.cpuProf ? '' : `${options.cycles} check cycles back to back, then `}${reference ? `${options.cycles} cycles alternating with the Java reference's` : ''}`.replace(/, then $/, ''),
+      `${options.cpuProf || options.allocProf ? '' : `${options.cycles} check cycles back to back, then `}${reference ? `${options.cycles} cycles alternating with the Java reference's` : ''}`.replace(/, then $/, ''),
     );
     log(`  RSS live: median ${live?.medianMB ?? '?'} MB, max ${live?.maxMB ?? '?'} MB over ${live?.seconds ?? '?'} s (${live?.samples ?? 0} samples); after forced GC ${fullHistory.afterGc.rssMB} MB`);
     if (options.heapSnapshot) {
@@ -471,7 +483,7 @@ export async function runScale(
     let onePerPartition: ScaleResult['memory']['onePerPartition'] = null;
     if (onePerTopic.length === layout.topics.length) {
       log(`Memory with history for each partition once: a second lagbot watching ${onePerTopic.length} groups (one per topic)`);
-      const second = ProbeClient.start(options.nodeOptions);
+      const second = ProbeClient.start({ nodeOptions: options.nodeOptions, env: options.env, bare: options.bare });
       cleanups.push(() => second.stop());
       await second.init({
         brokers: kafka.brokers,
@@ -539,6 +551,7 @@ export async function runScale(
         heap: kafka.external ? null : brokerHeap(scale, options),
         counting: proxy ? `broker side: a proxy in front of each broker's ${BENCH_LISTENER} listener, advertised at the proxy's address` : "lagbot's side (socketFactory)",
       },
+      lagbotProcess: { launcher: !options.bare, ...launched },
       build,
       loadAvg: { start: loadStart, measured: loadMeasured, end: loadavg() },
       correctness: { groupsRead, groupsExpected: expected.size, lagMismatches: lagMismatches.slice(0, 20), toolMismatches: toolMismatches.slice(0, 20) },

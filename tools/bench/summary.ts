@@ -81,6 +81,8 @@ export function formatSummary(results: ScaleResult[]): string {
     const s = r.scale;
     lines.push('');
     lines.push(`${s.groups} groups / ${s.topics} topics / ${s.partitions} partitions (${s.groupPartitions} group-partitions), Kafka ${r.kafka.version}, ${r.kafka.brokers} broker(s)`);
+    const launched = r.lagbotProcess;
+    lines.push(`  lagbot process: ${launched.launcher ? 'as bin/lagbot starts it' : 'plain node (--bare)'}; node ${launched.execArgv.join(' ') || 'without flags'}; GLIBC_TUNABLES ${launched.glibcTunables ?? 'unset'}`);
     lines.push(`  load average: ${r.loadAvg.start.map((l) => l.toFixed(2)).join(' ')} at the start, ${r.loadAvg.measured.map((l) => l.toFixed(2)).join(' ')} when measuring`);
     lines.push(`  state built in ${(r.build.totalMs / 1000).toFixed(1)} s (topics ${(r.build.createTopicsMs / 1000).toFixed(1)} s, produce ${(r.build.produceMs / 1000).toFixed(1)} s, commits ${(r.build.commitMs / 1000).toFixed(1)} s)`);
     const c = r.checkCycle;
