@@ -12,6 +12,7 @@ import {
   sampleFrom,
   sampleOf,
   stalledPartitions,
+  stepRates,
   type GroupSample,
 } from '../../src/core/history.js';
 import type { GroupLag } from '../../src/core/protocol.js';
@@ -157,6 +158,25 @@ describe('compact history', () => {
       expect(rewindsIn(compact, 10 * 60_000)).toEqual(rewindsIn(plain, 10 * 60_000));
     }
     expect(rewindsIn(compact, 60 * 60_000).map((r) => r.key)).toEqual([partitionKey('t', 0)]);
+  });
+
+  it('works out the step rates of every step as plain offset arrays do, partitions coming and going included', () => {
+    const steps = (history: readonly GroupSample[]) => {
+      const r = stepRates(history);
+      return { produce: [...r.producePerSec], consume: [...r.consumePerSec] };
+    };
+    let compact: GroupSample[] = [];
+    let plain: GroupSample[] = [];
+    scriptedRows(21, 200).forEach((rows, s) => {
+      const lag = lagAt(s * 30_000, rows);
+      compact = appendSample(compact, sampleOf(lag, compact[compact.length - 1]), 60 * 60_000);
+      plain = appendSample(plain, plainSample(lag), 60 * 60_000);
+      const answer = steps(compact);
+      expect(answer).toEqual(steps(plain));
+      // Asked again of the same history (the answer is kept): the same figures.
+      expect(steps(compact)).toEqual(answer);
+    });
+    expect(stepRates(compact).producePerSec).toHaveLength(compact.length - 1);
   });
 
   it('answers rates and stalls exactly as plain offset arrays do', () => {
