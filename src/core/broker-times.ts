@@ -1,7 +1,7 @@
 import { partitionKey, type GroupSample } from './history.js';
 import type { GroupLag, PartitionLag } from './protocol.js';
 import type { PartitionOffset, PartitionRef, RecordTime, RecordTimeSource, SkippedRange } from './record-time.js';
-import { partitionStaleness, type PartitionTimes, type StalenessSettings } from './staleness.js';
+import { partitionStaleness, type PartitionTimes, type Staleness, type StalenessSettings } from './staleness.js';
 
 /**
  * What lagbot asks the broker about time, and what it makes of the answers. Asking is
@@ -27,6 +27,9 @@ export interface TimeAsks {
   anchors: PartitionRef[];
 }
 
+/** Each partition's answer in anchorAsks, read before the next is asked. */
+const ASKED: Staleness = { seconds: null, method: null, idle: false };
+
 /**
  * The partitions whose staleness the broker's anchors would change: lagging ones the history
  * does not reach back to (extrapolated or unknown), and, while the history is shorter than
@@ -38,7 +41,7 @@ export function anchorAsks(lag: GroupLag, history: readonly GroupSample[], setti
   const asks: PartitionRef[] = [];
   for (const p of lag.partitions) {
     if (p.lag === null || p.lag === 0 || p.committedOffset === null) continue;
-    if (short || partitionStaleness(p, lag.readAt, history, settings).method !== 'estimated') asks.push({ topic: p.topic, partition: p.partition });
+    if (short || partitionStaleness(p, lag.readAt, history, settings, undefined, ASKED).method !== 'estimated') asks.push({ topic: p.topic, partition: p.partition });
   }
   return asks;
 }

@@ -204,6 +204,10 @@ export function computeGroupLag(
       clientId: owner?.clientId ?? null,
       host: owner?.host ?? null,
       flags,
+      // Set by estimateStaleness on every read it sees: there from the start, they are fields
+      // of the row's shape, not a properties array added to 50,000 rows a check.
+      lagSeconds: undefined,
+      lagSecondsMethod: undefined,
     });
   }
   partitions.sort(compareRows);
