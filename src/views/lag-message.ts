@@ -61,13 +61,13 @@ function slackPartitionRow(p: PartitionLag): string[] {
   ];
 }
 
-/** The partition table, with the rates after the lag where the history gives them. */
-function partitionTable(lag: GroupLag, rates: PartitionRates | null | undefined): { columns: Column[]; rows: string[][] } {
+/** The partition table of these partitions, with the rates after the lag where the history gives them. */
+function partitionTable(partitions: readonly PartitionLag[], rates: PartitionRates | null | undefined): { columns: Column[]; rows: string[][] } {
   const cells = rateCells(rates);
-  if (!cells) return { columns: SLACK_PARTITION_COLUMNS, rows: lag.partitions.map(slackPartitionRow) };
+  if (!cells) return { columns: SLACK_PARTITION_COLUMNS, rows: partitions.map(slackPartitionRow) };
   // After LAG and STALE: how much, how old, then why.
   const columns = [...SLACK_PARTITION_COLUMNS.slice(0, 3), ...RATE_COLUMNS, ...SLACK_PARTITION_COLUMNS.slice(3)];
-  const rows = lag.partitions.map((p) => {
+  const rows = partitions.map((p) => {
     const row = slackPartitionRow(p);
     return [...row.slice(0, 3), ...cells(p), ...row.slice(3)];
   });
@@ -156,11 +156,13 @@ function findingsBlock(findings: readonly Finding[]): KnownBlock[] {
   return [section(findings.map((f) => `${FINDING_ICONS[f.kind]} ${slackText((s) => findingText(f, s))}`).join('\n'))];
 }
 
-function tableBlocks(title: string, columns: readonly Column[], rows: readonly string[][], maxRows: number, noun: string): KnownBlock[] {
+/** `rows`: the first of `total` rows, at least as many as can be shown. */
+function tableBlocks(title: string, columns: readonly Column[], rows: readonly string[][], maxRows: number, noun: string, total = rows.length): KnownBlock[] {
   const [head, ...lines] = renderTable(columns, rows);
   const table = fittedTable(title, head as string, lines, maxRows);
   const blocks = [table.block];
-  if (table.omitted > 0) blocks.push(context(`${table.omitted} more ${noun} not shown (the totals include them).`));
+  const omitted = table.omitted + (total - rows.length);
+  if (omitted > 0) blocks.push(context(`${omitted} more ${noun} not shown (the totals include them).`));
   return blocks;
 }
 
@@ -174,8 +176,12 @@ export function groupLagMessage(lag: GroupLag, findings: readonly Finding[], opt
     ...findingsBlock(findings),
   ];
   if (lag.partitions.length > 0) {
-    const table = partitionTable(lag, options.rates);
-    blocks.push(...tableBlocks('*Lag by partition*, largest first', table.columns, table.rows, options.maxPartitionRows ?? 25, 'partitions'));
+    // Only the rows that can be shown are written: the columns fit them, not partitions
+    // far down the list, and a 1,000-partition group's answer does not format 975 rows
+    // to drop them (a third of what that answer allocated).
+    const maxRows = options.maxPartitionRows ?? 25;
+    const table = partitionTable(lag.partitions.slice(0, maxRows), options.rates);
+    blocks.push(...tableBlocks('*Lag by partition*, largest first', table.columns, table.rows, maxRows, 'partitions', lag.partitions.length));
   }
   if (lag.members.length > 0) blocks.push(...membersTableBlocks(lag, 15));
   blocks.push(...postButton(options.commandText, options), footer(lag, options));

@@ -114,6 +114,20 @@ describe('groupLagMessage', () => {
     expect(joined).toContain('clicks-999 '); // largest lag first
   });
 
+  it('sizes the partition columns to the rows it shows, not to partitions far down the list', () => {
+    const { snapshot, offsets } = bigGroup(1_000);
+    // Partition 0 has the smallest lag (not shown) and offsets of 16 digits.
+    const huge = 1_234_567_890_123_456;
+    const committed = snapshot.committed.map((c) => (c.partition === 0 ? { ...c, offset: huge } : c));
+    const topic = offsets.get('clicks') as Extract<TopicOffsets, { exists: true }>;
+    const wide = new Map([['clicks', { ...topic, partitions: topic.partitions.map((p) => (p.partition === 0 ? { ...p, logEndOffset: huge } : p)) }]]);
+    const joined = texts(groupLagMessage(...read(computeGroupLag({ ...snapshot, committed }, wide, 0)))).join('\n');
+    expect(joined).not.toContain('1,234,567,890,123,456');
+    const head = joined.split('\n').find((l) => l.startsWith('PARTITION')) as string;
+    // LOG-END's cells are 5 characters wide (`7,993`): no 21-character column is left for partition 0.
+    expect(head).toMatch(/COMMITTED {2}LOG-END {2}OWNER/);
+  });
+
   it('escapes Kafka-derived text so a group named <!channel> pings no one', () => {
     const evil = caseStudySnapshot({
       group: '<!channel> & <@U1>',
