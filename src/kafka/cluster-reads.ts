@@ -305,7 +305,7 @@ export class BatchedReads implements ClusterReads {
    * LOG_START_MAX_AGE_MS rather than on every read: most reads send one ListOffsets per
    * leader instead of two, and a retention loss shows at most a minute late.
    */
-  private readonly logStarts = new Map<string, { start: number; at: number }>();
+  private readonly logStarts = new Map<string, Map<number, { start: number; at: number }>>();
 
   constructor(
     private readonly cluster: InternalCluster,
@@ -361,7 +361,7 @@ export class BatchedReads implements ClusterReads {
   }
 
   private freshLogStart(topic: string, partition: number, now: number): boolean {
-    const known = this.logStarts.get(`${topic}\u0000${partition}`);
+    const known = this.logStarts.get(topic)?.get(partition);
     return known !== undefined && now - known.at < LOG_START_MAX_AGE_MS;
   }
 
@@ -615,15 +615,17 @@ export class BatchedReads implements ClusterReads {
     }
 
     const ends = new Map<string, Map<number, { end?: number; start?: number }>>();
-    const record = (responses: readonly RawTopicPartitionOffsets[], field: 'end' | 'start') => {
+    // Each log end with the log start last read (no key string or array per partition: this
+    // runs for every partition of the cluster each check).
+    const record = (responses: readonly RawTopicPartitionOffsets[]) => {
       for (const { topic, partitions } of responses) {
-        const forTopic = ends.get(topic) ?? new Map<number, { end?: number; start?: number }>();
+        let forTopic = ends.get(topic);
+        if (!forTopic) ends.set(topic, (forTopic = new Map()));
+        const starts = this.logStarts.get(topic);
         for (const p of partitions) {
-          const entry = forTopic.get(p.partition) ?? {};
-          entry[field] = Number(p.offset);
-          forTopic.set(p.partition, entry);
+          const start = starts?.get(p.partition);
+          forTopic.set(p.partition, start ? { end: Number(p.offset), start: start.start } : { end: Number(p.offset) });
         }
-        ends.set(topic, forTopic);
       }
     };
     const now = this.now();
@@ -642,13 +644,12 @@ export class BatchedReads implements ClusterReads {
           const [latest, earliest] = await Promise.all([broker.listOffsets(request(LATEST)), stale.topics.length > 0 ? broker.listOffsets(stale) : null]);
           if (earliest) {
             for (const { topic, partitions } of earliest.responses) {
-              for (const p of partitions) this.logStarts.set(`${topic}\u0000${p.partition}`, { start: Number(p.offset), at: now });
+              let starts = this.logStarts.get(topic);
+              if (!starts) this.logStarts.set(topic, (starts = new Map()));
+              for (const p of partitions) starts.set(p.partition, { start: Number(p.offset), at: now });
             }
           }
-          record(latest.responses, 'end');
-          for (const { topic, partitions } of latest.responses) {
-            record([{ topic, partitions: partitions.flatMap((p) => { const start = this.logStarts.get(`${topic}\u0000${p.partition}`); return start ? [{ partition: p.partition, offset: String(start.start) }] : []; }) }], 'start');
-          }
+          record(latest.responses);
         } catch (error) {
           // Nothing of this leader was recorded (both answers are recorded together, or
           // neither): its partitions come out unknown.
@@ -660,7 +661,7 @@ export class BatchedReads implements ClusterReads {
       for (const [partition, entry] of forTopic) {
         // A log start above the log end belongs to a topic deleted and created again: ask next time.
         if (entry.start !== undefined && entry.end !== undefined && entry.start > entry.end) {
-          this.logStarts.delete(`${topic}\u0000${partition}`);
+          this.logStarts.get(topic)?.delete(partition);
           entry.start = undefined;
         }
       }
