@@ -1,3 +1,4 @@
+import { blockMemory } from './block-memory.js';
 import { completeTotal } from './lag.js';
 import type { GroupLag, GroupState, PartitionLag } from './protocol.js';
 
@@ -128,10 +129,10 @@ class DeltaBlock {
     this.head = head;
     const size = BLOCK_SAMPLES * stride;
     const floats = head + stride;
-    const buffer = new ArrayBuffer(8 * floats + width * size);
-    this.floats = new Float64Array(buffer, 0, floats);
+    const { buffer, offset } = blockMemory(8 * floats + width * size);
+    this.floats = new Float64Array(buffer, offset, floats);
     for (let j = 0; j < stride; j += 1) this.floats[head + j] = first[j] as number;
-    const at = 8 * floats;
+    const at = offset + 8 * floats;
     this.data = width === 4 ? new Int32Array(buffer, at, size) : width === 2 ? new Int16Array(buffer, at, size) : new Int8Array(buffer, at, size);
     this.limit = LIMIT[width];
     this.missing = -this.limit - 1;
@@ -305,10 +306,14 @@ export class LogEnds {
   /** The column of each of `keys` in `block` (-1: not there). */
   columnsOf(keys: readonly string[], block: LogEndBlock): Int32Array {
     if (block.keys !== this.keys) return new Int32Array(keys.length).fill(-1);
-    return Int32Array.from(keys, (key) => {
+    // Held as long as the block: from the blocks' memory, as the block's own numbers are.
+    const { buffer, offset } = blockMemory(4 * keys.length);
+    const columns = new Int32Array(buffer, offset, keys.length);
+    keys.forEach((key, i) => {
       const { topic, partition } = splitKey(key);
-      return this.columns.get(topic)?.get(partition) ?? -1;
+      columns[i] = this.columns.get(topic)?.get(partition) ?? -1;
     });
+    return columns;
   }
 
   /** The table's own string for this partition's key, if it has the partition: a key string per cluster, not per group reading it. */
