@@ -576,12 +576,12 @@ export class BatchedReads implements ClusterReads {
       const again: Array<{ groupId: string; error: unknown }> = [];
       const found: Array<[string, CommittedOffset[]]> = [];
       for (const g of await sendFlexible(broker, fetchGroupOffsets(ids, version))) {
-        const failed = g.errorCode !== 0 ? g.errorCode : (g.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode ?? 0);
+        const failed = g.errorCode !== 0 ? g.errorCode : g.partitionErrorCode;
         if (failed !== 0) {
           again.push({ groupId: g.groupId, error: kafkaError(failed) });
           continue;
         }
-        found.push([g.groupId, g.topics.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.offset >= 0 ? p.offset : null })))]);
+        found.push([g.groupId, g.committed]);
       }
       return { answers: found, again };
     });

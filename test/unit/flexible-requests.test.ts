@@ -94,7 +94,41 @@ describe('requests lagbot encodes itself', () => {
       ...tagged([]),
     ]);
     expect(fetchGroupOffsets(['orders'], 8).decode(answer)).toEqual([
-      { groupId: 'orders', errorCode: 0, topics: [{ topic: 't', partitions: [{ partition: 0, offset: 1234, errorCode: 0 }, { partition: 1, offset: -1, errorCode: 0 }] }] },
+      { groupId: 'orders', errorCode: 0, partitionErrorCode: 0, committed: [{ topic: 't', partition: 0, offset: 1234 }, { topic: 't', partition: 1, offset: null }] },
+    ]);
+  });
+
+  it('decodes OffsetFetch v8: the first failed partition of a group is told beside its offsets', () => {
+    const answer = Buffer.from([
+      ...tagged([]),
+      ...i32(0),
+      2,
+      ...str('orders'),
+      3, // two topics
+      ...str('a'),
+      2,
+      ...i32(0), ...i64(7), ...i32(-1), 0, ...i16(0), ...tagged([]),
+      ...tagged([]),
+      ...str('b'),
+      3,
+      ...i32(4), ...i64(-1), ...i32(-1), 0, ...i16(16), ...tagged([]),
+      ...i32(5), ...i64(9), ...i32(-1), 0, ...i16(3), ...tagged([]),
+      ...tagged([]),
+      ...i16(0),
+      ...tagged([]),
+      ...tagged([]),
+    ]);
+    expect(fetchGroupOffsets(['orders'], 8).decode(answer)).toEqual([
+      {
+        groupId: 'orders',
+        errorCode: 0,
+        partitionErrorCode: 16,
+        committed: [
+          { topic: 'a', partition: 0, offset: 7 },
+          { topic: 'b', partition: 4, offset: null },
+          { topic: 'b', partition: 5, offset: 9 },
+        ],
+      },
     ]);
   });
 

@@ -126,10 +126,17 @@ export function findCoordinators(groupIds: readonly string[], version: number): 
 
 // OffsetFetch v8/v9: many groups in one request (KIP-709), every topic of each (topics null).
 
+/**
+ * A group's committed offsets, as lagbot holds them (offset null where the broker says -1,
+ * no commit): decoded straight into that shape, one object per partition, since an answer
+ * for 1,000 groups holds 50,000 of them every check.
+ */
 export interface GroupOffsetsAnswer {
   groupId: string;
   errorCode: number;
-  topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: number; errorCode: number }> }>;
+  /** The first partition's error code that is not 0; 0 when none failed. */
+  partitionErrorCode: number;
+  committed: Array<{ topic: string; partition: number; offset: number | null }>;
 }
 
 export function fetchGroupOffsets(groupIds: readonly string[], version: number): FlexibleRequest<GroupOffsetsAnswer[]> {
@@ -154,23 +161,25 @@ export function fetchGroupOffsets(groupIds: readonly string[], version: number):
       r.int32(); // throttle time
       return r.compactArray((g) => {
         const groupId = g.compactString();
-        const topics = g.compactArray((t) => {
+        const committed: GroupOffsetsAnswer['committed'] = [];
+        let partitionErrorCode = 0;
+        g.compactArray((t) => {
           const topic = t.compactString();
-          const partitions = t.compactArray((p) => {
+          t.compactArray((p) => {
             const partition = p.int32();
             const offset = p.int64();
             p.int32(); // committed leader epoch
             p.compactNullableString(); // metadata
             const errorCode = p.int16();
             p.taggedFields();
-            return { partition, offset, errorCode };
+            if (partitionErrorCode === 0) partitionErrorCode = errorCode;
+            committed.push({ topic, partition, offset: offset >= 0 ? offset : null });
           });
           t.taggedFields();
-          return { topic, partitions };
         });
         const errorCode = g.int16();
         g.taggedFields();
-        return { groupId, errorCode, topics };
+        return { groupId, errorCode, partitionErrorCode, committed };
       });
     },
   );
