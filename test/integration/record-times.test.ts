@@ -13,8 +13,12 @@ import { createTopic, eventually, kafkaClient, lagReader, testbed, uniqueName } 
  * the ranges a consumer passes over (deleted, compacted, transaction markers, aborted).
  */
 
-/** A fixed past minute, so a broker clock can never be mistaken for the producer's timestamp. */
-const T0 = Date.UTC(2026, 0, 15, 3, 14, 0);
+/**
+ * A whole minute an hour before the run, so a broker clock can never be mistaken for the
+ * producer's timestamp. Not a fixed date: records older than the broker's retention (7 days)
+ * are deleted at its next retention check, every 5 minutes, and a read after it finds none.
+ */
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
 const COUNT = 10;
 const timeOf = (i: number) => T0 + i * 1_000;
 
