@@ -116,6 +116,12 @@ export interface TopicCatalog {
  */
 export interface ClusterReads {
   topics(): Promise<TopicCatalog>;
+  /**
+   * The catalog of `topics` alone, for a read that knows them (one group's): where the
+   * cluster allows, its cost does not grow with the cluster's partitions. With no topics,
+   * the brokers alone (for ListGroups).
+   */
+  topicsOf(topics: readonly string[]): Promise<TopicCatalog>;
   listGroups(catalog: TopicCatalog): Promise<ListedGroup[]>;
   /** Groups listed as KIP-848 in `types` are described as such; a group of unknown type is tried both ways. */
   describeGroups(groupIds: readonly string[], types?: ReadonlyMap<string, GroupProtocol | null>): Promise<DescribedGroup[]>;
@@ -146,6 +152,11 @@ export class AdminReads implements ClusterReads {
 
   async topics(): Promise<TopicCatalog> {
     return { names: new Set(await this.admin.listTopics()), leaders: null, brokers: null };
+  }
+
+  /** The admin API names every topic or none. */
+  topicsOf(): Promise<TopicCatalog> {
+    return this.topics();
   }
 
   async listGroups(): Promise<ListedGroup[]> {
@@ -220,6 +231,27 @@ function catalogOf(metadata: RawMetadata): TopicCatalog {
   return { names: new Set(leaders.keys()), leaders, brokers: metadata.brokers.map((b) => b.nodeId) };
 }
 
+const METADATA_API = 3;
+/** UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, TOPIC_AUTHORIZATION_FAILED. */
+const TOPIC_ABSENT = new Set([3, 17, 29]);
+
+/**
+ * A Metadata answer with each partition that reported an error given leader -1 (its log
+ * end unknown for this read), and the topics named that do not exist, or that lagbot may not
+ * describe, left out, as an answer for every topic leaves them out.
+ */
+function leadersAsAnswered(answer: RawMetadata): RawMetadata {
+  return {
+    brokers: answer.brokers,
+    topicMetadata: answer.topicMetadata
+      .filter((t) => !TOPIC_ABSENT.has(t.topicErrorCode ?? 0))
+      .map((t) => ({
+        topic: t.topic,
+        partitionMetadata: t.partitionMetadata.map((p) => ({ partitionId: p.partitionId, leader: p.partitionErrorCode ? -1 : p.leader })),
+      })),
+  };
+}
+
 const LATEST = -1;
 const EARLIEST = -2;
 /** How long a log start offset read stands in for a fresh one (see BatchedReads.logStarts). */
@@ -281,7 +313,7 @@ const NOT_OF_THIS_TYPE = new Set([69, 35]);
 
 /**
  * The batched path, at the protocol's floor where the brokers allow it: one Metadata per
- * read (all topics), one ListGroups per broker, one FindCoordinator for every group not
+ * read (all topics, or a group's own in a read of one), one ListGroups per broker, one FindCoordinator for every group not
  * seen before, per coordinator one DescribeGroups, one ConsumerGroupDescribe and one
  * OffsetFetch for all its groups, and per partition leader the ListOffsets for all topics.
  * The requests kafkajs cannot send are lagbot's own (flexible/requests.ts); a broker that
@@ -291,6 +323,8 @@ export class BatchedReads implements ClusterReads {
   /** Coordinators move only on broker failover or reassignment; a wrong one answers NOT_COORDINATOR and is forgotten. */
   private readonly coordinators = new Map<string, number>();
   private metadataInFlight: Promise<RawMetadata> | null = null;
+  /** Metadata naming some topics (topicsOf), by the topics named, while on its way. */
+  private readonly namedInFlight = new Map<string, Promise<TopicCatalog>>();
   private catalog: { from: RawMetadata; catalog: TopicCatalog } | null = null;
   /** Coordinator lookups under way, so a group is looked up once however many requests need it. */
   private readonly lookups = new Map<string, Promise<number>>();
@@ -317,10 +351,7 @@ export class BatchedReads implements ClusterReads {
     this.apis = new BrokerApis(flexible, logger);
   }
 
-  /**
-   * One Metadata request for every topic. Reads that start while one is on its way share
-   * it: twenty /lag commands at once cost one Metadata, not twenty.
-   */
+  /** One Metadata request for every topic. Reads that start while one is on its way share it. */
   private metadata(): Promise<RawMetadata> {
     this.metadataInFlight ??= (async () => {
       try {
@@ -351,13 +382,7 @@ export class BatchedReads implements ClusterReads {
     if (!answer) throw refused;
     const whole = answer.topicMetadata.filter((t) => !t.topicErrorCode && t.partitionMetadata.every((p) => !p.partitionErrorCode)).map((t) => t.topic);
     if (whole.length > 0) await pool.refreshMetadata(whole);
-    return {
-      brokers: answer.brokers,
-      topicMetadata: answer.topicMetadata.map((t) => ({
-        topic: t.topic,
-        partitionMetadata: t.partitionMetadata.map((p) => ({ partitionId: p.partitionId, leader: p.partitionErrorCode ? -1 : p.leader })),
-      })),
-    };
+    return leadersAsAnswered(answer);
   }
 
   private freshLogStart(topic: string, partition: number, now: number): boolean {
@@ -370,6 +395,47 @@ export class BatchedReads implements ClusterReads {
     // Reads that shared a Metadata answer share its catalog too (10,000 partitions each).
     if (this.catalog?.from !== metadata) this.catalog = { from: metadata, catalog: catalogOf(metadata) };
     return this.catalog.catalog;
+  }
+
+  /**
+   * One Metadata naming `topics`, sent past kafkajs' pool, whose own metadata stays the whole
+   * cluster's: the answer for one group's topics is a few partitions, where the whole
+   * cluster's is every one of them (30,000 decoded for each /lag at 3,000 groups,
+   * BENCHMARKS.md). Where it is not answered, the whole read, with its errors.
+   */
+  async topicsOf(topics: readonly string[]): Promise<TopicCatalog> {
+    const pool = this.cluster.brokerPool;
+    if (topics.length === 0) {
+      // Metadata cannot name no topic through kafkajs ([] asks for all): the brokers the pool knows.
+      return pool.metadata ? { names: new Set(), leaders: new Map(), brokers: pool.metadata.brokers.map((b) => b.nodeId) } : await this.topics();
+    }
+    // Twenty /lag commands at once for one group cost one Metadata, not twenty.
+    const key = topics.join('\u0000');
+    let read = this.namedInFlight.get(key);
+    if (!read) {
+      read = this.namedMetadata(topics).finally(() => this.namedInFlight.delete(key));
+      this.namedInFlight.set(key, read);
+    }
+    return read;
+  }
+
+  /**
+   * The leaders it names are reached through kafkajs' pool, which knows only the brokers of
+   * its last whole answer: before the first one, or when a broker joined since, the whole
+   * read instead (it refreshes the pool).
+   */
+  private async namedMetadata(topics: readonly string[]): Promise<TopicCatalog> {
+    const pool = this.cluster.brokerPool;
+    if (!pool.metadata) return await this.topics();
+    const answer = await pool
+      .findConnectedBroker()
+      .then((broker) =>
+        // Before Metadata v4 (Kafka 1.0) a request naming a deleted topic could create it again.
+        (broker.versions?.[METADATA_API]?.maxVersion ?? -1) >= 4 ? metadataAsAnswered(broker, topics) : null,
+      )
+      .catch(() => null);
+    const known = new Set(pool.metadata?.brokers.map((b) => b.nodeId));
+    return answer && answer.brokers.every((b) => known.has(b.nodeId)) ? catalogOf(leadersAsAnswered(answer)) : await this.topics();
   }
 
   async listGroups(catalog: TopicCatalog): Promise<ListedGroup[]> {

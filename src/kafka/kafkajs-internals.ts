@@ -62,6 +62,8 @@ export interface InternalCluster {
     metadata: RawMetadata | null;
     /** The bootstrap connection, the only one before a Metadata answer was ever taken. */
     seedBroker?: InternalBroker;
+    /** A broker with an open connection if there is one (else the first that connects), as kafkajs' own refresh picks. */
+    findConnectedBroker(): Promise<InternalBroker>;
     /** Calls `use` with one broker after another until a call does not throw; null when none did. */
     withBroker<T>(use: (b: { nodeId: number; broker: InternalBroker }) => Promise<T>): Promise<T | null>;
   };
@@ -161,7 +163,8 @@ function isCluster(value: unknown): value is InternalCluster {
   return (
     typeof c?.findBroker === 'function' &&
     typeof c.findGroupCoordinatorMetadata === 'function' &&
-    typeof c.brokerPool?.refreshMetadata === 'function'
+    typeof c.brokerPool?.refreshMetadata === 'function' &&
+    typeof c.brokerPool.findConnectedBroker === 'function'
   );
 }
 
@@ -212,13 +215,14 @@ export function kafkaError(code: number): Error {
 }
 
 /**
- * Metadata for every topic as the broker answered it, partition errors included. kafkajs'
- * own refresh rejects the whole answer when one partition has no leader (LEADER_NOT_AVAILABLE
- * while it is offline), which would fail every read of the cluster for one partition; here
- * each partition keeps its error code, for the read to treat it as unknown.
+ * Metadata as the broker answered it, topic and partition errors included, for `topics` or,
+ * with none named, for every topic. kafkajs' own refresh rejects the whole answer when one
+ * partition has no leader (LEADER_NOT_AVAILABLE while it is offline), which would fail every
+ * read of the cluster for one partition; here each keeps its error code, for the read to
+ * treat it as unknown. Never creates a topic it names.
  */
-export async function metadataAsAnswered(broker: InternalBroker): Promise<RawMetadata> {
-  return (await asAnswered(broker, 'Metadata', { topics: [], allowAutoTopicCreation: false })) as RawMetadata;
+export async function metadataAsAnswered(broker: InternalBroker, topics: readonly string[] = []): Promise<RawMetadata> {
+  return (await asAnswered(broker, 'Metadata', { topics: [...topics], allowAutoTopicCreation: false })) as RawMetadata;
 }
 
 /**

@@ -46,19 +46,20 @@ export class KafkaLagReader implements LagSource {
 
   async listGroupNames(): Promise<string[]> {
     return this.use('listing groups', async (reads) => {
-      const groups = await reads.listGroups(await reads.topics());
+      const groups = await reads.listGroups(await reads.topicsOf([]));
       return groups.map((g) => g.groupId).sort();
     });
   }
 
+  /** One group: Metadata for its own topics once they are known, not the whole cluster's. */
   async readGroup(group: string): Promise<GroupLag | null> {
     return this.use(`reading group ${group}`, async (reads) => {
-      const catalog = reads.topics();
-      const [lag] = await this.readGroups(reads, [group], null, catalog);
+      const catalogOf = (topics: readonly string[]) => reads.topicsOf(topics);
+      const [lag] = await this.readGroups(reads, [group], null, catalogOf);
       if (lag?.protocol !== 'share' || lag.membersVisible) return lag ?? null;
       // Only the listing tells a share group apart; read it again as one.
-      const listing = (await reads.listGroups(await catalog)).filter((g) => g.groupId === group);
-      const [share] = await this.readGroups(reads, [group], new Map(listing.map((g) => [g.groupId, g])), catalog);
+      const listing = (await reads.listGroups(await reads.topicsOf([]))).filter((g) => g.groupId === group);
+      const [share] = await this.readGroups(reads, [group], new Map(listing.map((g) => [g.groupId, g])), catalogOf);
       return share ?? null;
     });
   }
@@ -73,13 +74,15 @@ export class KafkaLagReader implements LagSource {
    */
   async readAllGroups(): Promise<GroupLag[]> {
     return this.use('reading all groups', async (reads) => {
+      // Every group's topics are most of the cluster's: one Metadata for all, asked at once.
       const catalog = reads.topics();
+      const all = () => catalog;
       const groups = await reads.listGroups(await catalog);
       const listed = new Map(groups.map((g) => [g.groupId, g]));
       const unlisted = [...this.remembered.keys()].filter((g) => !listed.has(g));
       const [lags, extra] = await Promise.all([
-        this.readGroups(reads, [...listed.keys()], listed, catalog),
-        this.readGroups(reads, unlisted, listed, catalog).then(
+        this.readGroups(reads, [...listed.keys()], listed, all),
+        this.readGroups(reads, unlisted, listed, all).then(
           (found) => ({ ok: true as const, found }),
           () => ({ ok: false as const }),
         ),
@@ -115,22 +118,24 @@ export class KafkaLagReader implements LagSource {
     }
   }
 
-  private async readGroups(reads: ClusterReads, groupIds: string[], listed: ReadonlyMap<string, ListedGroup> | null, catalogRead: Promise<TopicCatalog>): Promise<GroupLag[]> {
-    if (groupIds.length === 0) {
-      await catalogRead;
-      return [];
-    }
+  /** `catalogOf` gives the catalog for the groups' topics (and the brokers, for a listing with no topics). */
+  private async readGroups(
+    reads: ClusterReads,
+    groupIds: string[],
+    listed: ReadonlyMap<string, ListedGroup> | null,
+    catalogOf: (topics: readonly string[]) => Promise<TopicCatalog>,
+  ): Promise<GroupLag[]> {
+    if (groupIds.length === 0) return [];
     const types = new Map(groupIds.map((g) => [g, listed?.get(g)?.type ?? null]));
     // Share groups commit no offsets: their start offsets and lag come from their own request.
     // Other types (streams groups) commit offsets but are described by requests lagbot does not send.
     const describable = groupIds.filter((g) => types.get(g) !== 'other');
     const withOffsets = groupIds.filter((g) => types.get(g) !== 'share');
     const share = groupIds.filter((g) => types.get(g) === 'share');
-    const [descriptions, committedByGroup, shareOffsets, catalog] = await Promise.all([
+    const [descriptions, committedByGroup, shareOffsets] = await Promise.all([
       reads.describeGroups(describable, types),
       reads.fetchCommitted(withOffsets),
       share.length > 0 ? reads.fetchShareOffsets(share) : Promise.resolve([]),
-      catalogRead,
     ]);
     const byId = new Map(descriptions.map((d) => [d.groupId, d]));
     const committedOf = new Map([...withOffsets.map((g, i) => [g, committedByGroup[i] ?? []] as const), ...share.map((g, i) => [g, shareOffsets[i] ?? []] as const)]);
@@ -138,7 +143,7 @@ export class KafkaLagReader implements LagSource {
     const snapshots: GroupSnapshot[] = [];
     for (const groupId of groupIds) {
       const committed = committedOf.get(groupId) ?? [];
-      const snapshot = await this.snapshotOf(reads, catalog, groupId, byId.get(groupId), committed, listed);
+      const snapshot = await this.snapshotOf(reads, catalogOf, groupId, byId.get(groupId), committed, listed);
       if (snapshot) snapshots.push(snapshot);
     }
 
@@ -150,7 +155,8 @@ export class KafkaLagReader implements LagSource {
     });
     const allTopics = new Set<string>();
     for (const topics of topicsOf) for (const t of topics) allTopics.add(t);
-    const offsets = await reads.topicOffsets([...allTopics], catalog);
+    const topics = [...allTopics];
+    const offsets = await reads.topicOffsets(topics, await catalogOf(topics));
     const readAt = this.clock.now();
     // Each group gets only its own topics' offsets: computeGroupLag indexes every partition
     // it is given, and the whole cluster's partitions for each of 1,000 groups is 10^7 entries.
@@ -172,7 +178,7 @@ export class KafkaLagReader implements LagSource {
    */
   private async snapshotOf(
     reads: ClusterReads,
-    catalog: TopicCatalog,
+    catalogOf: (topics: readonly string[]) => Promise<TopicCatalog>,
     groupId: string,
     description: DescribedGroup | undefined,
     committed: CommittedOffset[],
@@ -185,7 +191,7 @@ export class KafkaLagReader implements LagSource {
     const withOffsets = isShare ? committed : committed.filter((c) => c.offset !== null);
 
     if (description === undefined || (description.type === 'classic' && state === 'Dead' && description.members.length === 0)) {
-      const listing = listed ? listed.get(groupId) : (await reads.listGroups(catalog)).find((g) => g.groupId === groupId);
+      const listing = listed ? listed.get(groupId) : (await reads.listGroups(await catalogOf([]))).find((g) => g.groupId === groupId);
       if (!listing && withOffsets.length === 0) return null;
       const type = listing?.type ?? 'consumer';
       return {

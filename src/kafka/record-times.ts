@@ -106,6 +106,9 @@ export function requestsOfLeader(asks: readonly PartitionOffset[]): PartitionOff
   return requests;
 }
 
+/** The topics of `items`, each once: the Metadata a time read needs names only them. */
+const topicNames = (items: readonly PartitionRef[]): string[] => [...new Set(items.map((i) => i.topic))];
+
 /** Partitions by leader; those without one (unknown, or offline) are answered at once. */
 export function byLeader<T extends PartitionRef>(items: readonly T[], catalog: TopicCatalog): { leaders: Map<number, T[]>; unplaced: Array<{ item: T; reason: 'unknown-partition' | 'not-readable'; detail: string }> } {
   const leaders = new Map<number, T[]>();
@@ -152,7 +155,7 @@ export class KafkaRecordTimes implements RecordTimeSource {
     const plan = planFetches(asks, this.cache, this.limits.maxFetchesPerCall);
     if (plan.fetch.length > 0) {
       const fetched = await this.session.use(`reading the records at ${plan.fetch.length} committed offset(s)`, (reads, cluster) =>
-        cluster ? reads.topics().then((catalog) => this.fetchAll(cluster, catalog, plan.fetch.map((f) => f.ask))) : Promise.resolve(new Map<PartitionOffset, RecordTime>()),
+        cluster ? reads.topicsOf(topicNames(plan.fetch.map((f) => f.ask))).then((catalog) => this.fetchAll(cluster, catalog, plan.fetch.map((f) => f.ask))) : Promise.resolve(new Map<PartitionOffset, RecordTime>()),
       );
       for (const { ask, at } of plan.fetch) {
         const answer = fetched.get(ask) ?? none('not-readable', 'kafkajs 2.2.4 internals are not available: records cannot be fetched');
@@ -269,7 +272,7 @@ export class KafkaRecordTimes implements RecordTimeSource {
 
   async anchors(partitions: readonly PartitionRef[]): Promise<PartitionAnchors[]> {
     const found = await this.session.use(`reading the first and newest record times of ${partitions.length} partition(s)`, (reads, cluster) =>
-      cluster ? reads.topics().then((catalog) => this.anchorsOf(cluster, catalog, partitions)) : Promise.resolve(new Map<string, Omit<PartitionAnchors, 'topic' | 'partition'>>()),
+      cluster ? reads.topicsOf(topicNames(partitions)).then((catalog) => this.anchorsOf(cluster, catalog, partitions)) : Promise.resolve(new Map<string, Omit<PartitionAnchors, 'topic' | 'partition'>>()),
     );
     const unavailable: Anchor = { kind: 'none', reason: 'not-readable', detail: 'kafkajs 2.2.4 internals are not available: ListOffsets cannot be sent' };
     return partitions.map((p) => ({ topic: p.topic, partition: p.partition, ...(found.get(partitionKey(p)) ?? { logStart: unavailable, newest: unavailable }) }));

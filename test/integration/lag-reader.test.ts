@@ -6,6 +6,10 @@ import { findingText } from '../../src/views/finding-text.js';
 import { findingsOfRead as diagnose } from '../support/findings.js';
 import type { GroupLag } from '../../src/core/protocol.js';
 import type { KafkaLag } from '../../src/kafka/connect.js';
+import type { AdminSession } from '../../src/kafka/admin-session.js';
+import type { ClusterReads, TopicCatalog } from '../../src/kafka/cluster-reads.js';
+import { KafkaLagReader } from '../../src/kafka/lag-reader.js';
+import { systemClock } from '../../src/core/ports.js';
 import { LagUnavailableError } from '../../src/core/ports.js';
 import { groupJson } from '../../src/views/json.js';
 import { kafkaConsumerGroups, parseDescribeMembers } from '../../tools/kafka-testbed/tools.js';
@@ -40,6 +44,30 @@ function cli() {
 async function compareWithKafkaTool(lag: GroupLag) {
   const theirs = theirRowsByGroup(await kafkaConsumerGroups(cli(), ['--describe', '--group', lag.group])).get(lag.group) ?? [];
   return { ours: ourRows(lag), theirs };
+}
+
+/** The session a KafkaLag reads through (a private field: the reads it hands out are what these tests watch). */
+const sessionOf = (kafkaLag: KafkaLag): AdminSession => (kafkaLag.reader as unknown as { session: AdminSession }).session;
+
+/** A reader on `kafkaLag`'s session that records each catalog it asks for (the topics named, or 'all') and the topics the answer held. */
+function recordingCatalogReads(kafkaLag: KafkaLag) {
+  const session = sessionOf(kafkaLag);
+  const asked: Array<{ topics: readonly string[] | 'all'; held: number }> = [];
+  const record = (topics: readonly string[] | 'all', catalog: TopicCatalog) => {
+    asked.push({ topics, held: catalog.names.size });
+    return catalog;
+  };
+  const watched = (reads: ClusterReads): ClusterReads => ({
+    topics: () => reads.topics().then((catalog) => record('all', catalog)),
+    topicsOf: (topics) => reads.topicsOf(topics).then((catalog) => record([...topics], catalog)),
+    listGroups: (catalog) => reads.listGroups(catalog),
+    describeGroups: (groupIds, types) => reads.describeGroups(groupIds, types),
+    fetchCommitted: (groupIds) => reads.fetchCommitted(groupIds),
+    fetchShareOffsets: (groupIds) => reads.fetchShareOffsets(groupIds),
+    topicOffsets: (topics, catalog) => reads.topicOffsets(topics, catalog),
+  });
+  const watchedSession = { config: session.config, use: (what: string, read: Parameters<AdminSession['use']>[1]) => session.use(what, (reads, cluster) => read(watched(reads), cluster)) };
+  return { reader: new KafkaLagReader('lab', watchedSession as unknown as AdminSession, systemClock), asked, stop: () => kafkaLag.stop() };
 }
 
 describe('lag engine on a real broker', () => {
@@ -136,6 +164,45 @@ describe('lag engine on a real broker', () => {
         [liveGroup, 11_400],
       ].sort(),
     );
+  });
+
+  it('every group is read with Metadata for all topics, one group with Metadata for its own alone, and the numbers are the same', async () => {
+    const watched = recordingCatalogReads(lagReader());
+    try {
+      // The other tests' topics are on the broker too: an answer for all holds more than one.
+      const all = await watched.reader.readAllGroups();
+      expect(watched.asked).toEqual([{ topics: 'all', held: expect.any(Number) as number }]);
+      const held = watched.asked[0]?.held ?? 0;
+      expect(held).toBeGreaterThan(1);
+      expect(all.find((g) => g.group === emptyGroup)?.totalLag).toBe(11_400);
+
+      watched.asked.length = 0;
+      const one = await watched.reader.readGroup(emptyGroup);
+      expect(watched.asked).toEqual([{ topics: [topic], held: 1 }]);
+      expect(ourRows(one as GroupLag)).toEqual(ourRows((await reader.reader.readGroup(emptyGroup)) as GroupLag));
+    } finally {
+      await watched.stop();
+    }
+  });
+
+  it('the catalog of named topics has their leaders and every broker, and leaves out a topic that does not exist', async () => {
+    const missing = uniqueName('never-created');
+    const kafkaLag = lagReader();
+    try {
+      const named = () => sessionOf(kafkaLag).use('naming topics', (reads) => reads.topicsOf([topic, missing]));
+      // Before a whole answer kafkajs' pool knows no broker to reach the leaders through: the whole catalog, which fills it.
+      const first = await named();
+      expect(first.names.size).toBeGreaterThan(1);
+      expect(first.names.has(topic)).toBe(true);
+      expect(first.names.has(missing)).toBe(false);
+      const catalog = await named();
+      expect([...catalog.names]).toEqual([topic]);
+      expect(catalog.leaders?.get(topic)?.map((p) => p.partition).sort()).toEqual([0, 1, 2]);
+      expect(catalog.leaders?.get(topic)?.every((p) => p.leader >= 0)).toBe(true);
+      expect(catalog.brokers).toHaveLength(testbed().brokers.length);
+    } finally {
+      await kafkaLag.stop();
+    }
   });
 
   it('with the flexible requests off (kafkajs\' own, one OffsetFetch per group, as for a broker without v8): every group as kafka-consumer-groups --all-groups shows it', async () => {

@@ -224,7 +224,14 @@ describe('a cluster whose leaders cannot be reached', () => {
     brokers: [1, 2],
   };
   const cluster = { findBroker: () => Promise.reject(down) } as unknown as InternalCluster;
-  const reads = { topics: () => Promise.resolve(catalog) } as unknown as ClusterReads;
+  /** The topics each catalog was asked for. */
+  const asked: string[][] = [];
+  const reads = {
+    topicsOf: (topics: readonly string[]) => {
+      asked.push([...topics]);
+      return Promise.resolve(catalog);
+    },
+  } as unknown as ClusterReads;
   const session: RecordTimeSession = {
     config: { cluster: 'main', brokers: ['127.0.0.1:9'], clientId: 'lagbot', connectionTimeoutMs: 1_000, requestTimeoutMs: 1_000, readDeadlineMs: 5_000 },
     use: (_what, read) => read(reads, cluster),
@@ -233,10 +240,13 @@ describe('a cluster whose leaders cannot be reached', () => {
 
   it('answers each partition not-readable, saying why, and never fails the call', async () => {
     const times = new KafkaRecordTimes('main', session, new FakeClock(), logger);
+    asked.length = 0;
     const answers = await times.recordsAt([
       { topic: 'orders', partition: 0, offset: 10 },
       { topic: 'orders', partition: 1, offset: 10 },
     ]);
+    // The metadata of the asked partitions' topics, each named once, not of the whole cluster.
+    expect(asked).toEqual([['orders']]);
     expect(answers).toEqual([
       { kind: 'none', reason: 'not-readable', detail: 'leader 2: Connection error: connect ECONNREFUSED 127.0.0.1:9' },
       { kind: 'none', reason: 'not-readable', detail: 'the partition has no leader' },
